@@ -1,0 +1,210 @@
+"""The composition root: the one place that builds engine, clock, CA registry, VA, services, app."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from sqlalchemy import Engine
+from starlette.applications import Starlette
+
+from acmehub.ca.embedded import EmbeddedCa
+from acmehub.ca.embedded.authority import create_embedded_authority
+from acmehub.ca.embedded.backend import issue_tls_server_certificate
+from acmehub.ca.embedded.keys import environ_passphrases
+from acmehub.ca.registry import CaRegistry
+from acmehub.config import Settings
+from acmehub.domain.errors import DomainError, ErrorKind
+from acmehub.domain.model import Authority
+from acmehub.protocol.app import ProtocolSettings, acme_routes
+from acmehub.protocol.links import crl_url
+from acmehub.services.container import Services
+from acmehub.services.deps import ServiceDeps
+from acmehub.storage import migrate
+from acmehub.storage.engine import make_engine
+from acmehub.storage.nonces import SqlNonceStore
+from acmehub.storage.unit_of_work import SqlUnitOfWorkFactory
+from acmehub.storage.validation_queue import SqlValidationQueue
+from acmehub.validation.registry import ValidationAuthority
+from acmehub.validation.settings import VaSettings
+from acmehub.validation.worker import ValidationWorker, WorkerSettings
+
+log = logging.getLogger("acmehub")
+
+DEFAULT_NAME = "default"
+
+
+class SystemClock:
+    """The only place acmehub reads the wall clock."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Container:
+    settings: Settings
+    clock: SystemClock
+    engine: Engine
+    services: Services
+    ca: CaRegistry
+    queue: SqlValidationQueue
+    va: ValidationAuthority
+
+
+def build_container(settings: Settings, clock: SystemClock | None = None) -> Container:
+    clock = clock or SystemClock()
+    engine = make_engine(settings.database)
+    base_url = settings.base_url
+
+    def crl_for(authority: Authority) -> str | None:
+        return crl_url(base_url, authority.uuid)
+
+    ca = CaRegistry(passphrase_lookup=environ_passphrases(os.environ), crl_url_for=crl_for)
+    queue = SqlValidationQueue(engine)
+    deps = ServiceDeps(
+        uow=SqlUnitOfWorkFactory(engine, clock),
+        clock=clock,
+        nonces=SqlNonceStore(engine, clock, timedelta(seconds=settings.nonce_lifetime)),
+        ca=ca,
+        queue=queue,
+    )
+    va = ValidationAuthority(
+        VaSettings(
+            http01_port=settings.http01_port,
+            tlsalpn01_port=settings.tlsalpn01_port,
+            timeout=settings.validation_timeout,
+            resolver_ip=settings.dns_resolver_ip or None,
+            resolver_port=settings.dns_resolver_port,
+        )
+    )
+    return Container(settings, clock, engine, Services.build(deps), ca, queue, va)
+
+
+def create_app(container: Container) -> Starlette:
+    routes = acme_routes(container.services, ProtocolSettings(base_url=container.settings.base_url))
+    return Starlette(routes=routes)
+
+
+def make_worker(container: Container, threads: int, name: str | None = None) -> ValidationWorker:
+    return ValidationWorker(
+        container.services.authorizations,
+        container.va,
+        container.queue,
+        container.clock,
+        WorkerSettings(name=name or f"{socket.gethostname()}:{os.getpid()}", threads=threads),
+    )
+
+
+# ------------------------------------------------------------------ the embedded default
+
+
+def is_initialized(settings: Settings) -> bool:
+    if settings.database_url:
+        engine = make_engine(settings.database)
+        try:
+            return migrate.current_revision(engine) is not None
+        finally:
+            engine.dispose()
+    return (settings.state_dir / "acmehub.db").exists()
+
+
+def init_state(settings: Settings, clock: SystemClock | None = None) -> Container:
+    """`acmehub init`: database, embedded Authority, RA profile and enabled ACME profile."""
+    clock = clock or SystemClock()
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(settings.state_dir, 0o700)
+    container = build_container(settings, clock)
+    migrate.upgrade(container.engine)
+    platform = container.services.platform
+    passphrase_env = settings.ca_passphrase_env
+    passphrase = os.environ.get(passphrase_env)
+    config = create_embedded_authority(
+        settings.ca_dir,
+        name="acmehub embedded CA",
+        key_type=settings.ca_key_type,
+        passphrase=passphrase.encode() if passphrase else None,
+        now=clock.now(),
+        passphrase_env=passphrase_env,
+    )
+    authority = platform.create_authority("embedded", "embedded", config)
+    ra = platform.create_ra_profile(authority.uuid, DEFAULT_NAME, description="Embedded default")
+    acme = platform.create_acme_profile(
+        DEFAULT_NAME,
+        enabled=True,
+        description="Embedded default ACME profile",
+        default_ra_profile_uuid=ra.uuid,
+        retry_interval=1,
+        dns_resolver_ip=settings.dns_resolver_ip or None,
+        dns_resolver_port=settings.dns_resolver_port if settings.dns_resolver_ip else None,
+    )
+    platform.activate_acme(ra.uuid, acme.uuid)
+    return container
+
+
+def check_schema(container: Container) -> None:
+    current = migrate.current_revision(container.engine)
+    head = migrate.head_revision()
+    if current != head:
+        raise DomainError(
+            ErrorKind.SERVER_INTERNAL,
+            f"database schema is at {current or 'nothing'}, this acmehub needs {head}: "
+            f"run `acmehub migrate`",
+        )
+
+
+def ensure_tls_files(container: Container) -> tuple[Path, Path] | None:
+    """The listener's certificate and key: the operator's files, or issued by the embedded CA."""
+    settings = container.settings
+    if settings.tls_mode == "off":
+        return None
+    if settings.tls_mode == "files":
+        if settings.tls_cert_file is None or settings.tls_key_file is None:
+            raise DomainError(
+                ErrorKind.INVALID_INPUT,
+                "tls_mode = files needs tls_cert_file and tls_key_file",
+            )
+        return settings.tls_cert_file, settings.tls_key_file
+    tls_dir = settings.state_dir / "tls"
+    cert_path, key_path = tls_dir / "server.pem", tls_dir / "server.key"
+    now = container.clock.now()
+    if cert_path.exists() and key_path.exists():
+        current = x509.load_pem_x509_certificates(cert_path.read_bytes())[0]
+        names = _san_strings(current)
+        if current.not_valid_after_utc > now + timedelta(days=7) and names == set(
+            settings.tls_hosts
+        ):
+            return cert_path, key_path
+    with container.services.deps.uow() as tx:
+        acme = tx.profiles.acme_profile_by_name(DEFAULT_NAME)
+        ra = tx.profiles.ra_profile(acme.default_ra_profile_uuid or "") if acme else None
+        authority = tx.profiles.authority(ra.authority_uuid) if ra else None
+    if authority is None:
+        raise DomainError(
+            ErrorKind.INVALID_INPUT,
+            "no embedded authority to issue the TLS certificate; set tls_mode = files",
+        )
+    backend = container.ca.for_authority(authority)
+    assert isinstance(backend, EmbeddedCa)
+    cert_pem, key_pem = issue_tls_server_certificate(backend, list(settings.tls_hosts), now, 90)
+    tls_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key_pem)
+    cert_path.write_text(cert_pem)
+    return cert_path, key_path
+
+
+def _san_strings(cert: x509.Certificate) -> set[str]:
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return set()
+    names: set[str] = set(san.get_values_for_type(x509.DNSName))
+    names.update(str(ip) for ip in san.get_values_for_type(x509.IPAddress))
+    return names

@@ -1,0 +1,142 @@
+"""`acmehub` command line: init | serve | worker | migrate."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from acmehub import bootstrap
+from acmehub.config import ConfigError, Settings, load_settings
+from acmehub.domain.errors import DomainError
+from acmehub.storage import migrate
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(Path(args.config) if args.config else None)
+
+
+def _print_urls(settings: Settings) -> None:
+    base = settings.base_url
+    print(f"acmehub: ACME directory   {base}/acme/{bootstrap.DEFAULT_NAME}/directory", flush=True)
+    print(
+        f"acmehub: RA-profile form  {base}/acme/raProfile/{bootstrap.DEFAULT_NAME}/directory",
+        flush=True,
+    )
+    print(f"acmehub: CA bundle to trust {settings.ca_bundle.resolve()}", flush=True)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if bootstrap.is_initialized(settings):
+        print(f"acmehub: {settings.state_dir} is already initialized", file=sys.stderr)
+        return 1
+    bootstrap.init_state(settings)
+    print(f"acmehub: initialized {settings.state_dir.resolve()}")
+    _print_urls(settings)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    container = bootstrap.build_container(settings)
+    migrate.upgrade(container.engine)
+    print(f"acmehub: schema at {migrate.current_revision(container.engine)}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings(args)
+    if not bootstrap.is_initialized(settings):
+        bootstrap.init_state(settings)
+        print(f"acmehub: initialized {settings.state_dir.resolve()}", flush=True)
+    container = bootstrap.build_container(settings)
+    bootstrap.check_schema(container)
+    tls = bootstrap.ensure_tls_files(container)
+    worker = None
+    if settings.validation_workers > 0:
+        worker = bootstrap.make_worker(container, settings.validation_workers)
+        worker.start()
+    app = bootstrap.create_app(container)
+    config = uvicorn.Config(
+        app,
+        host=settings.listen_host,
+        port=settings.listen_port,
+        ssl_certfile=str(tls[0]) if tls else None,
+        ssl_keyfile=str(tls[1]) if tls else None,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+        timeout_graceful_shutdown=10,
+    )
+    server = uvicorn.Server(config)
+    _print_urls(settings)
+    print(f"acmehub: listening on {settings.listen_host}:{settings.listen_port}", flush=True)
+    try:
+        server.run()
+    finally:
+        if worker is not None:
+            worker.stop()
+        container.engine.dispose()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    container = bootstrap.build_container(settings)
+    bootstrap.check_schema(container)
+    worker = bootstrap.make_worker(container, args.threads or max(settings.validation_workers, 1))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    worker.start()
+    print("acmehub: validation worker running", flush=True)
+    stop.wait()
+    worker.stop()
+    container.engine.dispose()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="acmehub", description=__doc__)
+    parser.add_argument("--config", help="TOML configuration file (or ACMEHUB_CONFIG)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("init", help="create the state directory, database and embedded CA").set_defaults(
+        func=cmd_init
+    )
+    sub.add_parser("serve", help="serve ACME (initializing the embedded default if needed)").set_defaults(
+        func=cmd_serve
+    )
+    worker = sub.add_parser("worker", help="run validations from the shared database")
+    worker.add_argument("--threads", type=int, default=0)
+    worker.set_defaults(func=cmd_worker)
+    sub.add_parser("migrate", help="upgrade the database schema in place").set_defaults(
+        func=cmd_migrate
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        result: int = args.func(args)
+    except ConfigError as exc:
+        print(f"acmehub: {exc}", file=sys.stderr)
+        return 2
+    except DomainError as exc:
+        print(f"acmehub: {exc.detail}", file=sys.stderr)
+        return 1
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Pure domain: entities, status rules, policies and ports. Imports nothing of ours."""

@@ -1,0 +1,286 @@
+"""CSR and certificate-key policy (RFC 8555 §7.4 finalize), as pure functions.
+
+The finalize use case runs, in this order::
+
+    info = parse_csr(der)                     # badCSR: undecodable, bad signature, odd SANs
+    check_csr_key(info.public_key)            # badPublicKey: weak or unsupported key
+    check_csr_names(info, order_names)        # badCSR: names differ from the order's
+    check_not_account_key(info, account_spki) # badCSR: certificate key == account key
+
+or all four at once through :func:`check_finalize_csr`. Only pyca/cryptography is used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
+from cryptography.x509.oid import NameOID
+
+from acmehub.domain.errors import DomainError, ErrorKind
+
+#: RSA modulus sizes we accept, in bits. CA/Browser Forum BR §6.1.5: at least 2048; the upper
+#: bound keeps signature verification cheap for relying parties (and for us).
+RSA_MIN_BITS = 2048
+RSA_MAX_BITS = 8192
+#: BR §6.1.6: the public exponent SHOULD be in [2^16 + 1, 2^256 - 1]; we refuse above the range.
+RSA_MAX_EXPONENT = 2**256 - 1
+#: Curves accepted for certificate keys (the ones TLS clients universally support).
+ACCEPTED_CURVES: frozenset[str] = frozenset({ec.SECP256R1.name, ec.SECP384R1.name})
+#: BR §6.1.6: the modulus SHOULD have no factors smaller than 752.
+_SMALL_PRIMES: tuple[int, ...] = tuple(
+    p for p in range(3, 752, 2) if all(p % d for d in range(3, int(p**0.5) + 1, 2))
+)
+#: Signature hashes we refuse on CSRs (collision-prone).
+_WEAK_HASHES: frozenset[str] = frozenset({"md5", "sha1"})
+#: RFC 5280 §4.1.2.2: a serial number is a positive integer of at most 20 octets.
+_MAX_SERIAL_HEX_DIGITS = 40
+
+
+@dataclass(frozen=True)
+class CsrInfo:
+    """What acmehub needs from a CSR once it has been decoded and its signature checked."""
+
+    #: Lower-cased DNS names from the SAN dNSName entries and the subject commonName(s).
+    dns_names: frozenset[str]
+    #: IP addresses (SAN iPAddress entries, or an IP literal as commonName), compressed text form.
+    ip_addresses: frozenset[str]
+    public_key: CertificatePublicKeyTypes
+    #: SHA-256 of the DER SubjectPublicKeyInfo, lower-case hex (see :func:`spki_sha256_hex`).
+    spki_sha256_hex: str
+
+
+def spki_sha256_hex(public_key: CertificatePublicKeyTypes) -> str:
+    """SHA-256 of the key's DER SubjectPublicKeyInfo, lower-case hex.
+
+    The same value identifies a key whether it came from a CSR, a certificate or a JWK
+    (``jwcrypto.jwk.JWK.get_op_key("verify")`` yields a cryptography key), and it is what
+    ``Certificate.key_thumbprint`` stores.
+    """
+    der = public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hashlib.sha256(der).hexdigest()
+
+
+def serial_to_hex(serial: int) -> str:
+    """The canonical text form of a certificate serial number: lower-case hex, no leading zeros.
+
+    Used for ``Certificate.serial_hex`` and ``RevokeRequest.serial_hex`` so that lookups by
+    serial agree across the CA, storage and revocation (RFC 8555 §7.6 sends the certificate).
+    """
+    if serial <= 0:
+        raise DomainError(ErrorKind.MALFORMED, "certificate serial numbers are positive")
+    return format(serial, "x")
+
+
+def parse_serial_hex(serial_hex: str) -> int:
+    """The serial number written by :func:`serial_to_hex`; refuses any other spelling.
+
+    RFC 5280 §4.1.2.2: positive, at most 20 octets.
+    """
+    valid = (
+        0 < len(serial_hex) <= _MAX_SERIAL_HEX_DIGITS
+        and all(c in "0123456789abcdef" for c in serial_hex)
+        and not serial_hex.startswith("0")
+    )
+    if not valid:
+        raise DomainError(
+            ErrorKind.MALFORMED,
+            f"{serial_hex!r} is not a certificate serial number "
+            "(expected lower-case hex without leading zeros, at most 20 octets)",
+        )
+    return int(serial_hex, 16)
+
+
+def parse_csr(der: bytes) -> CsrInfo:
+    """Decode a PKCS#10 CSR (RFC 2986) and check its self-signature.
+
+    Raises ``badCSR`` when the DER does not decode, the key cannot be loaded (e.g. an EC point
+    that is not on its curve), the signature does not verify or uses a weak hash, or the
+    subjectAltName holds anything but dNSName and iPAddress entries.
+    """
+    try:
+        csr = x509.load_der_x509_csr(der)
+    except ValueError as exc:
+        raise DomainError(
+            ErrorKind.BAD_CSR, "CSR is not a valid DER-encoded PKCS#10 request"
+        ) from exc
+    try:
+        public_key = csr.public_key()
+    except UnsupportedAlgorithm as exc:
+        raise DomainError(
+            ErrorKind.BAD_PUBLIC_KEY, "CSR public key algorithm is not supported"
+        ) from exc
+    except ValueError as exc:
+        raise DomainError(ErrorKind.BAD_CSR, "CSR public key is invalid") from exc
+    _check_signature(csr)
+    dns_names, ips = _names(csr)
+    return CsrInfo(
+        dns_names=frozenset(dns_names),
+        ip_addresses=frozenset(ips),
+        public_key=public_key,
+        spki_sha256_hex=spki_sha256_hex(public_key),
+    )
+
+
+def _check_signature(csr: x509.CertificateSigningRequest) -> None:
+    try:
+        algorithm = csr.signature_hash_algorithm
+        valid = csr.is_signature_valid
+    except (UnsupportedAlgorithm, ValueError) as exc:
+        raise DomainError(ErrorKind.BAD_CSR, "CSR signature algorithm is not supported") from exc
+    if algorithm is not None and algorithm.name in _WEAK_HASHES:
+        raise DomainError(
+            ErrorKind.BAD_CSR, f"CSR signature hash {algorithm.name.upper()} is not accepted"
+        )
+    if not valid:
+        raise DomainError(ErrorKind.BAD_CSR, "CSR signature is invalid")
+
+
+def _names(csr: x509.CertificateSigningRequest) -> tuple[set[str], set[str]]:
+    dns_names: set[str] = set()
+    ips: set[str] = set()
+    try:
+        san = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        san = None
+    except (ValueError, x509.DuplicateExtension, UnsupportedAlgorithm) as exc:
+        raise DomainError(ErrorKind.BAD_CSR, "CSR extensions cannot be decoded") from exc
+    for general_name in san or ():
+        if isinstance(general_name, x509.DNSName):
+            dns_names.add(general_name.value.lower())
+        elif isinstance(general_name, x509.IPAddress) and not isinstance(
+            general_name.value, ipaddress.IPv4Network | ipaddress.IPv6Network
+        ):
+            ips.add(general_name.value.compressed)
+        else:
+            raise DomainError(
+                ErrorKind.BAD_CSR,
+                f"CSR subjectAltName holds an unsupported name type "
+                f"({type(general_name).__name__}); only DNS names and IP addresses are accepted",
+            )
+    # A commonName, when present, names one of the identifiers too (RFC 8555 §7.4 lets
+    # clients put a name there; it must then be one of the order's names).
+    try:
+        common_names = csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    except ValueError as exc:
+        raise DomainError(ErrorKind.BAD_CSR, "CSR subject cannot be decoded") from exc
+    for attribute in common_names:
+        value = attribute.value
+        text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+        try:
+            ips.add(ipaddress.ip_address(text).compressed)
+        except ValueError:
+            dns_names.add(text.lower())
+    return dns_names, ips
+
+
+def check_csr_key(public_key: CertificatePublicKeyTypes) -> None:
+    """Refuse keys unfit for a TLS server certificate with ``badPublicKey`` (RFC 8555 §6.7).
+
+    Accepted: RSA 2048-8192 bits with a sane exponent and modulus (CA/B Forum BR §6.1.5-6.1.6),
+    ECDSA on P-256 or P-384. Ed25519/Ed448 are refused: the Baseline Requirements do not allow
+    them in TLS server certificates and mainstream TLS clients do not accept them.
+    """
+    if isinstance(public_key, rsa.RSAPublicKey):
+        _check_rsa(public_key)
+    elif isinstance(public_key, ec.EllipticCurvePublicKey):
+        if public_key.curve.name not in ACCEPTED_CURVES:
+            raise DomainError(
+                ErrorKind.BAD_PUBLIC_KEY,
+                f"EC key on curve {public_key.curve.name} is not accepted: "
+                "only P-256 and P-384 are accepted",
+            )
+    elif isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+        raise DomainError(
+            ErrorKind.BAD_PUBLIC_KEY,
+            "EdDSA keys are not accepted for TLS server certificates; "
+            "use RSA (2048 bits or more) or ECDSA P-256/P-384",
+        )
+    else:
+        raise DomainError(
+            ErrorKind.BAD_PUBLIC_KEY,
+            f"{type(public_key).__name__.removeprefix('_')} keys are not accepted; "
+            "use RSA (2048 bits or more) or ECDSA P-256/P-384",
+        )
+
+
+def _check_rsa(public_key: rsa.RSAPublicKey) -> None:
+    size = public_key.key_size
+    if not RSA_MIN_BITS <= size <= RSA_MAX_BITS:
+        raise DomainError(
+            ErrorKind.BAD_PUBLIC_KEY,
+            f"RSA key of {size} bits is not accepted: "
+            f"the modulus must be {RSA_MIN_BITS} to {RSA_MAX_BITS} bits",
+        )
+    numbers = public_key.public_numbers()
+    if numbers.e < 3 or numbers.e % 2 == 0 or numbers.e > RSA_MAX_EXPONENT:
+        raise DomainError(
+            ErrorKind.BAD_PUBLIC_KEY,
+            "RSA public exponent is not accepted: it must be odd, at least 3 and below 2^256",
+        )
+    if numbers.n % 2 == 0 or any(numbers.n % p == 0 for p in _SMALL_PRIMES):
+        raise DomainError(ErrorKind.BAD_PUBLIC_KEY, "RSA modulus has a small prime factor")
+
+
+def check_csr_names(
+    csr: CsrInfo, order_names: Iterable[str], order_ips: Iterable[str] = ()
+) -> None:
+    """The CSR must request exactly the order's identifiers (RFC 8555 §7.4), case-insensitively.
+
+    ``order_names`` are the order's DNS identifier values (wildcards keep their "*.");
+    ``order_ips`` its IP identifiers, if any. Raises ``badCSR`` naming the difference.
+    """
+    wanted_dns = {name.lower() for name in order_names}
+    wanted_ips = {_canonical_ip(ip) for ip in order_ips}
+    missing = sorted(wanted_dns - csr.dns_names) + sorted(wanted_ips - csr.ip_addresses)
+    extra = sorted(csr.dns_names - wanted_dns) + sorted(csr.ip_addresses - wanted_ips)
+    if not missing and not extra:
+        return
+    parts = []
+    if missing:
+        parts.append("missing " + ", ".join(missing))
+    if extra:
+        parts.append("extra " + ", ".join(extra))
+    raise DomainError(ErrorKind.BAD_CSR, "CSR names do not match the order: " + "; ".join(parts))
+
+
+def _canonical_ip(text: str) -> str:
+    try:
+        return ipaddress.ip_address(text).compressed
+    except ValueError:
+        return text.lower()
+
+
+def check_not_account_key(csr: CsrInfo, account_spki_sha256_hex: str) -> None:
+    """The certificate key must differ from the ACME account key (RFC 8555 §11.1).
+
+    ``account_spki_sha256_hex`` is :func:`spki_sha256_hex` of the account's public key.
+    """
+    if csr.spki_sha256_hex == account_spki_sha256_hex.lower():
+        raise DomainError(
+            ErrorKind.BAD_CSR, "certificate public key must be different than account key"
+        )
+
+
+def check_finalize_csr(
+    der: bytes,
+    *,
+    order_names: Iterable[str],
+    account_spki_sha256_hex: str,
+    order_ips: Iterable[str] = (),
+) -> CsrInfo:
+    """Every finalize check (RFC 8555 §7.4) in order; returns the decoded CSR."""
+    info = parse_csr(der)
+    check_csr_key(info.public_key)
+    check_csr_names(info, order_names, order_ips)
+    check_not_account_key(info, account_spki_sha256_hex)
+    return info

@@ -1,0 +1,232 @@
+"""Entities of the ACME platform as frozen dataclasses.
+
+Identifiers: ``id`` is the opaque token used in ACME URLs; ``uuid`` fields name management
+objects (profiles, authorities). Times are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from acmehub.domain.errors import Problem
+
+
+class AccountStatus(StrEnum):
+    VALID = "valid"
+    DEACTIVATED = "deactivated"  # by the client, RFC 8555 §7.3.6
+    REVOKED = "revoked"  # by an administrator (or the server), final
+
+
+class OrderStatus(StrEnum):
+    PENDING = "pending"
+    READY = "ready"
+    PROCESSING = "processing"
+    VALID = "valid"
+    INVALID = "invalid"
+
+
+class AuthzStatus(StrEnum):
+    PENDING = "pending"
+    VALID = "valid"
+    INVALID = "invalid"
+    DEACTIVATED = "deactivated"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+class ChallengeStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    VALID = "valid"
+    INVALID = "invalid"
+
+
+class ChallengeType(StrEnum):
+    HTTP_01 = "http-01"
+    DNS_01 = "dns-01"
+    TLS_ALPN_01 = "tls-alpn-01"
+
+
+@dataclass(frozen=True, order=True)
+class Identifier:
+    """An order identifier (RFC 8555 §7.1.4). ``value`` keeps "*." for wildcards."""
+
+    type: str
+    value: str
+
+    @property
+    def is_wildcard(self) -> bool:
+        return self.type == "dns" and self.value.startswith("*.")
+
+    @property
+    def base_name(self) -> str:
+        """The name an authorization is for: a wildcard without its "*." (RFC 8555 §7.1.3)."""
+        return self.value[2:] if self.is_wildcard else self.value
+
+    def to_json(self) -> dict[str, str]:
+        return {"type": self.type, "value": self.value}
+
+
+@dataclass(frozen=True)
+class Authority:
+    uuid: str
+    name: str
+    kind: str  # CA backend type name, e.g. "embedded"
+    enabled: bool
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RaProfile:
+    uuid: str
+    name: str
+    authority_uuid: str
+    enabled: bool
+    description: str = ""
+    #: Certificate validity in seconds: what is issued when the order does not ask, and the cap.
+    validity_default: int = 90 * 86400
+    validity_max: int = 397 * 86400
+    #: The ACME profile activated on this RA profile (RA-profile URL family), if any.
+    acme_profile_uuid: str | None = None
+    acme_issue_attributes: dict[str, Any] = field(default_factory=dict)
+    acme_revoke_attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AcmeProfile:
+    uuid: str
+    name: str
+    enabled: bool
+    description: str = ""
+    terms_of_service_url: str | None = None
+    website_url: str | None = None
+    caa_identities: tuple[str, ...] = ()
+    dns_resolver_ip: str | None = None
+    dns_resolver_port: int | None = None
+    retry_interval: int = 30  # seconds, sent as Retry-After
+    validity: int = 36000  # order and authorization lifetime, seconds
+    terms_of_service_change_disable: bool = False
+    terms_of_service_change_url: str | None = None
+    #: When the ToS-change flag was last switched on: accounts must agree again after it.
+    terms_of_service_changed_at: datetime | None = None
+    require_contact: bool = False
+    require_terms_of_service: bool = False
+    require_external_account_binding: bool = False
+    default_ra_profile_uuid: str | None = None
+    issue_certificate_attributes: dict[str, Any] = field(default_factory=dict)
+    revoke_certificate_attributes: dict[str, Any] = field(default_factory=dict)
+    custom_attributes: dict[str, Any] = field(default_factory=dict)
+    certificate_associations: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str  # protocol id: /acct/{id}
+    uuid: str  # management id
+    key_thumbprint: str  # RFC 7638, base64url SHA-256
+    jwk: dict[str, Any]
+    status: AccountStatus
+    enabled: bool
+    contact: tuple[str, ...]
+    terms_of_service_agreed: bool
+    acme_profile_uuid: str
+    ra_profile_uuid: str
+    #: True when bound through the profile's default RA profile (follows it when it changes).
+    via_default_ra_profile: bool
+    created_at: datetime
+    #: Set when the account last agreed to the terms (for the ToS-change flow).
+    tos_agreed_at: datetime | None = None
+    eab_key_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Order:
+    id: str
+    account_id: str
+    status: OrderStatus  # stored status; see domain.status.order_status for the derived one
+    identifiers: tuple[Identifier, ...]
+    authorization_ids: tuple[str, ...]
+    expires: datetime
+    created_at: datetime
+    not_before: datetime | None = None
+    not_after: datetime | None = None
+    error: Problem | None = None
+    certificate_id: str | None = None
+    acme_profile_uuid: str = ""
+    ra_profile_uuid: str = ""
+    csr_der: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Challenge:
+    id: str
+    authorization_id: str
+    type: ChallengeType
+    token: str
+    status: ChallengeStatus
+    validated: datetime | None = None
+    error: Problem | None = None
+
+
+@dataclass(frozen=True)
+class Authorization:
+    id: str
+    account_id: str
+    identifier: Identifier  # base name; ``wildcard`` says whether it came from "*."
+    wildcard: bool
+    status: AuthzStatus
+    expires: datetime
+    challenges: tuple[Challenge, ...] = ()
+
+
+@dataclass(frozen=True)
+class Certificate:
+    id: str
+    serial_hex: str
+    order_id: str
+    account_id: str
+    pem: str  # leaf only
+    chain_pem: str  # issuer certificates, leaf excluded
+    names: tuple[str, ...]
+    not_before: datetime
+    not_after: datetime
+    ra_profile_uuid: str
+    acme_profile_uuid: str
+    authority_uuid: str
+    key_thumbprint: str  # SHA-256 of the SubjectPublicKeyInfo, hex
+    issued_at: datetime
+    revoked_at: datetime | None = None
+    revocation_reason: int | None = None
+
+    @property
+    def full_chain_pem(self) -> str:
+        return self.pem + self.chain_pem
+
+
+@dataclass(frozen=True)
+class ValidationTask:
+    """What the VA needs to check one challenge; it writes no state (Boulder's VA)."""
+
+    challenge_id: str
+    type: ChallengeType
+    identifier: Identifier
+    token: str
+    key_authorization: str
+    dns_resolver_ip: str | None
+    dns_resolver_port: int | None
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """The VA's answer: a failure is data (``problem``), not an exception."""
+
+    challenge_id: str
+    problem: Problem | None = None
+    attempts: tuple[str, ...] = ()  # what was tried (URLs, addresses), for the operator
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None

@@ -1,0 +1,202 @@
+"""Ports (typing.Protocol) that adapters implement: clock, storage, CA, validation, nonces."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from acmehub.domain.model import (
+    Account,
+    AcmeProfile,
+    Authority,
+    Authorization,
+    Certificate,
+    Challenge,
+    Order,
+    RaProfile,
+    ValidationResult,
+    ValidationTask,
+)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Timezone-aware UTC now."""
+        ...
+
+
+# --------------------------------------------------------------------------- CA
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    csr_der: bytes
+    dns_names: tuple[str, ...]  # exactly the order's names, in order; first becomes the CN
+    not_before: datetime
+    not_after: datetime
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IssuedCertificate:
+    serial_hex: str
+    cert_pem: str
+    chain_pem: str  # issuers, leaf excluded, nearest first
+    not_before: datetime
+    not_after: datetime
+
+
+@dataclass(frozen=True)
+class RevokeRequest:
+    serial_hex: str
+    reason: int
+    revoked_at: datetime
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RevokedEntry:
+    serial_hex: str
+    revoked_at: datetime
+    reason: int
+
+
+class CaBackend(Protocol):
+    """The three-method core contract of a CA backend."""
+
+    def issue(self, request: IssueRequest) -> IssuedCertificate: ...
+
+    def revoke(self, request: RevokeRequest) -> None: ...
+
+    def chain_pem(self) -> str:
+        """The issuing CA's chain (intermediate first, root last), PEM."""
+        ...
+
+
+@runtime_checkable
+class CrlCapability(Protocol):
+    """Optional capability: the backend signs CRLs (RFC 5280 §5)."""
+
+    def sign_crl(
+        self, revoked: Sequence[RevokedEntry], this_update: datetime, next_update: datetime, number: int
+    ) -> bytes:
+        """DER-encoded CRL."""
+        ...
+
+
+class CaBackends(Protocol):
+    """Looks up the backend that serves an Authority (registry by type name)."""
+
+    def for_authority(self, authority: Authority) -> CaBackend: ...
+
+
+# --------------------------------------------------------------------------- validation
+
+
+class Validator(Protocol):
+    """The VA: checks one challenge and returns a result without writing state."""
+
+    def validate(self, task: ValidationTask) -> ValidationResult: ...
+
+
+# --------------------------------------------------------------------------- storage
+
+
+class NonceStore(Protocol):
+    """Anti-replay nonces (RFC 8555 §6.5): single use, expiring, shared by all processes."""
+
+    def issue(self) -> str: ...
+
+    def consume(self, nonce: str) -> bool:
+        """True once for a nonce that was issued and has not expired; False otherwise."""
+        ...
+
+
+class ProfileRepository(Protocol):
+    def acme_profile_by_name(self, name: str) -> AcmeProfile | None: ...
+    def acme_profile(self, uuid: str) -> AcmeProfile | None: ...
+    def ra_profile_by_name(self, name: str) -> RaProfile | None: ...
+    def ra_profile(self, uuid: str) -> RaProfile | None: ...
+    def authority(self, uuid: str) -> Authority | None: ...
+    def add_authority(self, authority: Authority) -> None: ...
+    def add_ra_profile(self, profile: RaProfile) -> None: ...
+    def update_ra_profile(self, profile: RaProfile) -> None: ...
+    def add_acme_profile(self, profile: AcmeProfile) -> None: ...
+    def update_acme_profile(self, profile: AcmeProfile) -> None: ...
+
+
+class AccountRepository(Protocol):
+    def get(self, account_id: str) -> Account | None: ...
+    def by_thumbprint(self, thumbprint: str) -> Account | None: ...
+    def add(self, account: Account) -> None: ...
+    def update(self, account: Account) -> None: ...
+
+
+class OrderRepository(Protocol):
+    def get(self, order_id: str) -> Order | None: ...
+    def add(self, order: Order) -> None: ...
+    def update(self, order: Order) -> None: ...
+    def ids_for_account(self, account_id: str, offset: int, limit: int) -> list[str]: ...
+    def ids_for_authorization(self, authorization_id: str) -> list[str]: ...
+    def stuck_processing(self, older_than: datetime, limit: int) -> list[Order]: ...
+
+
+class AuthorizationRepository(Protocol):
+    def get(self, authorization_id: str) -> Authorization | None:
+        """The authorization with its challenges."""
+        ...
+
+    def get_many(self, ids: Sequence[str]) -> list[Authorization]: ...
+    def add(self, authorization: Authorization, order_id: str) -> None:
+        """Insert the authorization (for ``order_id``) and its challenges."""
+        ...
+
+    def set_status(self, authorization_id: str, status: str) -> None: ...
+    def challenge(self, challenge_id: str) -> Challenge | None: ...
+    def update_challenge(self, challenge: Challenge) -> None: ...
+    def valid_for_account(self, account_id: str, names: Sequence[str], now: datetime) -> set[str]:
+        """Which of ``names`` the account holds a valid, unexpired authorization for."""
+        ...
+
+
+class CertificateRepository(Protocol):
+    def get(self, certificate_id: str) -> Certificate | None: ...
+    def by_serial(self, serial_hex: str) -> Certificate | None: ...
+    def add(self, certificate: Certificate) -> None: ...
+    def mark_revoked(self, certificate_id: str, revoked_at: datetime, reason: int) -> bool:
+        """False when it was already revoked (the caller answers alreadyRevoked)."""
+        ...
+
+    def revoked_for_authority(self, authority_uuid: str) -> list[Certificate]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Commits when the block exits normally, rolls back otherwise."""
+
+    profiles: ProfileRepository
+    accounts: AccountRepository
+    orders: OrderRepository
+    authorizations: AuthorizationRepository
+    certificates: CertificateRepository
+
+    def __enter__(self) -> UnitOfWork: ...
+    def __exit__(self, *exc: object) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, write: bool = False) -> AbstractContextManager[UnitOfWork]: ...
+
+
+class ValidationQueue(Protocol):
+    """Challenges in ``processing`` waiting for the VA; claimed with a lease by one worker."""
+
+    def claim(self, worker: str, now: datetime, lease_seconds: int, limit: int) -> list[str]:
+        """Challenge ids this worker now owns until the lease ends."""
+        ...
+
+    def wake(self) -> None:
+        """Hint that work was queued (in-process workers start at once)."""
+        ...

@@ -1,0 +1,182 @@
+"""The ACME web front end: routes from the URL table, and the HTTP rituals in ONE place.
+
+Every response, errors included, carries a fresh Replay-Nonce (RFC 8555 §6.5), a
+Link rel="index" to the directory (§7.1) and Cache-Control: no-store; methods and content
+types are checked here, before any handler runs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from acmehub.domain.errors import DomainError, ErrorKind
+from acmehub.protocol.handlers import accounts, authorizations, certificates, directory, orders
+from acmehub.protocol.links import CRL_PATH, Link, Linker, Route as LinkRoute, routes
+from acmehub.protocol.problems import acme_problem
+from acmehub.protocol.request import AcmeRequest, Reply
+from acmehub.services.container import Services
+from acmehub.services.context import ProfileRef
+
+log = logging.getLogger("acmehub.protocol")
+
+JOSE_JSON = "application/jose+json"
+PROBLEM_JSON = "application/problem+json"
+
+Handler = Callable[[AcmeRequest], Reply]
+
+#: Routes accept every method so that a wrong one gets our 405 problem document.
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+#: Which handler serves which method of each resource.
+HANDLERS: dict[Link, dict[str, Handler]] = {
+    Link.DIRECTORY: {"GET": directory.directory},
+    Link.NEW_NONCE: {"HEAD": directory.new_nonce_head, "GET": directory.new_nonce_get},
+    Link.NEW_ACCOUNT: {"POST": accounts.new_account},
+    Link.ACCOUNT: {"POST": accounts.account},
+    Link.ACCOUNT_ORDERS: {"POST": accounts.orders},
+    Link.KEY_CHANGE: {"POST": accounts.key_change},
+    Link.NEW_ORDER: {"POST": orders.new_order},
+    Link.ORDER: {"POST": orders.order},
+    Link.FINALIZE: {"POST": orders.finalize},
+    Link.AUTHZ: {"POST": authorizations.authorization},
+    Link.CHALLENGE: {"POST": authorizations.challenge},
+    Link.CERT: {"POST": certificates.certificate},
+    Link.REVOKE_CERT: {"POST": certificates.revoke},
+}
+
+
+@dataclass(frozen=True)
+class ProtocolSettings:
+    base_url: str  # external base URL clients use, no trailing slash
+    max_body_bytes: int = 64 * 1024
+
+
+class AcmeEndpoint:
+    """One route of the URL table, wrapped in the ACME rituals."""
+
+    def __init__(self, route: LinkRoute, services: Services, settings: ProtocolSettings) -> None:
+        self._route = route
+        self._services = services
+        self._settings = settings
+        self._methods = HANDLERS[route.link]
+
+    async def handle(self, request: Request) -> Response:
+        ref = ProfileRef(self._route.mode, request.path_params["profile"])
+        links = Linker(self._settings.base_url, ref, self._route.prefix)
+        try:
+            handler = self._methods.get(request.method)
+            if handler is None:
+                raise DomainError(
+                    ErrorKind.METHOD_NOT_ALLOWED,
+                    f"{request.method} is not allowed here; use {', '.join(self._methods)}",
+                    headers={"Allow": ", ".join(self._methods)},
+                )
+            body = b""
+            if request.method == "POST":
+                body = await self._read_body(request)
+            url = self._settings.base_url + request.url.path
+            if request.url.query:
+                url += "?" + request.url.query
+            reply = await run_in_threadpool(
+                self._run, handler, ref, links, url, body, request.path_params.get("id", ""),
+                dict(request.query_params),
+            )
+        except DomainError as exc:
+            reply = await run_in_threadpool(self._problem, exc)
+        return self._render(reply, links)
+
+    async def _read_body(self, request: Request) -> bytes:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != JOSE_JSON:
+            # RFC 8555 §6.2: requests are application/jose+json; others get 415.
+            raise DomainError(
+                ErrorKind.UNSUPPORTED_MEDIA_TYPE,
+                f"Content-Type must be {JOSE_JSON}",
+                status=415,
+            )
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self._settings.max_body_bytes:
+                raise DomainError(
+                    ErrorKind.MALFORMED,
+                    f"request body is larger than {self._settings.max_body_bytes} bytes",
+                    status=413,
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _run(
+        self,
+        handler: Handler,
+        ref: ProfileRef,
+        links: Linker,
+        url: str,
+        body: bytes,
+        object_id: str,
+        query: dict[str, str],
+    ) -> Reply:
+        try:
+            ctx = self._services.context(ref, directory=self._route.link is Link.DIRECTORY)
+            reply = handler(AcmeRequest(self._services, ctx, links, url, body, object_id, query))
+        except DomainError as exc:
+            return self._problem(exc)
+        except Exception:
+            log.exception("unhandled error on %s %s", self._route.link.value, url)
+            return self._problem(DomainError(ErrorKind.SERVER_INTERNAL, "internal server error"))
+        reply.headers["Replay-Nonce"] = self._services.deps.nonces.issue()
+        return reply
+
+    def _problem(self, exc: DomainError) -> Reply:
+        status, doc = acme_problem(exc)
+        headers = dict(exc.headers)
+        headers["Replay-Nonce"] = self._services.deps.nonces.issue()
+        return Reply(status=status, json=doc, content_type=PROBLEM_JSON, headers=headers)
+
+    def _render(self, reply: Reply, links: Linker) -> Response:
+        headers = dict(reply.headers)
+        index = f'<{links.url(Link.DIRECTORY)}>;rel="index"'
+        headers["Link"] = f"{headers['Link']}, {index}" if "Link" in headers else index
+        headers["Cache-Control"] = "no-store"
+        if reply.json is not None:
+            body = json.dumps(reply.json, separators=(",", ":")).encode()
+            media = reply.content_type or "application/json"
+        else:
+            body, media = reply.body, reply.content_type or ""
+        response = Response(body, status_code=reply.status, headers=headers)
+        if media:
+            response.headers["Content-Type"] = media
+        return response
+
+
+def crl_endpoint(services: Services) -> Callable[[Request], Awaitable[Response]]:
+    async def crl(request: Request) -> Response:
+        try:
+            der = await run_in_threadpool(services.certificates.crl, request.path_params["authority"])
+        except DomainError as exc:
+            status, doc = acme_problem(exc)
+            return Response(json.dumps(doc), status, media_type=PROBLEM_JSON)
+        return Response(der, media_type="application/pkix-crl", headers={"Cache-Control": "max-age=60"})
+
+    return crl
+
+
+def acme_routes(services: Services, settings: ProtocolSettings) -> list[BaseRoute]:
+    result: list[BaseRoute] = [
+        Route(r.template, AcmeEndpoint(r, services, settings).handle, methods=ALL_METHODS) for r in routes()
+    ]
+    result.append(Route(CRL_PATH, crl_endpoint(services), methods=["GET"]))
+    return result
+
+
+__all__: list[Any] = ["ProtocolSettings", "acme_routes"]

@@ -1,0 +1,1 @@
+"""One module per ACME resource; each handler reads parse -> service call -> render."""

@@ -1,0 +1,42 @@
+"""authz/{id} (RFC 8555 §7.5, §7.5.2) and chall/{id} (§7.5.1)."""
+
+from __future__ import annotations
+
+from acmehub.protocol.links import Link
+from acmehub.protocol.render import authorization_json, challenge_json
+from acmehub.protocol.request import AcmeRequest, Reply
+from acmehub.services.authorizations import ChallengeView
+
+
+def authorization(req: AcmeRequest) -> Reply:
+    auth = req.auth()
+    account_id = auth.account_id or ""
+    if auth.jws.is_post_as_get:
+        view = req.services.authorizations.get(req.ctx, account_id, req.object_id)
+    else:
+        view = req.services.authorizations.deactivate(
+            req.ctx, account_id, req.object_id, auth.jws.json_payload()
+        )
+    return Reply(json=authorization_json(view.authorization, view.status, req.links))
+
+
+def _challenge_reply(req: AcmeRequest, view: ChallengeView) -> Reply:
+    reply = Reply(
+        json=challenge_json(view.challenge, req.links),
+        # RFC 8555 §7.5.1: the challenge links "up" to its authorization.
+        headers={"Link": f'<{req.links.url(Link.AUTHZ, view.authorization_id)}>;rel="up"'},
+    )
+    if view.retry_after is not None:
+        reply.headers["Retry-After"] = str(view.retry_after)
+    return reply
+
+
+def challenge(req: AcmeRequest) -> Reply:
+    auth = req.auth()
+    account_id = auth.account_id or ""
+    if auth.jws.is_post_as_get:
+        view = req.services.authorizations.get_challenge(req.ctx, account_id, req.object_id)
+    else:
+        auth.jws.json_payload()  # RFC 8555 §7.5.1: the response is the JSON object {}
+        view = req.services.authorizations.respond(req.ctx, account_id, req.object_id)
+    return _challenge_reply(req, view)

@@ -1,0 +1,31 @@
+"""Directory (RFC 8555 §7.1.1) and new-nonce (§7.2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from acmehub.protocol.links import DIRECTORY_MEMBERS
+from acmehub.protocol.request import AcmeRequest, Reply
+
+
+def directory(req: AcmeRequest) -> Reply:
+    profile = req.ctx.acme_profile
+    meta: dict[str, Any] = {"externalAccountRequired": profile.require_external_account_binding}
+    if profile.terms_of_service_url:
+        meta["termsOfService"] = profile.terms_of_service_url
+    if profile.website_url:
+        meta["website"] = profile.website_url
+    if profile.caa_identities:
+        meta["caaIdentities"] = list(profile.caa_identities)
+    doc: dict[str, Any] = {link.value: req.links.url(link) for link in DIRECTORY_MEMBERS}
+    doc["meta"] = meta
+    return Reply(json=doc)
+
+
+def new_nonce_head(req: AcmeRequest) -> Reply:
+    return Reply(status=200)
+
+
+def new_nonce_get(req: AcmeRequest) -> Reply:
+    # RFC 8555 §7.2: GET answers 204 No Content, HEAD 200.
+    return Reply(status=204)

@@ -1,0 +1,1 @@
+"""The registration authority: use cases, transactions, the only writer of state."""

@@ -1,0 +1,168 @@
+"""Account use cases: new-account, lookup by kid, update, deactivation, key change (RFC 8555 §7.3)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from typing import Any
+
+from acmehub.domain.errors import DomainError, ErrorKind
+from acmehub.domain.model import Account, AccountStatus
+from acmehub.domain.ports import UnitOfWork
+from acmehub.services.contacts import parse_contacts
+from acmehub.services.context import AcmeContext, ProfileMode
+from acmehub.services.deps import ServiceDeps, new_id
+
+
+@dataclass(frozen=True)
+class NewAccountRequest:
+    jwk: dict[str, Any]
+    thumbprint: str
+    payload: dict[str, Any]
+    eab_key_id: str | None = None
+
+
+def _unauthorized(detail: str) -> DomainError:
+    return DomainError(ErrorKind.UNAUTHORIZED, detail, status=401)
+
+
+def check_account_usable(account: Account, ctx: AcmeContext) -> None:
+    """RFC 8555 §7.3.6: a deactivated (or revoked) account is refused with unauthorized."""
+    if account.status is AccountStatus.DEACTIVATED:
+        raise _unauthorized("Account is deactivated")
+    if account.status is AccountStatus.REVOKED:
+        raise _unauthorized("Account is revoked")
+    if account.acme_profile_uuid != ctx.acme_profile.uuid or (
+        ctx.ref.mode is ProfileMode.RA_PROFILE and account.ra_profile_uuid != ctx.ra_profile.uuid
+    ):
+        raise _unauthorized("Account does not belong to this profile")
+
+
+def check_account_enabled(account: Account) -> None:
+    """The administrator's switch: a disabled account may not create, finalize or answer."""
+    if not account.enabled:
+        raise _unauthorized("Account is disabled by the administrator")
+
+
+class AccountService:
+    def __init__(self, deps: ServiceDeps) -> None:
+        self._d = deps
+
+    def for_request(self, tx: UnitOfWork, ctx: AcmeContext, account_id: str) -> Account:
+        """The account a ``kid`` names, checked for use under this profile (RFC 8555 §6.2)."""
+        account = tx.accounts.get(account_id)
+        if account is None:
+            raise DomainError(
+                ErrorKind.ACCOUNT_DOES_NOT_EXIST, "no account exists for the kid in the request"
+            )
+        check_account_usable(account, ctx)
+        return account
+
+    def find_by_key(self, ctx: AcmeContext, thumbprint: str) -> Account | None:
+        with self._d.uow() as tx:
+            return tx.accounts.by_thumbprint(thumbprint)
+
+    def new_account(self, ctx: AcmeContext, req: NewAccountRequest) -> tuple[Account, bool]:
+        """Returns (account, created). An existing key answers with its account (§7.3.1)."""
+        payload = req.payload
+        only_existing = payload.get("onlyReturnExisting") is True
+        with self._d.uow(write=True) as tx:
+            existing = tx.accounts.by_thumbprint(req.thumbprint)
+            if existing is not None:
+                check_account_usable(existing, ctx)
+                return existing, False
+            if only_existing:
+                raise DomainError(
+                    ErrorKind.ACCOUNT_DOES_NOT_EXIST, "no account exists with the provided key"
+                )
+            profile = ctx.acme_profile
+            contacts = parse_contacts(payload.get("contact"))
+            if profile.require_contact and not contacts:
+                raise DomainError(
+                    ErrorKind.INVALID_CONTACT, "this profile requires at least one contact"
+                )
+            agreed = payload.get("termsOfServiceAgreed") is True
+            if profile.require_terms_of_service and not agreed:
+                headers = {}
+                if profile.terms_of_service_url:
+                    headers["Link"] = f'<{profile.terms_of_service_url}>;rel="terms-of-service"'
+                raise DomainError(
+                    ErrorKind.USER_ACTION_REQUIRED,
+                    "this profile requires agreement to the terms of service "
+                    "(termsOfServiceAgreed: true)",
+                    headers=headers,
+                    instance=profile.terms_of_service_url,
+                    status=403,
+                )
+            if profile.require_external_account_binding and req.eab_key_id is None:
+                raise DomainError(
+                    ErrorKind.EXTERNAL_ACCOUNT_REQUIRED,
+                    "this profile requires an external account binding",
+                )
+            now = self._d.clock.now()
+            account = Account(
+                id=new_id(),
+                uuid=str(uuid.uuid4()),
+                key_thumbprint=req.thumbprint,
+                jwk=req.jwk,
+                status=AccountStatus.VALID,
+                enabled=True,
+                contact=contacts,
+                terms_of_service_agreed=agreed,
+                tos_agreed_at=now if agreed else None,
+                acme_profile_uuid=profile.uuid,
+                ra_profile_uuid=ctx.ra_profile.uuid,
+                via_default_ra_profile=ctx.ref.mode is ProfileMode.ACME_PROFILE,
+                created_at=now,
+                eab_key_id=req.eab_key_id,
+            )
+            tx.accounts.add(account)
+            return account, True
+
+    def update(self, ctx: AcmeContext, account_id: str, payload: dict[str, Any]) -> Account:
+        """RFC 8555 §7.3.2 (update) and §7.3.6 (deactivation); unknown fields are ignored."""
+        with self._d.uow(write=True) as tx:
+            account = self.for_request(tx, ctx, account_id)
+            changed = account
+            if "contact" in payload:
+                changed = replace(changed, contact=parse_contacts(payload["contact"]))
+            if payload.get("termsOfServiceAgreed") is True:
+                changed = replace(
+                    changed, terms_of_service_agreed=True, tos_agreed_at=self._d.clock.now()
+                )
+            if "status" in payload:
+                if payload["status"] != AccountStatus.DEACTIVATED.value:
+                    raise DomainError(
+                        ErrorKind.MALFORMED, "an account's status can only be set to deactivated"
+                    )
+                changed = replace(changed, status=AccountStatus.DEACTIVATED)
+            if changed != account:
+                tx.accounts.update(changed)
+            return changed
+
+    def change_key(
+        self,
+        ctx: AcmeContext,
+        account_id: str,
+        old_thumbprint: str,
+        new_jwk: dict[str, Any],
+        new_thumbprint: str,
+    ) -> Account:
+        """RFC 8555 §7.3.5, after the protocol layer verified both signatures."""
+        with self._d.uow(write=True) as tx:
+            account = self.for_request(tx, ctx, account_id)
+            if account.key_thumbprint != old_thumbprint:
+                raise DomainError(
+                    ErrorKind.UNAUTHORIZED, "oldKey does not match the account's current key"
+                )
+            holder = tx.accounts.by_thumbprint(new_thumbprint)
+            if holder is not None:
+                raise DomainError(
+                    ErrorKind.CONFLICT,
+                    "the new key is already in use by another account",
+                    status=409,
+                    headers={"Location": holder.id},
+                )
+            changed = replace(account, jwk=new_jwk, key_thumbprint=new_thumbprint)
+            tx.accounts.update(changed)
+            return changed

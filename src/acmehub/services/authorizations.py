@@ -1,0 +1,212 @@
+"""Authorizations and challenges (RFC 8555 §7.5, §7.5.1, §7.5.2) and validation results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from acmehub.domain.errors import DomainError, ErrorKind, Problem
+from acmehub.domain.model import (
+    Account,
+    Authorization,
+    AuthzStatus,
+    Challenge,
+    ChallengeStatus,
+    OrderStatus,
+    ValidationResult,
+    ValidationTask,
+)
+from acmehub.domain.ports import UnitOfWork
+from acmehub.domain.status import authorization_status, failed_authorization_problem
+from acmehub.services.accounts import AccountService, check_account_enabled
+from acmehub.services.context import AcmeContext
+from acmehub.services.deps import ServiceDeps
+from acmehub.services.orders import refresh_order
+
+
+@dataclass(frozen=True)
+class AuthorizationView:
+    authorization: Authorization
+    status: AuthzStatus
+
+
+@dataclass(frozen=True)
+class ChallengeView:
+    challenge: Challenge
+    authorization_id: str
+    retry_after: int | None  # seconds, while the challenge is processing
+
+
+def _view(authz: Authorization, now: datetime) -> AuthorizationView:
+    return AuthorizationView(authz, authorization_status(authz, now))
+
+
+class AuthorizationService:
+    def __init__(self, deps: ServiceDeps, accounts: AccountService) -> None:
+        self._d = deps
+        self._accounts = accounts
+
+    @staticmethod
+    def _owned(tx: UnitOfWork, account: Account, authz_id: str) -> Authorization:
+        authz = tx.authorizations.get(authz_id)
+        if authz is None:
+            raise DomainError(ErrorKind.NOT_FOUND, "no such authorization", status=404)
+        if authz.account_id != account.id:
+            raise DomainError(
+                ErrorKind.UNAUTHORIZED, "the authorization belongs to another account"
+            )
+        return authz
+
+    def get(self, ctx: AcmeContext, account_id: str, authz_id: str) -> AuthorizationView:
+        with self._d.uow() as tx:
+            account = self._accounts.for_request(tx, ctx, account_id)
+            return _view(self._owned(tx, account, authz_id), self._d.clock.now())
+
+    def deactivate(
+        self, ctx: AcmeContext, account_id: str, authz_id: str, payload: dict[str, Any]
+    ) -> AuthorizationView:
+        """RFC 8555 §7.5.2: the client gives up an authorization; its order turns invalid."""
+        if payload.get("status") != AuthzStatus.DEACTIVATED.value:
+            raise DomainError(
+                ErrorKind.MALFORMED, "an authorization's status can only be set to deactivated"
+            )
+        now = self._d.clock.now()
+        with self._d.uow(write=True) as tx:
+            account = self._accounts.for_request(tx, ctx, account_id)
+            authz = self._owned(tx, account, authz_id)
+            status = authorization_status(authz, now)
+            if status not in (AuthzStatus.PENDING, AuthzStatus.VALID):
+                raise DomainError(
+                    ErrorKind.MALFORMED,
+                    f"only a pending or valid authorization can be deactivated; this one is "
+                    f"{status.value}",
+                )
+            tx.authorizations.set_status(authz.id, AuthzStatus.DEACTIVATED.value)
+            authz = replace(authz, status=AuthzStatus.DEACTIVATED)
+            self._update_orders(tx, authz.id, now)
+            return _view(authz, now)
+
+    def _challenge(
+        self, tx: UnitOfWork, account: Account, challenge_id: str
+    ) -> tuple[Challenge, Authorization]:
+        challenge = tx.authorizations.challenge(challenge_id)
+        if challenge is None:
+            raise DomainError(ErrorKind.NOT_FOUND, "no such challenge", status=404)
+        authz = self._owned(tx, account, challenge.authorization_id)
+        return challenge, authz
+
+    def get_challenge(self, ctx: AcmeContext, account_id: str, challenge_id: str) -> ChallengeView:
+        with self._d.uow() as tx:
+            account = self._accounts.for_request(tx, ctx, account_id)
+            challenge, authz = self._challenge(tx, account, challenge_id)
+            return self._challenge_view(ctx, challenge, authz)
+
+    def respond(self, ctx: AcmeContext, account_id: str, challenge_id: str) -> ChallengeView:
+        """RFC 8555 §7.5.1: the client says it is ready; the VA takes it from here."""
+        now = self._d.clock.now()
+        with self._d.uow(write=True) as tx:
+            account = self._accounts.for_request(tx, ctx, account_id)
+            check_account_enabled(account)
+            challenge, authz = self._challenge(tx, account, challenge_id)
+            status = authorization_status(authz, now)
+            if challenge.status is ChallengeStatus.PENDING:
+                if status is not AuthzStatus.PENDING:
+                    raise DomainError(
+                        ErrorKind.MALFORMED,
+                        f"the authorization is {status.value}; its challenges can no longer "
+                        f"be answered",
+                    )
+                if any(c.status is not ChallengeStatus.PENDING for c in authz.challenges):
+                    raise DomainError(
+                        ErrorKind.MALFORMED,
+                        "another challenge of this authorization is already being validated",
+                    )
+                challenge = replace(challenge, status=ChallengeStatus.PROCESSING)
+                tx.authorizations.update_challenge(challenge)
+        self._d.queue.wake()
+        # Anything but pending is returned as it is: answering twice is harmless (§7.5.1).
+        return self._challenge_view(ctx, challenge, authz)
+
+    @staticmethod
+    def _challenge_view(ctx: AcmeContext, challenge: Challenge, authz: Authorization) -> ChallengeView:
+        retry = (
+            ctx.acme_profile.retry_interval
+            if challenge.status is ChallengeStatus.PROCESSING
+            else None
+        )
+        return ChallengeView(challenge, authz.id, retry)
+
+    # ------------------------------------------------------------------ the VA's side
+
+    def validation_task(self, challenge_id: str) -> ValidationTask | None:
+        """What the VA needs for a claimed challenge; None when it no longer needs validating."""
+        with self._d.uow() as tx:
+            challenge = tx.authorizations.challenge(challenge_id)
+            if challenge is None or challenge.status is not ChallengeStatus.PROCESSING:
+                return None
+            authz = tx.authorizations.get(challenge.authorization_id)
+            if authz is None:
+                return None
+            account = tx.accounts.get(authz.account_id)
+            order_ids = tx.orders.ids_for_authorization(authz.id)
+            order = tx.orders.get(order_ids[0]) if order_ids else None
+            profile = tx.profiles.acme_profile(order.acme_profile_uuid) if order else None
+            if account is None:
+                return None
+            return ValidationTask(
+                challenge_id=challenge.id,
+                type=challenge.type,
+                identifier=authz.identifier,
+                # RFC 8555 §8.1: keyAuthorization = token || '.' || base64url(Thumbprint(accountKey))
+                token=challenge.token,
+                key_authorization=f"{challenge.token}.{account.key_thumbprint}",
+                dns_resolver_ip=profile.dns_resolver_ip if profile else None,
+                dns_resolver_port=profile.dns_resolver_port if profile else None,
+            )
+
+    def record_result(self, result: ValidationResult) -> None:
+        """Apply the VA's result: challenge, authorization, then order (RFC 8555 §7.1.6)."""
+        now = self._d.clock.now()
+        with self._d.uow(write=True) as tx:
+            challenge = tx.authorizations.challenge(result.challenge_id)
+            if challenge is None or challenge.status is not ChallengeStatus.PROCESSING:
+                return  # another worker already recorded it
+            authz = tx.authorizations.get(challenge.authorization_id)
+            if authz is None:
+                return
+            if authorization_status(authz, now) is not AuthzStatus.PENDING:
+                problem = Problem(
+                    ErrorKind.MALFORMED,
+                    f"authorization became {authorization_status(authz, now).value} "
+                    f"before validation finished",
+                    (authz.identifier.type, authz.identifier.value),
+                )
+                tx.authorizations.update_challenge(
+                    replace(challenge, status=ChallengeStatus.INVALID, error=problem)
+                )
+                return
+            if result.ok:
+                tx.authorizations.update_challenge(
+                    replace(challenge, status=ChallengeStatus.VALID, validated=now, error=None)
+                )
+                tx.authorizations.set_status(authz.id, AuthzStatus.VALID.value)
+            else:
+                tx.authorizations.update_challenge(
+                    replace(challenge, status=ChallengeStatus.INVALID, error=result.problem)
+                )
+                tx.authorizations.set_status(authz.id, AuthzStatus.INVALID.value)
+            self._update_orders(tx, authz.id, now)
+
+    @staticmethod
+    def _update_orders(tx: UnitOfWork, authz_id: str, now: datetime) -> None:
+        for order_id in tx.orders.ids_for_authorization(authz_id):
+            order = tx.orders.get(order_id)
+            if order is None or order.status not in (OrderStatus.PENDING, OrderStatus.READY):
+                continue
+            view = refresh_order(tx, order, now)
+            if view.order is not order:
+                tx.orders.update(view.order)
+
+
+__all__ = ["AuthorizationService", "AuthorizationView", "ChallengeView", "failed_authorization_problem"]

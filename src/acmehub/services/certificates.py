@@ -1,0 +1,136 @@
+"""Certificate download, revocation (RFC 8555 §7.4.2, §7.6) and CRLs (RFC 5280 §5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from cryptography import x509
+
+from acmehub.domain.csr import serial_to_hex, spki_sha256_hex
+from acmehub.domain.errors import DomainError, ErrorKind
+from acmehub.domain.model import Certificate
+from acmehub.domain.ports import CrlCapability, RevokedEntry, RevokeRequest, UnitOfWork
+from acmehub.services.accounts import AccountService, check_account_enabled
+from acmehub.services.context import AcmeContext
+from acmehub.services.deps import ServiceDeps
+
+#: RFC 5280 §5.3.1 reason codes; 7 is unused. RFC 8555 §7.6 refers to this list.
+REVOCATION_REASONS = (0, 1, 2, 3, 4, 5, 6, 8, 9, 10)
+CRL_LIFETIME = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class RevocationSigner:
+    """Who signed a revoke-cert request: an account (kid) or the certificate's key (jwk)."""
+
+    account_id: str | None = None
+    key_spki_sha256: str | None = None
+
+
+class CertificateService:
+    def __init__(self, deps: ServiceDeps, accounts: AccountService) -> None:
+        self._d = deps
+        self._accounts = accounts
+
+    def download(self, ctx: AcmeContext, account_id: str, certificate_id: str) -> Certificate:
+        with self._d.uow() as tx:
+            account = self._accounts.for_request(tx, ctx, account_id)
+            cert = tx.certificates.get(certificate_id)
+            if cert is None:
+                raise DomainError(ErrorKind.NOT_FOUND, "no such certificate", status=404)
+            if cert.account_id != account.id:
+                raise DomainError(
+                    ErrorKind.UNAUTHORIZED, "the certificate belongs to another account"
+                )
+            return cert
+
+    def revoke(
+        self, ctx: AcmeContext, signer: RevocationSigner, cert_der: bytes, reason: object
+    ) -> Certificate:
+        if reason is None:
+            reason = 0
+        if not isinstance(reason, int) or isinstance(reason, bool) or reason not in REVOCATION_REASONS:
+            raise DomainError(
+                ErrorKind.BAD_REVOCATION_REASON,
+                f"reason must be one of {', '.join(map(str, REVOCATION_REASONS))} (RFC 5280 §5.3.1)",
+            )
+        try:
+            parsed = x509.load_der_x509_certificate(cert_der)
+        except ValueError:
+            raise DomainError(ErrorKind.MALFORMED, "certificate is not valid DER") from None
+        now = self._d.clock.now()
+        with self._d.uow(write=True) as tx:
+            cert = tx.certificates.by_serial(serial_to_hex(parsed.serial_number))
+            if cert is None or x509.load_pem_x509_certificate(cert.pem.encode()) != parsed:
+                raise DomainError(
+                    ErrorKind.NOT_FOUND, "the certificate was not issued by this server", status=404
+                )
+            self._authorize(tx, ctx, signer, cert, parsed)
+            if cert.revoked_at is not None:
+                raise DomainError(ErrorKind.ALREADY_REVOKED, "the certificate is already revoked")
+            authority = tx.profiles.authority(cert.authority_uuid)
+            ra = tx.profiles.ra_profile(cert.ra_profile_uuid)
+            if authority is None:
+                raise DomainError(ErrorKind.SERVER_INTERNAL, "the certificate's authority is gone")
+            attributes = {
+                **ctx.acme_profile.revoke_certificate_attributes,
+                **(ra.acme_revoke_attributes if ra else {}),
+            }
+            # The CA revokes first; only then is the certificate marked, in the same
+            # transaction, so revoke-cert never answers 200 before revocation took effect.
+            self._d.ca.for_authority(authority).revoke(
+                RevokeRequest(cert.serial_hex, reason, now, attributes)
+            )
+            if not tx.certificates.mark_revoked(cert.id, now, reason):
+                raise DomainError(ErrorKind.ALREADY_REVOKED, "the certificate is already revoked")
+            return cert
+
+    def _authorize(
+        self,
+        tx: UnitOfWork,
+        ctx: AcmeContext,
+        signer: RevocationSigner,
+        cert: Certificate,
+        parsed: x509.Certificate,
+    ) -> None:
+        """RFC 8555 §7.6: the owner, the certificate's key, or an account authorized for all names."""
+        if signer.key_spki_sha256 is not None:
+            if signer.key_spki_sha256 != spki_sha256_hex(parsed.public_key()):
+                raise DomainError(
+                    ErrorKind.UNAUTHORIZED,
+                    "the request is signed by neither the certificate's key nor an account",
+                )
+            return
+        assert signer.account_id is not None
+        account = self._accounts.for_request(tx, ctx, signer.account_id)
+        check_account_enabled(account)
+        if cert.account_id == account.id:
+            return
+        base = {n[2:] if n.startswith("*.") else n for n in cert.names}
+        held = tx.authorizations.valid_for_account(account.id, sorted(base), self._d.clock.now())
+        if not base <= held:
+            raise DomainError(
+                ErrorKind.UNAUTHORIZED,
+                "the account neither owns the certificate nor holds valid authorizations "
+                "for all of its names",
+            )
+
+    def crl(self, authority_uuid: str) -> bytes:
+        """A fresh CRL, built from storage, so it reflects every revocation at once."""
+        now = self._d.clock.now()
+        with self._d.uow() as tx:
+            authority = tx.profiles.authority(authority_uuid)
+            if authority is None:
+                raise DomainError(ErrorKind.NOT_FOUND, "no such authority", status=404)
+            revoked = tx.certificates.revoked_for_authority(authority_uuid)
+        backend = self._d.ca.for_authority(authority)
+        if not isinstance(backend, CrlCapability):
+            raise DomainError(ErrorKind.NOT_FOUND, "this authority publishes no CRL", status=404)
+        entries = [
+            RevokedEntry(c.serial_hex, c.revoked_at, c.revocation_reason or 0)
+            for c in revoked
+            if c.revoked_at is not None
+        ]
+        number = int(now.timestamp() * 1000)
+        return backend.sign_crl(entries, now, now + CRL_LIFETIME, number)

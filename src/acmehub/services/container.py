@@ -1,0 +1,42 @@
+"""All services, built from one set of dependencies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from acmehub.services.accounts import AccountService
+from acmehub.services.authorizations import AuthorizationService
+from acmehub.services.certificates import CertificateService
+from acmehub.services.context import AcmeContext, ProfileRef, resolve_context
+from acmehub.services.deps import ServiceDeps
+from acmehub.services.finalize import FinalizeService
+from acmehub.services.orders import OrderService
+from acmehub.services.platform import PlatformService
+
+
+@dataclass(frozen=True)
+class Services:
+    deps: ServiceDeps
+    accounts: AccountService
+    orders: OrderService
+    authorizations: AuthorizationService
+    finalize: FinalizeService
+    certificates: CertificateService
+    platform: PlatformService
+
+    @classmethod
+    def build(cls, deps: ServiceDeps) -> Services:
+        accounts = AccountService(deps)
+        return cls(
+            deps=deps,
+            accounts=accounts,
+            orders=OrderService(deps, accounts),
+            authorizations=AuthorizationService(deps, accounts),
+            finalize=FinalizeService(deps, accounts),
+            certificates=CertificateService(deps, accounts),
+            platform=PlatformService(deps),
+        )
+
+    def context(self, ref: ProfileRef, *, directory: bool = False) -> AcmeContext:
+        with self.deps.uow() as tx:
+            return resolve_context(tx, ref, directory=directory)

@@ -1,0 +1,22 @@
+"""What every service needs, built once by the composition root."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from acmehub.domain.ports import CaBackends, Clock, NonceStore, UnitOfWorkFactory, ValidationQueue
+
+
+@dataclass(frozen=True)
+class ServiceDeps:
+    uow: UnitOfWorkFactory
+    clock: Clock
+    nonces: NonceStore
+    ca: CaBackends
+    queue: ValidationQueue
+
+
+def new_id() -> str:
+    """An opaque, unguessable protocol identifier (128 bits, base64url)."""
+    return secrets.token_urlsafe(16)

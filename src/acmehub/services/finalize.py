@@ -1,0 +1,145 @@
+"""Finalize (RFC 8555 §7.4): check the CSR, issue exactly once, store the certificate.
+
+Crash safety: the order moves ready -> processing in one transaction (a conditional update, so
+only one of two concurrent finalize requests wins); the CA signs outside any transaction; the
+certificate row (unique per order and per serial) and the order's move to valid commit together.
+An order left in processing by a crash is picked up again by :meth:`resume_stuck`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from cryptography import x509
+
+from acmehub.domain.csr import check_finalize_csr, spki_sha256_hex
+from acmehub.domain.errors import DomainError, ErrorKind, Problem
+from acmehub.domain.model import Certificate, Order, OrderStatus
+from acmehub.domain.ports import IssueRequest
+from acmehub.services.accounts import AccountService, check_account_enabled
+from acmehub.services.context import AcmeContext
+from acmehub.services.deps import ServiceDeps, new_id
+from acmehub.services.orders import OrderService, OrderView, refresh_order
+
+log = logging.getLogger(__name__)
+
+#: Backdating absorbs clients' clock skew (Let's Encrypt backdates by an hour too).
+BACKDATE = timedelta(hours=1)
+
+
+class FinalizeService:
+    def __init__(self, deps: ServiceDeps, accounts: AccountService) -> None:
+        self._d = deps
+        self._accounts = accounts
+
+    def finalize(
+        self,
+        ctx: AcmeContext,
+        account_id: str,
+        order_id: str,
+        csr_der: bytes,
+        account_key_spki_sha256: str,
+    ) -> OrderView:
+        now = self._d.clock.now()
+        with self._d.uow(write=True) as tx:
+            account = self._accounts.for_request(tx, ctx, account_id)
+            check_account_enabled(account)
+            order = OrderService.owned(tx, account, order_id)
+            view = refresh_order(tx, order, now)
+            if view.order is not order:
+                tx.orders.update(view.order)
+            if view.status is not OrderStatus.READY:
+                raise DomainError(
+                    ErrorKind.ORDER_NOT_READY,
+                    f"order is {view.status.value}, not ready: it cannot be finalized",
+                    status=403,
+                )
+            check_finalize_csr(
+                csr_der,
+                order_names=[i.value for i in order.identifiers],
+                account_spki_sha256_hex=account_key_spki_sha256,
+            )
+            order = replace(view.order, status=OrderStatus.PROCESSING, csr_der=csr_der)
+            tx.orders.update(order)
+        order = self._issue(order)
+        return OrderView(order, order.status)
+
+    def _issue(self, order: Order) -> Order:
+        now = self._d.clock.now()
+        with self._d.uow() as tx:
+            ra = tx.profiles.ra_profile(order.ra_profile_uuid)
+            acme = tx.profiles.acme_profile(order.acme_profile_uuid)
+            authority = tx.profiles.authority(ra.authority_uuid) if ra else None
+        try:
+            if ra is None or acme is None or authority is None:
+                raise DomainError(ErrorKind.SERVER_INTERNAL, "the order's RA profile is gone")
+            if not authority.enabled:
+                raise DomainError(ErrorKind.SERVER_INTERNAL, "the authority is disabled")
+            not_before, not_after = self._validity(order, ra.validity_default, now)
+            names = tuple(i.value for i in order.identifiers)
+            assert order.csr_der is not None
+            issued = self._d.ca.for_authority(authority).issue(
+                IssueRequest(
+                    csr_der=order.csr_der,
+                    dns_names=names,
+                    not_before=not_before,
+                    not_after=not_after,
+                    attributes={**acme.issue_certificate_attributes, **ra.acme_issue_attributes},
+                )
+            )
+        except DomainError as exc:
+            log.warning("issuance failed for order %s: %s", order.id, exc)
+            return self._fail(order, Problem(ErrorKind.SERVER_INTERNAL, f"issuance failed: {exc.detail}"))
+        except Exception:
+            log.exception("issuance failed for order %s", order.id)
+            return self._fail(order, Problem(ErrorKind.SERVER_INTERNAL, "issuance failed"))
+        leaf = x509.load_pem_x509_certificate(issued.cert_pem.encode())
+        cert = Certificate(
+            id=new_id(),
+            serial_hex=issued.serial_hex,
+            order_id=order.id,
+            account_id=order.account_id,
+            pem=issued.cert_pem,
+            chain_pem=issued.chain_pem,
+            names=names,
+            not_before=issued.not_before,
+            not_after=issued.not_after,
+            ra_profile_uuid=order.ra_profile_uuid,
+            acme_profile_uuid=order.acme_profile_uuid,
+            authority_uuid=authority.uuid,
+            key_thumbprint=spki_sha256_hex(leaf.public_key()),
+            issued_at=now,
+        )
+        with self._d.uow(write=True) as tx:
+            current = tx.orders.get(order.id)
+            if current is None or current.status is not OrderStatus.PROCESSING:
+                return current or order  # someone else completed it
+            tx.certificates.add(cert)
+            done = replace(current, status=OrderStatus.VALID, certificate_id=cert.id)
+            tx.orders.update(done)
+            return done
+
+    def _fail(self, order: Order, problem: Problem) -> Order:
+        with self._d.uow(write=True) as tx:
+            current = tx.orders.get(order.id)
+            if current is None or current.status is not OrderStatus.PROCESSING:
+                return current or order
+            failed = replace(current, status=OrderStatus.INVALID, error=problem)
+            tx.orders.update(failed)
+            return failed
+
+    @staticmethod
+    def _validity(order: Order, default_seconds: int, now: datetime) -> tuple[datetime, datetime]:
+        not_before = order.not_before or (now - BACKDATE)
+        not_after = order.not_after or (not_before + timedelta(seconds=default_seconds))
+        return not_before, not_after
+
+    def resume_stuck(self, older_than: timedelta, limit: int = 50) -> int:
+        """Issue for orders a crash left in processing (their CSR was already accepted)."""
+        with self._d.uow() as tx:
+            stuck = tx.orders.stuck_processing(self._d.clock.now() - older_than, limit)
+        for order in stuck:
+            self._issue(order)
+        return len(stuck)

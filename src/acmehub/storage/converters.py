@@ -1,0 +1,275 @@
+"""Explicit row <-> domain converters (no ORM)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from acmehub.domain.errors import Problem
+from acmehub.domain.model import (
+    Account,
+    AccountStatus,
+    AcmeProfile,
+    Authority,
+    Authorization,
+    AuthzStatus,
+    Certificate,
+    Challenge,
+    ChallengeStatus,
+    ChallengeType,
+    Identifier,
+    Order,
+    OrderStatus,
+    RaProfile,
+)
+
+Row = Mapping[Any, Any]
+
+
+def _problem(doc: Any) -> Problem | None:
+    return Problem.from_json(doc) if isinstance(doc, dict) else None
+
+
+def authority_from_row(r: Row) -> Authority:
+    return Authority(r["uuid"], r["name"], r["kind"], r["enabled"], dict(r["config"]))
+
+
+def authority_to_row(a: Authority) -> dict[str, Any]:
+    return {"uuid": a.uuid, "name": a.name, "kind": a.kind, "enabled": a.enabled, "config": a.config}
+
+
+def ra_profile_from_row(r: Row) -> RaProfile:
+    return RaProfile(
+        uuid=r["uuid"],
+        name=r["name"],
+        authority_uuid=r["authority_uuid"],
+        enabled=r["enabled"],
+        description=r["description"],
+        validity_default=r["validity_default"],
+        validity_max=r["validity_max"],
+        acme_profile_uuid=r["acme_profile_uuid"],
+        acme_issue_attributes=dict(r["acme_issue_attributes"]),
+        acme_revoke_attributes=dict(r["acme_revoke_attributes"]),
+    )
+
+
+def ra_profile_to_row(p: RaProfile) -> dict[str, Any]:
+    return {
+        "uuid": p.uuid,
+        "name": p.name,
+        "authority_uuid": p.authority_uuid,
+        "enabled": p.enabled,
+        "description": p.description,
+        "validity_default": p.validity_default,
+        "validity_max": p.validity_max,
+        "acme_profile_uuid": p.acme_profile_uuid,
+        "acme_issue_attributes": p.acme_issue_attributes,
+        "acme_revoke_attributes": p.acme_revoke_attributes,
+    }
+
+
+_ACME_PROFILE_SCALARS = (
+    "uuid",
+    "name",
+    "enabled",
+    "description",
+    "terms_of_service_url",
+    "website_url",
+    "dns_resolver_ip",
+    "dns_resolver_port",
+    "retry_interval",
+    "validity",
+    "terms_of_service_change_disable",
+    "terms_of_service_change_url",
+    "terms_of_service_changed_at",
+    "require_contact",
+    "require_terms_of_service",
+    "require_external_account_binding",
+    "default_ra_profile_uuid",
+)
+_ACME_PROFILE_DICTS = (
+    "issue_certificate_attributes",
+    "revoke_certificate_attributes",
+    "custom_attributes",
+    "certificate_associations",
+)
+
+
+def acme_profile_from_row(r: Row) -> AcmeProfile:
+    values: dict[str, Any] = {k: r[k] for k in _ACME_PROFILE_SCALARS}
+    values.update({k: dict(r[k]) for k in _ACME_PROFILE_DICTS})
+    values["caa_identities"] = tuple(r["caa_identities"])
+    return AcmeProfile(**values)
+
+
+def acme_profile_to_row(p: AcmeProfile) -> dict[str, Any]:
+    row: dict[str, Any] = {k: getattr(p, k) for k in _ACME_PROFILE_SCALARS + _ACME_PROFILE_DICTS}
+    row["caa_identities"] = list(p.caa_identities)
+    return row
+
+
+def account_from_row(r: Row) -> Account:
+    return Account(
+        id=r["id"],
+        uuid=r["uuid"],
+        key_thumbprint=r["key_thumbprint"],
+        jwk=dict(r["jwk"]),
+        status=AccountStatus(r["status"]),
+        enabled=r["enabled"],
+        contact=tuple(r["contact"]),
+        terms_of_service_agreed=r["terms_of_service_agreed"],
+        acme_profile_uuid=r["acme_profile_uuid"],
+        ra_profile_uuid=r["ra_profile_uuid"],
+        via_default_ra_profile=r["via_default_ra_profile"],
+        created_at=r["created_at"],
+        tos_agreed_at=r["tos_agreed_at"],
+        eab_key_id=r["eab_key_id"],
+    )
+
+
+def account_to_row(a: Account) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "uuid": a.uuid,
+        "key_thumbprint": a.key_thumbprint,
+        "jwk": a.jwk,
+        "status": a.status.value,
+        "enabled": a.enabled,
+        "contact": list(a.contact),
+        "terms_of_service_agreed": a.terms_of_service_agreed,
+        "tos_agreed_at": a.tos_agreed_at,
+        "acme_profile_uuid": a.acme_profile_uuid,
+        "ra_profile_uuid": a.ra_profile_uuid,
+        "via_default_ra_profile": a.via_default_ra_profile,
+        "created_at": a.created_at,
+        "eab_key_id": a.eab_key_id,
+    }
+
+
+def order_from_row(r: Row) -> Order:
+    return Order(
+        id=r["id"],
+        account_id=r["account_id"],
+        status=OrderStatus(r["status"]),
+        identifiers=tuple(Identifier(i["type"], i["value"]) for i in r["identifiers"]),
+        authorization_ids=tuple(r["authorization_ids"]),
+        expires=r["expires"],
+        created_at=r["created_at"],
+        not_before=r["not_before"],
+        not_after=r["not_after"],
+        error=_problem(r["error"]),
+        certificate_id=r["certificate_id"],
+        acme_profile_uuid=r["acme_profile_uuid"],
+        ra_profile_uuid=r["ra_profile_uuid"],
+        csr_der=r["csr_der"],
+    )
+
+
+def order_to_row(o: Order) -> dict[str, Any]:
+    return {
+        "id": o.id,
+        "account_id": o.account_id,
+        "status": o.status.value,
+        "identifiers": [i.to_json() for i in o.identifiers],
+        "authorization_ids": list(o.authorization_ids),
+        "expires": o.expires,
+        "created_at": o.created_at,
+        "not_before": o.not_before,
+        "not_after": o.not_after,
+        "error": o.error.to_json() if o.error else None,
+        "certificate_id": o.certificate_id,
+        "acme_profile_uuid": o.acme_profile_uuid,
+        "ra_profile_uuid": o.ra_profile_uuid,
+        "csr_der": o.csr_der,
+    }
+
+
+def challenge_from_row(r: Row) -> Challenge:
+    return Challenge(
+        id=r["id"],
+        authorization_id=r["authorization_id"],
+        type=ChallengeType(r["type"]),
+        token=r["token"],
+        status=ChallengeStatus(r["status"]),
+        validated=r["validated"],
+        error=_problem(r["error"]),
+    )
+
+
+def challenge_to_row(c: Challenge) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "authorization_id": c.authorization_id,
+        "type": c.type.value,
+        "token": c.token,
+        "status": c.status.value,
+        "validated": c.validated,
+        "error": c.error.to_json() if c.error else None,
+    }
+
+
+def authorization_from_row(r: Row, challenge_rows: Sequence[Row]) -> Authorization:
+    return Authorization(
+        id=r["id"],
+        account_id=r["account_id"],
+        identifier=Identifier(r["identifier_type"], r["identifier_value"]),
+        wildcard=r["wildcard"],
+        status=AuthzStatus(r["status"]),
+        expires=r["expires"],
+        challenges=tuple(challenge_from_row(c) for c in challenge_rows),
+    )
+
+
+def authorization_to_row(a: Authorization, order_id: str) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "order_id": order_id,
+        "account_id": a.account_id,
+        "identifier_type": a.identifier.type,
+        "identifier_value": a.identifier.value,
+        "wildcard": a.wildcard,
+        "status": a.status.value,
+        "expires": a.expires,
+    }
+
+
+def certificate_from_row(r: Row) -> Certificate:
+    return Certificate(
+        id=r["id"],
+        serial_hex=r["serial_hex"],
+        order_id=r["order_id"],
+        account_id=r["account_id"],
+        pem=r["pem"],
+        chain_pem=r["chain_pem"],
+        names=tuple(r["names"]),
+        not_before=r["not_before"],
+        not_after=r["not_after"],
+        ra_profile_uuid=r["ra_profile_uuid"],
+        acme_profile_uuid=r["acme_profile_uuid"],
+        authority_uuid=r["authority_uuid"],
+        key_thumbprint=r["key_thumbprint"],
+        issued_at=r["issued_at"],
+        revoked_at=r["revoked_at"],
+        revocation_reason=r["revocation_reason"],
+    )
+
+
+def certificate_to_row(c: Certificate) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "serial_hex": c.serial_hex,
+        "order_id": c.order_id,
+        "account_id": c.account_id,
+        "pem": c.pem,
+        "chain_pem": c.chain_pem,
+        "names": list(c.names),
+        "not_before": c.not_before,
+        "not_after": c.not_after,
+        "ra_profile_uuid": c.ra_profile_uuid,
+        "acme_profile_uuid": c.acme_profile_uuid,
+        "authority_uuid": c.authority_uuid,
+        "key_thumbprint": c.key_thumbprint,
+        "issued_at": c.issued_at,
+        "revoked_at": c.revoked_at,
+        "revocation_reason": c.revocation_reason,
+    }

@@ -1,0 +1,246 @@
+"""Repositories over one SQLAlchemy connection (inside a unit of work's transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, select, update
+
+from acmehub.domain.model import (
+    Account,
+    AcmeProfile,
+    Authority,
+    Authorization,
+    AuthzStatus,
+    Certificate,
+    Challenge,
+    Order,
+    OrderStatus,
+    RaProfile,
+)
+from acmehub.storage import converters as cv
+from acmehub.storage import tables as t
+
+
+class SqlProfiles:
+    def __init__(self, conn: Connection) -> None:
+        self._c = conn
+
+    def acme_profile_by_name(self, name: str) -> AcmeProfile | None:
+        row = self._c.execute(select(t.acme_profiles).where(t.acme_profiles.c.name == name)).first()
+        return cv.acme_profile_from_row(row._mapping) if row else None
+
+    def acme_profile(self, uuid: str) -> AcmeProfile | None:
+        row = self._c.execute(select(t.acme_profiles).where(t.acme_profiles.c.uuid == uuid)).first()
+        return cv.acme_profile_from_row(row._mapping) if row else None
+
+    def ra_profile_by_name(self, name: str) -> RaProfile | None:
+        row = self._c.execute(select(t.ra_profiles).where(t.ra_profiles.c.name == name)).first()
+        return cv.ra_profile_from_row(row._mapping) if row else None
+
+    def ra_profile(self, uuid: str) -> RaProfile | None:
+        row = self._c.execute(select(t.ra_profiles).where(t.ra_profiles.c.uuid == uuid)).first()
+        return cv.ra_profile_from_row(row._mapping) if row else None
+
+    def authority(self, uuid: str) -> Authority | None:
+        row = self._c.execute(select(t.authorities).where(t.authorities.c.uuid == uuid)).first()
+        return cv.authority_from_row(row._mapping) if row else None
+
+    def add_authority(self, authority: Authority) -> None:
+        self._c.execute(t.authorities.insert().values(cv.authority_to_row(authority)))
+
+    def add_ra_profile(self, profile: RaProfile) -> None:
+        self._c.execute(t.ra_profiles.insert().values(cv.ra_profile_to_row(profile)))
+
+    def update_ra_profile(self, profile: RaProfile) -> None:
+        self._c.execute(
+            update(t.ra_profiles)
+            .where(t.ra_profiles.c.uuid == profile.uuid)
+            .values(cv.ra_profile_to_row(profile))
+        )
+
+    def add_acme_profile(self, profile: AcmeProfile) -> None:
+        self._c.execute(t.acme_profiles.insert().values(cv.acme_profile_to_row(profile)))
+
+    def update_acme_profile(self, profile: AcmeProfile) -> None:
+        self._c.execute(
+            update(t.acme_profiles)
+            .where(t.acme_profiles.c.uuid == profile.uuid)
+            .values(cv.acme_profile_to_row(profile))
+        )
+
+
+class SqlAccounts:
+    def __init__(self, conn: Connection) -> None:
+        self._c = conn
+
+    def get(self, account_id: str) -> Account | None:
+        row = self._c.execute(select(t.accounts).where(t.accounts.c.id == account_id)).first()
+        return cv.account_from_row(row._mapping) if row else None
+
+    def by_thumbprint(self, thumbprint: str) -> Account | None:
+        row = self._c.execute(
+            select(t.accounts).where(t.accounts.c.key_thumbprint == thumbprint)
+        ).first()
+        return cv.account_from_row(row._mapping) if row else None
+
+    def add(self, account: Account) -> None:
+        self._c.execute(t.accounts.insert().values(cv.account_to_row(account)))
+
+    def update(self, account: Account) -> None:
+        self._c.execute(
+            update(t.accounts).where(t.accounts.c.id == account.id).values(cv.account_to_row(account))
+        )
+
+
+class SqlOrders:
+    def __init__(self, conn: Connection, now: datetime) -> None:
+        self._c = conn
+        self._now = now
+
+    def get(self, order_id: str) -> Order | None:
+        row = self._c.execute(select(t.orders).where(t.orders.c.id == order_id)).first()
+        return cv.order_from_row(row._mapping) if row else None
+
+    def add(self, order: Order) -> None:
+        self._c.execute(t.orders.insert().values({**cv.order_to_row(order), "updated_at": self._now}))
+
+    def update(self, order: Order) -> None:
+        self._c.execute(
+            update(t.orders)
+            .where(t.orders.c.id == order.id)
+            .values({**cv.order_to_row(order), "updated_at": self._now})
+        )
+
+    def ids_for_account(self, account_id: str, offset: int, limit: int) -> list[str]:
+        rows = self._c.execute(
+            select(t.orders.c.id)
+            .where(t.orders.c.account_id == account_id)
+            .order_by(t.orders.c.created_at, t.orders.c.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return [r[0] for r in rows]
+
+    def ids_for_authorization(self, authorization_id: str) -> list[str]:
+        rows = self._c.execute(
+            select(t.authorizations.c.order_id).where(t.authorizations.c.id == authorization_id)
+        )
+        return [r[0] for r in rows]
+
+    def stuck_processing(self, older_than: datetime, limit: int) -> list[Order]:
+        rows = self._c.execute(
+            select(t.orders)
+            .where(t.orders.c.status == OrderStatus.PROCESSING.value)
+            .where(t.orders.c.updated_at < older_than)
+            .limit(limit)
+        )
+        return [cv.order_from_row(r._mapping) for r in rows]
+
+
+class SqlAuthorizations:
+    def __init__(self, conn: Connection) -> None:
+        self._c = conn
+
+    def _challenges(self, ids: Sequence[str]) -> dict[str, list[dict[str, object]]]:
+        grouped: dict[str, list[dict[str, object]]] = {i: [] for i in ids}
+        rows = self._c.execute(
+            select(t.challenges)
+            .where(t.challenges.c.authorization_id.in_(list(ids)))
+            .order_by(t.challenges.c.id)
+        )
+        for r in rows:
+            grouped[r.authorization_id].append(dict(r._mapping))
+        return grouped
+
+    def get(self, authorization_id: str) -> Authorization | None:
+        found = self.get_many([authorization_id])
+        return found[0] if found else None
+
+    def get_many(self, ids: Sequence[str]) -> list[Authorization]:
+        if not ids:
+            return []
+        rows = {
+            r.id: r._mapping
+            for r in self._c.execute(
+                select(t.authorizations).where(t.authorizations.c.id.in_(list(ids)))
+            )
+        }
+        chall = self._challenges([i for i in ids if i in rows])
+        return [cv.authorization_from_row(rows[i], chall[i]) for i in ids if i in rows]
+
+    def add(self, authorization: Authorization, order_id: str) -> None:
+        self._c.execute(
+            t.authorizations.insert().values(cv.authorization_to_row(authorization, order_id))
+        )
+        if authorization.challenges:
+            self._c.execute(
+                t.challenges.insert(), [cv.challenge_to_row(c) for c in authorization.challenges]
+            )
+
+    def set_status(self, authorization_id: str, status: str) -> None:
+        self._c.execute(
+            update(t.authorizations)
+            .where(t.authorizations.c.id == authorization_id)
+            .values(status=status)
+        )
+
+    def challenge(self, challenge_id: str) -> Challenge | None:
+        row = self._c.execute(select(t.challenges).where(t.challenges.c.id == challenge_id)).first()
+        return cv.challenge_from_row(row._mapping) if row else None
+
+    def update_challenge(self, challenge: Challenge) -> None:
+        values = cv.challenge_to_row(challenge)
+        if challenge.status.value not in ("processing",):
+            values.update(lease_owner=None, lease_until=None)
+        self._c.execute(
+            update(t.challenges).where(t.challenges.c.id == challenge.id).values(values)
+        )
+
+    def valid_for_account(self, account_id: str, names: Sequence[str], now: datetime) -> set[str]:
+        rows = self._c.execute(
+            select(t.authorizations.c.identifier_value)
+            .where(t.authorizations.c.account_id == account_id)
+            .where(t.authorizations.c.identifier_value.in_(list(names)))
+            .where(t.authorizations.c.status == AuthzStatus.VALID.value)
+            .where(t.authorizations.c.expires > now)
+        )
+        return {r[0] for r in rows}
+
+
+class SqlCertificates:
+    def __init__(self, conn: Connection) -> None:
+        self._c = conn
+
+    def get(self, certificate_id: str) -> Certificate | None:
+        row = self._c.execute(
+            select(t.certificates).where(t.certificates.c.id == certificate_id)
+        ).first()
+        return cv.certificate_from_row(row._mapping) if row else None
+
+    def by_serial(self, serial_hex: str) -> Certificate | None:
+        row = self._c.execute(
+            select(t.certificates).where(t.certificates.c.serial_hex == serial_hex)
+        ).first()
+        return cv.certificate_from_row(row._mapping) if row else None
+
+    def add(self, certificate: Certificate) -> None:
+        self._c.execute(t.certificates.insert().values(cv.certificate_to_row(certificate)))
+
+    def mark_revoked(self, certificate_id: str, revoked_at: datetime, reason: int) -> bool:
+        result = self._c.execute(
+            update(t.certificates)
+            .where(t.certificates.c.id == certificate_id)
+            .where(t.certificates.c.revoked_at.is_(None))
+            .values(revoked_at=revoked_at, revocation_reason=reason)
+        )
+        return result.rowcount == 1
+
+    def revoked_for_authority(self, authority_uuid: str) -> list[Certificate]:
+        rows = self._c.execute(
+            select(t.certificates)
+            .where(t.certificates.c.authority_uuid == authority_uuid)
+            .where(t.certificates.c.revoked_at.is_not(None))
+        )
+        return [cv.certificate_from_row(r._mapping) for r in rows]

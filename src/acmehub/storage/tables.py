@@ -1,0 +1,186 @@
+"""SQLAlchemy Core table definitions: the schema Alembic migrations create."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from acmehub.storage.types import UtcDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+authorities = Table(
+    "authorities",
+    metadata,
+    Column("uuid", String(36), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("kind", String(50), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("config", JSON, nullable=False),
+)
+
+acme_profiles = Table(
+    "acme_profiles",
+    metadata,
+    Column("uuid", String(36), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("terms_of_service_url", Text),
+    Column("website_url", Text),
+    Column("caa_identities", JSON, nullable=False),
+    Column("dns_resolver_ip", String(64)),
+    Column("dns_resolver_port", Integer),
+    Column("retry_interval", Integer, nullable=False),
+    Column("validity", Integer, nullable=False),
+    Column("terms_of_service_change_disable", Boolean, nullable=False),
+    Column("terms_of_service_change_url", Text),
+    Column("terms_of_service_changed_at", UtcDateTime),
+    Column("require_contact", Boolean, nullable=False),
+    Column("require_terms_of_service", Boolean, nullable=False),
+    Column("require_external_account_binding", Boolean, nullable=False),
+    Column("default_ra_profile_uuid", String(36), ForeignKey("ra_profiles.uuid", use_alter=True)),
+    Column("issue_certificate_attributes", JSON, nullable=False),
+    Column("revoke_certificate_attributes", JSON, nullable=False),
+    Column("custom_attributes", JSON, nullable=False),
+    Column("certificate_associations", JSON, nullable=False),
+)
+
+ra_profiles = Table(
+    "ra_profiles",
+    metadata,
+    Column("uuid", String(36), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("authority_uuid", String(36), ForeignKey("authorities.uuid"), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("validity_default", Integer, nullable=False),
+    Column("validity_max", Integer, nullable=False),
+    Column("acme_profile_uuid", String(36), ForeignKey("acme_profiles.uuid")),
+    Column("acme_issue_attributes", JSON, nullable=False),
+    Column("acme_revoke_attributes", JSON, nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("uuid", String(36), nullable=False, unique=True),
+    # RFC 8555 §7.3.1: one account per key on this server, whatever the profile.
+    Column("key_thumbprint", String(64), nullable=False, unique=True),
+    Column("jwk", JSON, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("contact", JSON, nullable=False),
+    Column("terms_of_service_agreed", Boolean, nullable=False),
+    Column("tos_agreed_at", UtcDateTime),
+    Column("acme_profile_uuid", String(36), ForeignKey("acme_profiles.uuid"), nullable=False),
+    Column("ra_profile_uuid", String(36), ForeignKey("ra_profiles.uuid"), nullable=False),
+    Column("via_default_ra_profile", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("eab_key_id", String(200)),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("status", String(20), nullable=False),
+    Column("identifiers", JSON, nullable=False),
+    Column("authorization_ids", JSON, nullable=False),
+    Column("expires", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("not_before", UtcDateTime),
+    Column("not_after", UtcDateTime),
+    Column("error", JSON),
+    Column("certificate_id", String(64)),
+    Column("acme_profile_uuid", String(36), nullable=False),
+    Column("ra_profile_uuid", String(36), nullable=False),
+    Column("csr_der", LargeBinary),
+)
+Index("ix_orders_status_updated", orders.c.status, orders.c.updated_at)
+
+authorizations = Table(
+    "authorizations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("order_id", String(64), ForeignKey("orders.id"), nullable=False, index=True),
+    Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False),
+    Column("identifier_type", String(10), nullable=False),
+    Column("identifier_value", String(255), nullable=False),
+    Column("wildcard", Boolean, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("expires", UtcDateTime, nullable=False),
+)
+Index(
+    "ix_authorizations_account_value",
+    authorizations.c.account_id,
+    authorizations.c.identifier_value,
+    authorizations.c.status,
+)
+
+challenges = Table(
+    "challenges",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column(
+        "authorization_id", String(64), ForeignKey("authorizations.id"), nullable=False, index=True
+    ),
+    Column("type", String(20), nullable=False),
+    Column("token", String(128), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("validated", UtcDateTime),
+    Column("error", JSON),
+    Column("lease_owner", String(100)),
+    Column("lease_until", UtcDateTime),
+)
+Index("ix_challenges_status_lease", challenges.c.status, challenges.c.lease_until)
+
+certificates = Table(
+    "certificates",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("serial_hex", String(64), nullable=False, unique=True),
+    # One certificate per order, enforced by the database.
+    Column("order_id", String(64), ForeignKey("orders.id"), nullable=False, unique=True),
+    Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("pem", Text, nullable=False),
+    Column("chain_pem", Text, nullable=False),
+    Column("names", JSON, nullable=False),
+    Column("not_before", UtcDateTime, nullable=False),
+    Column("not_after", UtcDateTime, nullable=False),
+    Column("ra_profile_uuid", String(36), nullable=False),
+    Column("acme_profile_uuid", String(36), nullable=False),
+    Column("authority_uuid", String(36), nullable=False, index=True),
+    Column("key_thumbprint", String(64), nullable=False, index=True),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+    Column("revocation_reason", Integer),
+)
+
+nonces = Table(
+    "nonces",
+    metadata,
+    Column("value", String(64), primary_key=True),
+    Column("expires", UtcDateTime, nullable=False, index=True),
+)

@@ -1,0 +1,305 @@
+"""The http-01 checker (RFC 8555 §8.3).
+
+What it does, and the choices made where the RFC leaves room:
+
+* It GETs ``http://{name}:{http01_port}/.well-known/acme-challenge/{token}`` (RFC 8555 §8.3;
+  the port is 80 unless configured). Names are resolved through *our* resolver
+  (:mod:`acmehub.validation.resolver`), never the operating system's: the request goes to the
+  resolved address, with ``Host: {name}`` (and the SNI name for https redirect targets).
+* Addresses: the first address of the preferred family (IPv6 unless configured otherwise) and then
+  the first of the other family, as Let's Encrypt does. The second one is tried only when the TCP
+  connection (or TLS handshake) cannot be set up; once a server answers, its answer is final.
+* Redirects (RFC 8555 §8.3 lets the server follow them): 301, 302, 303, 307 and 308 with a
+  Location are followed, at most ``max_redirects`` times, only to http or https URLs on ports 80
+  or 443 -- or the configured ``http01_port``/``tlsalpn01_port``, so that deployments and tests on
+  unprivileged ports work. Each target host is resolved through our resolver again; https
+  targets are not certificate-checked (the name is not proved yet; Let's Encrypt does the same).
+* Bodies are read as a stream and never beyond ``max_http_body_bytes``; every network step is
+  bounded by ``timeout``, and reading a body as a whole too. We ask for ``identity`` encoding and
+  compare raw bytes.
+* The body must equal the key authorization once trailing whitespace is stripped (RFC 8555 §8.3:
+  the server SHOULD ignore whitespace characters at the end of the body).
+
+Problem types (RFC 8555 §6.7):
+
+* ``dns``: the name (or a redirect target) does not resolve.
+* ``connection``: no connection, a timeout, a broken or non-HTTP answer, a TLS failure on an
+  https redirect target, or a redirect we refuse to follow (bad scheme, port, host, too many).
+* ``unauthorized``: the final answer is not HTTP 200 (404 included, as in Boulder).
+* ``incorrectResponse``: HTTP 200 whose body is not the key authorization, or is too large.
+"""
+
+from __future__ import annotations
+
+import re
+import ssl
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from acmehub.domain.errors import ErrorKind
+from acmehub.validation.common import (
+    CheckContext,
+    IPAddress,
+    host_port,
+    literal_address,
+    order_addresses,
+    quote,
+)
+from acmehub.validation.resolver import DnsLookupError, dns_failure, lookup_addresses
+from acmehub.validation.settings import VaSettings
+
+#: RFC 8555 §8.3: the token is base64url; anything else must not reach a URL path.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]+\Z")
+#: Host names acceptable in a redirect target (letters, digits, hyphen, underscore, dots).
+_HOSTNAME = re.compile(
+    r"(?=.{1,253}\.?\Z)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+    r"(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*\.?\Z",
+    re.IGNORECASE,
+)
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: Bytes of a non-200 body quoted in the problem detail.
+_ERROR_SNIPPET = 128
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    location: str | None
+    body: bytes
+    truncated: bool
+    peer: str  # "address:port" that answered
+
+
+def _default_port(scheme: str) -> int:
+    return 443 if scheme == "https" else 80
+
+
+def _host_header(url: httpx.URL) -> str:
+    """Host header for ``url`` (RFC 9110 §7.2): the name, and the port unless the default."""
+    host = url.raw_host.decode("ascii")
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{host}:{url.port}" if url.port is not None else host
+
+
+def _describe(exc: BaseException) -> str:
+    """A short reason for a transport error, from the underlying OS/SSL error when there is one."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(seen, ConnectionResetError):
+            return "connection reset by peer"
+        if isinstance(seen, TimeoutError):
+            return "timed out"
+        if isinstance(seen, ssl.SSLError):
+            return f"TLS error: {seen.reason or seen}"
+        seen = seen.__cause__ or seen.__context__
+    text = str(exc)
+    return text if text else type(exc).__name__
+
+
+class _BodyTooSlowError(Exception):
+    pass
+
+
+def _read_capped(response: httpx.Response, limit: int, seconds: float) -> tuple[bytes, bool]:
+    """At most ``limit`` bytes of the body, and whether there was more. A server that trickles
+    bytes slower than ``seconds`` for the whole body is cut off."""
+    deadline = time.monotonic() + seconds
+    body = bytearray()
+    for chunk in response.iter_raw():
+        body += chunk
+        if len(body) > limit:
+            return bytes(body[:limit]), True
+        if time.monotonic() > deadline:
+            raise _BodyTooSlowError
+    return bytes(body), False
+
+
+class Http01Checker:
+    """Checks one http-01 challenge; raises ChallengeError when it is not met."""
+
+    def __init__(self, settings: VaSettings) -> None:
+        self._settings = settings
+        # https redirect targets are not verified (see module docstring); TLS 1.2+ only.
+        self._tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        self._tls.check_hostname = False
+        self._tls.verify_mode = ssl.CERT_NONE
+        self._tls.minimum_version = ssl.TLSVersion.TLSv1_2
+
+    def check(self, ctx: CheckContext) -> None:
+        task = ctx.task
+        if task.identifier.type != "dns":
+            raise ctx.fail(ErrorKind.UNSUPPORTED_IDENTIFIER, "http-01 validates DNS names only")
+        if task.identifier.is_wildcard:
+            # Wildcard names are proved with dns-01 only; the RA never sends this task.
+            raise ctx.fail(ErrorKind.UNAUTHORIZED, "http-01 cannot validate a wildcard name")
+        if not _TOKEN.match(task.token):
+            raise ctx.fail(ErrorKind.MALFORMED, "The challenge token is not base64url")
+        name = task.identifier.value
+        port = self._settings.http01_port
+        try:
+            url = httpx.URL(f"http://{name}:{port}/.well-known/acme-challenge/{task.token}")
+        except httpx.InvalidURL as exc:
+            raise ctx.fail(ErrorKind.MALFORMED, f"{quote(name)} cannot be used in a URL") from exc
+        first_url = url
+        redirects = 0
+        with self._client() as client:
+            while True:
+                answer = self._fetch(ctx, client, url)
+                if answer.status in _REDIRECT_STATUSES and answer.location is not None:
+                    if redirects >= self._settings.max_redirects:
+                        raise ctx.fail(
+                            ErrorKind.CONNECTION,
+                            f"Fetching {first_url}: too many redirects"
+                            f" (more than {self._settings.max_redirects}); last one from {url}",
+                        )
+                    redirects += 1
+                    url = self._redirect_target(ctx, url, answer.location)
+                    continue
+                break
+        self._judge(ctx, url, answer)
+
+    # ------------------------------------------------------------------ steps
+
+    def _client(self) -> httpx.Client:
+        return httpx.Client(
+            timeout=httpx.Timeout(self._settings.timeout),
+            verify=self._tls,
+            trust_env=False,  # never a proxy from the environment
+            follow_redirects=False,  # followed by hand, see _redirect_target
+            limits=httpx.Limits(max_keepalive_connections=0),  # one connection per request
+            headers={
+                "User-Agent": self._settings.user_agent,
+                "Accept": "*/*",
+                "Accept-Encoding": "identity",
+                "Connection": "close",
+            },
+        )
+
+    def _fetch(self, ctx: CheckContext, client: httpx.Client, url: httpx.URL) -> _Answer:
+        """GET ``url`` at its addresses from our resolver, in order, until one connects."""
+        host = url.raw_host.decode("ascii")
+        port = url.port if url.port is not None else _default_port(url.scheme)
+        addresses: list[IPAddress]
+        literal = literal_address(host)
+        if literal is not None:
+            addresses = [literal]
+        else:
+            try:
+                addresses = lookup_addresses(ctx, host)
+            except DnsLookupError as exc:
+                ctx.note(f"GET {url}: {exc.detail}")
+                raise dns_failure(ctx.task, exc) from exc
+        failures: list[str] = []
+        for address in order_addresses(addresses, self._settings.prefer_ipv6):
+            peer = host_port(address, port)
+            ctx.note(f"GET {url} at {peer}")
+            step = ctx.step_timeout()
+            try:
+                return self._get(client, url, literal is None, address, port, peer, step)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                # Could not connect: the other address family may work.
+                failures.append(f"{peer}: {_describe(exc)}")
+            except (httpx.TimeoutException, _BodyTooSlowError) as exc:
+                raise ctx.fail(
+                    ErrorKind.CONNECTION,
+                    f"Fetching {url} ({peer}): timeout after connect"
+                    f" (no complete answer within {step:g}s)",
+                ) from exc
+            except httpx.HTTPError as exc:
+                raise ctx.fail(
+                    ErrorKind.CONNECTION, f"Fetching {url} ({peer}): {_describe(exc)}"
+                ) from exc
+        raise ctx.fail(
+            ErrorKind.CONNECTION,
+            f"Fetching {url}: could not connect ({'; '.join(failures)})",
+        )
+
+    def _get(
+        self,
+        client: httpx.Client,
+        url: httpx.URL,
+        by_name: bool,
+        address: IPAddress,
+        port: int,
+        peer: str,
+        step: float,
+    ) -> _Answer:
+        """One GET; ``step`` bounds each network operation and reading the body as a whole."""
+        # Connect to the address we resolved; the name goes in Host (and SNI for https).
+        target = httpx.URL(scheme=url.scheme, host=str(address), port=port, raw_path=url.raw_path)
+        extensions = {"sni_hostname": url.raw_host.decode("ascii")} if by_name else {}
+        headers = {"Host": _host_header(url)}
+        with client.stream(
+            "GET", target, headers=headers, extensions=extensions, timeout=httpx.Timeout(step)
+        ) as response:
+            status = response.status_code
+            if status in _REDIRECT_STATUSES:
+                return _Answer(status, response.headers.get("location"), b"", False, peer)
+            limit = self._settings.max_http_body_bytes if status == 200 else _ERROR_SNIPPET
+            body, truncated = _read_capped(response, limit, step)
+            return _Answer(status, None, body, truncated, peer)
+
+    def _redirect_target(
+        self, ctx: CheckContext, current: httpx.URL, location: str
+    ) -> httpx.URL:
+        """The URL a redirect points to, if we may follow it (see the module docstring)."""
+        try:
+            target = current.join(location)
+        except httpx.InvalidURL as exc:
+            raise ctx.fail(
+                ErrorKind.CONNECTION,
+                f"{current} redirected to an invalid URL {quote(location, 200)}",
+            ) from exc
+        if target.scheme not in ("http", "https"):
+            raise ctx.fail(
+                ErrorKind.CONNECTION,
+                f"{current} redirected to {quote(location, 200)}: only http and https redirects"
+                " are followed",
+            )
+        port = target.port if target.port is not None else _default_port(target.scheme)
+        allowed = self._settings.redirect_ports
+        if port not in allowed:
+            ports = ", ".join(str(p) for p in sorted(allowed))
+            raise ctx.fail(
+                ErrorKind.CONNECTION,
+                f"{current} redirected to {quote(location, 200)}: port {port} is not allowed"
+                f" (only {ports})",
+            )
+        host = target.raw_host.decode("ascii", errors="replace")
+        if literal_address(host) is None and not _HOSTNAME.match(host):
+            raise ctx.fail(
+                ErrorKind.CONNECTION,
+                f"{current} redirected to {quote(location, 200)}: invalid host name",
+            )
+        # Credentials and fragments are not part of what we fetch.
+        return httpx.URL(
+            scheme=target.scheme, host=host, port=target.port, raw_path=target.raw_path
+        )
+
+    def _judge(self, ctx: CheckContext, url: httpx.URL, answer: _Answer) -> None:
+        where = f"{url} ({answer.peer})"
+        if answer.status != 200:
+            seen = f", body {quote(answer.body)}" if answer.body.strip() else ""
+            raise ctx.fail(
+                ErrorKind.UNAUTHORIZED,
+                f"Invalid response from {where}: HTTP {answer.status}{seen}",
+            )
+        if answer.truncated:
+            raise ctx.fail(
+                ErrorKind.INCORRECT_RESPONSE,
+                f"The response from {where} is larger than"
+                f" {self._settings.max_http_body_bytes} bytes; it starts with {quote(answer.body)}",
+            )
+        # RFC 8555 §8.3: ignore whitespace characters at the end of the body.
+        key_authorization = ctx.task.key_authorization
+        if answer.body.rstrip() != key_authorization.encode("utf-8"):
+            raise ctx.fail(
+                ErrorKind.INCORRECT_RESPONSE,
+                f"The key authorization file from {where} does not match this challenge:"
+                f" expected {quote(key_authorization, 100)}, got {quote(answer.body)}",
+            )

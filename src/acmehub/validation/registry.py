@@ -1,0 +1,111 @@
+"""The validation authority: one entry point that checks any challenge type.
+
+Like Boulder's VA it writes no state: :meth:`ValidationAuthority.validate` returns a
+:class:`~acmehub.domain.model.ValidationResult` whose ``problem`` says why a challenge failed
+(RFC 8555 §7.5.1: the server records it on the challenge) and whose ``attempts`` tell the
+operator what was tried. Nothing raises out of ``validate``: an unexpected exception becomes a
+``serverInternal`` problem with the cause logged, not shown.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping
+from typing import Protocol
+
+import dns.resolver
+
+from acmehub.domain.errors import ErrorKind, Problem
+from acmehub.domain.model import ChallengeType, ValidationResult, ValidationTask
+from acmehub.validation.common import ChallengeError, problem_identifier
+from acmehub.validation.dns01 import Dns01Checker
+from acmehub.validation.http01 import Http01Checker
+from acmehub.validation.resolver import build_resolver
+from acmehub.validation.settings import VaSettings
+from acmehub.validation.tlsalpn01 import TlsAlpn01Checker
+
+logger = logging.getLogger(__name__)
+
+
+class ChallengeChecker(Protocol):
+    """Checks one challenge type. Returns when the challenge is met; otherwise raises
+    :class:`~acmehub.validation.common.ChallengeError`. Notes what it tries in ``attempts``."""
+
+    def check(
+        self, task: ValidationTask, resolver: dns.resolver.Resolver, attempts: list[str]
+    ) -> None: ...
+
+
+def default_checkers(settings: VaSettings) -> dict[ChallengeType, ChallengeChecker]:
+    return {
+        ChallengeType.HTTP_01: Http01Checker(settings),
+        ChallengeType.DNS_01: Dns01Checker(settings),
+        ChallengeType.TLS_ALPN_01: TlsAlpn01Checker(settings),
+    }
+
+
+class ValidationAuthority:
+    """Implements the domain ``Validator`` port. Thread-safe: it keeps no per-call state."""
+
+    def __init__(
+        self,
+        settings: VaSettings | None = None,
+        checkers: Mapping[ChallengeType, ChallengeChecker] | None = None,
+    ) -> None:
+        self._settings = settings if settings is not None else VaSettings()
+        self._checkers: dict[ChallengeType, ChallengeChecker] = (
+            dict(checkers) if checkers is not None else default_checkers(self._settings)
+        )
+
+    @property
+    def settings(self) -> VaSettings:
+        return self._settings
+
+    def validate(self, task: ValidationTask) -> ValidationResult:
+        attempts: list[str] = []
+        problem: Problem | None = None
+        try:
+            checker = self._checkers.get(task.type)
+            if checker is None:
+                raise ChallengeError(
+                    Problem(
+                        ErrorKind.SERVER_INTERNAL,
+                        f"The validation authority cannot check {task.type} challenges",
+                    )
+                )
+            resolver = build_resolver(task, self._settings, attempts)
+            checker.check(task, resolver, attempts)
+        except ChallengeError as exc:
+            problem = exc.problem
+        except Exception:
+            # Anything else is our bug, not the client's: log the cause, hide the detail.
+            logger.exception(
+                "validation of challenge %s (%s %s) crashed",
+                task.challenge_id,
+                task.type,
+                task.identifier.value,
+            )
+            problem = Problem(
+                ErrorKind.SERVER_INTERNAL,
+                "The validation authority failed unexpectedly; the cause is logged",
+            )
+        if problem is not None and problem.identifier is None:
+            problem = dataclasses.replace(problem, identifier=problem_identifier(task))
+        logger.info(
+            "validated challenge %s (%s %s): %s",
+            task.challenge_id,
+            task.type,
+            task.identifier.value,
+            "valid" if problem is None else f"{problem.kind}: {problem.detail}",
+            extra={
+                "challenge_id": task.challenge_id,
+                "challenge_type": str(task.type),
+                "identifier": task.identifier.value,
+                "problem_type": None if problem is None else str(problem.kind),
+                "attempts": list(attempts),
+            },
+        )
+        return ValidationResult(
+            challenge_id=task.challenge_id, problem=problem, attempts=tuple(attempts)
+        )

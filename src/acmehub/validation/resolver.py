@@ -1,0 +1,167 @@
+"""DNS lookups for the VA through dnspython, never through the operating system.
+
+Each task is resolved with the resolver of its ACME profile (``dns_resolver_ip``/``port``), else
+the VA's configured fallback, else the system's resolver from /etc/resolv.conf. Names are always
+absolute (no search list) and every query is bounded by ``VaSettings.timeout``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from enum import StrEnum
+
+import dns.exception
+import dns.name
+import dns.nameserver
+import dns.rdata
+import dns.rdatatype
+import dns.resolver
+from dns.rdtypes.ANY.TXT import TXT
+from dns.rdtypes.IN.A import A
+from dns.rdtypes.IN.AAAA import AAAA
+
+from acmehub.domain.errors import ErrorKind
+from acmehub.domain.model import ValidationTask
+from acmehub.validation.common import ChallengeError, CheckContext, IPAddress, fail
+from acmehub.validation.settings import VaSettings
+
+
+class DnsFailure(StrEnum):
+    NXDOMAIN = "nxdomain"
+    NO_RECORDS = "no-records"
+    TIMEOUT = "timeout"
+    SERVFAIL = "servfail"
+    ERROR = "error"
+
+
+class DnsLookupError(Exception):
+    """A lookup that produced no usable answer; ``detail`` is written for the ACME client."""
+
+    def __init__(self, reason: DnsFailure, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def build_resolver(
+    task: ValidationTask, settings: VaSettings, attempts: list[str]
+) -> dns.resolver.Resolver:
+    """The resolver for ``task``; notes which one in ``attempts`` for the operator."""
+    if task.dns_resolver_ip:
+        address, port = task.dns_resolver_ip, task.dns_resolver_port or 53
+    elif settings.resolver_ip:
+        address, port = settings.resolver_ip, settings.resolver_port
+    else:
+        address, port = None, 53
+    if address is None:
+        try:
+            resolver = dns.resolver.Resolver(configure=True)  # /etc/resolv.conf
+        except (dns.resolver.NoResolverConfiguration, OSError) as exc:
+            raise fail(
+                task, ErrorKind.SERVER_INTERNAL, "The validation authority has no DNS resolver"
+            ) from exc
+        attempts.append("resolver: system (" + ", ".join(map(str, resolver.nameservers)) + ")")
+        resolver.search = []
+        resolver.use_search_by_default = False
+    else:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError as exc:
+            raise fail(
+                task,
+                ErrorKind.SERVER_INTERNAL,
+                "The validation authority's DNS resolver is misconfigured",
+            ) from exc
+        resolver = dns.resolver.Resolver(configure=False)
+        resolver.nameservers = [dns.nameserver.Do53Nameserver(address, port)]
+        attempts.append(f"resolver: {address} port {port}")
+    resolver.timeout = settings.timeout
+    resolver.lifetime = settings.timeout
+    resolver.cache = None  # every validation asks afresh
+    resolver.retry_servfail = False  # SERVFAIL is an answer, report it at once
+    return resolver
+
+
+def _rcode_of(exc: dns.resolver.NoNameservers) -> str | None:
+    """The rcode text (SERVFAIL, REFUSED, ...) a nameserver answered, if it answered one."""
+    for error in exc.kwargs.get("errors", ()) or ():
+        if isinstance(error[3], str):
+            return error[3]
+    return None
+
+
+def query(ctx: CheckContext, name: str, rdtype: str) -> list[dns.rdata.Rdata]:
+    """The records of ``rdtype`` at ``name`` ([] when the name exists without them)."""
+    try:
+        qname = dns.name.from_text(name)
+    except dns.exception.DNSException as exc:
+        raise DnsLookupError(DnsFailure.ERROR, f"{name!r} is not a valid DNS name ({exc})") from exc
+    try:
+        answer = ctx.resolver.resolve(
+            qname,
+            dns.rdatatype.from_text(rdtype),
+            search=False,
+            raise_on_no_answer=False,
+            lifetime=ctx.step_timeout(),
+        )
+    except dns.resolver.NXDOMAIN as exc:
+        raise DnsLookupError(
+            DnsFailure.NXDOMAIN, f"NXDOMAIN looking up {rdtype} for {name}"
+        ) from exc
+    except dns.exception.Timeout as exc:  # LifetimeTimeout included
+        raise DnsLookupError(
+            DnsFailure.TIMEOUT, f"query timed out looking up {rdtype} for {name}"
+        ) from exc
+    except dns.resolver.NoNameservers as exc:
+        rcode = _rcode_of(exc)
+        if rcode == "SERVFAIL":
+            raise DnsLookupError(
+                DnsFailure.SERVFAIL,
+                f"SERVFAIL looking up {rdtype} for {name}"
+                " - the domain's nameservers may be malfunctioning",
+            ) from exc
+        raise DnsLookupError(
+            DnsFailure.ERROR,
+            f"{rcode or 'no answer from the resolver'} looking up {rdtype} for {name}",
+        ) from exc
+    except dns.exception.DNSException as exc:
+        raise DnsLookupError(
+            DnsFailure.ERROR, f"{type(exc).__name__} looking up {rdtype} for {name}"
+        ) from exc
+    if answer.rrset is None:
+        return []
+    return list(answer.rrset)
+
+
+def lookup_addresses(ctx: CheckContext, name: str) -> list[IPAddress]:
+    """A and AAAA addresses of ``name``; fails only when neither lookup gives one."""
+    addresses: list[IPAddress] = []
+    errors: list[DnsLookupError] = []
+    for rdtype in ("A", "AAAA"):
+        try:
+            records = query(ctx, name, rdtype)
+        except DnsLookupError as exc:
+            errors.append(exc)
+            continue
+        for record in records:
+            if isinstance(record, A | AAAA):
+                addresses.append(ipaddress.ip_address(record.address))
+    if addresses:
+        return addresses
+    if errors:
+        raise errors[0]
+    raise DnsLookupError(DnsFailure.NO_RECORDS, f"no A or AAAA records found for {name}")
+
+
+def lookup_txt(ctx: CheckContext, name: str) -> list[str]:
+    """The TXT values at ``name``, each record's strings joined (RFC 1035 §3.3.14)."""
+    values: list[str] = []
+    for record in query(ctx, name, "TXT"):
+        if isinstance(record, TXT):
+            values.append(b"".join(record.strings).decode("utf-8", errors="replace"))
+    return values
+
+
+def dns_failure(task: ValidationTask, error: DnsLookupError) -> ChallengeError:
+    """An RFC 8555 §6.7 ``dns`` problem for a failed lookup."""
+    return fail(task, ErrorKind.DNS, f"DNS problem: {error.detail}")

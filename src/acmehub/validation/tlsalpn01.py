@@ -1,0 +1,199 @@
+"""The tls-alpn-01 checker (RFC 8737).
+
+RFC 8737 §3: resolve the name (through our resolver), connect to one of its addresses on port 443
+(``tlsalpn01_port``), offer ALPN ``acme-tls/1`` alone with SNI set to the name, and check the
+self-signed certificate without verifying any chain: its subjectAltName holds exactly one entry,
+the dNSName being validated, and its critical id-pe-acmeIdentifier extension holds the SHA-256
+digest of the key authorization as a DER OCTET STRING. RFC 8737 §4: TLS 1.2 or later only, and
+no application data: we close right after the handshake.
+
+Addresses are tried as for http-01 (the first of the preferred family, then the first of the
+other, the second only when the TCP connection fails).
+
+Problem types (RFC 8555 §6.7):
+
+* ``dns``: the name does not resolve.
+* ``connection``: no TCP connection, or a timeout during the handshake.
+* ``tls``: the TLS handshake fails (for example the server refuses ``acme-tls/1`` with an alert).
+* ``unauthorized``: the handshake completes but ``acme-tls/1`` is not negotiated, or the
+  certificate is not a tls-alpn-01 certificate for this name (SAN or extension missing or wrong).
+* ``incorrectResponse``: a well-formed challenge certificate whose digest belongs to another key
+  authorization.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import ssl
+from typing import NoReturn
+
+import dns.resolver
+from cryptography import x509
+from cryptography.x509.oid import ObjectIdentifier
+
+from acmehub.domain.errors import ErrorKind
+from acmehub.domain.model import ValidationTask
+from acmehub.validation.common import fail, host_port, order_addresses, quote
+from acmehub.validation.resolver import DnsLookupError, dns_failure, lookup_addresses
+from acmehub.validation.settings import VaSettings
+
+#: RFC 8737 §6.2: the ALPN protocol ID.
+ACME_TLS_1 = "acme-tls/1"
+#: RFC 8737 §6.1: id-pe-acmeIdentifier.
+ACME_IDENTIFIER_OID = ObjectIdentifier("1.3.6.1.5.5.7.1.31")
+
+
+def acme_identifier_value(key_authorization: str) -> bytes:
+    """RFC 8737 §3: the extension value, DER of ``Authorization ::= OCTET STRING (SIZE (32))``."""
+    return b"\x04\x20" + hashlib.sha256(key_authorization.encode("utf-8")).digest()
+
+
+def _names(general_names: list[x509.GeneralName]) -> str:
+    return ", ".join(f"{type(n).__name__}:{quote(str(n.value), 80)}" for n in general_names)
+
+
+class TlsAlpn01Checker:
+    """Checks one tls-alpn-01 challenge; raises ChallengeError when it is not met."""
+
+    def __init__(self, settings: VaSettings) -> None:
+        self._settings = settings
+        # RFC 8737 §3: the certificate is self-signed; no chain or name is verified.
+        self._tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        self._tls.check_hostname = False
+        self._tls.verify_mode = ssl.CERT_NONE
+        self._tls.minimum_version = ssl.TLSVersion.TLSv1_2  # RFC 8737 §4
+        self._tls.set_alpn_protocols([ACME_TLS_1])  # RFC 8737 §3: the single protocol
+
+    def check(
+        self, task: ValidationTask, resolver: dns.resolver.Resolver, attempts: list[str]
+    ) -> None:
+        if task.identifier.type != "dns":
+            raise fail(
+                task, ErrorKind.UNSUPPORTED_IDENTIFIER, "tls-alpn-01 validates DNS names only"
+            )
+        if task.identifier.is_wildcard:
+            # Wildcard names are proved with dns-01 only; the RA never sends this task.
+            raise fail(task, ErrorKind.UNAUTHORIZED, "tls-alpn-01 cannot validate a wildcard name")
+        name = task.identifier.value
+        port = self._settings.tlsalpn01_port
+        try:
+            addresses = lookup_addresses(resolver, name)
+        except DnsLookupError as exc:
+            attempts.append(f"TLS {name}: {exc.detail}")
+            raise dns_failure(task, exc) from exc
+        failures: list[str] = []
+        for address in order_addresses(addresses, self._settings.prefer_ipv6):
+            peer = host_port(address, port)
+            attempts.append(f"TLS {peer} SNI {name} ALPN {ACME_TLS_1}")
+            try:
+                sock = socket.create_connection(
+                    (str(address), port), timeout=self._settings.timeout
+                )
+            except OSError as exc:
+                # Could not connect: the other address family may work.
+                failures.append(f"{peer}: {_reason(exc)}")
+                continue
+            protocol, der = self._handshake(task, sock, name, peer)
+            self._judge(task, name, peer, protocol, der)
+            return
+        raise fail(
+            task,
+            ErrorKind.CONNECTION,
+            f"Connecting to {name} for tls-alpn-01 failed ({'; '.join(failures)})",
+        )
+
+    def _handshake(
+        self, task: ValidationTask, sock: socket.socket, name: str, peer: str
+    ) -> tuple[str | None, bytes | None]:
+        """The negotiated ALPN protocol and the peer's certificate (DER)."""
+        with sock:
+            try:
+                tls = self._tls.wrap_socket(sock, server_hostname=name)
+            except TimeoutError as exc:
+                raise fail(
+                    task,
+                    ErrorKind.CONNECTION,
+                    f"Timeout during the TLS handshake with {peer} for {name}"
+                    f" (no answer within {self._settings.timeout:g}s)",
+                ) from exc
+            except (ssl.SSLError, OSError) as exc:
+                raise fail(
+                    task,
+                    ErrorKind.TLS,
+                    f"The TLS handshake with {peer} for {name} failed: {_reason(exc)}",
+                ) from exc
+            # RFC 8737 §4: no application data; close once the handshake is done.
+            with tls:
+                return tls.selected_alpn_protocol(), tls.getpeercert(binary_form=True)
+
+    def _judge(
+        self,
+        task: ValidationTask,
+        name: str,
+        peer: str,
+        protocol: str | None,
+        der: bytes | None,
+    ) -> None:
+        def refuse(kind: ErrorKind, what: str) -> NoReturn:
+            raise fail(task, kind, f"The tls-alpn-01 certificate from {peer} for {name} {what}")
+
+        if protocol != ACME_TLS_1:
+            # RFC 8737 §3 step 4.
+            raise fail(
+                task,
+                ErrorKind.UNAUTHORIZED,
+                f"{peer} did not negotiate the {ACME_TLS_1} protocol for {name}"
+                f" (negotiated: {protocol or 'none'}); is tls-alpn-01 set up?",
+            )
+        if not der:
+            refuse(ErrorKind.UNAUTHORIZED, "is missing")
+        try:
+            cert = x509.load_der_x509_certificate(der)
+            extensions = cert.extensions
+        except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
+            refuse(ErrorKind.UNAUTHORIZED, f"cannot be parsed ({exc})")
+        # RFC 8737 §3 step 5: exactly one subjectAltName entry, the dNSName being validated.
+        try:
+            san = extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        except x509.ExtensionNotFound:
+            refuse(ErrorKind.UNAUTHORIZED, "has no subjectAltName extension")
+        general_names = list(san)
+        if (
+            len(general_names) != 1
+            or not isinstance(general_names[0], x509.DNSName)
+            or general_names[0].value.rstrip(".").lower() != name.rstrip(".").lower()
+        ):
+            refuse(
+                ErrorKind.UNAUTHORIZED,
+                f"must name exactly DNSName:{quote(name)} in its subjectAltName;"
+                f" it has {_names(general_names) or 'no entry'}",
+            )
+        # RFC 8737 §3 step 6: the critical acmeIdentifier extension with the digest.
+        try:
+            acme = extensions.get_extension_for_oid(ACME_IDENTIFIER_OID)
+        except x509.ExtensionNotFound:
+            refuse(ErrorKind.UNAUTHORIZED, "has no acmeIdentifier extension (1.3.6.1.5.5.7.1.31)")
+        if not acme.critical:
+            refuse(ErrorKind.UNAUTHORIZED, "has an acmeIdentifier extension that is not critical")
+        value = acme.value.value if isinstance(acme.value, x509.UnrecognizedExtension) else b""
+        expected = acme_identifier_value(task.key_authorization)
+        if value != expected:
+            if len(value) == 34 and value[:2] == b"\x04\x20":
+                got = value[2:].hex()
+            else:
+                got = f"not a DER OCTET STRING of 32 bytes ({value[:40].hex()})"
+            refuse(
+                ErrorKind.INCORRECT_RESPONSE,
+                f"has the wrong acmeIdentifier: expected SHA-256 {expected[2:].hex()}, got {got}",
+            )
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    if isinstance(exc, ssl.SSLError):
+        return str(exc.reason or exc)
+    return str(exc) or type(exc).__name__
