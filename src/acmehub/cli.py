@@ -107,12 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="acmehub", description=__doc__)
     parser.add_argument("--config", help="TOML configuration file (or ACMEHUB_CONFIG)")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("init", help="create the state directory, database and embedded CA").set_defaults(
-        func=cmd_init
-    )
-    sub.add_parser("serve", help="serve ACME (initializing the embedded default if needed)").set_defaults(
-        func=cmd_serve
-    )
+    sub.add_parser(
+        "init", help="create the state directory, database and embedded CA"
+    ).set_defaults(func=cmd_init)
+    sub.add_parser(
+        "serve", help="serve ACME (initializing the embedded default if needed)"
+    ).set_defaults(func=cmd_serve)
     worker = sub.add_parser("worker", help="run validations from the shared database")
     worker.add_argument("--threads", type=int, default=0)
     worker.set_defaults(func=cmd_worker)

@@ -47,7 +47,7 @@ class Settings(BaseModel):
     #: Embedded CA key type for `acmehub init`.
     ca_key_type: Literal["ec-p256", "rsa-3072"] = "ec-p256"
     #: Name of the environment variable holding the CA key passphrase (unset: keys unencrypted).
-    ca_passphrase_env: str = "ACMEHUB_CA_PASSPHRASE"
+    ca_passphrase_env: str = "ACMEHUB_CA_PASSPHRASE"  # noqa: S105 (a variable name)
     #: Validation threads run by `serve` itself (0: leave validation to `acmehub worker`).
     validation_workers: int = Field(default=8, ge=0, le=256)
     validation_timeout: float = Field(default=10.0, gt=0, le=120)
@@ -71,7 +71,7 @@ class Settings(BaseModel):
             return self.external_base_url
         scheme = "http" if self.tls_mode == "off" else "https"
         host = self.listen_host
-        if host in ("0.0.0.0", "::"):
+        if host in ("0.0.0.0", "::"):  # noqa: S104 (a listener, not a bind here)
             host = "localhost"
         if ":" in host:
             host = f"[{host}]"
@@ -96,7 +96,9 @@ def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
         raw = environ.get(ENV_PREFIX + name.upper())
         if raw is None:
             continue
-        values[name] = [h.strip() for h in raw.split(",") if h.strip()] if name in _LIST_FIELDS else raw
+        values[name] = (
+            [h.strip() for h in raw.split(",") if h.strip()] if name in _LIST_FIELDS else raw
+        )
     return values
 
 
@@ -117,6 +119,7 @@ def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -
         return Settings(**values)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['msg']}" for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc']) or 'config'}: {err['msg']}"
+            for err in exc.errors()
         )
         raise ConfigError(f"invalid configuration: {problems}") from None

@@ -29,7 +29,7 @@ from acmehub.protocol.jws import (
     parse_key_change,
     verify_signature,
 )
-from jws_signer import ALGORITHMS, AccountKey, b64url, flattened, json_b64, sign_eab
+from tests.jws_signer import ALGORITHMS, AccountKey, b64url, flattened, json_b64, sign_eab
 
 NEW_ACCOUNT = "https://acme.test/acme/new-account"
 ACCOUNT = "https://acme.test/acme/acct/1"

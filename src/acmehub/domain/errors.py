@@ -57,7 +57,10 @@ class Problem:
     subproblems: tuple[Problem, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"type": f"urn:ietf:params:acme:error:{self.kind.value}", "detail": self.detail}
+        doc: dict[str, Any] = {
+            "type": f"urn:ietf:params:acme:error:{self.kind.value}",
+            "detail": self.detail,
+        }
         if self.identifier is not None:
             doc["identifier"] = {"type": self.identifier[0], "value": self.identifier[1]}
         if self.subproblems:
@@ -75,7 +78,9 @@ class Problem:
         return cls(
             kind=kind,
             detail=str(doc.get("detail", "")),
-            identifier=(str(ident["type"]), str(ident["value"])) if isinstance(ident, dict) else None,
+            identifier=(str(ident["type"]), str(ident["value"]))
+            if isinstance(ident, dict)
+            else None,
             subproblems=tuple(cls.from_json(s) for s in doc.get("subproblems", ()) or ()),
         )
 

@@ -56,8 +56,10 @@ def parse_identifiers(raw: Any) -> tuple[Identifier, ...]:
     seen: dict[str, Identifier] = {}
     problems: list[Problem] = []
     for item in raw:
-        if not isinstance(item, dict) or not isinstance(item.get("type"), str) or not isinstance(
-            item.get("value"), str
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("type"), str)
+            or not isinstance(item.get("value"), str)
         ):
             raise DomainError(ErrorKind.MALFORMED, "each identifier needs a string type and value")
         # DNS names compare case-insensitively; we store and sign them lower-cased.

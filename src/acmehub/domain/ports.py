@@ -81,7 +81,11 @@ class CrlCapability(Protocol):
     """Optional capability: the backend signs CRLs (RFC 5280 §5)."""
 
     def sign_crl(
-        self, revoked: Sequence[RevokedEntry], this_update: datetime, next_update: datetime, number: int
+        self,
+        revoked: Sequence[RevokedEntry],
+        this_update: datetime,
+        next_update: datetime,
+        number: int,
     ) -> bytes:
         """DER-encoded CRL."""
         ...
@@ -176,11 +180,16 @@ class CertificateRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction. Commits when the block exits normally, rolls back otherwise."""
 
-    profiles: ProfileRepository
-    accounts: AccountRepository
-    orders: OrderRepository
-    authorizations: AuthorizationRepository
-    certificates: CertificateRepository
+    @property
+    def profiles(self) -> ProfileRepository: ...
+    @property
+    def accounts(self) -> AccountRepository: ...
+    @property
+    def orders(self) -> OrderRepository: ...
+    @property
+    def authorizations(self) -> AuthorizationRepository: ...
+    @property
+    def certificates(self) -> CertificateRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...

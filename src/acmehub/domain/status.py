@@ -41,7 +41,9 @@ def order_status(
     if order.status in (OrderStatus.VALID, OrderStatus.INVALID, OrderStatus.PROCESSING):
         return order.status, order.error
     if now >= order.expires:
-        return OrderStatus.INVALID, Problem(ErrorKind.MALFORMED, "order expired before it was finalized")
+        return OrderStatus.INVALID, Problem(
+            ErrorKind.MALFORMED, "order expired before it was finalized"
+        )
     statuses = [authorization_status(a, now) for a in authorizations]
     for authz, status in zip(authorizations, statuses, strict=True):
         if status in _FINAL_AUTHZ_FAILURES:
@@ -63,7 +65,9 @@ def failed_authorization_problem(authz: Authorization, status: AuthzStatus) -> P
                 ident,
             )
     return Problem(
-        ErrorKind.UNAUTHORIZED, f"authorization for {authz.identifier.value} is {status.value}", ident
+        ErrorKind.UNAUTHORIZED,
+        f"authorization for {authz.identifier.value} is {status.value}",
+        ident,
     )
 
 

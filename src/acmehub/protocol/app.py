@@ -20,7 +20,8 @@ from starlette.routing import BaseRoute, Route
 
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.protocol.handlers import accounts, authorizations, certificates, directory, orders
-from acmehub.protocol.links import CRL_PATH, Link, Linker, Route as LinkRoute, routes
+from acmehub.protocol.links import CRL_PATH, Link, Linker, routes
+from acmehub.protocol.links import Route as LinkRoute
 from acmehub.protocol.problems import acme_problem
 from acmehub.protocol.request import AcmeRequest, Reply
 from acmehub.services.container import Services
@@ -87,7 +88,13 @@ class AcmeEndpoint:
             if request.url.query:
                 url += "?" + request.url.query
             reply = await run_in_threadpool(
-                self._run, handler, ref, links, url, body, request.path_params.get("id", ""),
+                self._run,
+                handler,
+                ref,
+                links,
+                url,
+                body,
+                request.path_params.get("id", ""),
                 dict(request.query_params),
             )
         except DomainError as exc:
@@ -162,18 +169,23 @@ class AcmeEndpoint:
 def crl_endpoint(services: Services) -> Callable[[Request], Awaitable[Response]]:
     async def crl(request: Request) -> Response:
         try:
-            der = await run_in_threadpool(services.certificates.crl, request.path_params["authority"])
+            der = await run_in_threadpool(
+                services.certificates.crl, request.path_params["authority"]
+            )
         except DomainError as exc:
             status, doc = acme_problem(exc)
             return Response(json.dumps(doc), status, media_type=PROBLEM_JSON)
-        return Response(der, media_type="application/pkix-crl", headers={"Cache-Control": "max-age=60"})
+        return Response(
+            der, media_type="application/pkix-crl", headers={"Cache-Control": "max-age=60"}
+        )
 
     return crl
 
 
 def acme_routes(services: Services, settings: ProtocolSettings) -> list[BaseRoute]:
     result: list[BaseRoute] = [
-        Route(r.template, AcmeEndpoint(r, services, settings).handle, methods=ALL_METHODS) for r in routes()
+        Route(r.template, AcmeEndpoint(r, services, settings).handle, methods=ALL_METHODS)
+        for r in routes()
     ]
     result.append(Route(CRL_PATH, crl_endpoint(services), methods=["GET"]))
     return result

@@ -25,9 +25,7 @@ def account_json(account: Account, links: Linker) -> dict[str, Any]:
     return doc
 
 
-def order_json(
-    order: Order, status: OrderStatus, links: Linker
-) -> dict[str, Any]:
+def order_json(order: Order, status: OrderStatus, links: Linker) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "status": status.value,
         "expires": rfc3339(order.expires),
@@ -60,9 +58,7 @@ def challenge_json(challenge: Challenge, links: Linker) -> dict[str, Any]:
     return doc
 
 
-def authorization_json(
-    authz: Authorization, status: AuthzStatus, links: Linker
-) -> dict[str, Any]:
+def authorization_json(authz: Authorization, status: AuthzStatus, links: Linker) -> dict[str, Any]:
     challenges = authz.challenges
     if status is AuthzStatus.VALID:
         # RFC 8555 §7.1.4: a valid authorization lists the challenge that was validated.

@@ -38,6 +38,4 @@ class Reply:
 def require_post_as_get(auth: Authenticated) -> None:
     """RFC 8555 §6.3: fetching a resource is a POST with an empty payload."""
     if not auth.jws.is_post_as_get:
-        raise DomainError(
-            ErrorKind.MALFORMED, "POST-as-GET requests must have an empty payload"
-        )
+        raise DomainError(ErrorKind.MALFORMED, "POST-as-GET requests must have an empty payload")

@@ -1,4 +1,7 @@
-"""Account use cases: new-account, lookup by kid, update, deactivation, key change (RFC 8555 §7.3)."""
+"""Account use cases: new-account, lookup by kid, update, deactivation, key change.
+
+RFC 8555 §7.3.
+"""
 
 from __future__ import annotations
 

@@ -129,7 +129,9 @@ class AuthorizationService:
         return self._challenge_view(ctx, challenge, authz)
 
     @staticmethod
-    def _challenge_view(ctx: AcmeContext, challenge: Challenge, authz: Authorization) -> ChallengeView:
+    def _challenge_view(
+        ctx: AcmeContext, challenge: Challenge, authz: Authorization
+    ) -> ChallengeView:
         retry = (
             ctx.acme_profile.retry_interval
             if challenge.status is ChallengeStatus.PROCESSING
@@ -158,7 +160,7 @@ class AuthorizationService:
                 challenge_id=challenge.id,
                 type=challenge.type,
                 identifier=authz.identifier,
-                # RFC 8555 §8.1: keyAuthorization = token || '.' || base64url(Thumbprint(accountKey))
+                # RFC 8555 §8.1: token || '.' || base64url(Thumbprint(accountKey))
                 token=challenge.token,
                 key_authorization=f"{challenge.token}.{account.key_thumbprint}",
                 dns_resolver_ip=profile.dns_resolver_ip if profile else None,
@@ -209,4 +211,9 @@ class AuthorizationService:
                 tx.orders.update(view.order)
 
 
-__all__ = ["AuthorizationService", "AuthorizationView", "ChallengeView", "failed_authorization_problem"]
+__all__ = [
+    "AuthorizationService",
+    "AuthorizationView",
+    "ChallengeView",
+    "failed_authorization_problem",
+]

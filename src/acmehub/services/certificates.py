@@ -50,10 +50,15 @@ class CertificateService:
     ) -> Certificate:
         if reason is None:
             reason = 0
-        if not isinstance(reason, int) or isinstance(reason, bool) or reason not in REVOCATION_REASONS:
+        if (
+            not isinstance(reason, int)
+            or isinstance(reason, bool)
+            or reason not in REVOCATION_REASONS
+        ):
             raise DomainError(
                 ErrorKind.BAD_REVOCATION_REASON,
-                f"reason must be one of {', '.join(map(str, REVOCATION_REASONS))} (RFC 5280 §5.3.1)",
+                f"reason must be one of {', '.join(map(str, REVOCATION_REASONS))} "
+                "(RFC 5280 §5.3.1)",
             )
         try:
             parsed = x509.load_der_x509_certificate(cert_der)
@@ -94,7 +99,7 @@ class CertificateService:
         cert: Certificate,
         parsed: x509.Certificate,
     ) -> None:
-        """RFC 8555 §7.6: the owner, the certificate's key, or an account authorized for all names."""
+        """RFC 8555 §7.6: the owner, the certificate's key, or an account holding all names."""
         if signer.key_spki_sha256 is not None:
             if signer.key_spki_sha256 != spki_sha256_hex(parsed.public_key()):
                 raise DomainError(

@@ -8,7 +8,9 @@ from typing import Any
 from acmehub.domain.errors import DomainError, ErrorKind
 
 MAX_CONTACTS = 10
-_ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=^_`{|}~-]+@([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+_ADDRESS = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=^_`{|}~-]+@([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
 
 
 def parse_contacts(raw: Any) -> tuple[str, ...]:

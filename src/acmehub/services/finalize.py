@@ -91,7 +91,9 @@ class FinalizeService:
             )
         except DomainError as exc:
             log.warning("issuance failed for order %s: %s", order.id, exc)
-            return self._fail(order, Problem(ErrorKind.SERVER_INTERNAL, f"issuance failed: {exc.detail}"))
+            return self._fail(
+                order, Problem(ErrorKind.SERVER_INTERNAL, f"issuance failed: {exc.detail}")
+            )
         except Exception:
             log.exception("issuance failed for order %s", order.id)
             return self._fail(order, Problem(ErrorKind.SERVER_INTERNAL, "issuance failed"))

@@ -51,7 +51,9 @@ class PlatformService:
             if tx.profiles.authority(authority_uuid) is None:
                 raise DomainError(ErrorKind.NOT_FOUND, "no such authority", status=404)
             if tx.profiles.ra_profile_by_name(name) is not None:
-                raise DomainError(ErrorKind.CONFLICT, f"RA Profile {name} already exists", status=409)
+                raise DomainError(
+                    ErrorKind.CONFLICT, f"RA Profile {name} already exists", status=409
+                )
             tx.profiles.add_ra_profile(profile)
         return profile
 

@@ -1,1 +1,1 @@
-"""Storage adapter: SQLAlchemy Core tables, repositories and the unit of work (SQLite, PostgreSQL)."""
+"""Storage adapter: SQLAlchemy Core tables, repositories, unit of work (SQLite, PostgreSQL)."""

@@ -35,7 +35,13 @@ def authority_from_row(r: Row) -> Authority:
 
 
 def authority_to_row(a: Authority) -> dict[str, Any]:
-    return {"uuid": a.uuid, "name": a.name, "kind": a.kind, "enabled": a.enabled, "config": a.config}
+    return {
+        "uuid": a.uuid,
+        "name": a.name,
+        "kind": a.kind,
+        "enabled": a.enabled,
+        "config": a.config,
+    }
 
 
 def ra_profile_from_row(r: Row) -> RaProfile:

@@ -90,7 +90,9 @@ class SqlAccounts:
 
     def update(self, account: Account) -> None:
         self._c.execute(
-            update(t.accounts).where(t.accounts.c.id == account.id).values(cv.account_to_row(account))
+            update(t.accounts)
+            .where(t.accounts.c.id == account.id)
+            .values(cv.account_to_row(account))
         )
 
 
@@ -104,7 +106,9 @@ class SqlOrders:
         return cv.order_from_row(row._mapping) if row else None
 
     def add(self, order: Order) -> None:
-        self._c.execute(t.orders.insert().values({**cv.order_to_row(order), "updated_at": self._now}))
+        self._c.execute(
+            t.orders.insert().values({**cv.order_to_row(order), "updated_at": self._now})
+        )
 
     def update(self, order: Order) -> None:
         self._c.execute(

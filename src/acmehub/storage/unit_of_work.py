@@ -18,8 +18,14 @@ from acmehub.storage.repositories import (
 
 
 class SqlUnitOfWork:
-    def __init__(self, profiles: SqlProfiles, accounts: SqlAccounts, orders: SqlOrders,
-                 authorizations: SqlAuthorizations, certificates: SqlCertificates) -> None:
+    def __init__(
+        self,
+        profiles: SqlProfiles,
+        accounts: SqlAccounts,
+        orders: SqlOrders,
+        authorizations: SqlAuthorizations,
+        certificates: SqlCertificates,
+    ) -> None:
         self.profiles = profiles
         self.accounts = accounts
         self.orders = orders

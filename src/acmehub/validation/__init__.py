@@ -8,7 +8,7 @@ Built once by the composition root::
 
 from __future__ import annotations
 
-from acmehub.validation.common import ChallengeError
+from acmehub.validation.common import ChallengeError, CheckContext
 from acmehub.validation.dns01 import Dns01Checker, expected_txt
 from acmehub.validation.http01 import Http01Checker
 from acmehub.validation.registry import ChallengeChecker, ValidationAuthority, default_checkers
@@ -18,6 +18,7 @@ from acmehub.validation.tlsalpn01 import TlsAlpn01Checker, acme_identifier_value
 __all__ = [
     "ChallengeChecker",
     "ChallengeError",
+    "CheckContext",
     "Dns01Checker",
     "Http01Checker",
     "TlsAlpn01Checker",

@@ -244,9 +244,7 @@ class Http01Checker:
             body, truncated = _read_capped(response, limit, step)
             return _Answer(status, None, body, truncated, peer)
 
-    def _redirect_target(
-        self, ctx: CheckContext, current: httpx.URL, location: str
-    ) -> httpx.URL:
+    def _redirect_target(self, ctx: CheckContext, current: httpx.URL, location: str) -> httpx.URL:
         """The URL a redirect points to, if we may follow it (see the module docstring)."""
         try:
             target = current.join(location)

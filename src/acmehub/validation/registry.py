@@ -14,11 +14,9 @@ import logging
 from collections.abc import Mapping
 from typing import Protocol
 
-import dns.resolver
-
 from acmehub.domain.errors import ErrorKind, Problem
 from acmehub.domain.model import ChallengeType, ValidationResult, ValidationTask
-from acmehub.validation.common import ChallengeError, problem_identifier
+from acmehub.validation.common import ChallengeError, CheckContext, problem_identifier
 from acmehub.validation.dns01 import Dns01Checker
 from acmehub.validation.http01 import Http01Checker
 from acmehub.validation.resolver import build_resolver
@@ -30,11 +28,10 @@ logger = logging.getLogger(__name__)
 
 class ChallengeChecker(Protocol):
     """Checks one challenge type. Returns when the challenge is met; otherwise raises
-    :class:`~acmehub.validation.common.ChallengeError`. Notes what it tries in ``attempts``."""
+    :class:`~acmehub.validation.common.ChallengeError`. Notes what it tries with ``ctx.note``
+    and asks ``ctx.step_timeout()`` before each network step."""
 
-    def check(
-        self, task: ValidationTask, resolver: dns.resolver.Resolver, attempts: list[str]
-    ) -> None: ...
+    def check(self, ctx: CheckContext) -> None: ...
 
 
 def default_checkers(settings: VaSettings) -> dict[ChallengeType, ChallengeChecker]:
@@ -75,7 +72,15 @@ class ValidationAuthority:
                     )
                 )
             resolver = build_resolver(task, self._settings, attempts)
-            checker.check(task, resolver, attempts)
+            checker.check(
+                CheckContext(
+                    task=task,
+                    resolver=resolver,
+                    step=self._settings.timeout,
+                    budget=self._settings.total_timeout,
+                    attempts=attempts,
+                )
+            )
         except ChallengeError as exc:
             problem = exc.problem
         except Exception:

@@ -28,13 +28,11 @@ import socket
 import ssl
 from typing import NoReturn
 
-import dns.resolver
 from cryptography import x509
 from cryptography.x509.oid import ObjectIdentifier
 
 from acmehub.domain.errors import ErrorKind
-from acmehub.domain.model import ValidationTask
-from acmehub.validation.common import fail, host_port, order_addresses, quote
+from acmehub.validation.common import CheckContext, host_port, order_addresses, quote
 from acmehub.validation.resolver import DnsLookupError, dns_failure, lookup_addresses
 from acmehub.validation.settings import VaSettings
 
@@ -65,61 +63,55 @@ class TlsAlpn01Checker:
         self._tls.minimum_version = ssl.TLSVersion.TLSv1_2  # RFC 8737 §4
         self._tls.set_alpn_protocols([ACME_TLS_1])  # RFC 8737 §3: the single protocol
 
-    def check(
-        self, task: ValidationTask, resolver: dns.resolver.Resolver, attempts: list[str]
-    ) -> None:
+    def check(self, ctx: CheckContext) -> None:
+        task = ctx.task
         if task.identifier.type != "dns":
-            raise fail(
-                task, ErrorKind.UNSUPPORTED_IDENTIFIER, "tls-alpn-01 validates DNS names only"
-            )
+            raise ctx.fail(ErrorKind.UNSUPPORTED_IDENTIFIER, "tls-alpn-01 validates DNS names only")
         if task.identifier.is_wildcard:
             # Wildcard names are proved with dns-01 only; the RA never sends this task.
-            raise fail(task, ErrorKind.UNAUTHORIZED, "tls-alpn-01 cannot validate a wildcard name")
+            raise ctx.fail(ErrorKind.UNAUTHORIZED, "tls-alpn-01 cannot validate a wildcard name")
         name = task.identifier.value
         port = self._settings.tlsalpn01_port
         try:
-            addresses = lookup_addresses(resolver, name)
+            addresses = lookup_addresses(ctx, name)
         except DnsLookupError as exc:
-            attempts.append(f"TLS {name}: {exc.detail}")
+            ctx.note(f"TLS {name}: {exc.detail}")
             raise dns_failure(task, exc) from exc
         failures: list[str] = []
         for address in order_addresses(addresses, self._settings.prefer_ipv6):
             peer = host_port(address, port)
-            attempts.append(f"TLS {peer} SNI {name} ALPN {ACME_TLS_1}")
+            ctx.note(f"TLS {peer} SNI {name} ALPN {ACME_TLS_1}")
             try:
-                sock = socket.create_connection(
-                    (str(address), port), timeout=self._settings.timeout
-                )
+                sock = socket.create_connection((str(address), port), timeout=ctx.step_timeout())
             except OSError as exc:
                 # Could not connect: the other address family may work.
                 failures.append(f"{peer}: {_reason(exc)}")
                 continue
-            protocol, der = self._handshake(task, sock, name, peer)
-            self._judge(task, name, peer, protocol, der)
+            protocol, der = self._handshake(ctx, sock, name, peer)
+            self._judge(ctx, name, peer, protocol, der)
             return
-        raise fail(
-            task,
+        raise ctx.fail(
             ErrorKind.CONNECTION,
             f"Connecting to {name} for tls-alpn-01 failed ({'; '.join(failures)})",
         )
 
     def _handshake(
-        self, task: ValidationTask, sock: socket.socket, name: str, peer: str
+        self, ctx: CheckContext, sock: socket.socket, name: str, peer: str
     ) -> tuple[str | None, bytes | None]:
         """The negotiated ALPN protocol and the peer's certificate (DER)."""
         with sock:
+            step = ctx.step_timeout()
+            sock.settimeout(step)
             try:
                 tls = self._tls.wrap_socket(sock, server_hostname=name)
             except TimeoutError as exc:
-                raise fail(
-                    task,
+                raise ctx.fail(
                     ErrorKind.CONNECTION,
                     f"Timeout during the TLS handshake with {peer} for {name}"
-                    f" (no answer within {self._settings.timeout:g}s)",
+                    f" (no answer within {step:g}s)",
                 ) from exc
             except (ssl.SSLError, OSError) as exc:
-                raise fail(
-                    task,
+                raise ctx.fail(
                     ErrorKind.TLS,
                     f"The TLS handshake with {peer} for {name} failed: {_reason(exc)}",
                 ) from exc
@@ -129,19 +121,18 @@ class TlsAlpn01Checker:
 
     def _judge(
         self,
-        task: ValidationTask,
+        ctx: CheckContext,
         name: str,
         peer: str,
         protocol: str | None,
         der: bytes | None,
     ) -> None:
         def refuse(kind: ErrorKind, what: str) -> NoReturn:
-            raise fail(task, kind, f"The tls-alpn-01 certificate from {peer} for {name} {what}")
+            raise ctx.fail(kind, f"The tls-alpn-01 certificate from {peer} for {name} {what}")
 
         if protocol != ACME_TLS_1:
             # RFC 8737 §3 step 4.
-            raise fail(
-                task,
+            raise ctx.fail(
                 ErrorKind.UNAUTHORIZED,
                 f"{peer} did not negotiate the {ACME_TLS_1} protocol for {name}"
                 f" (negotiated: {protocol or 'none'}); is tls-alpn-01 set up?",
@@ -177,7 +168,7 @@ class TlsAlpn01Checker:
         if not acme.critical:
             refuse(ErrorKind.UNAUTHORIZED, "has an acmeIdentifier extension that is not critical")
         value = acme.value.value if isinstance(acme.value, x509.UnrecognizedExtension) else b""
-        expected = acme_identifier_value(task.key_authorization)
+        expected = acme_identifier_value(ctx.task.key_authorization)
         if value != expected:
             if len(value) == 34 and value[:2] == b"\x04\x20":
                 got = value[2:].hex()

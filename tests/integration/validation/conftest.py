@@ -27,6 +27,8 @@ import dns.exception
 import dns.message
 import dns.query
 import dns.rcode
+import dns.rdatatype
+import dns.rrset
 import httpx
 import pytest
 from cryptography import x509
@@ -246,10 +248,13 @@ def challtestsrv() -> Iterator[ChallTestSrv]:
 
 
 class FakeDns:
-    """A UDP DNS server answering every question with one rcode and no records."""
+    """A UDP DNS server: answers the records it is given, else one rcode and no records."""
 
-    def __init__(self, rcode: dns.rcode.Rcode) -> None:
+    def __init__(
+        self, rcode: dns.rcode.Rcode, records: dict[tuple[str, str], list[str]] | None = None
+    ) -> None:
         self.rcode = rcode
+        self.records = records or {}
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind((LOOPBACK, 0))
         self.sock.settimeout(0.1)
@@ -267,10 +272,19 @@ class FakeDns:
             except OSError:
                 return
             try:
-                response = dns.message.make_response(dns.message.from_wire(data))
+                query = dns.message.from_wire(data)
             except dns.exception.DNSException:
                 continue
-            response.set_rcode(self.rcode)
+            response = dns.message.make_response(query)
+            question = query.question[0]
+            qname = question.name.to_text(omit_final_dot=True).lower()
+            values = self.records.get((qname, dns.rdatatype.to_text(question.rdtype)))
+            if values:
+                response.answer.append(
+                    dns.rrset.from_text(question.name, 60, "IN", question.rdtype, *values)
+                )
+            elif not any(name == qname for name, _ in self.records):
+                response.set_rcode(self.rcode)
             self.sock.sendto(response.to_wire(), peer)
 
     def close(self) -> None:
@@ -292,6 +306,20 @@ def empty_dns() -> Iterator[FakeDns]:
     server = FakeDns(dns.rcode.NOERROR)
     yield server
     server.close()
+
+
+@pytest.fixture
+def fake_dns() -> Iterator[Callable[..., FakeDns]]:
+    """FakeDns servers with records: fake_dns({("name", "AAAA"): ["::ffff:127.0.0.1"]})."""
+    servers: list[FakeDns] = []
+
+    def factory(records: dict[tuple[str, str], list[str]]) -> FakeDns:
+        servers.append(FakeDns(dns.rcode.NXDOMAIN, records))
+        return servers[-1]
+
+    yield factory
+    for server in servers:
+        server.close()
 
 
 @pytest.fixture

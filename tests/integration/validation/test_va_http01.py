@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import time
+from typing import Any
 
 import pytest
 
@@ -16,12 +17,14 @@ pytestmark = pytest.mark.timeout(30)
 
 HTTP = ChallengeType.HTTP_01
 WELL_KNOWN = "/.well-known/acme-challenge/"
+#: 127.0.0.1 as an IPv4-mapped IPv6 address: IPv6 code paths whose traffic stays on 127.0.0.1.
+MAPPED = ipaddress.ip_address("::ffff:127.0.0.1")
 
 
-def va(port: int, **overrides: object) -> ValidationAuthority:
-    settings: dict[str, object] = {"http01_port": port, "timeout": 2.0}
+def va(port: int, **overrides: Any) -> ValidationAuthority:
+    settings: dict[str, Any] = {"http01_port": port, "timeout": 2.0}
     settings.update(overrides)
-    return ValidationAuthority(VaSettings(**settings))  # type: ignore[arg-type]
+    return ValidationAuthority(VaSettings(**settings))
 
 
 # --------------------------------------------------------------------------- success
@@ -175,8 +178,12 @@ def test_connection_refused(task_for, name, refused_port, expect_problem):
 
     result = va(refused_port).validate(task)
 
-    expect_problem(result, ErrorKind.CONNECTION, "could not connect", "connection refused")
-    assert f"127.0.0.1:{refused_port}" in result.problem.detail  # type: ignore[union-attr]
+    expect_problem(
+        result,
+        ErrorKind.CONNECTION,
+        "could not connect",
+        f"127.0.0.1:{refused_port}: connection refused",
+    )
 
 
 def test_timeout(task_for, name, blackhole_port, expect_problem):
@@ -332,6 +339,36 @@ def test_address_order_prefers_ipv6_then_falls_back_once():
         "2001:db8::1",
     ]
     assert order_addresses(addresses[:1], prefer_ipv6=True) == addresses[:1]
+
+
+def test_ipv6_first_then_ipv4_when_connecting_fails(fake_dns, name, refused_port, task_for):
+    # An IPv4-mapped IPv6 address keeps the IPv6 attempt on 127.0.0.1.
+    dns_server = fake_dns({(name, "A"): ["127.0.0.1"], (name, "AAAA"): ["::ffff:127.0.0.1"]})
+    task = task_for(HTTP, name, dns_port=dns_server.port)
+
+    result = va(refused_port).validate(task)
+
+    assert result.problem is not None
+    assert result.problem.kind is ErrorKind.CONNECTION
+    gets = [a for a in result.attempts if a.startswith("GET ")]
+    assert [g.rsplit(" at ", 1)[1] for g in gets] == [
+        f"[{MAPPED}]:{refused_port}",
+        f"127.0.0.1:{refused_port}",
+    ]
+    assert f"[{MAPPED}]:{refused_port}: connection refused" in result.problem.detail
+
+
+def test_ipv6_answer_is_final(fake_dns, name, tiny_http, task_for):
+    dns_server = fake_dns({(name, "A"): ["127.0.0.1"], (name, "AAAA"): ["::ffff:127.0.0.1"]})
+    task = task_for(HTTP, name, dns_port=dns_server.port)
+    tiny_http.add(WELL_KNOWN + task.token, 200, task.key_authorization.encode())
+
+    result = va(tiny_http.port).validate(task)
+
+    assert result.ok, result.problem
+    assert [a for a in result.attempts if a.startswith("GET ")] == [
+        f"GET http://{name}:{tiny_http.port}{WELL_KNOWN}{task.token} at [{MAPPED}]:{tiny_http.port}"
+    ]
 
 
 def test_identifier_must_be_dns(task_for, name, expect_problem):

@@ -1,4 +1,5 @@
-"""new-account (RFC 8555 §7.3), acct/{id} (§7.3.2, §7.3.6), its orders (§7.1.2.1), key-change (§7.3.5)."""
+"""new-account (RFC 8555 §7.3), acct/{id} (§7.3.2, §7.3.6), its orders (§7.1.2.1),
+key-change (§7.3.5)."""
 
 from __future__ import annotations
 
@@ -61,9 +62,7 @@ def key_change(req: AcmeRequest) -> Reply:
     payload = inner.json_payload()
     # RFC 8555 §7.3.5: the inner payload binds the change to this account and its old key.
     if payload.get("account") != auth.jws.kid:
-        raise DomainError(
-            ErrorKind.MALFORMED, "inner JWS account does not match the outer JWS kid"
-        )
+        raise DomainError(ErrorKind.MALFORMED, "inner JWS account does not match the outer JWS kid")
     old_jwk = payload.get("oldKey")
     if not isinstance(old_jwk, dict):
         raise DomainError(ErrorKind.MALFORMED, "inner JWS payload needs an oldKey object")

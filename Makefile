@@ -1,0 +1,42 @@
+# acmehub: `make help` lists the targets.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP) ## Create the virtual environment with acmehub and the dev tools
+
+run: $(STAMP) ## Serve ACME on the embedded default (https://127.0.0.1:8443), initializing it if needed
+	$(VENV)/bin/acmehub serve
+
+lint: $(STAMP) ## ruff (lint + format check), mypy --strict, import-linter contracts
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+test: lint ## Lint, then every test: unit, contract, integration, interop (real certbot and lego)
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+test-fast: $(STAMP) ## Unit and contract tests only
+	$(VENV)/bin/pytest -q -p no:cacheprovider tests/unit tests/contract
+
+format: $(STAMP) ## Format the code with ruff
+	$(VENV)/bin/ruff format src tests
+	$(VENV)/bin/ruff check --fix src tests
+
+clean: ## Remove the virtual environment and caches (not the state directory)
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+.PHONY: help venv run lint test test-fast format clean

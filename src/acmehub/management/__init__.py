@@ -1,0 +1,1 @@
+"""The Core ACME management API (REST); grows with the management issue."""

@@ -1,0 +1,1 @@
+"""Server-rendered administration pages; grows with the web interface issue."""
