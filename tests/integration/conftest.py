@@ -17,7 +17,14 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from acmehub.domain.model import Account, Authorization, Certificate, Order
+from acmehub.domain.model import (
+    Account,
+    AcmeProfile,
+    Authorization,
+    Certificate,
+    Order,
+    RaProfile,
+)
 from acmehub.storage import tables as t
 from tests.jws_signer import AccountKey
 from tests.support.acme_client import AcmeClient, b64url, make_csr
@@ -142,6 +149,55 @@ def state(acmehub: AcmehubServer) -> State:
 
 def last_segment(url: str) -> str:
     return url.rsplit("/", 1)[-1].split("?")[0]
+
+
+# --------------------------------------------------------------------------- profiles
+
+
+@dataclass
+class Profiles:
+    """Creates extra ACME and RA profiles (the server reads them on every request)."""
+
+    server: AcmehubServer
+
+    @property
+    def platform(self) -> Any:
+        return self.server.container().services.platform
+
+    def default_ra(self) -> RaProfile:
+        with self.server.container().services.deps.uow() as tx:
+            ra = tx.profiles.ra_profile_by_name("default")
+        assert ra is not None
+        return ra
+
+    def acme_profile(self, ra: RaProfile | None = None, **fields: Any) -> AcmeProfile:
+        """An enabled ACME profile whose default RA profile is ``ra`` (else the default one)."""
+        fields.setdefault("enabled", True)
+        fields.setdefault("retry_interval", 1)
+        fields.setdefault("default_ra_profile_uuid", (ra or self.default_ra()).uuid)
+        profile: AcmeProfile = self.platform.create_acme_profile(unique_label("acme"), **fields)
+        return profile
+
+    def ra_profile(self, acme: AcmeProfile | None = None, **fields: Any) -> RaProfile:
+        """An RA profile on the default authority, with ``acme`` activated on it if given."""
+        authority = self.default_ra().authority_uuid
+        ra: RaProfile = self.platform.create_ra_profile(authority, unique_label("ra"), **fields)
+        if acme is not None:
+            ra = self.platform.activate_acme(ra.uuid, acme.uuid)
+        return ra
+
+    def update_acme(self, profile: AcmeProfile, **changes: Any) -> AcmeProfile:
+        updated: AcmeProfile = self.platform.update_acme_profile(profile.uuid, **changes)
+        return updated
+
+    def update_ra(self, profile: RaProfile, **changes: Any) -> RaProfile:
+        updated: RaProfile = self.platform.update_ra_profile(profile.uuid, **changes)
+        return updated
+
+
+@pytest.fixture
+def profiles(acmehub: AcmehubServer) -> Profiles:
+    return Profiles(acmehub)
 
 
 # --------------------------------------------------------------------------- http-01 responder
