@@ -236,7 +236,7 @@ def test_encrypted_ca_issues_with_the_passphrase(encrypted_config: dict[str, Any
     lookup = environ_passphrases({"ACMEHUB_CA_PASSPHRASE": PASSPHRASE.decode()})
     ca = EmbeddedCa(encrypted_config, passphrase_lookup=lookup)
     issued, leaf = issue(ca, ["sealed.example.com"])
-    verify_for(leaf, chain_of(issued.chain_pem), DNSName("sealed.example.com"))
+    verify_for(leaf, chain_of(ca.chain_pem()), DNSName("sealed.example.com"))
 
 
 # --------------------------------------------------------------------------- issuance
@@ -285,9 +285,10 @@ def test_issued_certificate_has_the_server_profile(ca: EmbeddedCa, config: dict[
 def test_issued_chain_verifies_for_every_name(ca: EmbeddedCa, config: dict[str, Any]) -> None:
     names = ["a.example.com", "b.example.com"]
     issued, leaf = issue(ca, names)
-    chain = chain_of(issued.chain_pem)
+    # Clients get the intermediate after their leaf, not the root they must already trust.
+    assert chain_of(issued.chain_pem) == [cert_file(config, "issuer_cert")]
+    chain = chain_of(ca.chain_pem())
     assert chain == [cert_file(config, "issuer_cert"), cert_file(config, "root_cert")]
-    assert issued.chain_pem == ca.chain_pem()
     for name in names:
         path = verify_for(leaf, chain, DNSName(name))
         assert path == [leaf, *chain]
@@ -295,7 +296,7 @@ def test_issued_chain_verifies_for_every_name(ca: EmbeddedCa, config: dict[str, 
 
 def test_wildcard_certificate_verifies_for_a_subdomain(ca: EmbeddedCa) -> None:
     issued, leaf = issue(ca, ["*.example.org"])
-    verify_for(leaf, chain_of(issued.chain_pem), DNSName("host.example.org"))
+    verify_for(leaf, chain_of(ca.chain_pem()), DNSName("host.example.org"))
 
 
 def test_long_first_name_gives_empty_subject_and_critical_san(ca: EmbeddedCa) -> None:
@@ -305,7 +306,7 @@ def test_long_first_name_gives_empty_subject_and_critical_san(ca: EmbeddedCa) ->
     san = ext(leaf, x509.SubjectAlternativeName)
     assert san.critical
     assert san.value.get_values_for_type(x509.DNSName) == [long_name, "short.example.com"]
-    verify_for(leaf, chain_of(issued.chain_pem), DNSName(long_name))
+    verify_for(leaf, chain_of(ca.chain_pem()), DNSName(long_name))
 
 
 def test_first_name_of_exactly_64_characters_is_the_common_name(ca: EmbeddedCa) -> None:
@@ -322,7 +323,7 @@ def test_rsa_certificate_key_adds_key_encipherment(ca: EmbeddedCa) -> None:
     usage = ext(leaf, x509.KeyUsage).value
     assert usage.digital_signature
     assert usage.key_encipherment
-    verify_for(leaf, chain_of(issued.chain_pem), DNSName("rsa.example.com"))
+    verify_for(leaf, chain_of(ca.chain_pem()), DNSName("rsa.example.com"))
 
 
 def test_issue_refuses_weak_csr_keys_too(ca: EmbeddedCa) -> None:
@@ -371,7 +372,7 @@ def test_signature_hash_follows_the_ca_key(
     assert isinstance(cert_file(config, "issuer_cert").signature_hash_algorithm, hash_type)
     with pytest.raises(x509.ExtensionNotFound):
         ext(leaf, x509.CRLDistributionPoints)  # no crl_url given
-    verify_for(leaf, chain_of(issued.chain_pem), DNSName("typed.example.com"))
+    verify_for(leaf, chain_of(ca.chain_pem()), DNSName("typed.example.com"))
 
 
 # --------------------------------------------------------------------------- revocation and CRL
@@ -477,7 +478,7 @@ def test_import_existing_intermediate_issues_verifiable_certificates(
     lookup = environ_passphrases({"ACMEHUB_CA_PASSPHRASE": PASSPHRASE.decode()})
     ca = EmbeddedCa(imported, passphrase_lookup=lookup)
     issued, leaf = issue(ca, ["imported.example.com"])
-    verify_for(leaf, chain_of(issued.chain_pem), DNSName("imported.example.com"))
+    verify_for(leaf, chain_of(ca.chain_pem()), DNSName("imported.example.com"))
 
 
 def test_import_encrypted_key_needs_its_passphrase(

@@ -38,6 +38,13 @@ class EmbeddedCa:
         self._issuer: Issuer = load_issuer(config, passphrase_lookup)
         self._crl_url = crl_url
         self._chain_pem = self._issuer.chain_pem()
+        # What clients get after their leaf: the issuers up to, not including, the self-signed
+        # root, which they must already trust (the TLS chain convention, RFC 8446 §4.4.2).
+        self._served_chain_pem = "".join(
+            cert.public_bytes(_PEM).decode("ascii")
+            for cert in (self._issuer.certificate, *self._issuer.chain)
+            if cert.subject != cert.issuer
+        )
 
     @property
     def issuer_certificate(self) -> x509.Certificate:
@@ -68,7 +75,7 @@ class EmbeddedCa:
         return IssuedCertificate(
             serial_hex=serial_to_hex(certificate.serial_number),
             cert_pem=certificate.public_bytes(_PEM).decode("ascii"),
-            chain_pem=self._chain_pem,
+            chain_pem=self._served_chain_pem,
             not_before=certificate.not_valid_before_utc,
             not_after=certificate.not_valid_after_utc,
         )
