@@ -19,7 +19,9 @@ def dns_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChallTestSr
 
 
 @pytest.fixture(scope="session")
-def acmehub(tmp_path_factory: pytest.TempPathFactory, dns_server: ChallTestSrv) -> Iterator[AcmehubServer]:
+def acmehub(
+    tmp_path_factory: pytest.TempPathFactory, dns_server: ChallTestSrv
+) -> Iterator[AcmehubServer]:
     """A live `acmehub serve` on the embedded default, resolving names through ``dns_server``."""
     root: Path = tmp_path_factory.mktemp("acmehub")
     server = AcmehubServer(root / "state", dns_port=dns_server.dns_port).start()

@@ -58,7 +58,9 @@ class AcmeClient:
         r = self.http.head(self.directory["newNonce"])
         return r.headers["Replay-Nonce"]
 
-    def post_body(self, url: str, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
+    def post_body(
+        self, url: str, body: bytes, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         r = self.http.post(url, content=body, headers=headers if headers is not None else JOSE)
         if "Replay-Nonce" in r.headers:
             self._nonce = r.headers["Replay-Nonce"]

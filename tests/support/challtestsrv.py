@@ -30,13 +30,20 @@ class ChallTestSrv:
             self._proc = subprocess.Popen(
                 [
                     binary,
-                    "-dns01", f"127.0.0.1:{self.dns_port}",
-                    "-management", f"127.0.0.1:{self.management_port}",
-                    "-http01", "",
-                    "-https01", "",
-                    "-tlsalpn01", "",
-                    "-defaultIPv4", "127.0.0.1",
-                    "-defaultIPv6", "",
+                    "-dns01",
+                    f"127.0.0.1:{self.dns_port}",
+                    "-management",
+                    f"127.0.0.1:{self.management_port}",
+                    "-http01",
+                    "",
+                    "-https01",
+                    "",
+                    "-tlsalpn01",
+                    "",
+                    "-defaultIPv4",
+                    "127.0.0.1",
+                    "-defaultIPv6",
+                    "",
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -49,7 +56,9 @@ class ChallTestSrv:
             stop_process(self._proc)
 
     def _post(self, path: str, body: dict[str, object]) -> None:
-        response = httpx.post(f"http://127.0.0.1:{self.management_port}{path}", json=body, timeout=5)
+        response = httpx.post(
+            f"http://127.0.0.1:{self.management_port}{path}", json=body, timeout=5
+        )
         response.raise_for_status()
 
     def set_txt(self, name: str, value: str) -> None:

@@ -67,7 +67,9 @@ class AcmehubServer:
 
     def _ready(self) -> bool:
         if self._proc is not None and self._proc.poll() is not None:
-            raise RuntimeError(f"acmehub exited early; see {self.log_path}:\n{self.log_path.read_text()[-3000:]}")
+            raise RuntimeError(
+                f"acmehub exited early; see {self.log_path}:\n{self.log_path.read_text()[-3000:]}"
+            )
         if not self.ca_bundle.exists():
             return False
         try:

@@ -1,0 +1,754 @@
+"""In-memory implementations of the domain ports, so the services run without a database.
+
+Each fake keeps the observable contract of its real counterpart (tests/contract checks both
+against the same tests):
+
+* :class:`MemoryUnitOfWorkFactory` copies the committed state when a transaction opens and
+  swaps the copy in when a write transaction ends normally; an exception discards it. Unique and
+  foreign-key violations raise ``sqlalchemy.exc.IntegrityError``, as the SQL storage does.
+  It is stricter than SQLite in two ways that point at real mistakes: writing through a
+  read-only transaction and opening a write transaction inside another one (SQLite would wait
+  on its own lock) both raise ``RuntimeError``.
+* :class:`MemoryNonceStore` and :class:`MemoryValidationQueue` mirror storage.nonces and
+  storage.validation_queue.
+* :class:`FakeCaBackends` is no stand-in CA: it serves the embedded CA (our real code, keys in
+  a temporary directory) through ``CaRegistry`` and only records what it was asked, with a
+  switch to simulate a CA outage or a crash in the middle of issuance.
+
+:class:`MemoryWorld` wires all of them into ``Services`` and offers the few steps most service
+tests need (profiles, account keys, validated orders, CSRs).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
+from jwcrypto.jwk import JWK
+from sqlalchemy.exc import IntegrityError
+
+from acmehub.ca.embedded import create_embedded_authority
+from acmehub.ca.registry import CaRegistry
+from acmehub.domain.csr import spki_sha256_hex
+from acmehub.domain.errors import ErrorKind, Problem
+from acmehub.domain.model import (
+    Account,
+    AcmeProfile,
+    Authority,
+    Authorization,
+    AuthzStatus,
+    Certificate,
+    Challenge,
+    ChallengeStatus,
+    ChallengeType,
+    Order,
+    OrderStatus,
+    RaProfile,
+    ValidationResult,
+)
+from acmehub.domain.ports import (
+    CaBackend,
+    IssuedCertificate,
+    IssueRequest,
+    RevokedEntry,
+    RevokeRequest,
+)
+from acmehub.services.accounts import NewAccountRequest
+from acmehub.services.container import Services
+from acmehub.services.context import AcmeContext, ProfileMode, ProfileRef
+from acmehub.services.deps import ServiceDeps
+
+DEFAULT_NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------- clock
+
+
+class FixedClock:
+    """A clock that moves only when told to."""
+
+    def __init__(self, now: datetime = DEFAULT_NOW) -> None:
+        self._now = _aware(now)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, when: datetime) -> None:
+        self._now = _aware(when)
+
+    def advance(self, delta: timedelta | None = None, **units: float) -> datetime:
+        """Move forward by ``delta`` or by ``timedelta(**units)``; returns the new now."""
+        self._now += (delta or timedelta()) + timedelta(**units)
+        return self._now
+
+
+def _aware(when: datetime) -> datetime:
+    if when.tzinfo is None:
+        raise ValueError("FixedClock needs a timezone-aware datetime")
+    return when.astimezone(UTC)
+
+
+# --------------------------------------------------------------------------- storage
+
+
+def integrity_error(message: str) -> IntegrityError:
+    """What the SQL storage raises for a unique or foreign-key violation."""
+    return IntegrityError(f"memory store: {message}", None, Exception(message))
+
+
+@dataclass
+class MemoryState:
+    """Every table, as dicts keyed by primary key. Entities are frozen, so copies are shallow."""
+
+    authorities: dict[str, Authority] = field(default_factory=dict)
+    ra_profiles: dict[str, RaProfile] = field(default_factory=dict)
+    acme_profiles: dict[str, AcmeProfile] = field(default_factory=dict)
+    accounts: dict[str, Account] = field(default_factory=dict)
+    orders: dict[str, Order] = field(default_factory=dict)
+    order_updated_at: dict[str, datetime] = field(default_factory=dict)
+    #: Authorizations without their challenges (those live in ``challenges``).
+    authorizations: dict[str, Authorization] = field(default_factory=dict)
+    authorization_order: dict[str, str] = field(default_factory=dict)
+    challenges: dict[str, Challenge] = field(default_factory=dict)
+    #: challenge id -> (worker, lease end), for challenges claimed by the validation queue.
+    leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    certificates: dict[str, Certificate] = field(default_factory=dict)
+
+    def copy(self) -> MemoryState:
+        return MemoryState(
+            **{name: dict(value) for name, value in vars(self).items()}  # one level deep
+        )
+
+
+class _Tx:
+    """One transaction's working state."""
+
+    def __init__(self, state: MemoryState, writable: bool, now: datetime) -> None:
+        self.state = state
+        self.writable = writable
+        self.now = now
+
+    def write(self) -> MemoryState:
+        if not self.writable:
+            raise RuntimeError(
+                "write through a read-only unit of work: open it with uow(write=True)"
+            )
+        return self.state
+
+
+def _require(present: bool, message: str) -> None:
+    if not present:
+        raise integrity_error(f"FOREIGN KEY constraint failed: {message}")
+
+
+def _unique(taken: bool, message: str) -> None:
+    if taken:
+        raise integrity_error(f"UNIQUE constraint failed: {message}")
+
+
+class MemoryProfiles:
+    def __init__(self, tx: _Tx) -> None:
+        self._tx = tx
+
+    def acme_profile_by_name(self, name: str) -> AcmeProfile | None:
+        return next((p for p in self._tx.state.acme_profiles.values() if p.name == name), None)
+
+    def acme_profile(self, uuid: str) -> AcmeProfile | None:
+        return self._tx.state.acme_profiles.get(uuid)
+
+    def ra_profile_by_name(self, name: str) -> RaProfile | None:
+        return next((p for p in self._tx.state.ra_profiles.values() if p.name == name), None)
+
+    def ra_profile(self, uuid: str) -> RaProfile | None:
+        return self._tx.state.ra_profiles.get(uuid)
+
+    def authority(self, uuid: str) -> Authority | None:
+        return self._tx.state.authorities.get(uuid)
+
+    def add_authority(self, authority: Authority) -> None:
+        st = self._tx.write()
+        _unique(authority.uuid in st.authorities, "authorities.uuid")
+        _unique(any(a.name == authority.name for a in st.authorities.values()), "authorities.name")
+        st.authorities[authority.uuid] = authority
+
+    def add_ra_profile(self, profile: RaProfile) -> None:
+        st = self._tx.write()
+        _unique(profile.uuid in st.ra_profiles, "ra_profiles.uuid")
+        self._check_ra(st, profile)
+        st.ra_profiles[profile.uuid] = profile
+
+    def update_ra_profile(self, profile: RaProfile) -> None:
+        st = self._tx.write()
+        if profile.uuid in st.ra_profiles:
+            self._check_ra(st, profile)
+            st.ra_profiles[profile.uuid] = profile
+
+    def add_acme_profile(self, profile: AcmeProfile) -> None:
+        st = self._tx.write()
+        _unique(profile.uuid in st.acme_profiles, "acme_profiles.uuid")
+        self._check_acme(st, profile)
+        st.acme_profiles[profile.uuid] = profile
+
+    def update_acme_profile(self, profile: AcmeProfile) -> None:
+        st = self._tx.write()
+        if profile.uuid in st.acme_profiles:
+            self._check_acme(st, profile)
+            st.acme_profiles[profile.uuid] = profile
+
+    @staticmethod
+    def _check_ra(st: MemoryState, profile: RaProfile) -> None:
+        _unique(
+            any(p.name == profile.name and p.uuid != profile.uuid for p in st.ra_profiles.values()),
+            "ra_profiles.name",
+        )
+        _require(profile.authority_uuid in st.authorities, "ra_profiles.authority_uuid")
+        _require(
+            profile.acme_profile_uuid is None or profile.acme_profile_uuid in st.acme_profiles,
+            "ra_profiles.acme_profile_uuid",
+        )
+
+    @staticmethod
+    def _check_acme(st: MemoryState, profile: AcmeProfile) -> None:
+        _unique(
+            any(
+                p.name == profile.name and p.uuid != profile.uuid for p in st.acme_profiles.values()
+            ),
+            "acme_profiles.name",
+        )
+        _require(
+            profile.default_ra_profile_uuid is None
+            or profile.default_ra_profile_uuid in st.ra_profiles,
+            "acme_profiles.default_ra_profile_uuid",
+        )
+
+
+class MemoryAccounts:
+    def __init__(self, tx: _Tx) -> None:
+        self._tx = tx
+
+    def get(self, account_id: str) -> Account | None:
+        return self._tx.state.accounts.get(account_id)
+
+    def by_thumbprint(self, thumbprint: str) -> Account | None:
+        return next(
+            (a for a in self._tx.state.accounts.values() if a.key_thumbprint == thumbprint), None
+        )
+
+    def add(self, account: Account) -> None:
+        st = self._tx.write()
+        _unique(account.id in st.accounts, "accounts.id")
+        self._check(st, account)
+        st.accounts[account.id] = account
+
+    def update(self, account: Account) -> None:
+        st = self._tx.write()
+        if account.id in st.accounts:
+            self._check(st, account)
+            st.accounts[account.id] = account
+
+    @staticmethod
+    def _check(st: MemoryState, account: Account) -> None:
+        others = [a for a in st.accounts.values() if a.id != account.id]
+        _unique(any(a.uuid == account.uuid for a in others), "accounts.uuid")
+        _unique(
+            any(a.key_thumbprint == account.key_thumbprint for a in others),
+            "accounts.key_thumbprint",
+        )
+        _require(account.acme_profile_uuid in st.acme_profiles, "accounts.acme_profile_uuid")
+        _require(account.ra_profile_uuid in st.ra_profiles, "accounts.ra_profile_uuid")
+
+
+class MemoryOrders:
+    def __init__(self, tx: _Tx) -> None:
+        self._tx = tx
+
+    def get(self, order_id: str) -> Order | None:
+        return self._tx.state.orders.get(order_id)
+
+    def add(self, order: Order) -> None:
+        st = self._tx.write()
+        _unique(order.id in st.orders, "orders.id")
+        _require(order.account_id in st.accounts, "orders.account_id")
+        st.orders[order.id] = order
+        st.order_updated_at[order.id] = self._tx.now
+
+    def update(self, order: Order) -> None:
+        st = self._tx.write()
+        if order.id in st.orders:
+            _require(order.account_id in st.accounts, "orders.account_id")
+            st.orders[order.id] = order
+            st.order_updated_at[order.id] = self._tx.now
+
+    def ids_for_account(self, account_id: str, offset: int, limit: int) -> list[str]:
+        mine = sorted(
+            (o.created_at, o.id)
+            for o in self._tx.state.orders.values()
+            if o.account_id == account_id
+        )
+        return [order_id for _, order_id in mine[offset : offset + limit]]
+
+    def ids_for_authorization(self, authorization_id: str) -> list[str]:
+        order_id = self._tx.state.authorization_order.get(authorization_id)
+        return [order_id] if order_id is not None else []
+
+    def stuck_processing(self, older_than: datetime, limit: int) -> list[Order]:
+        st = self._tx.state
+        stuck = [
+            o
+            for o in st.orders.values()
+            if o.status is OrderStatus.PROCESSING and st.order_updated_at[o.id] < older_than
+        ]
+        return stuck[:limit]
+
+
+class MemoryAuthorizations:
+    def __init__(self, tx: _Tx) -> None:
+        self._tx = tx
+
+    def get(self, authorization_id: str) -> Authorization | None:
+        found = self.get_many([authorization_id])
+        return found[0] if found else None
+
+    def get_many(self, ids: Sequence[str]) -> list[Authorization]:
+        st = self._tx.state
+        found = []
+        for authz_id in ids:
+            authz = st.authorizations.get(authz_id)
+            if authz is None:
+                continue
+            # Challenges come back ordered by id, as the SQL repository returns them.
+            challenges = sorted(
+                (c for c in st.challenges.values() if c.authorization_id == authz_id),
+                key=lambda c: c.id,
+            )
+            found.append(replace(authz, challenges=tuple(challenges)))
+        return found
+
+    def add(self, authorization: Authorization, order_id: str) -> None:
+        st = self._tx.write()
+        _unique(authorization.id in st.authorizations, "authorizations.id")
+        _require(order_id in st.orders, "authorizations.order_id")
+        _require(authorization.account_id in st.accounts, "authorizations.account_id")
+        for challenge in authorization.challenges:
+            _unique(challenge.id in st.challenges, "challenges.id")
+            _require(challenge.authorization_id == authorization.id, "challenges.authorization_id")
+        st.authorizations[authorization.id] = replace(authorization, challenges=())
+        st.authorization_order[authorization.id] = order_id
+        for challenge in authorization.challenges:
+            st.challenges[challenge.id] = challenge
+
+    def set_status(self, authorization_id: str, status: str) -> None:
+        st = self._tx.write()
+        authz = st.authorizations.get(authorization_id)
+        if authz is not None:
+            st.authorizations[authorization_id] = replace(authz, status=AuthzStatus(status))
+
+    def challenge(self, challenge_id: str) -> Challenge | None:
+        return self._tx.state.challenges.get(challenge_id)
+
+    def update_challenge(self, challenge: Challenge) -> None:
+        st = self._tx.write()
+        current = st.challenges.get(challenge.id)
+        if current is None:
+            return
+        _require(challenge.authorization_id in st.authorizations, "challenges.authorization_id")
+        st.challenges[challenge.id] = challenge
+        if challenge.status is not ChallengeStatus.PROCESSING:
+            st.leases.pop(challenge.id, None)  # a result ends the lease
+
+    def valid_for_account(self, account_id: str, names: Sequence[str], now: datetime) -> set[str]:
+        wanted = set(names)
+        return {
+            a.identifier.value
+            for a in self._tx.state.authorizations.values()
+            if a.account_id == account_id
+            and a.identifier.value in wanted
+            and a.status is AuthzStatus.VALID
+            and a.expires > now
+        }
+
+
+class MemoryCertificates:
+    def __init__(self, tx: _Tx) -> None:
+        self._tx = tx
+
+    def get(self, certificate_id: str) -> Certificate | None:
+        return self._tx.state.certificates.get(certificate_id)
+
+    def by_serial(self, serial_hex: str) -> Certificate | None:
+        return next(
+            (c for c in self._tx.state.certificates.values() if c.serial_hex == serial_hex), None
+        )
+
+    def add(self, certificate: Certificate) -> None:
+        st = self._tx.write()
+        existing = st.certificates.values()
+        _unique(certificate.id in st.certificates, "certificates.id")
+        _unique(
+            any(c.serial_hex == certificate.serial_hex for c in existing),
+            "certificates.serial_hex",
+        )
+        _unique(any(c.order_id == certificate.order_id for c in existing), "certificates.order_id")
+        _require(certificate.order_id in st.orders, "certificates.order_id")
+        _require(certificate.account_id in st.accounts, "certificates.account_id")
+        st.certificates[certificate.id] = certificate
+
+    def mark_revoked(self, certificate_id: str, revoked_at: datetime, reason: int) -> bool:
+        st = self._tx.write()
+        cert = st.certificates.get(certificate_id)
+        if cert is None or cert.revoked_at is not None:
+            return False
+        st.certificates[certificate_id] = replace(
+            cert, revoked_at=revoked_at, revocation_reason=reason
+        )
+        return True
+
+    def revoked_for_authority(self, authority_uuid: str) -> list[Certificate]:
+        return [
+            c
+            for c in self._tx.state.certificates.values()
+            if c.authority_uuid == authority_uuid and c.revoked_at is not None
+        ]
+
+
+class MemoryUnitOfWork:
+    """The repositories of one transaction (``state`` is its working copy)."""
+
+    def __init__(self, tx: _Tx) -> None:
+        self.state = tx.state
+        self.profiles = MemoryProfiles(tx)
+        self.accounts = MemoryAccounts(tx)
+        self.orders = MemoryOrders(tx)
+        self.authorizations = MemoryAuthorizations(tx)
+        self.certificates = MemoryCertificates(tx)
+
+    def __enter__(self) -> MemoryUnitOfWork:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+class MemoryUnitOfWorkFactory:
+    """``with uow(write=True) as tx: ...``: commits on normal exit, discards on an exception.
+
+    Write transactions are serialized (like SQLite's BEGIN IMMEDIATE); a read sees the state
+    committed when it opened.
+    """
+
+    def __init__(self, clock: FixedClock) -> None:
+        self._clock = clock
+        self._committed = MemoryState()
+        self._state_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._writer: int | None = None
+
+    @property
+    def committed(self) -> MemoryState:
+        """The committed state (read it, never write it)."""
+        return self._committed
+
+    @contextmanager
+    def __call__(self, *, write: bool = False) -> Iterator[MemoryUnitOfWork]:
+        if write:
+            if self._writer == threading.get_ident():
+                raise RuntimeError("a write unit of work was opened inside another one")
+            self._write_lock.acquire()
+            self._writer = threading.get_ident()
+        try:
+            with self._state_lock:
+                working = self._committed.copy()
+            yield MemoryUnitOfWork(_Tx(working, write, self._clock.now()))
+            if write:
+                with self._state_lock:
+                    self._committed = working
+        finally:
+            if write:
+                self._writer = None
+                self._write_lock.release()
+
+
+class MemoryNonceStore:
+    """Single-use, expiring nonces (RFC 8555 §6.5), like storage.nonces.SqlNonceStore."""
+
+    def __init__(self, clock: FixedClock, lifetime: timedelta = timedelta(hours=1)) -> None:
+        self._clock = clock
+        self._lifetime = lifetime
+        self._nonces: dict[str, datetime] = {}
+        self._lock = threading.Lock()
+
+    def issue(self) -> str:
+        value = secrets.token_urlsafe(16)
+        with self._lock:
+            self._nonces[value] = self._clock.now() + self._lifetime
+        return value
+
+    def consume(self, nonce: str) -> bool:
+        if len(nonce) > 64:
+            return False
+        with self._lock:
+            expires = self._nonces.get(nonce)
+            if expires is None or expires <= self._clock.now():
+                return False
+            del self._nonces[nonce]
+            return True
+
+    def purge_expired(self, limit: int = 10000) -> int:
+        now = self._clock.now()
+        with self._lock:
+            expired = [v for v, expires in self._nonces.items() if expires <= now][:limit]
+            for value in expired:
+                del self._nonces[value]
+        return len(expired)
+
+
+class MemoryValidationQueue:
+    """Challenges in ``processing`` are the queue; claims are leases (see SqlValidationQueue)."""
+
+    def __init__(self, uow: MemoryUnitOfWorkFactory) -> None:
+        self._uow = uow
+        self._event = threading.Event()
+        #: How many times the services hinted that work was queued.
+        self.wakes = 0
+
+    def claim(self, worker: str, now: datetime, lease_seconds: int, limit: int) -> list[str]:
+        with self._uow(write=True) as tx:
+            st = tx.state
+            ids = [
+                c.id
+                for c in sorted(st.challenges.values(), key=lambda c: c.id)
+                if c.status is ChallengeStatus.PROCESSING
+                and (c.id not in st.leases or st.leases[c.id][1] < now)
+            ][:limit]
+            for challenge_id in ids:
+                st.leases[challenge_id] = (worker, now + timedelta(seconds=lease_seconds))
+        return ids
+
+    def wake(self) -> None:
+        self.wakes += 1
+        self._event.set()
+
+    def wait(self, timeout: float) -> bool:
+        woken = self._event.wait(timeout)
+        self._event.clear()
+        return woken
+
+
+# --------------------------------------------------------------------------- CA
+
+
+class SimulatedCrash(BaseException):
+    """Raised by :class:`FakeCaBackends` to stop the process mid-issuance (like a kill -9)."""
+
+
+class _RecordingBackend:
+    """The real backend, with every issue/revoke request written down."""
+
+    def __init__(self, owner: FakeCaBackends, inner: CaBackend) -> None:
+        self._owner = owner
+        self._inner = inner
+
+    def issue(self, request: IssueRequest) -> IssuedCertificate:
+        self._owner.issue_requests.append(request)
+        failure = self._owner.fail_issuance
+        if failure is not None:
+            self._owner.fail_issuance = None
+            raise failure
+        return self._inner.issue(request)
+
+    def revoke(self, request: RevokeRequest) -> None:
+        self._owner.revoke_requests.append(request)
+        self._inner.revoke(request)
+
+    def chain_pem(self) -> str:
+        return self._inner.chain_pem()
+
+    def sign_crl(
+        self,
+        revoked: Sequence[RevokedEntry],
+        this_update: datetime,
+        next_update: datetime,
+        number: int,
+    ) -> bytes:
+        sign = getattr(self._inner, "sign_crl", None)
+        if sign is None:
+            raise NotImplementedError("the wrapped backend signs no CRL")
+        result: bytes = sign(revoked, this_update, next_update, number)
+        return result
+
+
+class FakeCaBackends:
+    """CaBackends serving real embedded CAs created under ``directory``.
+
+    ``fail_issuance``: the exception the next issue() raises (then cleared), e.g. a DomainError
+    for a CA outage or :class:`SimulatedCrash` for a process killed mid-issuance.
+    """
+
+    def __init__(self, directory: Path, clock: FixedClock) -> None:
+        self._directory = directory
+        self._clock = clock
+        self._registry = CaRegistry()
+        self.issue_requests: list[IssueRequest] = []
+        self.revoke_requests: list[RevokeRequest] = []
+        self.fail_issuance: BaseException | None = None
+
+    def embedded_config(self, name: str) -> dict[str, Any]:
+        """Create a root and an intermediate for ``name``; the Authority.config to use."""
+        slug = re.sub(r"[^A-Za-z0-9_-]", "_", name) or "ca"
+        return create_embedded_authority(
+            self._directory / f"{slug}-{secrets.token_hex(4)}", name=name, now=self._clock.now()
+        )
+
+    def for_authority(self, authority: Authority) -> CaBackend:
+        return _RecordingBackend(self, self._registry.for_authority(authority))
+
+
+# --------------------------------------------------------------------------- harness
+
+
+@dataclass(frozen=True)
+class AccountKey:
+    """An ACME account key pair with the values the protocol layer would hand the services."""
+
+    private_key: ec.EllipticCurvePrivateKey
+    jwk: dict[str, Any]
+    thumbprint: str  # RFC 7638
+    spki_sha256: str  # as FinalizeService.finalize and RevocationSigner expect
+
+    @classmethod
+    def generate(cls) -> AccountKey:
+        key = ec.generate_private_key(ec.SECP256R1())
+        public = JWK.from_pyca(key.public_key())
+        jwk = {k: v for k, v in public.export_public(as_dict=True).items() if k != "kid"}
+        return cls(key, jwk, public.thumbprint(), spki_sha256_hex(key.public_key()))
+
+
+def make_csr(
+    key: CertificateIssuerPrivateKeyTypes, names: Sequence[str], common_name: str | None = None
+) -> bytes:
+    """A DER CSR for ``names`` (SAN dNSName entries), signed with ``key``."""
+    subject = (
+        x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, common_name)])
+        if common_name
+        else x509.Name([])
+    )
+    builder = x509.CertificateSigningRequestBuilder().subject_name(subject)
+    if names:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False
+        )
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+@dataclass
+class MemoryWorld:
+    """Services on the fakes, plus the steps service tests repeat."""
+
+    clock: FixedClock
+    uow: MemoryUnitOfWorkFactory
+    nonces: MemoryNonceStore
+    queue: MemoryValidationQueue
+    ca: FakeCaBackends
+    services: Services
+
+    @classmethod
+    def build(cls, directory: Path, now: datetime = DEFAULT_NOW) -> MemoryWorld:
+        clock = FixedClock(now)
+        uow = MemoryUnitOfWorkFactory(clock)
+        nonces = MemoryNonceStore(clock)
+        queue = MemoryValidationQueue(uow)
+        ca = FakeCaBackends(directory, clock)
+        services = Services.build(
+            ServiceDeps(uow=uow, clock=clock, nonces=nonces, ca=ca, queue=queue)
+        )
+        return cls(clock, uow, nonces, queue, ca, services)
+
+    # ------------------------------------------------------------------ platform
+
+    def authority(self, name: str = "Test CA") -> Authority:
+        return self.services.platform.create_authority(
+            name, "embedded", self.ca.embedded_config(name)
+        )
+
+    def profiles(
+        self,
+        acme_name: str = "default",
+        ra_name: str = "ra-default",
+        *,
+        authority: Authority | None = None,
+        ra_fields: dict[str, Any] | None = None,
+        **acme_fields: Any,
+    ) -> tuple[AcmeProfile, RaProfile]:
+        """An enabled ACME profile whose default RA profile is ``ra_name``, activated on it."""
+        authority = authority or self.authority(f"CA for {ra_name}")
+        platform = self.services.platform
+        ra = platform.create_ra_profile(authority.uuid, ra_name, **(ra_fields or {}))
+        acme_fields.setdefault("enabled", True)
+        acme = platform.create_acme_profile(
+            acme_name, default_ra_profile_uuid=ra.uuid, **acme_fields
+        )
+        ra = platform.activate_acme(ra.uuid, acme.uuid)
+        return acme, ra
+
+    def context(
+        self, name: str = "default", mode: ProfileMode = ProfileMode.ACME_PROFILE
+    ) -> AcmeContext:
+        return self.services.context(ProfileRef(mode, name))
+
+    # ------------------------------------------------------------------ ACME steps
+
+    def new_account(
+        self, ctx: AcmeContext, key: AccountKey | None = None, **payload: Any
+    ) -> tuple[Account, AccountKey]:
+        key = key or AccountKey.generate()
+        payload.setdefault("termsOfServiceAgreed", True)
+        account, _ = self.services.accounts.new_account(
+            ctx, NewAccountRequest(jwk=key.jwk, thumbprint=key.thumbprint, payload=payload)
+        )
+        return account, key
+
+    def new_order(self, ctx: AcmeContext, account: Account, *names: str, **payload: Any) -> Order:
+        payload["identifiers"] = [{"type": "dns", "value": n} for n in names]
+        return self.services.orders.new_order(ctx, account.id, payload)
+
+    def answer(
+        self, ctx: AcmeContext, account: Account, authz_id: str, ok: bool = True
+    ) -> Challenge:
+        """Answer the authorization's dns-01 challenge and record the VA's result."""
+        view = self.services.authorizations.get(ctx, account.id, authz_id)
+        challenge = next(c for c in view.authorization.challenges if c.type is ChallengeType.DNS_01)
+        self.services.authorizations.respond(ctx, account.id, challenge.id)
+        problem = None if ok else Problem(ErrorKind.DNS, "no TXT record found")
+        self.services.authorizations.record_result(ValidationResult(challenge.id, problem))
+        return self.services.authorizations.get_challenge(ctx, account.id, challenge.id).challenge
+
+    def ready_order(self, ctx: AcmeContext, account: Account, *names: str) -> Order:
+        """A new order whose every authorization was validated."""
+        order = self.new_order(ctx, account, *names)
+        for authz_id in order.authorization_ids:
+            self.answer(ctx, account, authz_id)
+        return order
+
+    def issue(
+        self, ctx: AcmeContext, account: Account, key: AccountKey, *names: str
+    ) -> tuple[Certificate, ec.EllipticCurvePrivateKey]:
+        """Order, validate, finalize; the certificate and its private key."""
+        order = self.ready_order(ctx, account, *names)
+        cert_key = ec.generate_private_key(ec.SECP256R1())
+        view = self.services.finalize.finalize(
+            ctx, account.id, order.id, make_csr(cert_key, names), key.spki_sha256
+        )
+        assert view.order.certificate_id is not None, view
+        cert = self.services.certificates.download(ctx, account.id, view.order.certificate_id)
+        return cert, cert_key
