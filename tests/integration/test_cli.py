@@ -40,9 +40,11 @@ def test_init_creates_state_with_private_keys_and_default_profiles(tmp_path: Pat
     try:
         with container.services.deps.uow() as tx:
             acme = tx.profiles.acme_profile_by_name("default")
-            assert acme is not None and acme.enabled
+            assert acme is not None
+            assert acme.enabled
             ra = tx.profiles.ra_profile_by_name("default")
-            assert ra is not None and ra.enabled
+            assert ra is not None
+            assert ra.enabled
             assert acme.default_ra_profile_uuid == ra.uuid
             assert ra.acme_profile_uuid == acme.uuid
     finally:
