@@ -79,6 +79,8 @@ def build_container(settings: Settings, clock: SystemClock | None = None) -> Con
             http01_port=settings.http01_port,
             tlsalpn01_port=settings.tlsalpn01_port,
             timeout=settings.validation_timeout,
+            # A whole validation ends well within the worker's lease on its challenge.
+            total_timeout=min(60.0, settings.validation_timeout * 6),
             resolver_ip=settings.dns_resolver_ip or None,
             resolver_port=settings.dns_resolver_port,
         )

@@ -35,8 +35,11 @@ def check_account_usable(account: Account, ctx: AcmeContext) -> None:
         raise _unauthorized("Account is deactivated")
     if account.status is AccountStatus.REVOKED:
         raise _unauthorized("Account is revoked")
-    if account.acme_profile_uuid != ctx.acme_profile.uuid or (
-        ctx.ref.mode is ProfileMode.RA_PROFILE and account.ra_profile_uuid != ctx.ra_profile.uuid
+    # Bound to one ACME profile and one RA profile (accounts bound through a profile's default
+    # RA profile are moved when the default changes, so they keep matching).
+    if (
+        account.acme_profile_uuid != ctx.acme_profile.uuid
+        or account.ra_profile_uuid != ctx.ra_profile.uuid
     ):
         raise _unauthorized("Account does not belong to this profile")
 
