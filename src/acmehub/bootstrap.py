@@ -25,6 +25,7 @@ from acmehub.protocol.app import ProtocolSettings, acme_routes
 from acmehub.protocol.links import crl_url
 from acmehub.services.container import Services
 from acmehub.services.deps import ServiceDeps
+from acmehub.services.housekeeping import Housekeeper
 from acmehub.storage import migrate
 from acmehub.storage.engine import make_engine
 from acmehub.storage.nonces import SqlNonceStore
@@ -91,6 +92,11 @@ def build_container(settings: Settings, clock: SystemClock | None = None) -> Con
 def create_app(container: Container) -> Starlette:
     routes = acme_routes(container.services, ProtocolSettings(base_url=container.settings.base_url))
     return Starlette(routes=routes)
+
+
+def make_housekeeper(container: Container) -> Housekeeper:
+    services = container.services
+    return Housekeeper(services.deps, services.finalize)
 
 
 def make_worker(container: Container, threads: int, name: str | None = None) -> ValidationWorker:

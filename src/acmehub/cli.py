@@ -62,6 +62,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if settings.validation_workers > 0:
         worker = bootstrap.make_worker(container, settings.validation_workers)
         worker.start()
+    housekeeper = bootstrap.make_housekeeper(container)
+    housekeeper.start()
     app = bootstrap.create_app(container)
     config = uvicorn.Config(
         app,
@@ -81,6 +83,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         server.run()
     finally:
+        housekeeper.stop()
         if worker is not None:
             worker.stop()
         container.engine.dispose()
@@ -96,8 +99,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     worker.start()
+    housekeeper = bootstrap.make_housekeeper(container)
+    housekeeper.start()
     print("acmehub: validation worker running", flush=True)
     stop.wait()
+    housekeeper.stop()
     worker.stop()
     container.engine.dispose()
     return 0

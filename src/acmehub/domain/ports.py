@@ -118,6 +118,10 @@ class NonceStore(Protocol):
         """True once for a nonce that was issued and has not expired; False otherwise."""
         ...
 
+    def purge_expired(self, limit: int) -> int:
+        """Delete at most ``limit`` expired nonces; returns how many."""
+        ...
+
 
 class ProfileRepository(Protocol):
     def acme_profile_by_name(self, name: str) -> AcmeProfile | None: ...

@@ -1,0 +1,52 @@
+"""Periodic upkeep: expired nonces removed in bounded batches, orders a crash left in processing
+resumed. Runs in every `serve` and `worker` process; each step is safe to run concurrently."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from acmehub.services.deps import ServiceDeps
+from acmehub.services.finalize import FinalizeService
+
+log = logging.getLogger("acmehub.housekeeping")
+
+NONCE_BATCH = 5000
+#: An order still processing after this long lost its finalize request (crash or restart).
+STUCK_AFTER = timedelta(minutes=2)
+
+
+class Housekeeper:
+    def __init__(
+        self, deps: ServiceDeps, finalize: FinalizeService, interval: float = 60.0
+    ) -> None:
+        self._d = deps
+        self._finalize = finalize
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> dict[str, int]:
+        purged = self._d.nonces.purge_expired(NONCE_BATCH)
+        resumed = self._finalize.resume_stuck(STUCK_AFTER)
+        return {"nonces_purged": purged, "orders_resumed": resumed}
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="acmehub-housekeeping", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                done = self.run_once()
+            except Exception:
+                log.exception("housekeeping failed")
+                continue
+            if any(done.values()):
+                log.info("housekeeping: %s", done)
