@@ -327,10 +327,10 @@ class MemoryAuthorizations:
             authz = st.authorizations.get(authz_id)
             if authz is None:
                 continue
-            # Challenges come back ordered by id, as the SQL repository returns them.
+            # Challenges come back ordered by type, as the SQL repository returns them.
             challenges = sorted(
                 (c for c in st.challenges.values() if c.authorization_id == authz_id),
-                key=lambda c: c.id,
+                key=lambda c: c.type.value,
             )
             found.append(replace(authz, challenges=tuple(challenges)))
         return found

@@ -139,7 +139,9 @@ class State:
     def certificates_for_order(self, order_id: str) -> int:
         with self.server.container().engine.connect() as conn:
             query = select(func.count()).select_from(t.certificates)
-            return int(conn.execute(query.where(t.certificates.c.order_id == order_id)).scalar_one())
+            return int(
+                conn.execute(query.where(t.certificates.c.order_id == order_id)).scalar_one()
+            )
 
 
 @pytest.fixture
@@ -208,11 +210,15 @@ class Http01Responder:
 
     def __init__(self, port: int) -> None:
         self.answers: dict[str, str] = {}
-        answers = self.answers
+        #: Tokens whose answer waits until the event is set (to watch a challenge processing).
+        self.hold: dict[str, threading.Event] = {}
+        answers, hold = self.answers, self.hold
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 token = self.path.rsplit("/", 1)[-1]
+                if token in hold:
+                    hold[token].wait(WAIT_SECONDS)
                 body = answers.get(token)
                 if not self.path.startswith("/.well-known/acme-challenge/") or body is None:
                     self.send_response(404)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+from dataclasses import replace
 from typing import Any
 
+import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from acmehub.domain.model import AccountStatus
 from tests.integration.conftest import (
     Clients,
+    Flows,
     Profiles,
     State,
     assert_problem,
@@ -18,7 +24,8 @@ from tests.integration.conftest import (
     unique_name,
 )
 from tests.jws_signer import AccountKey
-from tests.support.acme_client import AcmeClient
+from tests.support.acme_client import JOSE, AcmeClient, b64url, make_csr
+from tests.support.server import AcmehubServer
 
 # --------------------------------------------------------------------------- new-account
 
@@ -72,10 +79,16 @@ def test_rsa_1024_account_key_is_bad_public_key(clients: Clients, state: State) 
 def test_only_return_existing_unknown_key(clients: Clients, family: str, state: State) -> None:
     client = clients(family, register=False)
     before = state.counts()
-    response = client.post(client.directory["newAccount"], {"onlyReturnExisting": True},
-                           use_jwk=True)
-    assert_problem(response, 400, "accountDoesNotExist", "no account exists with the provided key",
-                   client.directory_url)
+    response = client.post(
+        client.directory["newAccount"], {"onlyReturnExisting": True}, use_jwk=True
+    )
+    assert_problem(
+        response,
+        400,
+        "accountDoesNotExist",
+        "no account exists with the provided key",
+        client.directory_url,
+    )
     assert "Location" not in response.headers
     assert state.counts() == before
 
@@ -104,8 +117,9 @@ def test_profile_requires_contact(clients: Clients, profiles: Profiles, state: S
     client = clients("acme", acme.name, register=False)
     before = state.counts()
     response = client.register()
-    assert_problem(response, 400, "invalidContact", "requires at least one contact",
-                   client.directory_url)
+    assert_problem(
+        response, 400, "invalidContact", "requires at least one contact", client.directory_url
+    )
     assert state.counts() == before
     assert client.register(contact=["mailto:ops@example.com"]).status_code == 201
 
@@ -118,8 +132,9 @@ def test_profile_requires_terms_of_service(
     client = clients("acme", acme.name, register=False)
     before = state.counts()
     response = client.register(termsOfServiceAgreed=False)
-    doc = assert_problem(response, 403, "userActionRequired", "terms of service",
-                         client.directory_url)
+    doc = assert_problem(
+        response, 403, "userActionRequired", "terms of service", client.directory_url
+    )
     assert doc["instance"] == tos
     assert link_header(response, "terms-of-service") == [tos]
     assert state.counts() == before
@@ -134,6 +149,33 @@ def test_terms_of_service_not_required_by_default(clients: Clients) -> None:
     response = client.register(termsOfServiceAgreed=False)
     assert response.status_code == 201, response.text
     assert response.json()["termsOfServiceAgreed"] is False
+
+
+def test_concurrent_new_account_same_key(
+    acmehub: AcmehubServer, clients: Clients, state: State
+) -> None:
+    client = clients(register=False)
+    url = client.directory["newAccount"]
+    bodies = [
+        client.key.sign(url, client.nonce(), {"termsOfServiceAgreed": True}) for _ in range(3)
+    ]
+    before = state.counts()
+    results: list[httpx.Response] = []
+    barrier = threading.Barrier(len(bodies))
+
+    def send(body: bytes) -> None:
+        with acmehub.client() as http:
+            barrier.wait(5)
+            results.append(http.post(url, content=body, headers=JOSE))
+
+    threads = [threading.Thread(target=send, args=(b,)) for b in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(r.status_code for r in results) == [200, 200, 201], [r.text for r in results]
+    assert len({r.headers["Location"] for r in results}) == 1
+    assert state.counts()["accounts"] == before["accounts"] + 1
 
 
 # --------------------------------------------------------------------------- account object
@@ -173,8 +215,9 @@ def test_account_status_other_than_deactivated_is_malformed(
 ) -> None:
     assert client.kid is not None
     response = client.post(client.kid, {"status": "revoked"})
-    assert_problem(response, 400, "malformed", "can only be set to deactivated",
-                   client.directory_url)
+    assert_problem(
+        response, 400, "malformed", "can only be set to deactivated", client.directory_url
+    )
     assert state.account(last_segment(client.kid)).status is AccountStatus.VALID
 
 
@@ -186,9 +229,7 @@ def test_account_url_of_another_account(clients: Clients, family: str, state: St
     assert state.account(last_segment(theirs.kid)).contact == ()
 
 
-def test_deactivation_then_every_request_is_unauthorized(
-    client: AcmeClient, state: State
-) -> None:
+def test_deactivation_then_every_request_is_unauthorized(client: AcmeClient, state: State) -> None:
     assert client.kid is not None
     response = client.post(client.kid, {"status": "deactivated"})
     assert response.status_code == 200, response.text
@@ -206,6 +247,48 @@ def test_deactivation_then_every_request_is_unauthorized(
     for r in refused:
         assert_problem(r, 401, "unauthorized", "Account is deactivated", client.directory_url)
     assert state.counts() == before
+
+
+def test_account_disabled_by_administrator(
+    acmehub: AcmehubServer, clients: Clients, family: str, flows: Flows, state: State
+) -> None:
+    """The administrator's switch: no orders, challenges, finalize or revocation."""
+    client = clients(family)
+    assert client.kid is not None
+    _, issued = flows.issue(client, [unique_name()])
+    cert_pem = client.get(issued["certificate"]).text
+    order_url, ready = flows.ready_order(client, [unique_name()])
+    pending = client.new_order([unique_name()]).json()
+    challenge_url = client.get(pending["authorizations"][0]).json()["challenges"][0]["url"]
+
+    account_id = last_segment(client.kid)
+    with acmehub.container().services.deps.uow(write=True) as tx:
+        tx.accounts.update(replace(state.account(account_id), enabled=False))
+    try:
+        before = state.counts()
+        names = [i["value"] for i in ready["identifiers"]]
+        der = x509.load_pem_x509_certificate(cert_pem.encode()).public_bytes(
+            serialization.Encoding.DER
+        )
+        refused = [
+            client.new_order([unique_name()]),
+            client.post(challenge_url, {}),
+            client.post(ready["finalize"], {"csr": b64url(make_csr(names)[0])}),
+            client.post(client.directory["revokeCert"], {"certificate": b64url(der)}),
+        ]
+        for response in refused:
+            assert_problem(
+                response, 401, "unauthorized", "disabled by the administrator", client.directory_url
+            )
+        assert state.counts() == before
+        assert state.order(last_segment(order_url)).status.value == "ready"
+        assert state.certificate(last_segment(issued["certificate"])).revoked_at is None
+        # Reading is still allowed.
+        assert client.get(client.kid).status_code == 200
+        assert client.get(order_url).status_code == 200
+    finally:
+        with acmehub.container().services.deps.uow(write=True) as tx:
+            tx.accounts.update(replace(state.account(account_id), enabled=True))
 
 
 # --------------------------------------------------------------------------- orders list
@@ -243,8 +326,7 @@ def test_orders_list_of_another_account(clients: Clients, family: str) -> None:
     assert theirs.kid is not None
     theirs.new_order([unique_name()])
     response = mine.get(theirs.kid + "/orders")
-    assert_problem(response, 403, "unauthorized", "belongs to another account",
-                   mine.directory_url)
+    assert_problem(response, 403, "unauthorized", "belongs to another account", mine.directory_url)
 
 
 def test_orders_list_bad_cursor(client: AcmeClient) -> None:
@@ -264,8 +346,11 @@ def key_change_body(
     old_key: dict[str, Any] | None = None,
 ) -> dict[str, str]:
     """The inner JWS of RFC 8555 §7.3.5, signed by the new key."""
-    protected = {"alg": new_key.alg, "jwk": new_key.jwk_public(),
-                 "url": url or client.directory["keyChange"]}
+    protected = {
+        "alg": new_key.alg,
+        "jwk": new_key.jwk_public(),
+        "url": url or client.directory["keyChange"],
+    }
     payload = {"account": account or client.kid, "oldKey": old_key or client.key.jwk_public()}
     return new_key.sign_raw(protected, payload)
 
@@ -293,14 +378,12 @@ def test_key_change_success_then_old_key_refused(
 
     client.key = new_key
     assert client.new_order([unique_name()]).status_code == 201
-    found = client.post(client.directory["newAccount"], {"onlyReturnExisting": True},
-                        use_jwk=True)
+    found = client.post(client.directory["newAccount"], {"onlyReturnExisting": True}, use_jwk=True)
     assert found.status_code == 200
     assert found.headers["Location"] == client.kid
 
     client.key = old_key
-    gone = client.post(client.directory["newAccount"], {"onlyReturnExisting": True},
-                       use_jwk=True)
+    gone = client.post(client.directory["newAccount"], {"onlyReturnExisting": True}, use_jwk=True)
     assert_problem(gone, 400, "accountDoesNotExist", "no account exists", client.directory_url)
 
 
@@ -318,8 +401,9 @@ def test_key_change_inner_url_mismatch(client: AcmeClient, state: State) -> None
     new_key = AccountKey.generate()
     body = key_change_body(client, new_key, url=client.directory["newOrder"])
     response = client.post(client.directory["keyChange"], body)
-    assert_problem(response, 400, "malformed", 'inner JWS "url" does not match',
-                   client.directory_url)
+    assert_problem(
+        response, 400, "malformed", 'inner JWS "url" does not match', client.directory_url
+    )
     assert state.account(last_segment(client.kid)).key_thumbprint == client.key.thumbprint()
 
 
@@ -329,8 +413,9 @@ def test_key_change_inner_account_mismatch(clients: Clients, state: State) -> No
     new_key = AccountKey.generate()
     body = key_change_body(client, new_key, account=other.kid)
     response = client.post(client.directory["keyChange"], body)
-    assert_problem(response, 400, "malformed", "inner JWS account does not match",
-                   client.directory_url)
+    assert_problem(
+        response, 400, "malformed", "inner JWS account does not match", client.directory_url
+    )
     assert state.account(last_segment(client.kid)).key_thumbprint == client.key.thumbprint()
 
 
@@ -339,8 +424,9 @@ def test_key_change_old_key_mismatch(client: AcmeClient, state: State) -> None:
     new_key = AccountKey.generate()
     body = key_change_body(client, new_key, old_key=AccountKey.generate().jwk_public())
     response = client.post(client.directory["keyChange"], body)
-    assert_problem(response, 400, "malformed", "oldKey is not the key that signed",
-                   client.directory_url)
+    assert_problem(
+        response, 400, "malformed", "oldKey is not the key that signed", client.directory_url
+    )
     assert state.account(last_segment(client.kid)).key_thumbprint == client.key.thumbprint()
 
 
@@ -356,10 +442,13 @@ def test_key_change_inner_signature_invalid(client: AcmeClient, state: State) ->
 
 def test_key_change_inner_with_nonce_is_malformed(client: AcmeClient) -> None:
     new_key = AccountKey.generate()
-    protected = {"alg": "ES256", "jwk": new_key.jwk_public(), "url": client.directory["keyChange"],
-                 "nonce": client.nonce()}
-    body = new_key.sign_raw(protected, {"account": client.kid,
-                                        "oldKey": client.key.jwk_public()})
+    protected = {
+        "alg": "ES256",
+        "jwk": new_key.jwk_public(),
+        "url": client.directory["keyChange"],
+        "nonce": client.nonce(),
+    }
+    body = new_key.sign_raw(protected, {"account": client.kid, "oldKey": client.key.jwk_public()})
     response = client.post(client.directory["keyChange"], body)
     assert_problem(response, 400, "malformed", 'must not carry a "nonce"', client.directory_url)
 
@@ -376,11 +465,15 @@ def test_account_bound_to_its_acme_profile(
     before = state.counts()
     for response in (
         same_key.register(),
-        same_key.post(same_key.directory["newAccount"], {"onlyReturnExisting": True},
-                      use_jwk=True),
+        same_key.post(same_key.directory["newAccount"], {"onlyReturnExisting": True}, use_jwk=True),
     ):
-        assert_problem(response, 401, "unauthorized", "Account does not belong to this profile",
-                       same_key.directory_url)
+        assert_problem(
+            response,
+            401,
+            "unauthorized",
+            "Account does not belong to this profile",
+            same_key.directory_url,
+        )
     assert state.counts() == before
 
 
@@ -394,6 +487,67 @@ def test_account_bound_to_its_ra_profile(
     same_key = clients("raProfile", ra_two.name, key=client.key, register=False)
     before = state.counts()
     response = same_key.register()
-    assert_problem(response, 401, "unauthorized", "Account does not belong to this profile",
-                   same_key.directory_url)
+    assert_problem(
+        response,
+        401,
+        "unauthorized",
+        "Account does not belong to this profile",
+        same_key.directory_url,
+    )
     assert state.counts() == before
+
+
+def test_account_from_other_family_bound_to_its_ra_profile(
+    clients: Clients, profiles: Profiles, state: State
+) -> None:
+    """Registered through the ACME profile's default RA profile: another RA profile refuses it."""
+    acme = profiles.acme_profile()
+    default_ra, other_ra = profiles.ra_profile(acme), profiles.ra_profile(acme)
+    profiles.update_acme(acme, default_ra_profile_uuid=default_ra.uuid)
+    client = clients("acme", acme.name)
+    through_default = clients("raProfile", default_ra.name, key=client.key, register=False)
+    assert (
+        through_default.register()
+        .headers["Location"]
+        .endswith("/acct/" + last_segment(client.kid or ""))
+    )
+    elsewhere = clients("raProfile", other_ra.name, key=client.key, register=False)
+    before = state.counts()
+    response = elsewhere.register()
+    assert_problem(
+        response,
+        401,
+        "unauthorized",
+        "Account does not belong to this profile",
+        elsewhere.directory_url,
+    )
+    assert state.counts() == before
+
+
+def test_account_follows_the_default_ra_profile(
+    clients: Clients, profiles: Profiles, state: State
+) -> None:
+    """Accounts bound through the default RA profile follow it when it changes."""
+    acme = profiles.acme_profile()
+    first_ra, second_ra = profiles.ra_profile(acme), profiles.ra_profile(acme)
+    profiles.update_acme(acme, default_ra_profile_uuid=first_ra.uuid)
+    client = clients("acme", acme.name)
+    pinned = clients("raProfile", first_ra.name)  # bound to first_ra itself
+
+    profiles.update_acme(acme, default_ra_profile_uuid=second_ra.uuid)
+    response = client.new_order([unique_name()])
+    assert response.status_code == 201, response.text
+    assert state.order(last_segment(response.headers["Location"])).ra_profile_uuid == (
+        second_ra.uuid
+    )
+    moved = clients("raProfile", second_ra.name, key=client.key, register=False)
+    assert moved.register().status_code == 200
+    assert moved.new_order([unique_name()]).status_code == 201
+    old = clients("raProfile", first_ra.name, key=client.key, register=False)
+    assert_problem(old.register(), 401, "unauthorized", "Account does not belong to this profile")
+
+    # An account registered through an RA profile's own URL stays with that RA profile.
+    assert pinned.new_order([unique_name()]).status_code == 201
+    same_key = clients("acme", acme.name, key=pinned.key, register=False)
+    refused = same_key.register()
+    assert_problem(refused, 401, "unauthorized", "Account does not belong to this profile")

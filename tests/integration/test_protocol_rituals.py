@@ -1,12 +1,15 @@
-"""The HTTP rituals every ACME resource shares (RFC 8555 §6, §7.1, §7.2) and JWS checks (§6.2-6.5)."""
+"""HTTP rituals every ACME resource shares (RFC 8555 §6, §7.1, §7.2) and JWS checks (§6.2-6.5)."""
 
 from __future__ import annotations
 
 import json
+import secrets
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from acmehub.storage import tables as t
 from tests.integration.conftest import (
     ACME_ERROR,
     Clients,
@@ -86,16 +89,17 @@ def test_unknown_profile_directory_is_404_problem(acmehub: AcmehubServer, family
     with acmehub.client() as http:
         response = http.get(acmehub.directory_url("no-such-profile", family))
     what = "ACME Profile" if family == "acme" else "RA Profile"
-    assert_problem(
-        response, 404, "malformed", f"Given {what} in the request URL is not found"
-    )
+    assert_problem(response, 404, "malformed", f"Given {what} in the request URL is not found")
 
 
 def test_unknown_profile_new_nonce_is_refused(acmehub: AcmehubServer) -> None:
     with acmehub.client() as http:
-        response = http.head(family_root(acmehub, "acme", "no-such-profile") + "/new-nonce")
-    assert response.status_code == 400
-    assert response.headers["Replay-Nonce"]
+        head = http.head(family_root(acmehub, "acme", "no-such-profile") + "/new-nonce")
+        get = http.get(family_root(acmehub, "acme", "no-such-profile") + "/new-nonce")
+    assert head.status_code == 400
+    assert head.content == b""  # HEAD: the status and headers only
+    assert_rituals(head)
+    assert_problem(get, 400, "malformed", "Given ACME Profile in the request URL is not found")
 
 
 def test_unknown_path_is_404(acmehub: AcmehubServer) -> None:
@@ -111,29 +115,61 @@ def test_nonce_is_single_use(clients: Clients, family: str, state: State) -> Non
     client = clients(family, register=False)
     nonce = client.nonce()
     assert state.nonce_exists(nonce)
-    first = client.post(client.directory["newAccount"], {"termsOfServiceAgreed": True},
-                        use_jwk=True, nonce=nonce)
+    first = client.post(
+        client.directory["newAccount"], {"termsOfServiceAgreed": True}, use_jwk=True, nonce=nonce
+    )
     assert first.status_code == 201, first.text
     assert not state.nonce_exists(nonce)
 
     other = AccountKey.generate()
     before = state.counts()
-    replay = client.post(client.directory["newAccount"], {"termsOfServiceAgreed": True},
-                         use_jwk=True, key=other, nonce=nonce)
+    replay = client.post(
+        client.directory["newAccount"],
+        {"termsOfServiceAgreed": True},
+        use_jwk=True,
+        key=other,
+        nonce=nonce,
+    )
     doc = assert_problem(replay, 400, "badNonce", "nonce", client.directory_url)
     assert doc["type"] == ACME_ERROR + "badNonce"
     assert state.counts() == before
     # RFC 8555 §6.5: the error carries a fresh nonce the client can retry with.
-    retry = client.post(client.directory["newAccount"], {"termsOfServiceAgreed": True},
-                        use_jwk=True, key=other, nonce=replay.headers["Replay-Nonce"])
+    retry = client.post(
+        client.directory["newAccount"],
+        {"termsOfServiceAgreed": True},
+        use_jwk=True,
+        key=other,
+        nonce=replay.headers["Replay-Nonce"],
+    )
     assert retry.status_code == 201, retry.text
 
 
 def test_unknown_nonce_is_bad_nonce(clients: Clients, family: str, state: State) -> None:
     client = clients(family, register=False)
     before = state.counts()
-    response = client.post(client.directory["newAccount"], {"termsOfServiceAgreed": True},
-                           use_jwk=True, nonce=b64url(b"never-issued-nonce-value"))
+    response = client.post(
+        client.directory["newAccount"],
+        {"termsOfServiceAgreed": True},
+        use_jwk=True,
+        nonce=b64url(b"never-issued-nonce-value"),
+    )
+    assert_problem(response, 400, "badNonce", "invalid anti-replay nonce", client.directory_url)
+    assert state.counts() == before
+
+
+def test_expired_nonce_is_bad_nonce(clients: Clients, state: State, acmehub: AcmehubServer) -> None:
+    client = clients(register=False)
+    expired = b64url(secrets.token_bytes(16))
+    with acmehub.container().engine.begin() as conn:
+        conn.execute(
+            t.nonces.insert().values(
+                value=expired, expires=datetime.now(UTC) - timedelta(seconds=1)
+            )
+        )
+    before = state.counts()
+    response = client.post(
+        client.directory["newAccount"], {"termsOfServiceAgreed": True}, use_jwk=True, nonce=expired
+    )
     assert_problem(response, 400, "badNonce", "invalid anti-replay nonce", client.directory_url)
     assert state.counts() == before
 
@@ -155,12 +191,16 @@ def test_missing_nonce_is_bad_nonce(clients: Clients, state: State) -> None:
 
 def test_wrong_content_type_is_415(client: AcmeClient, state: State) -> None:
     nonce = client.nonce()
-    body = client.key.sign(client.directory["newOrder"], nonce,
-                           {"identifiers": [{"type": "dns", "value": unique_name()}]},
-                           kid=client.kid)
+    body = client.key.sign(
+        client.directory["newOrder"],
+        nonce,
+        {"identifiers": [{"type": "dns", "value": unique_name()}]},
+        kid=client.kid,
+    )
     before = state.counts()
-    response = client.post_body(client.directory["newOrder"], body,
-                                headers={"Content-Type": "application/json"})
+    response = client.post_body(
+        client.directory["newOrder"], body, headers={"Content-Type": "application/json"}
+    )
     assert_problem(response, 415, "malformed", "application/jose+json", client.directory_url)
     assert state.counts() == before
     assert state.nonce_exists(nonce)  # refused before the JWS was read
@@ -218,14 +258,42 @@ def test_forbidden_algorithms(clients: Clients, family: str, state: State, alg: 
     if alg == "none":
         # An empty signature is refused by the structure check before the algorithm.
         assert response.status_code == 400
-        assert response.json()["type"] in (ACME_ERROR + "malformed",
-                                           ACME_ERROR + "badSignatureAlgorithm")
+        assert response.json()["type"] in (
+            ACME_ERROR + "malformed",
+            ACME_ERROR + "badSignatureAlgorithm",
+        )
         signed["signature"] = b64url(b"x")
         response = client.post_body(url, json.dumps(signed).encode())
     doc = assert_problem(response, 400, "badSignatureAlgorithm", alg, client.directory_url)
     assert doc["algorithms"] == ["RS256", "ES256", "ES384", "ES512", "EdDSA"]
     assert state.counts() == before
     assert state.nonce_exists(nonce)
+
+
+def test_alg_must_fit_the_embedded_key(clients: Clients, state: State) -> None:
+    client = clients(register=False)
+    url = client.directory["newAccount"]
+    protected = {
+        "alg": "RS256",
+        "nonce": client.nonce(),
+        "url": url,
+        "jwk": client.key.jwk_public(),
+    }
+    before = state.counts()
+    response = client.post_body(url, client.key.sign_raw_body(protected, {}))
+    assert_problem(response, 400, "badPublicKey", "does not fit the jwk", client.directory_url)
+    assert state.counts() == before
+
+
+def test_private_key_in_jwk_is_refused(clients: Clients, state: State) -> None:
+    client = clients(register=False)
+    url = client.directory["newAccount"]
+    private = dict(client.key.jwk.export_private(as_dict=True))
+    protected = {"alg": "ES256", "nonce": client.nonce(), "url": url, "jwk": private}
+    before = state.counts()
+    response = client.post_body(url, client.key.sign_raw_body(protected, {}))
+    assert_problem(response, 400, "badPublicKey", "private key material", client.directory_url)
+    assert state.counts() == before
 
 
 def test_url_mismatch_is_unauthorized(client: AcmeClient, state: State) -> None:
@@ -237,8 +305,9 @@ def test_url_mismatch_is_unauthorized(client: AcmeClient, state: State) -> None:
         nonce=nonce,
         sign_url=client.directory["revokeCert"],
     )
-    assert_problem(response, 403, "unauthorized", "url in JWS header does not match",
-                   client.directory_url)
+    assert_problem(
+        response, 403, "unauthorized", "url in JWS header does not match", client.directory_url
+    )
     assert state.counts() == before
     assert state.nonce_exists(nonce)
 
@@ -249,18 +318,25 @@ def test_url_with_other_profile_family_is_unauthorized(
     """The same path under the other family is another URL (RFC 8555 §6.4)."""
     client = clients("acme", register=False)
     other = family_root(acmehub, "raProfile") + "/new-account"
-    response = client.post(client.directory["newAccount"], {"termsOfServiceAgreed": True},
-                           use_jwk=True, sign_url=other)
+    response = client.post(
+        client.directory["newAccount"], {"termsOfServiceAgreed": True}, use_jwk=True, sign_url=other
+    )
     assert_problem(response, 403, "unauthorized", "url in JWS header")
 
 
 def test_jwk_and_kid_together_are_malformed(client: AcmeClient, state: State) -> None:
     url = client.directory["newOrder"]
     nonce = client.nonce()
-    protected = {"alg": "ES256", "nonce": nonce, "url": url, "kid": client.kid,
-                 "jwk": client.key.jwk_public()}
-    body = client.key.sign_raw_body(protected, {"identifiers": [{"type": "dns",
-                                                                  "value": unique_name()}]})
+    protected = {
+        "alg": "ES256",
+        "nonce": nonce,
+        "url": url,
+        "kid": client.kid,
+        "jwk": client.key.jwk_public(),
+    }
+    body = client.key.sign_raw_body(
+        protected, {"identifiers": [{"type": "dns", "value": unique_name()}]}
+    )
     before = state.counts()
     response = client.post_body(url, body)
     assert_problem(response, 400, "malformed", "mutually exclusive", client.directory_url)
@@ -270,9 +346,11 @@ def test_jwk_and_kid_together_are_malformed(client: AcmeClient, state: State) ->
 
 def test_new_order_with_jwk_is_malformed(client: AcmeClient, state: State) -> None:
     before = state.counts()
-    response = client.post(client.directory["newOrder"],
-                           {"identifiers": [{"type": "dns", "value": unique_name()}]},
-                           use_jwk=True)
+    response = client.post(
+        client.directory["newOrder"],
+        {"identifiers": [{"type": "dns", "value": unique_name()}]},
+        use_jwk=True,
+    )
     assert_problem(response, 400, "malformed", "must carry a kid", client.directory_url)
     assert state.counts() == before
 
@@ -301,8 +379,13 @@ def test_kid_of_account_under_another_profile(
     # The same account id under this profile's URL: the account is bound to its profile.
     forged_kid = client.kid.rsplit("/", 1)[0] + "/" + other.kid.rsplit("/", 1)[1]  # type: ignore[union-attr]
     response = client.post(client.directory["newOrder"], order, key=other.key, kid=forged_kid)
-    assert_problem(response, 401, "unauthorized", "Account does not belong to this profile",
-                   client.directory_url)
+    assert_problem(
+        response,
+        401,
+        "unauthorized",
+        "Account does not belong to this profile",
+        client.directory_url,
+    )
     assert state.counts() == before
 
 
@@ -310,9 +393,11 @@ def test_kid_with_foreign_url_is_malformed(client: AcmeClient, state: State) -> 
     assert client.kid is not None
     foreign = "https://acme.elsewhere.example/acme/default/acct/" + client.kid.rsplit("/", 1)[1]
     before = state.counts()
-    response = client.post(client.directory["newOrder"],
-                           {"identifiers": [{"type": "dns", "value": unique_name()}]},
-                           kid=foreign)
+    response = client.post(
+        client.directory["newOrder"],
+        {"identifiers": [{"type": "dns", "value": unique_name()}]},
+        kid=foreign,
+    )
     assert_problem(response, 400, "malformed", "kid is not an account URL", client.directory_url)
     assert state.counts() == before
 
@@ -322,11 +407,13 @@ def test_kid_of_unknown_account(client: AcmeClient, state: State) -> None:
     unknown = client.kid.rsplit("/", 1)[0] + "/" + b64url(b"no-such-account!")
     nonce = client.nonce()
     before = state.counts()
-    response = client.post(client.directory["newOrder"],
-                           {"identifiers": [{"type": "dns", "value": unique_name()}]},
-                           kid=unknown, nonce=nonce)
-    assert_problem(response, 400, "accountDoesNotExist", "no account exists",
-                   client.directory_url)
+    response = client.post(
+        client.directory["newOrder"],
+        {"identifiers": [{"type": "dns", "value": unique_name()}]},
+        kid=unknown,
+        nonce=nonce,
+    )
+    assert_problem(response, 400, "accountDoesNotExist", "no account exists", client.directory_url)
     assert state.counts() == before
     assert state.nonce_exists(nonce)
 
@@ -334,9 +421,11 @@ def test_kid_of_unknown_account(client: AcmeClient, state: State) -> None:
 def test_bad_signature_is_refused(client: AcmeClient, state: State) -> None:
     url = client.directory["newOrder"]
     nonce = client.nonce()
-    body = json.loads(client.key.sign(url, nonce, {"identifiers": [{"type": "dns",
-                                                                      "value": unique_name()}]},
-                                      kid=client.kid))
+    body = json.loads(
+        client.key.sign(
+            url, nonce, {"identifiers": [{"type": "dns", "value": unique_name()}]}, kid=client.kid
+        )
+    )
     signature = bytearray(body["signature"].encode())
     signature[5] = ord("A") if signature[5] != ord("A") else ord("B")
     body["signature"] = signature.decode()
@@ -349,9 +438,11 @@ def test_bad_signature_is_refused(client: AcmeClient, state: State) -> None:
 
 def test_signature_by_other_key_is_refused(client: AcmeClient, state: State) -> None:
     before = state.counts()
-    response = client.post(client.directory["newOrder"],
-                           {"identifiers": [{"type": "dns", "value": unique_name()}]},
-                           key=AccountKey.generate())
+    response = client.post(
+        client.directory["newOrder"],
+        {"identifiers": [{"type": "dns", "value": unique_name()}]},
+        key=AccountKey.generate(),
+    )
     assert_problem(response, 400, "malformed", "JWS verification error", client.directory_url)
     assert state.counts() == before
 
@@ -377,9 +468,10 @@ def test_general_serialization_is_refused(client: AcmeClient) -> None:
         {"alg": "ES256", "nonce": client.nonce(), "url": url, "kid": client.kid},
         {"identifiers": [{"type": "dns", "value": unique_name()}]},
     )
-    general = {"payload": signed["payload"],
-               "signatures": [{"protected": signed["protected"],
-                               "signature": signed["signature"]}]}
+    general = {
+        "payload": signed["payload"],
+        "signatures": [{"protected": signed["protected"], "signature": signed["signature"]}],
+    }
     response = client.post_body(url, json.dumps(general).encode())
     assert_problem(response, 400, "malformed", "flattened JSON serialization")
 
@@ -394,8 +486,9 @@ def test_api_v1_alias_full_flow(
     client = clients(family, register=False)
     client.directory_url = client.directory_url.replace("/acme/", ALIAS + "/", 1)
     doc: dict[str, Any] = client.directory
-    alias_root = acmehub.base_url + ALIAS + ("/raProfile/default" if family == "raProfile"
-                                             else "/default")
+    alias_root = (
+        acmehub.base_url + ALIAS + ("/raProfile/default" if family == "raProfile" else "/default")
+    )
     assert all(doc[m].startswith(alias_root + "/") for m in DIRECTORY_MEMBERS), doc
 
     registered = client.register()

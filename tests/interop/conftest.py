@@ -177,9 +177,9 @@ def assert_issued(chain_path: Path, names: set[str], acmehub: AcmehubServer) -> 
     return leaf
 
 
-def crl_for(leaf: x509.Certificate, issuer: x509.Certificate, acmehub: AcmehubServer) -> (
-    x509.CertificateRevocationList
-):
+def crl_for(
+    leaf: x509.Certificate, issuer: x509.Certificate, acmehub: AcmehubServer
+) -> x509.CertificateRevocationList:
     """The CRL at the leaf's CRL distribution point, fetched over HTTPS and signature-checked."""
     points = leaf.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
     urls = [
@@ -205,9 +205,11 @@ def crl_for(leaf: x509.Certificate, issuer: x509.Certificate, acmehub: AcmehubSe
 
 def assert_revoked(
     chain_path: Path, acmehub: AcmehubServer, reason: x509.ReasonFlags
-) -> None:
+) -> x509.CertificateRevocationList:
+    """The CRL the leaf points to lists its serial with ``reason``; returns that CRL."""
     leaf, issuer, *_ = load_chain(chain_path)
     crl = crl_for(leaf, issuer, acmehub)
     entry = crl.get_revoked_certificate_by_serial_number(leaf.serial_number)
     assert entry is not None, f"serial {leaf.serial_number:x} is not on the CRL"
     assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == reason
+    return crl

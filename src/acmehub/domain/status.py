@@ -48,8 +48,11 @@ def order_status(
     for authz, status in zip(authorizations, statuses, strict=True):
         if status in _FINAL_AUTHZ_FAILURES:
             return OrderStatus.INVALID, failed_authorization_problem(authz, status)
-    if len(authorizations) == len(order.authorization_ids) and all(
-        s is AuthzStatus.VALID for s in statuses
+    # Never ready without authorizations: all() of nothing is True.
+    if (
+        authorizations
+        and len(authorizations) == len(order.authorization_ids)
+        and all(s is AuthzStatus.VALID for s in statuses)
     ):
         return OrderStatus.READY, None
     return OrderStatus.PENDING, None

@@ -35,12 +35,15 @@ def check_account_usable(account: Account, ctx: AcmeContext) -> None:
         raise _unauthorized("Account is deactivated")
     if account.status is AccountStatus.REVOKED:
         raise _unauthorized("Account is revoked")
-    # Bound to one ACME profile and one RA profile (accounts bound through a profile's default
-    # RA profile are moved when the default changes, so they keep matching).
-    if (
-        account.acme_profile_uuid != ctx.acme_profile.uuid
-        or account.ra_profile_uuid != ctx.ra_profile.uuid
-    ):
+    # Bound to one ACME profile and one RA profile. Accounts bound through the profile's default
+    # RA profile follow the default when it changes (platform-reference.md), so for them the RA
+    # profile is derived from the ACME profile, not read from the stored copy.
+    ra_profile_uuid = (
+        ctx.acme_profile.default_ra_profile_uuid
+        if account.via_default_ra_profile
+        else account.ra_profile_uuid
+    )
+    if account.acme_profile_uuid != ctx.acme_profile.uuid or ra_profile_uuid != ctx.ra_profile.uuid:
         raise _unauthorized("Account does not belong to this profile")
 
 
@@ -136,7 +139,8 @@ class AccountService:
                 changed = replace(
                     changed, terms_of_service_agreed=True, tos_agreed_at=self._d.clock.now()
                 )
-            if "status" in payload:
+            # Clients may echo the current status back (the acme library's update does).
+            if "status" in payload and payload["status"] != account.status.value:
                 if payload["status"] != AccountStatus.DEACTIVATED.value:
                     raise DomainError(
                         ErrorKind.MALFORMED, "an account's status can only be set to deactivated"

@@ -63,6 +63,9 @@ class PlatformService:
             raise DomainError(
                 ErrorKind.INVALID_INPUT, f"{name!r} cannot be an ACME Profile name", status=422
             )
+        if fields.get("terms_of_service_change_disable"):
+            # Accounts must agree again from now on (see update_acme_profile).
+            fields.setdefault("terms_of_service_changed_at", self._d.clock.now())
         profile = AcmeProfile(
             uuid=str(uuid.uuid4()), name=name, enabled=fields.pop("enabled", False), **fields
         )

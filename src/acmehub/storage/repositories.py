@@ -152,7 +152,7 @@ class SqlAuthorizations:
         rows = self._c.execute(
             select(t.challenges)
             .where(t.challenges.c.authorization_id.in_(list(ids)))
-            .order_by(t.challenges.c.id)
+            .order_by(t.challenges.c.type)
         )
         for r in rows:
             grouped[r.authorization_id].append(dict(r._mapping))

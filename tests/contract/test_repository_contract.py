@@ -1,0 +1,750 @@
+"""One contract for every storage implementation: the in-memory fakes and SQL (SQLite).
+
+Each test runs once per implementation, so the fakes the unit tests rely on behave like the
+storage that production runs on: what round-trips, what is unique, what a rollback undoes, how
+nonces and validation leases expire.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from acmehub.domain.errors import ErrorKind, Problem
+from acmehub.domain.model import (
+    Account,
+    AccountStatus,
+    AcmeProfile,
+    Authority,
+    Authorization,
+    AuthzStatus,
+    Certificate,
+    Challenge,
+    ChallengeStatus,
+    ChallengeType,
+    Identifier,
+    Order,
+    OrderStatus,
+    RaProfile,
+)
+from acmehub.domain.ports import NonceStore, UnitOfWorkFactory
+from acmehub.storage.engine import make_engine
+from acmehub.storage.migrate import upgrade
+from acmehub.storage.nonces import SqlNonceStore
+from acmehub.storage.unit_of_work import SqlUnitOfWorkFactory
+from acmehub.storage.validation_queue import SqlValidationQueue
+from tests.fakes import (
+    FixedClock,
+    MemoryNonceStore,
+    MemoryUnitOfWorkFactory,
+    MemoryValidationQueue,
+)
+
+# Microseconds on purpose: they must survive the round trip.
+NOW = datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
+NONCE_LIFETIME = timedelta(minutes=10)
+
+
+class Queue(Protocol):
+    def claim(self, worker: str, now: datetime, lease_seconds: int, limit: int) -> list[str]: ...
+    def wake(self) -> None: ...
+
+
+@dataclass
+class Store:
+    clock: FixedClock
+    uow: UnitOfWorkFactory
+    nonces: NonceStore
+    queue: Queue
+    authority: Authority
+    acme: AcmeProfile
+    ra: RaProfile
+
+
+def _seed_profiles(uow: UnitOfWorkFactory) -> tuple[Authority, AcmeProfile, RaProfile]:
+    authority = Authority(str(uuid.uuid4()), "CA one", "embedded", True, {"issuer_cert": "/x"})
+    ra = RaProfile(str(uuid.uuid4()), "ra-one", authority.uuid, True)
+    acme = AcmeProfile(str(uuid.uuid4()), "acme-one", True, default_ra_profile_uuid=ra.uuid)
+    with uow(write=True) as tx:
+        tx.profiles.add_authority(authority)
+        tx.profiles.add_ra_profile(ra)
+        tx.profiles.add_acme_profile(acme)
+        ra = replace(ra, acme_profile_uuid=acme.uuid)
+        tx.profiles.update_ra_profile(ra)
+    return authority, acme, ra
+
+
+@pytest.fixture(params=["memory", "sql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    clock = FixedClock(NOW)
+    if request.param == "memory":
+        uow = MemoryUnitOfWorkFactory(clock)
+        seeded = _seed_profiles(uow)
+        yield Store(
+            clock, uow, MemoryNonceStore(clock, NONCE_LIFETIME), MemoryValidationQueue(uow), *seeded
+        )
+        return
+    engine = make_engine(f"sqlite:///{tmp_path / 'acmehub.db'}", pool_size=2)
+    try:
+        upgrade(engine)
+        sql_uow = SqlUnitOfWorkFactory(engine, clock)
+        seeded = _seed_profiles(sql_uow)
+        yield Store(
+            clock,
+            sql_uow,
+            SqlNonceStore(engine, clock, NONCE_LIFETIME),
+            SqlValidationQueue(engine),
+            *seeded,
+        )
+    finally:
+        engine.dispose()
+
+
+# --------------------------------------------------------------------------- builders
+
+
+def account(store: Store, n: int = 1, **changes: object) -> Account:
+    base = Account(
+        id=f"acct-{n}",
+        uuid=str(uuid.uuid4()),
+        key_thumbprint=f"thumb-{n}",
+        jwk={"kty": "EC", "crv": "P-256", "x": f"x{n}", "y": f"y{n}"},
+        status=AccountStatus.VALID,
+        enabled=True,
+        contact=("mailto:a@example.com", "mailto:b@example.com"),
+        terms_of_service_agreed=True,
+        acme_profile_uuid=store.acme.uuid,
+        ra_profile_uuid=store.ra.uuid,
+        via_default_ra_profile=True,
+        created_at=NOW,
+        tos_agreed_at=NOW + timedelta(seconds=1),
+        eab_key_id="eab-1",
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def order(account_id: str, n: int = 1, **changes: object) -> Order:
+    base = Order(
+        id=f"order-{n}",
+        account_id=account_id,
+        status=OrderStatus.PENDING,
+        identifiers=(Identifier("dns", "*.example.com"), Identifier("dns", "www.example.com")),
+        authorization_ids=(f"authz-{n}-a", f"authz-{n}-b"),
+        expires=NOW + timedelta(hours=10),
+        created_at=NOW,
+        not_before=NOW + timedelta(minutes=1),
+        not_after=NOW + timedelta(days=30),
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def authorization(
+    account_id: str,
+    authz_id: str,
+    value: str = "example.com",
+    status: AuthzStatus = AuthzStatus.PENDING,
+    expires: datetime = NOW + timedelta(hours=10),
+    challenge_status: ChallengeStatus = ChallengeStatus.PENDING,
+) -> Authorization:
+    return Authorization(
+        id=authz_id,
+        account_id=account_id,
+        identifier=Identifier("dns", value),
+        wildcard=False,
+        status=status,
+        expires=expires,
+        challenges=tuple(
+            Challenge(
+                id=f"{authz_id}-{t.value}",
+                authorization_id=authz_id,
+                type=t,
+                token=f"token-{authz_id}-{t.value}",
+                status=challenge_status,
+            )
+            for t in ChallengeType
+        ),
+    )
+
+
+def certificate(
+    account_id: str, order_id: str, n: int = 1, authority_uuid: str = "", **changes: object
+) -> Certificate:
+    base = Certificate(
+        id=f"cert-{n}",
+        serial_hex=f"{n:x}abcdef",
+        order_id=order_id,
+        account_id=account_id,
+        pem="-----BEGIN CERTIFICATE-----\nleaf\n-----END CERTIFICATE-----\n",
+        chain_pem="-----BEGIN CERTIFICATE-----\nissuer\n-----END CERTIFICATE-----\n",
+        names=("*.example.com", "www.example.com"),
+        not_before=NOW - timedelta(hours=1),
+        not_after=NOW + timedelta(days=90),
+        ra_profile_uuid="ra",
+        acme_profile_uuid="acme",
+        authority_uuid=authority_uuid or "authority",
+        key_thumbprint="ab" * 32,
+        issued_at=NOW,
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def by_id(authz: Authorization | None) -> tuple[Authorization, dict[str, Challenge]]:
+    """An authorization and its challenges keyed by id (their order is the repository's)."""
+    assert authz is not None
+    return replace(authz, challenges=()), {c.id: c for c in authz.challenges}
+
+
+def add_account_and_order(store: Store, n: int = 1) -> tuple[Account, Order]:
+    acct = account(store, n)
+    ordr = order(acct.id, n)
+    with store.uow(write=True) as tx:
+        tx.accounts.add(acct)
+        tx.orders.add(ordr)
+    return acct, ordr
+
+
+# --------------------------------------------------------------------------- round trips
+
+
+def test_profiles_and_authority_round_trip(store: Store) -> None:
+    with store.uow() as tx:
+        assert tx.profiles.authority(store.authority.uuid) == store.authority
+        assert tx.profiles.acme_profile(store.acme.uuid) == store.acme
+        assert tx.profiles.acme_profile_by_name("acme-one") == store.acme
+        assert tx.profiles.ra_profile(store.ra.uuid) == store.ra
+        assert tx.profiles.ra_profile_by_name("ra-one") == store.ra
+        assert tx.profiles.acme_profile_by_name("nope") is None
+        assert tx.profiles.ra_profile("nope") is None
+
+
+def test_acme_profile_with_every_field_round_trips(store: Store) -> None:
+    changed = replace(
+        store.acme,
+        description="the main profile",
+        terms_of_service_url="https://example.com/tos",
+        website_url="https://example.com",
+        caa_identities=("ca.example.com", "ca.example.net"),
+        dns_resolver_ip="192.0.2.53",
+        dns_resolver_port=5353,
+        retry_interval=7,
+        validity=600,
+        terms_of_service_change_disable=True,
+        terms_of_service_change_url="https://example.com/tos-v2",
+        terms_of_service_changed_at=NOW,
+        require_contact=True,
+        require_terms_of_service=True,
+        require_external_account_binding=True,
+        issue_certificate_attributes={"template": "web"},
+        revoke_certificate_attributes={"note": "x"},
+        custom_attributes={"team": "infra"},
+        certificate_associations={"ownerUuid": "o-1", "groupUuids": ["g-1"]},
+    )
+    with store.uow(write=True) as tx:
+        tx.profiles.update_acme_profile(changed)
+    with store.uow() as tx:
+        assert tx.profiles.acme_profile(store.acme.uuid) == changed
+
+
+def test_account_round_trips_and_updates(store: Store) -> None:
+    acct = account(store)
+    with store.uow(write=True) as tx:
+        tx.accounts.add(acct)
+    with store.uow() as tx:
+        assert tx.accounts.get(acct.id) == acct
+        assert tx.accounts.by_thumbprint(acct.key_thumbprint) == acct
+        assert tx.accounts.get("unknown") is None
+        assert tx.accounts.by_thumbprint("unknown") is None
+
+    changed = replace(
+        acct,
+        status=AccountStatus.DEACTIVATED,
+        enabled=False,
+        contact=(),
+        key_thumbprint="thumb-new",
+        jwk={"kty": "OKP", "crv": "Ed25519", "x": "new"},
+        tos_agreed_at=None,
+        eab_key_id=None,
+    )
+    with store.uow(write=True) as tx:
+        tx.accounts.update(changed)
+    with store.uow() as tx:
+        assert tx.accounts.get(acct.id) == changed
+        assert tx.accounts.by_thumbprint("thumb-new") == changed
+        assert tx.accounts.by_thumbprint(acct.key_thumbprint) is None
+
+
+def test_order_round_trips_with_identifiers_error_and_csr(store: Store) -> None:
+    _, ordr = add_account_and_order(store)
+    with store.uow() as tx:
+        assert tx.orders.get(ordr.id) == ordr
+        assert tx.orders.get("unknown") is None
+
+    error = Problem(
+        ErrorKind.COMPOUND,
+        "two names failed",
+        subproblems=(
+            Problem(ErrorKind.DNS, "no TXT", ("dns", "example.com")),
+            Problem(ErrorKind.CONNECTION, "refused", ("dns", "www.example.com")),
+        ),
+    )
+    changed = replace(
+        ordr,
+        status=OrderStatus.INVALID,
+        error=error,
+        csr_der=bytes(range(256)),
+        certificate_id="cert-9",
+        not_before=None,
+        not_after=None,
+        acme_profile_uuid=store.acme.uuid,
+        ra_profile_uuid=store.ra.uuid,
+    )
+    with store.uow(write=True) as tx:
+        tx.orders.update(changed)
+    with store.uow() as tx:
+        assert tx.orders.get(ordr.id) == changed
+
+
+def test_authorization_round_trips_with_challenges(store: Store) -> None:
+    acct, ordr = add_account_and_order(store)
+    authz = authorization(acct.id, "authz-1-a")
+    with store.uow(write=True) as tx:
+        tx.authorizations.add(authz, ordr.id)
+    with store.uow() as tx:
+        assert by_id(tx.authorizations.get(authz.id)) == by_id(authz)
+        assert tx.authorizations.challenge(authz.challenges[0].id) == authz.challenges[0]
+        assert tx.authorizations.get("unknown") is None
+        assert tx.authorizations.challenge("unknown") is None
+        assert tx.orders.ids_for_authorization(authz.id) == [ordr.id]
+        assert tx.orders.ids_for_authorization("unknown") == []
+
+
+def test_wildcard_authorization_round_trips(store: Store) -> None:
+    acct, ordr = add_account_and_order(store)
+    authz = replace(authorization(acct.id, "authz-w"), wildcard=True)
+    with store.uow(write=True) as tx:
+        tx.authorizations.add(authz, ordr.id)
+    with store.uow() as tx:
+        assert by_id(tx.authorizations.get(authz.id)) == by_id(authz)
+
+
+def test_challenges_come_back_in_the_same_order_every_time(store: Store) -> None:
+    acct, ordr = add_account_and_order(store)
+    authz = authorization(acct.id, "authz-1-a")
+    with store.uow(write=True) as tx:
+        tx.authorizations.add(authz, ordr.id)
+    with store.uow() as tx:
+        first = tx.authorizations.get(authz.id)
+        second = tx.authorizations.get_many([authz.id])[0]
+    assert first is not None
+    assert [c.id for c in first.challenges] == sorted(c.id for c in authz.challenges)
+    assert first == second
+
+
+def test_get_many_keeps_the_requested_order_and_skips_unknown_ids(store: Store) -> None:
+    acct, ordr = add_account_and_order(store)
+    a = authorization(acct.id, "authz-a", "a.example.com")
+    b = authorization(acct.id, "authz-b", "b.example.com")
+    with store.uow(write=True) as tx:
+        tx.authorizations.add(a, ordr.id)
+        tx.authorizations.add(b, ordr.id)
+    with store.uow() as tx:
+        found = tx.authorizations.get_many(["authz-b", "missing", "authz-a"])
+        assert [x.id for x in found] == ["authz-b", "authz-a"]
+        assert tx.authorizations.get_many([]) == []
+
+
+def test_authorization_status_and_challenge_updates_round_trip(store: Store) -> None:
+    acct, ordr = add_account_and_order(store)
+    authz = authorization(acct.id, "authz-1-a")
+    with store.uow(write=True) as tx:
+        tx.authorizations.add(authz, ordr.id)
+    done = replace(
+        authz.challenges[1],
+        status=ChallengeStatus.INVALID,
+        validated=NOW + timedelta(seconds=3),
+        error=Problem(ErrorKind.INCORRECT_RESPONSE, "wrong token", ("dns", "example.com")),
+    )
+    with store.uow(write=True) as tx:
+        tx.authorizations.set_status(authz.id, AuthzStatus.INVALID.value)
+        tx.authorizations.update_challenge(done)
+    with store.uow() as tx:
+        got = tx.authorizations.get(authz.id)
+        assert tx.authorizations.challenge(done.id) == done
+    assert got is not None
+    assert got.status is AuthzStatus.INVALID
+    assert {c.id: c for c in got.challenges}[done.id] == done
+
+
+def test_certificate_round_trips_and_is_found_by_serial(store: Store) -> None:
+    acct, ordr = add_account_and_order(store)
+    cert = certificate(acct.id, ordr.id)
+    with store.uow(write=True) as tx:
+        tx.certificates.add(cert)
+    with store.uow() as tx:
+        assert tx.certificates.get(cert.id) == cert
+        assert tx.certificates.by_serial(cert.serial_hex) == cert
+        assert tx.certificates.get("unknown") is None
+        assert tx.certificates.by_serial("fff") is None
+    assert cert.full_chain_pem.startswith(cert.pem)
+
+
+def test_updating_an_unknown_row_changes_nothing(store: Store) -> None:
+    acct, ordr = add_account_and_order(store)
+    with store.uow(write=True) as tx:
+        tx.accounts.update(account(store, 2))
+        tx.orders.update(order(acct.id, 2))
+        tx.authorizations.set_status("missing", AuthzStatus.VALID.value)
+    with store.uow() as tx:
+        assert tx.accounts.get("acct-2") is None
+        assert tx.orders.get("order-2") is None
+        assert tx.orders.ids_for_account(acct.id, 0, 10) == [ordr.id]
+
+
+# --------------------------------------------------------------------------- uniqueness
+
+
+def test_one_account_per_key_thumbprint(store: Store) -> None:
+    first = account(store, 1)
+    with store.uow(write=True) as tx:
+        tx.accounts.add(first)
+    clash = account(store, 2, key_thumbprint=first.key_thumbprint)
+    with pytest.raises(IntegrityError), store.uow(write=True) as tx:
+        tx.accounts.add(clash)
+    with store.uow() as tx:
+        assert tx.accounts.get(clash.id) is None
+        assert tx.accounts.by_thumbprint(first.key_thumbprint) == first
+
+
+def test_changing_a_key_to_one_in_use_is_refused(store: Store) -> None:
+    first, second = account(store, 1), account(store, 2)
+    with store.uow(write=True) as tx:
+        tx.accounts.add(first)
+        tx.accounts.add(second)
+    with pytest.raises(IntegrityError), store.uow(write=True) as tx:
+        tx.accounts.update(replace(second, key_thumbprint=first.key_thumbprint))
+    with store.uow() as tx:
+        assert tx.accounts.get(second.id) == second
+
+
+def test_account_ids_are_unique(store: Store) -> None:
+    first = account(store, 1)
+    with store.uow(write=True) as tx:
+        tx.accounts.add(first)
+    with pytest.raises(IntegrityError), store.uow(write=True) as tx:
+        tx.accounts.add(account(store, 1, key_thumbprint="other", uuid=str(uuid.uuid4())))
+
+
+def test_one_certificate_per_order(store: Store) -> None:
+    acct, ordr = add_account_and_order(store)
+    with store.uow(write=True) as tx:
+        tx.certificates.add(certificate(acct.id, ordr.id, 1))
+    with pytest.raises(IntegrityError), store.uow(write=True) as tx:
+        tx.certificates.add(certificate(acct.id, ordr.id, 2))
+    with store.uow() as tx:
+        assert tx.certificates.get("cert-2") is None
+
+
+def test_certificate_serials_are_unique(store: Store) -> None:
+    acct, first_order = add_account_and_order(store, 1)
+    second_order = order(acct.id, 2)
+    with store.uow(write=True) as tx:
+        tx.orders.add(second_order)
+        tx.certificates.add(certificate(acct.id, first_order.id, 1))
+    clash = certificate(acct.id, second_order.id, 2, serial_hex=certificate("", "", 1).serial_hex)
+    with pytest.raises(IntegrityError), store.uow(write=True) as tx:
+        tx.certificates.add(clash)
+    with store.uow() as tx:
+        assert tx.certificates.get(clash.id) is None
+
+
+def test_rows_must_reference_existing_parents(store: Store) -> None:
+    with pytest.raises(IntegrityError), store.uow(write=True) as tx:
+        tx.orders.add(order("no-such-account"))
+    acct, _ = add_account_and_order(store)
+    with pytest.raises(IntegrityError), store.uow(write=True) as tx:
+        tx.certificates.add(certificate(acct.id, "no-such-order"))
+    with pytest.raises(IntegrityError), store.uow(write=True) as tx:
+        tx.authorizations.add(authorization(acct.id, "authz-x"), "no-such-order")
+
+
+# --------------------------------------------------------------------------- transactions
+
+
+def test_an_exception_rolls_the_whole_transaction_back(store: Store) -> None:
+    acct = account(store)
+    with store.uow(write=True) as tx:
+        tx.accounts.add(acct)
+
+    def fail_midway() -> None:
+        with store.uow(write=True) as tx:
+            tx.accounts.update(replace(acct, contact=("mailto:changed@example.com",)))
+            tx.orders.add(order(acct.id))
+            raise LookupError("boom")
+
+    with pytest.raises(LookupError):
+        fail_midway()
+    with store.uow() as tx:
+        assert tx.accounts.get(acct.id) == acct
+        assert tx.orders.get("order-1") is None
+
+
+def test_a_constraint_violation_undoes_the_earlier_writes_of_its_transaction(
+    store: Store,
+) -> None:
+    first = account(store, 1)
+    with store.uow(write=True) as tx:
+        tx.accounts.add(first)
+
+    def add_two() -> None:
+        with store.uow(write=True) as tx:
+            tx.accounts.add(account(store, 3))
+            tx.accounts.add(account(store, 2, key_thumbprint=first.key_thumbprint))
+
+    with pytest.raises(IntegrityError):
+        add_two()
+    with store.uow() as tx:
+        assert tx.accounts.get("acct-3") is None
+
+
+def test_committed_writes_are_visible_to_later_transactions(store: Store) -> None:
+    acct = account(store)
+    with store.uow(write=True) as tx:
+        tx.accounts.add(acct)
+        assert tx.accounts.get(acct.id) == acct  # read your own write
+    with store.uow(write=True) as tx:
+        assert tx.accounts.get(acct.id) == acct
+
+
+# --------------------------------------------------------------------------- queries
+
+
+def test_ids_for_account_pages_in_creation_order(store: Store) -> None:
+    acct, other = account(store, 1), account(store, 2)
+    created = [NOW + timedelta(minutes=m) for m in (5, 1, 3, 1, 4)]
+    ids = ["o-e", "o-b", "o-c", "o-a", "o-d"]
+    with store.uow(write=True) as tx:
+        tx.accounts.add(acct)
+        tx.accounts.add(other)
+        for order_id, when in zip(ids, created, strict=True):
+            tx.orders.add(order(acct.id, id=order_id, created_at=when))
+        tx.orders.add(order(other.id, id="o-other", created_at=NOW))
+    # By creation time; equal times by id.
+    expected = ["o-a", "o-b", "o-c", "o-d", "o-e"]
+    with store.uow() as tx:
+        assert tx.orders.ids_for_account(acct.id, 0, 10) == expected
+        assert tx.orders.ids_for_account(acct.id, 0, 2) == expected[:2]
+        assert tx.orders.ids_for_account(acct.id, 2, 2) == expected[2:4]
+        assert tx.orders.ids_for_account(acct.id, 4, 2) == expected[4:]
+        assert tx.orders.ids_for_account(acct.id, 6, 2) == []
+        assert tx.orders.ids_for_account(other.id, 0, 10) == ["o-other"]
+        assert tx.orders.ids_for_account("nobody", 0, 10) == []
+
+
+def test_valid_for_account_honours_status_expiry_account_and_names(store: Store) -> None:
+    acct, ordr = add_account_and_order(store)
+    other = account(store, 2)
+    other_order = order(other.id, 2)
+    soon = NOW + timedelta(minutes=5)
+    with store.uow(write=True) as tx:
+        tx.accounts.add(other)
+        tx.orders.add(other_order)
+        for authz in (
+            authorization(acct.id, "z1", "valid.example.com", AuthzStatus.VALID),
+            authorization(acct.id, "z2", "pending.example.com", AuthzStatus.PENDING),
+            authorization(acct.id, "z3", "invalid.example.com", AuthzStatus.INVALID),
+            authorization(acct.id, "z4", "deact.example.com", AuthzStatus.DEACTIVATED),
+            authorization(acct.id, "z5", "expiring.example.com", AuthzStatus.VALID, soon),
+            authorization(acct.id, "z6", "unasked.example.com", AuthzStatus.VALID),
+        ):
+            tx.authorizations.add(authz, ordr.id)
+        tx.authorizations.add(
+            authorization(other.id, "z7", "others.example.com", AuthzStatus.VALID), other_order.id
+        )
+    names = [
+        "valid.example.com",
+        "pending.example.com",
+        "invalid.example.com",
+        "deact.example.com",
+        "expiring.example.com",
+        "others.example.com",
+        "never.example.com",
+    ]
+    with store.uow() as tx:
+        held = tx.authorizations.valid_for_account(acct.id, names, NOW)
+        assert held == {"valid.example.com", "expiring.example.com"}
+        # An authorization whose expiry is now no longer counts.
+        assert tx.authorizations.valid_for_account(acct.id, names, soon) == {"valid.example.com"}
+        assert tx.authorizations.valid_for_account(other.id, names, NOW) == {"others.example.com"}
+        assert tx.authorizations.valid_for_account(acct.id, [], NOW) == set()
+
+
+def test_stuck_processing_finds_processing_orders_not_touched_since(store: Store) -> None:
+    acct = account(store)
+    with store.uow(write=True) as tx:
+        tx.accounts.add(acct)
+        tx.orders.add(order(acct.id, 1, status=OrderStatus.PROCESSING))
+        tx.orders.add(order(acct.id, 2, status=OrderStatus.READY))
+        tx.orders.add(order(acct.id, 3, status=OrderStatus.PROCESSING))
+    store.clock.advance(minutes=10)
+    with store.uow(write=True) as tx:
+        touched = tx.orders.get("order-3")
+        assert touched is not None
+        tx.orders.update(touched)  # updated "now": no longer stuck
+    with store.uow() as tx:
+        stuck = tx.orders.stuck_processing(NOW + timedelta(minutes=5), 10)
+        assert [o.id for o in stuck] == ["order-1"]
+        assert tx.orders.stuck_processing(NOW, 10) == []
+        assert len(tx.orders.stuck_processing(NOW + timedelta(hours=1), 1)) == 1
+
+
+# --------------------------------------------------------------------------- certificates
+
+
+def test_mark_revoked_succeeds_once(store: Store) -> None:
+    acct, ordr = add_account_and_order(store)
+    cert = certificate(acct.id, ordr.id)
+    with store.uow(write=True) as tx:
+        tx.certificates.add(cert)
+    when = NOW + timedelta(hours=1)
+    with store.uow(write=True) as tx:
+        assert tx.certificates.mark_revoked(cert.id, when, 4) is True
+    with store.uow(write=True) as tx:
+        assert tx.certificates.mark_revoked(cert.id, when + timedelta(hours=1), 1) is False
+        assert tx.certificates.mark_revoked("unknown", when, 1) is False
+    with store.uow() as tx:
+        assert tx.certificates.get(cert.id) == replace(cert, revoked_at=when, revocation_reason=4)
+
+
+def test_revoked_for_authority_lists_only_its_revoked_certificates(store: Store) -> None:
+    acct = account(store)
+    with store.uow(write=True) as tx:
+        tx.accounts.add(acct)
+        for n in (1, 2, 3):
+            tx.orders.add(order(acct.id, n))
+        tx.certificates.add(certificate(acct.id, "order-1", 1, authority_uuid="ca-a"))
+        tx.certificates.add(certificate(acct.id, "order-2", 2, authority_uuid="ca-a"))
+        tx.certificates.add(certificate(acct.id, "order-3", 3, authority_uuid="ca-b"))
+        assert tx.certificates.mark_revoked("cert-1", NOW, 0)
+        assert tx.certificates.mark_revoked("cert-3", NOW, 0)
+    with store.uow() as tx:
+        assert [c.id for c in tx.certificates.revoked_for_authority("ca-a")] == ["cert-1"]
+        assert [c.id for c in tx.certificates.revoked_for_authority("ca-b")] == ["cert-3"]
+        assert tx.certificates.revoked_for_authority("ca-c") == []
+
+
+# --------------------------------------------------------------------------- nonces
+
+
+def test_a_nonce_is_good_exactly_once(store: Store) -> None:
+    nonce = store.nonces.issue()
+    assert store.nonces.consume(nonce) is True
+    assert store.nonces.consume(nonce) is False
+
+
+def test_nonces_are_distinct_and_unknown_ones_are_refused(store: Store) -> None:
+    issued = {store.nonces.issue() for _ in range(20)}
+    assert len(issued) == 20
+    assert all(len(n) >= 22 for n in issued)  # 128 bits, base64url
+    assert store.nonces.consume("never-issued") is False
+    assert store.nonces.consume("x" * 65) is False
+    assert store.nonces.consume("") is False
+
+
+def test_a_nonce_expires_after_its_lifetime(store: Store) -> None:
+    early, late = store.nonces.issue(), store.nonces.issue()
+    store.clock.advance(NONCE_LIFETIME - timedelta(seconds=1))
+    assert store.nonces.consume(early) is True
+    store.clock.advance(seconds=1)
+    assert store.nonces.consume(late) is False
+
+
+def test_purging_removes_only_expired_nonces_in_batches(store: Store) -> None:
+    old = [store.nonces.issue() for _ in range(3)]
+    store.clock.advance(NONCE_LIFETIME / 2)
+    fresh = store.nonces.issue()
+    store.clock.advance(NONCE_LIFETIME / 2)
+    assert store.nonces.purge_expired(2) == 2
+    assert store.nonces.purge_expired(100) == 1
+    assert store.nonces.purge_expired(100) == 0
+    assert store.nonces.consume(fresh) is True
+    assert not any(store.nonces.consume(n) for n in old)
+
+
+# --------------------------------------------------------------------------- validation queue
+
+
+def _processing(store: Store, *ids: str) -> list[str]:
+    """Authorizations with every challenge processing; their challenge ids."""
+    acct, ordr = add_account_and_order(store)
+    challenge_ids: list[str] = []
+    with store.uow(write=True) as tx:
+        for authz_id in ids:
+            authz = authorization(
+                acct.id,
+                authz_id,
+                f"{authz_id}.example.com",
+                challenge_status=ChallengeStatus.PROCESSING,
+            )
+            tx.authorizations.add(authz, ordr.id)
+            challenge_ids += [c.id for c in authz.challenges]
+        pending = authorization(acct.id, "still-pending", "pending.example.com")
+        tx.authorizations.add(pending, ordr.id)
+    return sorted(challenge_ids)
+
+
+def test_claim_returns_processing_challenges_only_once_while_leased(store: Store) -> None:
+    expected = _processing(store, "q1", "q2")
+    claimed = store.queue.claim("worker-a", NOW, 60, 100)
+    assert sorted(claimed) == expected
+    assert store.queue.claim("worker-b", NOW, 60, 100) == []
+    assert store.queue.claim("worker-b", NOW + timedelta(seconds=60), 60, 100) == []
+
+
+def test_claim_honours_its_limit(store: Store) -> None:
+    expected = _processing(store, "q1", "q2")
+    first = store.queue.claim("worker-a", NOW, 60, 4)
+    rest = store.queue.claim("worker-b", NOW, 60, 100)
+    assert len(first) == 4
+    assert sorted(first + rest) == expected
+
+
+def test_an_expired_lease_can_be_claimed_again(store: Store) -> None:
+    expected = _processing(store, "q1")
+    assert sorted(store.queue.claim("worker-a", NOW, 30, 100)) == expected
+    later = NOW + timedelta(seconds=31)
+    assert sorted(store.queue.claim("worker-b", later, 30, 100)) == expected
+    assert store.queue.claim("worker-a", later + timedelta(seconds=29), 30, 100) == []
+
+
+def test_a_recorded_result_leaves_the_queue(store: Store) -> None:
+    ids = _processing(store, "q1")
+    store.queue.claim("worker-a", NOW, 30, 100)
+    with store.uow(write=True) as tx:
+        for challenge_id in ids:
+            challenge = tx.authorizations.challenge(challenge_id)
+            assert challenge is not None
+            tx.authorizations.update_challenge(replace(challenge, status=ChallengeStatus.VALID))
+    assert store.queue.claim("worker-b", NOW + timedelta(hours=1), 30, 100) == []
+
+
+def test_updating_a_challenge_that_stays_processing_keeps_its_lease(store: Store) -> None:
+    ids = _processing(store, "q1")
+    store.queue.claim("worker-a", NOW, 30, 100)
+    with store.uow(write=True) as tx:
+        challenge = tx.authorizations.challenge(ids[0])
+        assert challenge is not None
+        tx.authorizations.update_challenge(replace(challenge, token="same-but-touched"))
+    assert store.queue.claim("worker-b", NOW + timedelta(seconds=10), 30, 100) == []
+
+
+def test_wake_is_always_safe(store: Store) -> None:
+    store.queue.wake()
+    store.queue.wake()
+    assert store.queue.claim("worker-a", NOW, 30, 100) == []
