@@ -76,15 +76,16 @@ class OrderService:
         self._accounts = accounts
 
     def new_order(self, ctx: AcmeContext, account_id: str, payload: dict[str, Any]) -> Order:
-        identifiers = parse_identifiers(payload.get("identifiers"))
         now = self._d.clock.now()
-        not_before, not_after = self._validity_window(ctx, payload, now)
         profile = ctx.acme_profile
         expires = now + timedelta(seconds=profile.validity)
         with self._d.uow(write=True) as tx:
+            # Who asks comes first; then what they ask for.
             account = self._accounts.for_request(tx, ctx, account_id)
             check_account_enabled(account)
             self._check_terms(ctx, account)
+            identifiers = parse_identifiers(payload.get("identifiers"))
+            not_before, not_after = self._validity_window(ctx, payload, now)
             order_id = new_id()
             authzs = [self._new_authorization(account, ident, expires) for ident in identifiers]
             order = Order(
