@@ -329,9 +329,12 @@ def test_orders_list_of_another_account(clients: Clients, family: str) -> None:
     assert_problem(response, 403, "unauthorized", "belongs to another account", mine.directory_url)
 
 
-def test_orders_list_bad_cursor(client: AcmeClient) -> None:
-    response = client.get(f"{client.kid}/orders?cursor=abc")
-    assert_problem(response, 400, "malformed", "cursor", client.directory_url)
+def test_orders_list_bad_cursor(client: AcmeClient, state: State) -> None:
+    before = state.counts()
+    for cursor in ("abc", "-1", "1" * 10):
+        response = client.get(f"{client.kid}/orders?cursor={cursor}")
+        assert_problem(response, 400, "malformed", "cursor", client.directory_url)
+    assert state.counts() == before
 
 
 # --------------------------------------------------------------------------- key change
@@ -440,7 +443,7 @@ def test_key_change_inner_signature_invalid(client: AcmeClient, state: State) ->
     assert state.account(last_segment(client.kid)).key_thumbprint == client.key.thumbprint()
 
 
-def test_key_change_inner_with_nonce_is_malformed(client: AcmeClient) -> None:
+def test_key_change_inner_with_nonce_is_malformed(client: AcmeClient, state: State) -> None:
     new_key = AccountKey.generate()
     protected = {
         "alg": "ES256",
@@ -451,6 +454,7 @@ def test_key_change_inner_with_nonce_is_malformed(client: AcmeClient) -> None:
     body = new_key.sign_raw(protected, {"account": client.kid, "oldKey": client.key.jwk_public()})
     response = client.post(client.directory["keyChange"], body)
     assert_problem(response, 400, "malformed", 'must not carry a "nonce"', client.directory_url)
+    assert state.account(last_segment(client.kid or "")).key_thumbprint == client.key.thumbprint()
 
 
 # --------------------------------------------------------------------------- profile binding

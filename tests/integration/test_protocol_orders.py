@@ -276,8 +276,9 @@ def test_objects_of_another_account_are_unauthorized(
     assert state.authorization(last_segment(authz_url)).status is AuthzStatus.VALID
 
 
-def test_unknown_objects_are_404(client: AcmeClient) -> None:
+def test_unknown_objects_are_404(client: AcmeClient, state: State) -> None:
     root = client.directory_url.removesuffix("/directory")
+    before = state.counts()
     for path, detail in (
         ("/order/nope", "no such order"),
         ("/authz/nope", "no such authz"),
@@ -287,6 +288,7 @@ def test_unknown_objects_are_404(client: AcmeClient) -> None:
         response = client.get(root + path)
         detail = detail.replace("authz", "authorization")
         assert_problem(response, 404, "malformed", detail, client.directory_url)
+    assert state.counts() == before
 
 
 def test_post_as_get_with_payload_is_malformed(client: AcmeClient, state: State) -> None:

@@ -166,9 +166,11 @@ def test_revoke_unknown_certificate(client: AcmeClient, state: State) -> None:
     assert_problem(response, 404, "malformed", "not issued by this server", client.directory_url)
 
 
-def test_revoke_payload_checks(client: AcmeClient) -> None:
+def test_revoke_payload_checks(client: AcmeClient, state: State) -> None:
     url = client.directory["revokeCert"]
+    before = state.counts()
     missing = client.post(url, {"reason": 1})
     assert_problem(missing, 400, "malformed", "needs a certificate string", client.directory_url)
     garbage = client.post(url, {"certificate": b64url(b"garbage")})
     assert_problem(garbage, 400, "malformed", "not valid DER", client.directory_url)
+    assert state.counts() == before

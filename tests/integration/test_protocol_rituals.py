@@ -206,9 +206,10 @@ def test_wrong_content_type_is_415(client: AcmeClient, state: State) -> None:
     assert state.nonce_exists(nonce)  # refused before the JWS was read
 
 
-def test_wrong_method_is_405_with_allow(acmehub: AcmehubServer, family: str) -> None:
+def test_wrong_method_is_405_with_allow(acmehub: AcmehubServer, family: str, state: State) -> None:
     root = family_root(acmehub, family)
     directory = acmehub.directory_url("default", family)
+    before = state.counts()
     with acmehub.client() as http:
         put = http.put(root + "/new-account", content=b"{}", headers=JOSE)
         get = http.get(root + "/new-order")
@@ -222,6 +223,7 @@ def test_wrong_method_is_405_with_allow(acmehub: AcmehubServer, family: str) -> 
     ):
         assert_problem(response, 405, "malformed", "is not allowed here", directory)
         assert response.headers["Allow"] == allow
+    assert state.counts() == before
 
 
 def test_body_too_large_is_refused(client: AcmeClient, state: State) -> None:
@@ -236,9 +238,14 @@ def test_body_too_large_is_refused(client: AcmeClient, state: State) -> None:
     assert state.nonce_exists(nonce)
 
 
-def test_post_without_body_is_malformed(client: AcmeClient) -> None:
-    response = client.post_body(client.directory["newOrder"], b"")
-    assert_problem(response, 400, "malformed", "not a JWS", client.directory_url)
+def test_post_without_body_is_malformed(client: AcmeClient, state: State) -> None:
+    before = state.counts()
+    for body in (b"", b"{}", b"[]", b"not json"):
+        response = client.post_body(client.directory["newOrder"], body)
+        assert response.status_code == 400, response.text
+        assert response.json()["type"] == ACME_ERROR + "malformed"
+        assert_rituals(response, client.directory_url)
+    assert state.counts() == before
 
 
 # --------------------------------------------------------------------------- JWS
@@ -462,8 +469,9 @@ def test_compact_serialization_is_refused(client: AcmeClient, state: State) -> N
     assert state.nonce_exists(nonce)
 
 
-def test_general_serialization_is_refused(client: AcmeClient) -> None:
+def test_general_serialization_is_refused(client: AcmeClient, state: State) -> None:
     url = client.directory["newOrder"]
+    before = state.counts()
     signed = client.key.sign_raw(
         {"alg": "ES256", "nonce": client.nonce(), "url": url, "kid": client.kid},
         {"identifiers": [{"type": "dns", "value": unique_name()}]},
@@ -474,6 +482,7 @@ def test_general_serialization_is_refused(client: AcmeClient) -> None:
     }
     response = client.post_body(url, json.dumps(general).encode())
     assert_problem(response, 400, "malformed", "flattened JSON serialization")
+    assert state.counts() == before
 
 
 # --------------------------------------------------------------------------- the /api/v1 alias

@@ -15,7 +15,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from acmehub.domain.model import AccountStatus
-from tests.interop.conftest import (
+from tests.support.challtestsrv import ChallTestSrv
+from tests.support.interop import (
     HOOKS,
     ClientRun,
     Transcript,
@@ -25,7 +26,6 @@ from tests.interop.conftest import (
     domain_for,
     load_chain,
 )
-from tests.support.challtestsrv import ChallTestSrv
 from tests.support.server import AcmehubServer
 
 pytestmark = pytest.mark.interop

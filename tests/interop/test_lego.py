@@ -10,7 +10,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from tests.interop.conftest import (
+from tests.support.interop import (
     ClientRun,
     Transcript,
     assert_issued,
