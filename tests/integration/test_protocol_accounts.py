@@ -138,7 +138,7 @@ def test_profile_requires_terms_of_service(
     assert doc["instance"] == tos
     assert link_header(response, "terms-of-service") == [tos]
     assert state.counts() == before
-    # Not asked: agreeing is not needed when the profile does not require it.
+    # With the agreement the same key registers.
     registered = client.register(termsOfServiceAgreed=True)
     assert registered.status_code == 201, registered.text
     assert registered.json()["termsOfServiceAgreed"] is True

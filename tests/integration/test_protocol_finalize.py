@@ -23,6 +23,7 @@ from tests.integration.conftest import (
     unique_name,
 )
 from tests.support.acme_client import AcmeClient, b64url, make_csr
+from tests.support.server import AcmehubServer
 
 
 def csr_for(names: list[str], key: Any) -> bytes:
@@ -185,7 +186,7 @@ def test_finalize_success_and_download(
 
 
 def test_concurrent_finalize_issues_once(
-    acmehub: Any, ready: tuple[AcmeClient, str, dict[str, Any]], state: State
+    acmehub: AcmehubServer, ready: tuple[AcmeClient, str, dict[str, Any]], state: State
 ) -> None:
     client, order_url, order = ready
     names = [i["value"] for i in order["identifiers"]]
@@ -231,3 +232,26 @@ def test_rsa_certificate_key_is_accepted(clients: Clients, flows: Flows, state: 
     assert response.status_code == 200, response.text
     assert client.get(order_url).json()["status"] == "valid"
     assert state.certificates_for_order(last_segment(order_url)) == 1
+
+
+def test_wildcard_certificate(client: AcmeClient, flows: Flows) -> None:
+    base = unique_name()
+    _, order = flows.issue(client, [f"*.{base}", base])
+    leaf = x509.load_pem_x509_certificates(client.get(order["certificate"]).content)[0]
+    san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert sorted(san.get_values_for_type(x509.DNSName)) == sorted([f"*.{base}", base])
+
+
+def test_csr_names_compare_case_insensitively(
+    ready: tuple[AcmeClient, str, dict[str, Any]],
+) -> None:
+    client, order_url, order = ready
+    names = [i["value"].upper() for i in order["identifiers"]]
+    response = client.post(order["finalize"], {"csr": b64url(make_csr(names)[0])})
+    assert response.status_code == 200, response.text
+    done = client.get(order_url).json()
+    leaf = x509.load_pem_x509_certificates(client.get(done["certificate"]).content)[0]
+    san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert sorted(san.get_values_for_type(x509.DNSName)) == sorted(
+        i["value"] for i in order["identifiers"]
+    )

@@ -305,7 +305,7 @@ def test_post_as_get_with_payload_is_malformed(client: AcmeClient, state: State)
     assert state.order(last_segment(order_url)).status is OrderStatus.PENDING
 
 
-def test_plain_get_of_an_order_is_405(acmehub: Any, client: AcmeClient) -> None:
+def test_plain_get_of_an_order_is_405(client: AcmeClient) -> None:
     response = client.new_order([unique_name()])
     get = client.http.get(response.headers["Location"])
     assert_problem(get, 405, "malformed", "not allowed", client.directory_url)

@@ -80,6 +80,25 @@ class Authority:
 
 
 @dataclass(frozen=True)
+class IssuancePolicy:
+    """What an RA profile lets through (checked at new-order and finalize).
+
+    Patterns: "example.com" (that name), ".example.com" (any name below it), "*.example.com"
+    (that wildcard), "10.0.0.0/8" (IP range, for IP identifiers). Empty ``allowed`` = any name.
+    """
+
+    allowed_identifiers: tuple[str, ...] = ()
+    denied_identifiers: tuple[str, ...] = ()
+    allow_wildcards: bool = True
+    max_names: int = 100
+    #: "rsa" (with ``min_rsa_bits``), "ec-p256", "ec-p384".
+    allowed_key_types: tuple[str, ...] = ("rsa", "ec-p256", "ec-p384")
+    min_rsa_bits: int = 2048
+    #: Extended key usages put in issued certificates (names: serverAuth, clientAuth).
+    extended_key_usages: tuple[str, ...] = ("serverAuth",)
+
+
+@dataclass(frozen=True)
 class RaProfile:
     uuid: str
     name: str
@@ -93,6 +112,7 @@ class RaProfile:
     acme_profile_uuid: str | None = None
     acme_issue_attributes: dict[str, Any] = field(default_factory=dict)
     acme_revoke_attributes: dict[str, Any] = field(default_factory=dict)
+    policy: IssuancePolicy = field(default_factory=IssuancePolicy)
 
 
 @dataclass(frozen=True)
@@ -200,6 +220,8 @@ class Certificate:
     issued_at: datetime
     revoked_at: datetime | None = None
     revocation_reason: int | None = None
+    #: The ACME profile's certificate associations at issuance (owner, groups, attributes).
+    associations: dict[str, Any] = field(default_factory=dict)
 
     @property
     def full_chain_pem(self) -> str:
@@ -230,3 +252,47 @@ class ValidationResult:
     @property
     def ok(self) -> bool:
         return self.problem is None
+
+
+@dataclass(frozen=True)
+class EabKey:
+    """An external account binding key (RFC 8555 §7.3.4) of one ACME profile."""
+
+    key_id: str
+    acme_profile_uuid: str
+    hmac_key: bytes
+    algorithm: str  # HS256 | HS384 | HS512
+    created_at: datetime
+    reusable: bool = False
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    used_count: int = 0
+    description: str = ""
+
+
+class Role(StrEnum):
+    ADMIN = "admin"  # everything
+    OPERATOR = "operator"  # enable, disable, revoke; no configuration
+    AUDITOR = "auditor"  # read only
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    uuid: str
+    name: str
+    token_hash: str  # SHA-256 hex of the secret; the secret itself is shown once
+    role: Role
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    at: datetime
+    actor: str  # "token:<name>", "cli", "acme:<account id>", "system"
+    action: str  # e.g. "acmeProfile.create", "certificate.issue", "account.revoke"
+    object_type: str
+    object_id: str
+    outcome: str  # "success" | "failure"
+    detail: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None

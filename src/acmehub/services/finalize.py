@@ -113,6 +113,7 @@ class FinalizeService:
             authority_uuid=authority.uuid,
             key_thumbprint=spki_sha256_hex(leaf.public_key()),
             issued_at=now,
+            associations=dict(acme.certificate_associations),
         )
         with self._d.uow(write=True) as tx:
             current = tx.orders.get(order.id)

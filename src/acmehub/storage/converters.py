@@ -10,6 +10,8 @@ from acmehub.domain.model import (
     Account,
     AccountStatus,
     AcmeProfile,
+    ApiToken,
+    AuditEvent,
     Authority,
     Authorization,
     AuthzStatus,
@@ -17,10 +19,13 @@ from acmehub.domain.model import (
     Challenge,
     ChallengeStatus,
     ChallengeType,
+    EabKey,
     Identifier,
+    IssuancePolicy,
     Order,
     OrderStatus,
     RaProfile,
+    Role,
 )
 
 Row = Mapping[Any, Any]
@@ -56,7 +61,26 @@ def ra_profile_from_row(r: Row) -> RaProfile:
         acme_profile_uuid=r["acme_profile_uuid"],
         acme_issue_attributes=dict(r["acme_issue_attributes"]),
         acme_revoke_attributes=dict(r["acme_revoke_attributes"]),
+        policy=policy_from_json(r["policy"]),
     )
+
+
+def policy_from_json(doc: Any) -> IssuancePolicy:
+    if not isinstance(doc, dict) or not doc:
+        return IssuancePolicy()
+    defaults = IssuancePolicy()
+    values: dict[str, Any] = {}
+    for name in IssuancePolicy.__dataclass_fields__:
+        raw = doc.get(name, getattr(defaults, name))
+        values[name] = tuple(raw) if isinstance(raw, list) else raw
+    return IssuancePolicy(**values)
+
+
+def policy_to_json(policy: IssuancePolicy) -> dict[str, Any]:
+    return {
+        name: list(value) if isinstance(value, tuple) else value
+        for name, value in ((n, getattr(policy, n)) for n in IssuancePolicy.__dataclass_fields__)
+    }
 
 
 def ra_profile_to_row(p: RaProfile) -> dict[str, Any]:
@@ -71,6 +95,7 @@ def ra_profile_to_row(p: RaProfile) -> dict[str, Any]:
         "acme_profile_uuid": p.acme_profile_uuid,
         "acme_issue_attributes": p.acme_issue_attributes,
         "acme_revoke_attributes": p.acme_revoke_attributes,
+        "policy": policy_to_json(p.policy),
     }
 
 
@@ -257,6 +282,7 @@ def certificate_from_row(r: Row) -> Certificate:
         issued_at=r["issued_at"],
         revoked_at=r["revoked_at"],
         revocation_reason=r["revocation_reason"],
+        associations=dict(r["associations"] or {}),
     )
 
 
@@ -278,4 +304,82 @@ def certificate_to_row(c: Certificate) -> dict[str, Any]:
         "issued_at": c.issued_at,
         "revoked_at": c.revoked_at,
         "revocation_reason": c.revocation_reason,
+        "associations": c.associations,
+    }
+
+
+def eab_key_from_row(r: Row) -> EabKey:
+    return EabKey(
+        key_id=r["key_id"],
+        acme_profile_uuid=r["acme_profile_uuid"],
+        hmac_key=bytes(r["hmac_key"]),
+        algorithm=r["algorithm"],
+        created_at=r["created_at"],
+        reusable=r["reusable"],
+        expires_at=r["expires_at"],
+        revoked_at=r["revoked_at"],
+        used_count=r["used_count"],
+        description=r["description"],
+    )
+
+
+def eab_key_to_row(k: EabKey) -> dict[str, Any]:
+    return {
+        "key_id": k.key_id,
+        "acme_profile_uuid": k.acme_profile_uuid,
+        "hmac_key": k.hmac_key,
+        "algorithm": k.algorithm,
+        "created_at": k.created_at,
+        "reusable": k.reusable,
+        "expires_at": k.expires_at,
+        "revoked_at": k.revoked_at,
+        "used_count": k.used_count,
+        "description": k.description,
+    }
+
+
+def token_from_row(r: Row) -> ApiToken:
+    return ApiToken(
+        uuid=r["uuid"],
+        name=r["name"],
+        token_hash=r["token_hash"],
+        role=Role(r["role"]),
+        created_at=r["created_at"],
+        revoked_at=r["revoked_at"],
+    )
+
+
+def token_to_row(t: ApiToken) -> dict[str, Any]:
+    return {
+        "uuid": t.uuid,
+        "name": t.name,
+        "token_hash": t.token_hash,
+        "role": t.role.value,
+        "created_at": t.created_at,
+        "revoked_at": t.revoked_at,
+    }
+
+
+def audit_from_row(r: Row) -> AuditEvent:
+    return AuditEvent(
+        id=r["id"],
+        at=r["at"],
+        actor=r["actor"],
+        action=r["action"],
+        object_type=r["object_type"],
+        object_id=r["object_id"],
+        outcome=r["outcome"],
+        detail=dict(r["detail"]),
+    )
+
+
+def audit_to_row(e: AuditEvent) -> dict[str, Any]:
+    return {
+        "at": e.at,
+        "actor": e.actor,
+        "action": e.action,
+        "object_type": e.object_type,
+        "object_id": e.object_id,
+        "outcome": e.outcome,
+        "detail": e.detail,
     }

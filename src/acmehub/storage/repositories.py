@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Text, delete, func, select, update
+from sqlalchemy.sql import Select
 
 from acmehub.domain.model import (
     Account,
@@ -19,6 +21,7 @@ from acmehub.domain.model import (
     OrderStatus,
     RaProfile,
 )
+from acmehub.domain.ports import AccountFilter, CertificateFilter, Page
 from acmehub.storage import converters as cv
 from acmehub.storage import tables as t
 
@@ -70,6 +73,36 @@ class SqlProfiles:
             .values(cv.acme_profile_to_row(profile))
         )
 
+    def list_authorities(self) -> list[Authority]:
+        rows = self._c.execute(select(t.authorities).order_by(t.authorities.c.name))
+        return [cv.authority_from_row(r._mapping) for r in rows]
+
+    def update_authority(self, authority: Authority) -> None:
+        self._c.execute(
+            update(t.authorities)
+            .where(t.authorities.c.uuid == authority.uuid)
+            .values(cv.authority_to_row(authority))
+        )
+
+    def delete_authority(self, uuid: str) -> None:
+        self._c.execute(delete(t.authorities).where(t.authorities.c.uuid == uuid))
+
+    def list_ra_profiles(self, authority_uuid: str | None = None) -> list[RaProfile]:
+        query = select(t.ra_profiles).order_by(t.ra_profiles.c.name)
+        if authority_uuid is not None:
+            query = query.where(t.ra_profiles.c.authority_uuid == authority_uuid)
+        return [cv.ra_profile_from_row(r._mapping) for r in self._c.execute(query)]
+
+    def delete_ra_profile(self, uuid: str) -> None:
+        self._c.execute(delete(t.ra_profiles).where(t.ra_profiles.c.uuid == uuid))
+
+    def list_acme_profiles(self) -> list[AcmeProfile]:
+        rows = self._c.execute(select(t.acme_profiles).order_by(t.acme_profiles.c.name))
+        return [cv.acme_profile_from_row(r._mapping) for r in rows]
+
+    def delete_acme_profile(self, uuid: str) -> None:
+        self._c.execute(delete(t.acme_profiles).where(t.acme_profiles.c.uuid == uuid))
+
 
 class SqlAccounts:
     def __init__(self, conn: Connection) -> None:
@@ -94,6 +127,51 @@ class SqlAccounts:
             .where(t.accounts.c.id == account.id)
             .values(cv.account_to_row(account))
         )
+
+    @staticmethod
+    def _where(query: Select[Any], where: AccountFilter) -> Select[Any]:
+        c = t.accounts.c
+        if where.acme_profile_uuid is not None:
+            query = query.where(c.acme_profile_uuid == where.acme_profile_uuid)
+        if where.ra_profile_uuid is not None:
+            query = query.where(c.ra_profile_uuid == where.ra_profile_uuid)
+        if where.status is not None:
+            query = query.where(c.status == where.status.value)
+        if where.enabled is not None:
+            query = query.where(c.enabled == where.enabled)
+        return query
+
+    def list(self, where: AccountFilter, page: Page) -> list[Account]:
+        query = self._where(select(t.accounts), where).order_by(
+            t.accounts.c.created_at, t.accounts.c.id
+        )
+        rows = self._c.execute(query.offset(page.offset).limit(page.limit))
+        return [cv.account_from_row(r._mapping) for r in rows]
+
+    def count(self, where: AccountFilter) -> int:
+        query = self._where(select(func.count()).select_from(t.accounts), where)
+        return int(self._c.execute(query).scalar_one())
+
+    def order_counts(self, account_id: str) -> dict[str, int]:
+        rows = self._c.execute(
+            select(t.orders.c.status, func.count())
+            .where(t.orders.c.account_id == account_id)
+            .group_by(t.orders.c.status)
+        )
+        counts = {s.value: 0 for s in OrderStatus}
+        for status, n in rows:
+            counts[status] = int(n)
+        counts["total"] = sum(counts.values())
+        return counts
+
+    def rebind_default(self, acme_profile_uuid: str, ra_profile_uuid: str) -> int:
+        result = self._c.execute(
+            update(t.accounts)
+            .where(t.accounts.c.acme_profile_uuid == acme_profile_uuid)
+            .where(t.accounts.c.via_default_ra_profile.is_(True))
+            .values(ra_profile_uuid=ra_profile_uuid)
+        )
+        return int(result.rowcount)
 
 
 class SqlOrders:
@@ -248,3 +326,41 @@ class SqlCertificates:
             .where(t.certificates.c.revoked_at.is_not(None))
         )
         return [cv.certificate_from_row(r._mapping) for r in rows]
+
+    @staticmethod
+    def _where(query: Select[Any], where: CertificateFilter) -> Select[Any]:
+        c = t.certificates.c
+        if where.acme_profile_uuid is not None:
+            query = query.where(c.acme_profile_uuid == where.acme_profile_uuid)
+        if where.ra_profile_uuid is not None:
+            query = query.where(c.ra_profile_uuid == where.ra_profile_uuid)
+        if where.account_id is not None:
+            query = query.where(c.account_id == where.account_id)
+        if where.status == "revoked":
+            query = query.where(c.revoked_at.is_not(None))
+        elif where.status in ("valid", "expired"):
+            if where.now is None:
+                raise ValueError("a certificate status filter needs now")
+            query = query.where(c.revoked_at.is_(None))
+            query = query.where(
+                c.not_after > where.now if where.status == "valid" else c.not_after <= where.now
+            )
+        if where.name:
+            # Names are a JSON list; matching its text finds a name or part of one.
+            query = query.where(func.lower(func.cast(c.names, Text)).contains(where.name.lower()))
+        if where.expires_after is not None:
+            query = query.where(c.not_after >= where.expires_after)
+        if where.expires_before is not None:
+            query = query.where(c.not_after < where.expires_before)
+        return query
+
+    def list(self, where: CertificateFilter, page: Page) -> list[Certificate]:
+        query = self._where(select(t.certificates), where).order_by(
+            t.certificates.c.issued_at.desc(), t.certificates.c.id
+        )
+        rows = self._c.execute(query.offset(page.offset).limit(page.limit))
+        return [cv.certificate_from_row(r._mapping) for r in rows]
+
+    def count(self, where: CertificateFilter) -> int:
+        query = self._where(select(func.count()).select_from(t.certificates), where)
+        return int(self._c.execute(query).scalar_one())

@@ -77,6 +77,7 @@ ra_profiles = Table(
     Column("acme_profile_uuid", String(36), ForeignKey("acme_profiles.uuid")),
     Column("acme_issue_attributes", JSON, nullable=False),
     Column("acme_revoke_attributes", JSON, nullable=False),
+    Column("policy", JSON, nullable=False, server_default="{}"),
 )
 
 accounts = Table(
@@ -176,11 +177,58 @@ certificates = Table(
     Column("issued_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime),
     Column("revocation_reason", Integer),
+    Column("associations", JSON, nullable=False, server_default="{}"),
 )
+Index("ix_certificates_not_after", certificates.c.not_after)
 
 nonces = Table(
     "nonces",
     metadata,
     Column("value", String(64), primary_key=True),
     Column("expires", UtcDateTime, nullable=False, index=True),
+)
+
+eab_keys = Table(
+    "eab_keys",
+    metadata,
+    Column("key_id", String(100), primary_key=True),
+    Column(
+        "acme_profile_uuid",
+        String(36),
+        ForeignKey("acme_profiles.uuid"),
+        nullable=False,
+        index=True,
+    ),
+    Column("hmac_key", LargeBinary, nullable=False),
+    Column("algorithm", String(10), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("reusable", Boolean, nullable=False),
+    Column("expires_at", UtcDateTime),
+    Column("revoked_at", UtcDateTime),
+    Column("used_count", Integer, nullable=False),
+    Column("description", Text, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("uuid", String(36), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False, index=True),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(100), nullable=False, index=True),
+    Column("object_type", String(50), nullable=False),
+    Column("object_id", String(100), nullable=False, index=True),
+    Column("outcome", String(20), nullable=False),
+    Column("detail", JSON, nullable=False),
 )

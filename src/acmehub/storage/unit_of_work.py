@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy import Engine
 
 from acmehub.domain.ports import Clock
+from acmehub.storage.admin_repositories import SqlAudit, SqlEabKeys, SqlTokens
 from acmehub.storage.repositories import (
     SqlAccounts,
     SqlAuthorizations,
@@ -25,12 +26,18 @@ class SqlUnitOfWork:
         orders: SqlOrders,
         authorizations: SqlAuthorizations,
         certificates: SqlCertificates,
+        eab_keys: SqlEabKeys,
+        tokens: SqlTokens,
+        audit: SqlAudit,
     ) -> None:
         self.profiles = profiles
         self.accounts = accounts
         self.orders = orders
         self.authorizations = authorizations
         self.certificates = certificates
+        self.eab_keys = eab_keys
+        self.tokens = tokens
+        self.audit = audit
 
     def __enter__(self) -> SqlUnitOfWork:
         return self
@@ -57,6 +64,9 @@ class SqlUnitOfWorkFactory:
                     SqlOrders(conn, self._clock.now()),
                     SqlAuthorizations(conn),
                     SqlCertificates(conn),
+                    SqlEabKeys(conn),
+                    SqlTokens(conn),
+                    SqlAudit(conn),
                 )
         finally:
             conn.close()

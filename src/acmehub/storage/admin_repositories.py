@@ -1,0 +1,92 @@
+"""Repositories of the management objects: EAB keys, API tokens, audit events."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, select, update
+
+from acmehub.domain.model import ApiToken, AuditEvent, EabKey
+from acmehub.domain.ports import AuditFilter, Page
+from acmehub.storage import converters as cv
+from acmehub.storage import tables as t
+
+
+class SqlEabKeys:
+    def __init__(self, conn: Connection) -> None:
+        self._c = conn
+
+    def get(self, key_id: str) -> EabKey | None:
+        row = self._c.execute(select(t.eab_keys).where(t.eab_keys.c.key_id == key_id)).first()
+        return cv.eab_key_from_row(row._mapping) if row else None
+
+    def add(self, key: EabKey) -> None:
+        self._c.execute(t.eab_keys.insert().values(cv.eab_key_to_row(key)))
+
+    def update(self, key: EabKey) -> None:
+        self._c.execute(
+            update(t.eab_keys)
+            .where(t.eab_keys.c.key_id == key.key_id)
+            .values(cv.eab_key_to_row(key))
+        )
+
+    def list(self, acme_profile_uuid: str | None, page: Page) -> list[EabKey]:
+        query = select(t.eab_keys).order_by(t.eab_keys.c.created_at, t.eab_keys.c.key_id)
+        if acme_profile_uuid is not None:
+            query = query.where(t.eab_keys.c.acme_profile_uuid == acme_profile_uuid)
+        rows = self._c.execute(query.offset(page.offset).limit(page.limit))
+        return [cv.eab_key_from_row(r._mapping) for r in rows]
+
+
+class SqlTokens:
+    def __init__(self, conn: Connection) -> None:
+        self._c = conn
+
+    def by_hash(self, token_hash: str) -> ApiToken | None:
+        row = self._c.execute(
+            select(t.api_tokens).where(t.api_tokens.c.token_hash == token_hash)
+        ).first()
+        return cv.token_from_row(row._mapping) if row else None
+
+    def by_name(self, name: str) -> ApiToken | None:
+        row = self._c.execute(select(t.api_tokens).where(t.api_tokens.c.name == name)).first()
+        return cv.token_from_row(row._mapping) if row else None
+
+    def add(self, token: ApiToken) -> None:
+        self._c.execute(t.api_tokens.insert().values(cv.token_to_row(token)))
+
+    def update(self, token: ApiToken) -> None:
+        self._c.execute(
+            update(t.api_tokens)
+            .where(t.api_tokens.c.uuid == token.uuid)
+            .values(cv.token_to_row(token))
+        )
+
+    def list(self) -> list[ApiToken]:
+        rows = self._c.execute(select(t.api_tokens).order_by(t.api_tokens.c.name))
+        return [cv.token_from_row(r._mapping) for r in rows]
+
+
+class SqlAudit:
+    def __init__(self, conn: Connection) -> None:
+        self._c = conn
+
+    def add(self, event: AuditEvent) -> None:
+        self._c.execute(t.audit_events.insert().values(cv.audit_to_row(event)))
+
+    def list(self, where: AuditFilter, page: Page) -> list[AuditEvent]:
+        c = t.audit_events.c
+        query = select(t.audit_events)
+        for column, value in (
+            (c.actor, where.actor),
+            (c.action, where.action),
+            (c.object_type, where.object_type),
+            (c.object_id, where.object_id),
+            (c.outcome, where.outcome),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        if where.since is not None:
+            query = query.where(c.at >= where.since)
+        if where.until is not None:
+            query = query.where(c.at < where.until)
+        query = query.order_by(c.id.desc()).offset(page.offset).limit(page.limit)
+        return [cv.audit_from_row(r._mapping) for r in self._c.execute(query)]
