@@ -5,22 +5,26 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from sqlalchemy import Engine
 from starlette.applications import Starlette
+from starlette.routing import Mount
 
 from acmehub.ca.embedded import EmbeddedCa
-from acmehub.ca.embedded.authority import create_embedded_authority
+from acmehub.ca.embedded.authority import create_embedded_authority, import_embedded_authority
 from acmehub.ca.embedded.backend import issue_tls_server_certificate
 from acmehub.ca.embedded.keys import environ_passphrases
 from acmehub.ca.registry import CaRegistry
 from acmehub.config import Settings
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import Authority
+from acmehub.management.app import create_management_app
 from acmehub.protocol.app import ProtocolSettings, acme_routes
 from acmehub.protocol.links import crl_url
 from acmehub.services.container import Services
@@ -45,6 +49,50 @@ class SystemClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+class EmbeddedProvisioner:
+    """Creates embedded Authorities under the state directory (implements CaProvisioner)."""
+
+    def __init__(self, settings: Settings, clock: SystemClock) -> None:
+        self._settings = settings
+        self._clock = clock
+
+    def _directory(self) -> Path:
+        return self._settings.ca_dir / "authorities" / str(uuid.uuid4())
+
+    def _passphrase(self) -> bytes | None:
+        value = os.environ.get(self._settings.ca_passphrase_env)
+        return value.encode() if value else None
+
+    def create(self, name: str, key_type: str) -> dict[str, Any]:
+        if key_type not in ("ec-p256", "ec-p384", "rsa-3072"):
+            raise DomainError(
+                ErrorKind.INVALID_INPUT,
+                "keyType must be one of ec-p256, ec-p384, rsa-3072",
+                status=422,
+            )
+        return create_embedded_authority(
+            self._directory(),
+            name=name,
+            key_type=key_type,  # type: ignore[arg-type]
+            passphrase=self._passphrase(),
+            now=self._clock.now(),
+            passphrase_env=self._settings.ca_passphrase_env,
+        )
+
+    def import_ca(
+        self, name: str, cert_pem: str, key_pem: str, chain_pem: str, passphrase: bytes | None
+    ) -> dict[str, Any]:
+        return import_embedded_authority(
+            self._directory(),
+            cert_pem,
+            key_pem,
+            chain_pem,
+            passphrase if passphrase is not None else self._passphrase(),
+            now=self._clock.now(),
+            passphrase_env=self._settings.ca_passphrase_env,
+        )
 
 
 @dataclass(frozen=True)
@@ -74,6 +122,7 @@ def build_container(settings: Settings, clock: SystemClock | None = None) -> Con
         nonces=SqlNonceStore(engine, clock, timedelta(seconds=settings.nonce_lifetime)),
         ca=ca,
         queue=queue,
+        provisioner=EmbeddedProvisioner(settings, clock),
     )
     va = ValidationAuthority(
         VaSettings(
@@ -90,7 +139,10 @@ def build_container(settings: Settings, clock: SystemClock | None = None) -> Con
 
 
 def create_app(container: Container) -> Starlette:
+    """One ASGI app: the ACME routes first (they include /api/v1/protocols/acme/...), then the
+    management API under /api/v1."""
     routes = acme_routes(container.services, ProtocolSettings(base_url=container.settings.base_url))
+    routes.append(Mount("/api/v1", app=create_management_app(container.services)))
     return Starlette(routes=routes)
 
 

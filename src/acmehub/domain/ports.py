@@ -300,3 +300,17 @@ class ValidationQueue(Protocol):
     def wake(self) -> None:
         """Hint that work was queued (in-process workers start at once)."""
         ...
+
+
+class CaProvisioner(Protocol):
+    """Creates or imports the keys and certificates of an embedded Authority."""
+
+    def create(self, name: str, key_type: str) -> dict[str, Any]:
+        """Generate a root and an intermediate; returns the Authority config."""
+        ...
+
+    def import_ca(
+        self, name: str, cert_pem: str, key_pem: str, chain_pem: str, passphrase: bytes | None
+    ) -> dict[str, Any]:
+        """Bring an existing CA certificate and key; returns the Authority config."""
+        ...

@@ -12,6 +12,7 @@ from acmehub.services.deps import ServiceDeps
 from acmehub.services.finalize import FinalizeService
 from acmehub.services.orders import OrderService
 from acmehub.services.platform import PlatformService
+from acmehub.services.tokens import TokenService
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Services:
     finalize: FinalizeService
     certificates: CertificateService
     platform: PlatformService
+    tokens: TokenService
 
     @classmethod
     def build(cls, deps: ServiceDeps) -> Services:
@@ -35,6 +37,7 @@ class Services:
             finalize=FinalizeService(deps, accounts),
             certificates=CertificateService(deps, accounts),
             platform=PlatformService(deps),
+            tokens=TokenService(deps),
         )
 
     def context(self, ref: ProfileRef, *, directory: bool = False) -> AcmeContext:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from acmehub.domain.ports import CaBackends, Clock, NonceStore, UnitOfWorkFactory, ValidationQueue
+from acmehub.domain.ports import (
+    CaBackends,
+    CaProvisioner,
+    Clock,
+    NonceStore,
+    UnitOfWorkFactory,
+    ValidationQueue,
+)
 
 
 @dataclass(frozen=True)
@@ -15,6 +22,8 @@ class ServiceDeps:
     nonces: NonceStore
     ca: CaBackends
     queue: ValidationQueue
+    #: Creates embedded Authorities (None where the deployment cannot hold CA keys).
+    provisioner: CaProvisioner | None = None
 
 
 def new_id() -> str:

@@ -1,0 +1,46 @@
+"""FastAPI dependencies: the services, and the authenticated actor (bearer API token)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from acmehub.domain.errors import DomainError, ErrorKind
+from acmehub.services.admin import Actor
+from acmehub.services.container import Services
+
+_bearer = HTTPBearer(auto_error=False, description="API token created with `acmehub token create`")
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def get_actor(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    """Every management endpoint needs a valid token: anonymous calls get 401."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise DomainError(
+            ErrorKind.UNAUTHORIZED,
+            "an API token is required (Authorization: Bearer ...)",
+            status=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    actor = get_services(request).tokens.authenticate(credentials.credentials)
+    if actor is None:
+        raise DomainError(
+            ErrorKind.UNAUTHORIZED,
+            "the API token is unknown or revoked",
+            status=401,
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    return actor
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+ActorDep = Annotated[Actor, Depends(get_actor)]
