@@ -78,8 +78,9 @@ class CertificateService:
             ra = tx.profiles.ra_profile(cert.ra_profile_uuid)
             if authority is None:
                 raise DomainError(ErrorKind.SERVER_INTERNAL, "the certificate's authority is gone")
+            acme = tx.profiles.acme_profile(cert.acme_profile_uuid) or ctx.acme_profile
             attributes = {
-                **ctx.acme_profile.revoke_certificate_attributes,
+                **acme.revoke_certificate_attributes,
                 **(ra.acme_revoke_attributes if ra else {}),
             }
             # The CA revokes first; only then is the certificate marked, in the same
@@ -105,6 +106,11 @@ class CertificateService:
                 raise DomainError(
                     ErrorKind.UNAUTHORIZED,
                     "the request is signed by neither the certificate's key nor an account",
+                )
+            if cert.acme_profile_uuid != ctx.acme_profile.uuid:
+                raise DomainError(
+                    ErrorKind.UNAUTHORIZED,
+                    "the certificate was issued through another ACME profile; revoke it there",
                 )
             return
         assert signer.account_id is not None
