@@ -295,6 +295,11 @@ class MemoryOrders:
             (o.created_at, o.id)
             for o in self._tx.state.orders.values()
             if o.account_id == account_id
+            # RFC 8555 §7.1.2.1: invalid orders (expired ones included) are not listed.
+            and o.status is not OrderStatus.INVALID
+            and (
+                o.status in (OrderStatus.VALID, OrderStatus.PROCESSING) or o.expires > self._tx.now
+            )
         )
         return [order_id for _, order_id in mine[offset : offset + limit]]
 

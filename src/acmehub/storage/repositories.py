@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Text, delete, func, select, update
+from sqlalchemy import Connection, Text, delete, func, or_, select, update
 from sqlalchemy.sql import Select
 
 from acmehub.domain.model import (
@@ -196,10 +196,19 @@ class SqlOrders:
         )
 
     def ids_for_account(self, account_id: str, offset: int, limit: int) -> list[str]:
+        c = t.orders.c
         rows = self._c.execute(
-            select(t.orders.c.id)
-            .where(t.orders.c.account_id == account_id)
-            .order_by(t.orders.c.created_at, t.orders.c.id)
+            select(c.id)
+            .where(c.account_id == account_id)
+            # RFC 8555 §7.1.2.1: invalid orders (expired ones included) are not listed.
+            .where(c.status != OrderStatus.INVALID.value)
+            .where(
+                or_(
+                    c.status.in_([OrderStatus.VALID.value, OrderStatus.PROCESSING.value]),
+                    c.expires > self._now,
+                )
+            )
+            .order_by(c.created_at, c.id)
             .offset(offset)
             .limit(limit)
         )
