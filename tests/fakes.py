@@ -45,6 +45,8 @@ from acmehub.domain.errors import ErrorKind, Problem
 from acmehub.domain.model import (
     Account,
     AcmeProfile,
+    ApiToken,
+    AuditEvent,
     Authority,
     Authorization,
     AuthzStatus,
@@ -58,9 +60,11 @@ from acmehub.domain.model import (
     ValidationResult,
 )
 from acmehub.domain.ports import (
+    AuditFilter,
     CaBackend,
     IssuedCertificate,
     IssueRequest,
+    Page,
     RevokedEntry,
     RevokeRequest,
 )
@@ -124,6 +128,9 @@ class MemoryState:
     #: challenge id -> (worker, lease end), for challenges claimed by the validation queue.
     leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     certificates: dict[str, Certificate] = field(default_factory=dict)
+    tokens: dict[str, ApiToken] = field(default_factory=dict)
+    #: Audit events by id (ids grow like an autoincrement key).
+    audit_events: dict[int, AuditEvent] = field(default_factory=dict)
 
     def copy(self) -> MemoryState:
         return MemoryState(
@@ -427,6 +434,69 @@ class MemoryCertificates:
         ]
 
 
+class MemoryTokens:
+    def __init__(self, tx: _Tx) -> None:
+        self._tx = tx
+
+    def by_hash(self, token_hash: str) -> ApiToken | None:
+        return next((t for t in self._tx.state.tokens.values() if t.token_hash == token_hash), None)
+
+    def by_name(self, name: str) -> ApiToken | None:
+        return next((t for t in self._tx.state.tokens.values() if t.name == name), None)
+
+    def add(self, token: ApiToken) -> None:
+        st = self._tx.write()
+        _unique(token.uuid in st.tokens, "api_tokens.uuid")
+        self._check(st, token)
+        st.tokens[token.uuid] = token
+
+    def update(self, token: ApiToken) -> None:
+        st = self._tx.write()
+        if token.uuid in st.tokens:
+            self._check(st, token)
+            st.tokens[token.uuid] = token
+
+    @staticmethod
+    def _check(st: MemoryState, token: ApiToken) -> None:
+        others = [t for t in st.tokens.values() if t.uuid != token.uuid]
+        _unique(any(t.name == token.name for t in others), "api_tokens.name")
+        _unique(any(t.token_hash == token.token_hash for t in others), "api_tokens.token_hash")
+
+    def list(self) -> list[ApiToken]:
+        return sorted(self._tx.state.tokens.values(), key=lambda t: t.name)
+
+
+class MemoryAudit:
+    def __init__(self, tx: _Tx) -> None:
+        self._tx = tx
+
+    def add(self, event: AuditEvent) -> None:
+        st = self._tx.write()
+        event_id = max(st.audit_events, default=0) + 1
+        st.audit_events[event_id] = replace(event, id=event_id, detail=dict(event.detail))
+
+    def list(self, where: AuditFilter, page: Page) -> list[AuditEvent]:
+        """Newest first (by id), like SqlAudit; ``since`` inclusive, ``until`` exclusive."""
+        found = [
+            e
+            for e in self._tx.state.audit_events.values()
+            if all(
+                wanted is None or value == wanted
+                for value, wanted in (
+                    (e.actor, where.actor),
+                    (e.action, where.action),
+                    (e.object_type, where.object_type),
+                    (e.object_id, where.object_id),
+                    (e.outcome, where.outcome),
+                )
+            )
+            and (where.since is None or e.at >= where.since)
+            and (where.until is None or e.at < where.until)
+        ]
+        found.sort(key=lambda e: e.id or 0, reverse=True)
+        return found[page.offset : page.offset + page.limit]
+
+
 class MemoryUnitOfWork:
     """The repositories of one transaction (``state`` is its working copy)."""
 
@@ -437,6 +507,8 @@ class MemoryUnitOfWork:
         self.orders = MemoryOrders(tx)
         self.authorizations = MemoryAuthorizations(tx)
         self.certificates = MemoryCertificates(tx)
+        self.tokens = MemoryTokens(tx)
+        self.audit = MemoryAudit(tx)
 
     def __enter__(self) -> MemoryUnitOfWork:
         return self

@@ -6,6 +6,8 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +23,7 @@ from acmehub.ca.embedded.authority import create_embedded_authority, import_embe
 from acmehub.ca.embedded.backend import issue_tls_server_certificate
 from acmehub.ca.embedded.keys import environ_passphrases
 from acmehub.ca.registry import CaRegistry
-from acmehub.config import Settings
+from acmehub.config import Settings, load_settings
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import Authority
 from acmehub.management.app import create_management_app
@@ -138,12 +140,42 @@ def build_container(settings: Settings, clock: SystemClock | None = None) -> Con
     return Container(settings, clock, engine, Services.build(deps), ca, queue, va)
 
 
-def create_app(container: Container) -> Starlette:
+def create_app(container: Container, *, background: bool = False) -> Starlette:
     """One ASGI app: the ACME routes first (they include /api/v1/protocols/acme/...), then the
-    management API under /api/v1."""
+    management API under /api/v1. With ``background``, the app's lifespan runs this process's
+    validation worker threads and housekeeping."""
     routes = acme_routes(container.services, ProtocolSettings(base_url=container.settings.base_url))
     routes.append(Mount("/api/v1", app=create_management_app(container.services)))
-    return Starlette(routes=routes)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        jobs = start_background_jobs(container) if background else []
+        try:
+            yield
+        finally:
+            for job in jobs:
+                job.stop()
+
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def start_background_jobs(container: Container) -> list[ValidationWorker | Housekeeper]:
+    jobs: list[ValidationWorker | Housekeeper] = []
+    threads = container.settings.validation_workers
+    if threads > 0:
+        jobs.append(make_worker(container, threads))
+    jobs.append(make_housekeeper(container))
+    for job in jobs:
+        job.start()
+    return jobs
+
+
+def app_from_environment() -> Starlette:
+    """ASGI app factory for server processes started by uvicorn (``serve --processes N``):
+    settings come from ACMEHUB_CONFIG and ACMEHUB_* like every other entry point."""
+    container = build_container(load_settings(None))
+    check_schema(container)
+    return create_app(container, background=True)
 
 
 def make_housekeeper(container: Container) -> Housekeeper:

@@ -22,6 +22,8 @@ from acmehub.domain.model import (
     Account,
     AccountStatus,
     AcmeProfile,
+    ApiToken,
+    AuditEvent,
     Authority,
     Authorization,
     AuthzStatus,
@@ -33,8 +35,9 @@ from acmehub.domain.model import (
     Order,
     OrderStatus,
     RaProfile,
+    Role,
 )
-from acmehub.domain.ports import NonceStore, UnitOfWorkFactory
+from acmehub.domain.ports import AuditFilter, NonceStore, Page, UnitOfWorkFactory
 from acmehub.storage.engine import make_engine
 from acmehub.storage.migrate import upgrade
 from acmehub.storage.nonces import SqlNonceStore
@@ -748,3 +751,120 @@ def test_wake_is_always_safe(store: Store) -> None:
     store.queue.wake()
     store.queue.wake()
     assert store.queue.claim("worker-a", NOW, 30, 100) == []
+
+
+# --------------------------------------------------------------------------- API tokens
+
+
+def api_token(n: int = 1, **changes: object) -> ApiToken:
+    base = ApiToken(
+        uuid=str(uuid.UUID(int=n)),
+        name=f"token-{n}",
+        token_hash=f"{n:064x}",
+        role=Role.OPERATOR,
+        created_at=NOW,
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_api_token_round_trips_by_hash_and_name(store: Store) -> None:
+    token = api_token(1)
+    with store.uow(write=True) as tx:
+        tx.tokens.add(token)
+    with store.uow() as tx:
+        assert tx.tokens.by_hash(token.token_hash) == token
+        assert tx.tokens.by_name(token.name) == token
+        assert tx.tokens.by_hash("0" * 63 + "f") is None
+        assert tx.tokens.by_name("nobody") is None
+    revoked = replace(token, revoked_at=NOW + timedelta(hours=1), role=Role.AUDITOR)
+    with store.uow(write=True) as tx:
+        tx.tokens.update(revoked)
+    with store.uow() as tx:
+        assert tx.tokens.by_name(token.name) == revoked
+
+
+def test_api_tokens_are_listed_by_name(store: Store) -> None:
+    with store.uow(write=True) as tx:
+        for n, name in ((1, "zeta"), (2, "alpha"), (3, "mid")):
+            tx.tokens.add(api_token(n, name=name))
+    with store.uow() as tx:
+        assert [t.name for t in tx.tokens.list()] == ["alpha", "mid", "zeta"]
+
+
+@pytest.mark.parametrize("field", ["name", "token_hash"])
+def test_api_token_names_and_hashes_are_unique(store: Store, field: str) -> None:
+    first = api_token(1)
+    with store.uow(write=True) as tx:
+        tx.tokens.add(first)
+    clash = api_token(2, **{field: getattr(first, field)})
+    with pytest.raises(IntegrityError), store.uow(write=True) as tx:
+        tx.tokens.add(clash)
+    with store.uow() as tx:
+        assert [t.uuid for t in tx.tokens.list()] == [first.uuid]
+
+
+# --------------------------------------------------------------------------- audit events
+
+
+def audit_event(n: int, **changes: object) -> AuditEvent:
+    base = AuditEvent(
+        at=NOW + timedelta(minutes=n),
+        actor="token:ci" if n % 2 else "cli",
+        action="acmeProfile.update" if n % 3 else "account.revoke",
+        object_type="acmeProfile" if n % 3 else "account",
+        object_id=f"object-{n % 4}",
+        outcome="failure" if n == 5 else "success",
+        detail={"n": n, "fields": ["a", "b"], "nested": {"ok": True}},
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def _add_events(store: Store, count: int) -> None:
+    with store.uow(write=True) as tx:
+        for n in range(1, count + 1):
+            tx.audit.add(audit_event(n))
+
+
+def test_audit_events_round_trip_newest_first_with_ids(store: Store) -> None:
+    _add_events(store, 3)
+    with store.uow() as tx:
+        events = tx.audit.list(AuditFilter(), Page())
+    assert [e.detail["n"] for e in events] == [3, 2, 1]
+    ids = [e.id for e in events]
+    assert all(isinstance(i, int) for i in ids)
+    assert ids == sorted(ids, reverse=True)
+    assert len(set(ids)) == 3
+    assert replace(events[-1], id=None) == audit_event(1)
+
+
+def test_audit_filters_combine(store: Store) -> None:
+    _add_events(store, 12)
+
+    def numbers(where: AuditFilter) -> list[int]:
+        with store.uow() as tx:
+            return [e.detail["n"] for e in tx.audit.list(where, Page())]
+
+    assert numbers(AuditFilter(actor="cli")) == [12, 10, 8, 6, 4, 2]
+    assert numbers(AuditFilter(action="account.revoke")) == [12, 9, 6, 3]
+    assert numbers(AuditFilter(object_type="account", actor="token:ci")) == [9, 3]
+    assert numbers(AuditFilter(object_id="object-1")) == [9, 5, 1]
+    assert numbers(AuditFilter(outcome="failure")) == [5]
+    # since is inclusive, until exclusive.
+    window = AuditFilter(since=NOW + timedelta(minutes=4), until=NOW + timedelta(minutes=7))
+    assert numbers(window) == [6, 5, 4]
+    assert numbers(AuditFilter(actor="nobody")) == []
+
+
+def test_audit_paging_walks_every_event_once(store: Store) -> None:
+    _add_events(store, 7)
+    with store.uow() as tx:
+        pages = [tx.audit.list(AuditFilter(), Page(offset, 3)) for offset in (0, 3, 6, 9)]
+    assert [[e.detail["n"] for e in page] for page in pages] == [[7, 6, 5], [4, 3, 2], [1], []]
+
+
+def test_audit_events_of_a_rolled_back_transaction_are_gone(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.uow(write=True) as tx:
+        tx.audit.add(audit_event(1))
+        raise RuntimeError("boom")
+    with store.uow() as tx:
+        assert tx.audit.list(AuditFilter(), Page()) == []
