@@ -54,14 +54,17 @@ from acmehub.domain.model import (
     Challenge,
     ChallengeStatus,
     ChallengeType,
+    EabKey,
     Order,
     OrderStatus,
     RaProfile,
     ValidationResult,
 )
 from acmehub.domain.ports import (
+    AccountFilter,
     AuditFilter,
     CaBackend,
+    CertificateFilter,
     IssuedCertificate,
     IssueRequest,
     Page,
@@ -129,6 +132,7 @@ class MemoryState:
     leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     certificates: dict[str, Certificate] = field(default_factory=dict)
     tokens: dict[str, ApiToken] = field(default_factory=dict)
+    eab_keys: dict[str, EabKey] = field(default_factory=dict)
     #: Audit events by id (ids grow like an autoincrement key).
     audit_events: dict[int, AuditEvent] = field(default_factory=dict)
 
@@ -247,10 +251,51 @@ class MemoryAccounts:
     def get(self, account_id: str) -> Account | None:
         return self._tx.state.accounts.get(account_id)
 
+    def by_uuid(self, uuid: str) -> Account | None:
+        return next((a for a in self._tx.state.accounts.values() if a.uuid == uuid), None)
+
     def by_thumbprint(self, thumbprint: str) -> Account | None:
         return next(
             (a for a in self._tx.state.accounts.values() if a.key_thumbprint == thumbprint), None
         )
+
+    def _matching(self, where: AccountFilter) -> list[Account]:
+        found = [
+            a
+            for a in self._tx.state.accounts.values()
+            if (where.acme_profile_uuid is None or a.acme_profile_uuid == where.acme_profile_uuid)
+            and (where.ra_profile_uuid is None or a.ra_profile_uuid == where.ra_profile_uuid)
+            and (where.status is None or a.status is where.status)
+            and (where.enabled is None or a.enabled is where.enabled)
+        ]
+        return sorted(found, key=lambda a: (a.created_at, a.id))
+
+    def list(self, where: AccountFilter, page: Page) -> list[Account]:
+        return self._matching(where)[page.offset : page.offset + page.limit]
+
+    def count(self, where: AccountFilter) -> int:
+        return len(self._matching(where))
+
+    def order_counts(self, account_id: str) -> dict[str, int]:
+        counts = {s.value: 0 for s in OrderStatus}
+        for o in self._tx.state.orders.values():
+            if o.account_id == account_id:
+                counts[o.status.value] += 1
+        counts["total"] = sum(counts.values())
+        return counts
+
+    def rebind_default(self, acme_profile_uuid: str, ra_profile_uuid: str) -> int:
+        st = self._tx.write()
+        moved = [
+            a
+            for a in st.accounts.values()
+            if a.acme_profile_uuid == acme_profile_uuid and a.via_default_ra_profile
+        ]
+        for account in moved:
+            updated = replace(account, ra_profile_uuid=ra_profile_uuid)
+            self._check(st, updated)
+            st.accounts[account.id] = updated
+        return len(moved)
 
     def add(self, account: Account) -> None:
         st = self._tx.write()
@@ -433,6 +478,81 @@ class MemoryCertificates:
             if c.authority_uuid == authority_uuid and c.revoked_at is not None
         ]
 
+    def _matching(self, where: CertificateFilter) -> list[Certificate]:
+        if where.status in ("valid", "expired") and where.now is None:
+            raise ValueError("a certificate status filter needs now")
+
+        def status_ok(c: Certificate) -> bool:
+            if where.status == "revoked":
+                return c.revoked_at is not None
+            if where.status in ("valid", "expired"):
+                assert where.now is not None
+                live = c.not_after > where.now
+                return c.revoked_at is None and live is (where.status == "valid")
+            return True
+
+        name = where.name.lower() if where.name else None
+        found = [
+            c
+            for c in self._tx.state.certificates.values()
+            if (where.acme_profile_uuid is None or c.acme_profile_uuid == where.acme_profile_uuid)
+            and (where.ra_profile_uuid is None or c.ra_profile_uuid == where.ra_profile_uuid)
+            and (where.account_id is None or c.account_id == where.account_id)
+            and status_ok(c)
+            and (name is None or any(name in n.lower() for n in c.names))
+            and (where.expires_after is None or c.not_after >= where.expires_after)
+            and (where.expires_before is None or c.not_after < where.expires_before)
+        ]
+        # Newest first, like SqlCertificates: issued_at descending, then id ascending.
+        found.sort(key=lambda c: c.id)
+        found.sort(key=lambda c: c.issued_at, reverse=True)
+        return found
+
+    def list(self, where: CertificateFilter, page: Page) -> list[Certificate]:
+        return self._matching(where)[page.offset : page.offset + page.limit]
+
+    def count(self, where: CertificateFilter) -> int:
+        return len(self._matching(where))
+
+
+class MemoryEabKeys:
+    def __init__(self, tx: _Tx) -> None:
+        self._tx = tx
+
+    def get(self, key_id: str) -> EabKey | None:
+        return self._tx.state.eab_keys.get(key_id)
+
+    def add(self, key: EabKey) -> None:
+        st = self._tx.write()
+        _unique(key.key_id in st.eab_keys, "eab_keys.key_id")
+        _require(key.acme_profile_uuid in st.acme_profiles, "eab_keys.acme_profile_uuid")
+        st.eab_keys[key.key_id] = key
+
+    def update(self, key: EabKey) -> None:
+        st = self._tx.write()
+        if key.key_id in st.eab_keys:
+            _require(key.acme_profile_uuid in st.acme_profiles, "eab_keys.acme_profile_uuid")
+            st.eab_keys[key.key_id] = key
+
+    def list(self, acme_profile_uuid: str | None, page: Page) -> list[EabKey]:
+        found = sorted(
+            (
+                k
+                for k in self._tx.state.eab_keys.values()
+                if acme_profile_uuid is None or k.acme_profile_uuid == acme_profile_uuid
+            ),
+            key=lambda k: (k.created_at, k.key_id),
+        )
+        return found[page.offset : page.offset + page.limit]
+
+    def record_use(self, key_id: str, *, single_use: bool) -> bool:
+        st = self._tx.write()
+        key = st.eab_keys.get(key_id)
+        if key is None or key.revoked_at is not None or (single_use and key.used_count > 0):
+            return False
+        st.eab_keys[key_id] = replace(key, used_count=key.used_count + 1)
+        return True
+
 
 class MemoryTokens:
     def __init__(self, tx: _Tx) -> None:
@@ -508,6 +628,7 @@ class MemoryUnitOfWork:
         self.authorizations = MemoryAuthorizations(tx)
         self.certificates = MemoryCertificates(tx)
         self.tokens = MemoryTokens(tx)
+        self.eab_keys = MemoryEabKeys(tx)
         self.audit = MemoryAudit(tx)
 
     def __enter__(self) -> MemoryUnitOfWork:

@@ -179,8 +179,13 @@ def app_from_environment() -> Starlette:
 
 
 def make_housekeeper(container: Container) -> Housekeeper:
-    services = container.services
-    return Housekeeper(services.deps, services.finalize)
+    services, settings = container.services, container.settings
+    return Housekeeper(
+        services.deps,
+        services.finalize,
+        interval=settings.housekeeping_interval,
+        stuck_after=timedelta(seconds=settings.stuck_order_seconds),
+    )
 
 
 def make_worker(container: Container, threads: int, name: str | None = None) -> ValidationWorker:
@@ -189,7 +194,11 @@ def make_worker(container: Container, threads: int, name: str | None = None) -> 
         container.va,
         container.queue,
         container.clock,
-        WorkerSettings(name=name or f"{socket.gethostname()}:{os.getpid()}", threads=threads),
+        WorkerSettings(
+            name=name or f"{socket.gethostname()}:{os.getpid()}",
+            threads=threads,
+            lease_seconds=container.settings.validation_lease_seconds,
+        ),
     )
 
 

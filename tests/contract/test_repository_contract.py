@@ -863,8 +863,12 @@ def test_audit_paging_walks_every_event_once(store: Store) -> None:
 
 
 def test_audit_events_of_a_rolled_back_transaction_are_gone(store: Store) -> None:
-    with pytest.raises(RuntimeError), store.uow(write=True) as tx:
-        tx.audit.add(audit_event(1))
-        raise RuntimeError("boom")
+    def add_then_fail() -> None:
+        with store.uow(write=True) as tx:
+            tx.audit.add(audit_event(1))
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        add_then_fail()
     with store.uow() as tx:
         assert tx.audit.list(AuditFilter(), Page()) == []

@@ -19,17 +19,22 @@ STUCK_AFTER = timedelta(minutes=2)
 
 class Housekeeper:
     def __init__(
-        self, deps: ServiceDeps, finalize: FinalizeService, interval: float = 60.0
+        self,
+        deps: ServiceDeps,
+        finalize: FinalizeService,
+        interval: float = 60.0,
+        stuck_after: timedelta = STUCK_AFTER,
     ) -> None:
         self._d = deps
         self._finalize = finalize
         self._interval = interval
+        self._stuck_after = stuck_after
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> dict[str, int]:
         purged = self._d.nonces.purge_expired(NONCE_BATCH)
-        resumed = self._finalize.resume_stuck(STUCK_AFTER)
+        resumed = self._finalize.resume_stuck(self._stuck_after)
         return {"nonces_purged": purged, "orders_resumed": resumed}
 
     def start(self) -> None:
@@ -42,7 +47,10 @@ class Housekeeper:
             self._thread.join(10)
 
     def _loop(self) -> None:
-        while not self._stop.wait(self._interval):
+        # The first run is at start-up: a restart after a crash resumes lost work at once.
+        wait = 0.0
+        while not self._stop.wait(wait):
+            wait = self._interval
             try:
                 done = self.run_once()
             except Exception:

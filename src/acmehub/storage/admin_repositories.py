@@ -35,6 +35,20 @@ class SqlEabKeys:
         rows = self._c.execute(query.offset(page.offset).limit(page.limit))
         return [cv.eab_key_from_row(r._mapping) for r in rows]
 
+    def record_use(self, key_id: str, *, single_use: bool) -> bool:
+        c = t.eab_keys.c
+        query = (
+            update(t.eab_keys)
+            .where(c.key_id == key_id)
+            .where(c.revoked_at.is_(None))
+            .values(used_count=c.used_count + 1)
+        )
+        if single_use:
+            # Conditional: of two concurrent uses only one matches (PostgreSQL re-checks the
+            # row after the first commits; SQLite writers are serialized).
+            query = query.where(c.used_count == 0)
+        return self._c.execute(query).rowcount == 1
+
 
 class SqlTokens:
     def __init__(self, conn: Connection) -> None:

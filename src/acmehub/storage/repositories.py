@@ -112,6 +112,10 @@ class SqlAccounts:
         row = self._c.execute(select(t.accounts).where(t.accounts.c.id == account_id)).first()
         return cv.account_from_row(row._mapping) if row else None
 
+    def by_uuid(self, uuid: str) -> Account | None:
+        row = self._c.execute(select(t.accounts).where(t.accounts.c.uuid == uuid)).first()
+        return cv.account_from_row(row._mapping) if row else None
+
     def by_thumbprint(self, thumbprint: str) -> Account | None:
         row = self._c.execute(
             select(t.accounts).where(t.accounts.c.key_thumbprint == thumbprint)
