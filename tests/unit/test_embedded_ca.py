@@ -235,7 +235,7 @@ def test_encrypted_ca_with_wrong_passphrase_fails_clearly(encrypted_config: dict
 def test_encrypted_ca_issues_with_the_passphrase(encrypted_config: dict[str, Any]) -> None:
     lookup = environ_passphrases({"ACMEHUB_CA_PASSPHRASE": PASSPHRASE.decode()})
     ca = EmbeddedCa(encrypted_config, passphrase_lookup=lookup)
-    issued, leaf = issue(ca, ["sealed.example.com"])
+    _issued, leaf = issue(ca, ["sealed.example.com"])
     verify_for(leaf, chain_of(ca.chain_pem()), DNSName("sealed.example.com"))
 
 
@@ -295,13 +295,13 @@ def test_issued_chain_verifies_for_every_name(ca: EmbeddedCa, config: dict[str, 
 
 
 def test_wildcard_certificate_verifies_for_a_subdomain(ca: EmbeddedCa) -> None:
-    issued, leaf = issue(ca, ["*.example.org"])
+    _issued, leaf = issue(ca, ["*.example.org"])
     verify_for(leaf, chain_of(ca.chain_pem()), DNSName("host.example.org"))
 
 
 def test_long_first_name_gives_empty_subject_and_critical_san(ca: EmbeddedCa) -> None:
     long_name = "l" * 60 + ".example.com"  # 72 characters: over ub-common-name (64)
-    issued, leaf = issue(ca, [long_name, "short.example.com"])
+    _issued, leaf = issue(ca, [long_name, "short.example.com"])
     assert len(leaf.subject) == 0
     san = ext(leaf, x509.SubjectAlternativeName)
     assert san.critical
@@ -319,7 +319,7 @@ def test_first_name_of_exactly_64_characters_is_the_common_name(ca: EmbeddedCa) 
 
 def test_rsa_certificate_key_adds_key_encipherment(ca: EmbeddedCa) -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    issued, leaf = issue(ca, ["rsa.example.com"], key)
+    _issued, leaf = issue(ca, ["rsa.example.com"], key)
     usage = ext(leaf, x509.KeyUsage).value
     assert usage.digital_signature
     assert usage.key_encipherment
@@ -367,7 +367,7 @@ def test_signature_hash_follows_the_ca_key(
         tmp_path, name="Typed", key_type=key_type, passphrase=None, now=NOW
     )
     ca = EmbeddedCa(config)
-    issued, leaf = issue(ca, ["typed.example.com"])
+    _issued, leaf = issue(ca, ["typed.example.com"])
     assert isinstance(leaf.signature_hash_algorithm, hash_type)
     assert isinstance(cert_file(config, "issuer_cert").signature_hash_algorithm, hash_type)
     with pytest.raises(x509.ExtensionNotFound):
@@ -477,7 +477,7 @@ def test_import_existing_intermediate_issues_verifiable_certificates(
     assert cert_file(imported, "root_cert") == cert_file(config, "root_cert")
     lookup = environ_passphrases({"ACMEHUB_CA_PASSPHRASE": PASSPHRASE.decode()})
     ca = EmbeddedCa(imported, passphrase_lookup=lookup)
-    issued, leaf = issue(ca, ["imported.example.com"])
+    _issued, leaf = issue(ca, ["imported.example.com"])
     verify_for(leaf, chain_of(ca.chain_pem()), DNSName("imported.example.com"))
 
 

@@ -12,9 +12,11 @@ from typing import Any
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import Account, AccountStatus
 from acmehub.domain.ports import UnitOfWork
+from acmehub.services.admin import record
 from acmehub.services.contacts import parse_contacts
 from acmehub.services.context import AcmeContext, ProfileMode
 from acmehub.services.deps import ServiceDeps, new_id
+from acmehub.services.eab import ExternalBinding, admit_binding
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,13 @@ class NewAccountRequest:
     jwk: dict[str, Any]
     thumbprint: str
     payload: dict[str, Any]
-    eab_key_id: str | None = None
+    #: The parsed externalAccountBinding, when the payload has one (RFC 8555 §7.3.4).
+    eab: ExternalBinding | None = None
+
+
+def acme_actor(account_id: str) -> str:
+    """The audit actor of a request signed by an ACME account."""
+    return f"acme:{account_id}"
 
 
 def _unauthorized(detail: str) -> DomainError:
@@ -103,12 +111,18 @@ class AccountService:
                     instance=profile.terms_of_service_url,
                     status=403,
                 )
-            if profile.require_external_account_binding and req.eab_key_id is None:
+            now = self._d.clock.now()
+            eab_key_id: str | None = None
+            if req.eab is not None:
+                # RFC 8555 §7.3.4: checked, and its use counted, in this transaction, so a
+                # refusal (or a failed insert below) creates no account and spends no use.
+                # A binding sent to a profile that does not require one is checked all the same.
+                eab_key_id = admit_binding(tx, now, profile, req.eab).key_id
+            elif profile.require_external_account_binding:
                 raise DomainError(
                     ErrorKind.EXTERNAL_ACCOUNT_REQUIRED,
                     "this profile requires an external account binding",
                 )
-            now = self._d.clock.now()
             account = Account(
                 id=new_id(),
                 uuid=str(uuid.uuid4()),
@@ -123,9 +137,21 @@ class AccountService:
                 ra_profile_uuid=ctx.ra_profile.uuid,
                 via_default_ra_profile=ctx.ref.mode is ProfileMode.ACME_PROFILE,
                 created_at=now,
-                eab_key_id=req.eab_key_id,
+                eab_key_id=eab_key_id,
             )
             tx.accounts.add(account)
+            record(
+                tx,
+                self._d.clock,
+                acme_actor(account.id),
+                "account.create",
+                "account",
+                account.uuid,
+                accountId=account.id,
+                acmeProfileUuid=account.acme_profile_uuid,
+                raProfileUuid=account.ra_profile_uuid,
+                eabKeyId=eab_key_id,
+            )
             return account, True
 
     def update(self, ctx: AcmeContext, account_id: str, payload: dict[str, Any]) -> Account:
@@ -148,6 +174,16 @@ class AccountService:
                 changed = replace(changed, status=AccountStatus.DEACTIVATED)
             if changed != account:
                 tx.accounts.update(changed)
+                deactivated = changed.status is not account.status
+                record(
+                    tx,
+                    self._d.clock,
+                    acme_actor(account.id),
+                    "account.deactivate" if deactivated else "account.update",
+                    "account",
+                    account.uuid,
+                    accountId=account.id,
+                )
             return changed
 
     def change_key(
@@ -175,4 +211,15 @@ class AccountService:
                 )
             changed = replace(account, jwk=new_jwk, key_thumbprint=new_thumbprint)
             tx.accounts.update(changed)
+            record(
+                tx,
+                self._d.clock,
+                acme_actor(account.id),
+                "account.keyChange",
+                "account",
+                account.uuid,
+                accountId=account.id,
+                oldKeyThumbprint=old_thumbprint,
+                newKeyThumbprint=new_thumbprint,
+            )
             return changed

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from cryptography import x509
 
 from acmehub.domain.csr import serial_to_hex, spki_sha256_hex
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.domain.model import Certificate
-from acmehub.domain.ports import CrlCapability, RevokedEntry, RevokeRequest, UnitOfWork
-from acmehub.services.accounts import AccountService, check_account_enabled
+from acmehub.domain.model import AcmeProfile, Certificate
+from acmehub.domain.ports import (
+    CaBackends,
+    Clock,
+    CrlCapability,
+    RevokedEntry,
+    RevokeRequest,
+    UnitOfWork,
+)
+from acmehub.services.accounts import AccountService, acme_actor, check_account_enabled
+from acmehub.services.admin import record
 from acmehub.services.context import AcmeContext
 from acmehub.services.deps import ServiceDeps
 
@@ -26,6 +34,70 @@ class RevocationSigner:
 
     account_id: str | None = None
     key_spki_sha256: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """The audit actor: the account, or the certificate key that signed."""
+        if self.account_id is not None:
+            return acme_actor(self.account_id)
+        return f"acme:certkey:{self.key_spki_sha256}"
+
+
+def check_revocation_reason(reason: object) -> int:
+    """An RFC 5280 §5.3.1 reason code (absent = 0, unspecified); else badRevocationReason."""
+    if reason is None:
+        return 0
+    if not isinstance(reason, int) or isinstance(reason, bool) or reason not in REVOCATION_REASONS:
+        raise DomainError(
+            ErrorKind.BAD_REVOCATION_REASON,
+            f"reason must be one of {', '.join(map(str, REVOCATION_REASONS))} (RFC 5280 §5.3.1)",
+        )
+    return reason
+
+
+def revoke_stored(
+    tx: UnitOfWork,
+    ca: CaBackends,
+    clock: Clock,
+    cert: Certificate,
+    reason: int,
+    *,
+    actor: str,
+    fallback_profile: AcmeProfile | None = None,
+) -> Certificate:
+    """The one revocation rule, shared by revoke-cert (RFC 8555 §7.6) and the management API.
+
+    In the caller's write transaction: refuses a revoked certificate (alreadyRevoked), asks the
+    CA to revoke with the issuing profiles' revoke attributes, marks the certificate and writes
+    the audit event. The CA revokes first, so nobody is told "revoked" before it took effect;
+    the CRL is built from storage on every fetch, so it lists the certificate at once.
+    """
+    if cert.revoked_at is not None:
+        raise DomainError(ErrorKind.ALREADY_REVOKED, "the certificate is already revoked")
+    now = clock.now()
+    authority = tx.profiles.authority(cert.authority_uuid)
+    if authority is None:
+        raise DomainError(ErrorKind.SERVER_INTERNAL, "the certificate's authority is gone")
+    ra = tx.profiles.ra_profile(cert.ra_profile_uuid)
+    acme = tx.profiles.acme_profile(cert.acme_profile_uuid) or fallback_profile
+    attributes = {
+        **(acme.revoke_certificate_attributes if acme else {}),
+        **(ra.acme_revoke_attributes if ra else {}),
+    }
+    ca.for_authority(authority).revoke(RevokeRequest(cert.serial_hex, reason, now, attributes))
+    if not tx.certificates.mark_revoked(cert.id, now, reason):
+        raise DomainError(ErrorKind.ALREADY_REVOKED, "the certificate is already revoked")
+    record(
+        tx,
+        clock,
+        actor,
+        "certificate.revoke",
+        "certificate",
+        cert.id,
+        serial=cert.serial_hex,
+        reason=reason,
+    )
+    return replace(cert, revoked_at=now, revocation_reason=reason)
 
 
 class CertificateService:
@@ -48,23 +120,11 @@ class CertificateService:
     def revoke(
         self, ctx: AcmeContext, signer: RevocationSigner, cert_der: bytes, reason: object
     ) -> Certificate:
-        if reason is None:
-            reason = 0
-        if (
-            not isinstance(reason, int)
-            or isinstance(reason, bool)
-            or reason not in REVOCATION_REASONS
-        ):
-            raise DomainError(
-                ErrorKind.BAD_REVOCATION_REASON,
-                f"reason must be one of {', '.join(map(str, REVOCATION_REASONS))} "
-                "(RFC 5280 §5.3.1)",
-            )
+        code = check_revocation_reason(reason)
         try:
             parsed = x509.load_der_x509_certificate(cert_der)
         except ValueError:
             raise DomainError(ErrorKind.MALFORMED, "certificate is not valid DER") from None
-        now = self._d.clock.now()
         with self._d.uow(write=True) as tx:
             cert = tx.certificates.by_serial(serial_to_hex(parsed.serial_number))
             if cert is None or x509.load_pem_x509_certificate(cert.pem.encode()) != parsed:
@@ -72,25 +132,16 @@ class CertificateService:
                     ErrorKind.NOT_FOUND, "the certificate was not issued by this server", status=404
                 )
             self._authorize(tx, ctx, signer, cert, parsed)
-            if cert.revoked_at is not None:
-                raise DomainError(ErrorKind.ALREADY_REVOKED, "the certificate is already revoked")
-            authority = tx.profiles.authority(cert.authority_uuid)
-            ra = tx.profiles.ra_profile(cert.ra_profile_uuid)
-            if authority is None:
-                raise DomainError(ErrorKind.SERVER_INTERNAL, "the certificate's authority is gone")
-            acme = tx.profiles.acme_profile(cert.acme_profile_uuid) or ctx.acme_profile
-            attributes = {
-                **acme.revoke_certificate_attributes,
-                **(ra.acme_revoke_attributes if ra else {}),
-            }
-            # The CA revokes first; only then is the certificate marked, in the same
-            # transaction, so revoke-cert never answers 200 before revocation took effect.
-            self._d.ca.for_authority(authority).revoke(
-                RevokeRequest(cert.serial_hex, reason, now, attributes)
+            # revoke-cert never answers 200 before the CA revoked (see revoke_stored).
+            return revoke_stored(
+                tx,
+                self._d.ca,
+                self._d.clock,
+                cert,
+                code,
+                actor=signer.actor,
+                fallback_profile=ctx.acme_profile,
             )
-            if not tx.certificates.mark_revoked(cert.id, now, reason):
-                raise DomainError(ErrorKind.ALREADY_REVOKED, "the certificate is already revoked")
-            return cert
 
     def _authorize(
         self,

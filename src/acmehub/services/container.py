@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from acmehub.services.account_admin import AccountAdminService
 from acmehub.services.accounts import AccountService
+from acmehub.services.audit_log import AuditLogService
 from acmehub.services.authorizations import AuthorizationService
+from acmehub.services.certificate_admin import CertificateAdminService
 from acmehub.services.certificates import CertificateService
 from acmehub.services.context import AcmeContext, ProfileRef, resolve_context
 from acmehub.services.deps import ServiceDeps
+from acmehub.services.eab import EabService
 from acmehub.services.finalize import FinalizeService
 from acmehub.services.orders import OrderService
 from acmehub.services.platform import PlatformService
@@ -25,6 +29,10 @@ class Services:
     certificates: CertificateService
     platform: PlatformService
     tokens: TokenService
+    audit_log: AuditLogService
+    account_admin: AccountAdminService
+    eab: EabService
+    certificate_admin: CertificateAdminService
 
     @classmethod
     def build(cls, deps: ServiceDeps) -> Services:
@@ -38,6 +46,10 @@ class Services:
             certificates=CertificateService(deps, accounts),
             platform=PlatformService(deps),
             tokens=TokenService(deps),
+            audit_log=AuditLogService(deps),
+            account_admin=AccountAdminService(deps),
+            eab=EabService(deps),
+            certificate_admin=CertificateAdminService(deps),
         )
 
     def context(self, ref: ProfileRef, *, directory: bool = False) -> AcmeContext:

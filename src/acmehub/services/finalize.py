@@ -18,7 +18,8 @@ from acmehub.domain.csr import check_finalize_csr, spki_sha256_hex
 from acmehub.domain.errors import DomainError, ErrorKind, Problem
 from acmehub.domain.model import Certificate, Order, OrderStatus
 from acmehub.domain.ports import IssueRequest
-from acmehub.services.accounts import AccountService, check_account_enabled
+from acmehub.services.accounts import AccountService, acme_actor, check_account_enabled
+from acmehub.services.admin import record
 from acmehub.services.context import AcmeContext
 from acmehub.services.deps import ServiceDeps, new_id
 from acmehub.services.orders import OrderService, OrderView, refresh_order
@@ -122,6 +123,17 @@ class FinalizeService:
             tx.certificates.add(cert)
             done = replace(current, status=OrderStatus.VALID, certificate_id=cert.id)
             tx.orders.update(done)
+            record(
+                tx,
+                self._d.clock,
+                acme_actor(order.account_id),
+                "certificate.issue",
+                "certificate",
+                cert.id,
+                orderId=order.id,
+                serial=cert.serial_hex,
+                names=list(names),
+            )
             return done
 
     def _fail(self, order: Order, problem: Problem) -> Order:

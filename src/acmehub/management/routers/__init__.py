@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from acmehub.management.routers import audit, tokens
+
+ROUTERS: list[APIRouter] = [audit.router, tokens.router]

@@ -1,0 +1,156 @@
+"""The certificate inventory: list with filters, detail, and revocation by an administrator.
+
+Revocation goes through :func:`acmehub.services.certificates.revoke_stored`, the same rule
+revoke-cert (RFC 8555 §7.6) uses: the CA revokes first, the certificate is marked in the same
+transaction, and the CRL (built from storage on every fetch, RFC 5280 §5) lists it at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from acmehub.domain.errors import DomainError, ErrorKind
+from acmehub.domain.model import Account, Certificate, Role
+from acmehub.domain.ports import CertificateFilter, Page, UnitOfWork
+from acmehub.services.admin import Actor, require
+from acmehub.services.certificates import check_revocation_reason, revoke_stored
+from acmehub.services.deps import ServiceDeps
+
+#: RFC 5280 §5.3.1 CRLReason names (the spelling of its ASN.1 module), by code.
+REASON_NAMES: dict[int, str] = {
+    0: "unspecified",
+    1: "keyCompromise",
+    2: "cACompromise",
+    3: "affiliationChanged",
+    4: "superseded",
+    5: "cessationOfOperation",
+    6: "certificateHold",
+    8: "removeFromCRL",
+    9: "privilegeWithdrawn",
+    10: "aACompromise",
+}
+REASON_CODES = {name: code for code, name in REASON_NAMES.items()}
+
+
+class CertificateStatus(StrEnum):
+    VALID = "valid"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+def certificate_status(cert: Certificate, now: datetime) -> CertificateStatus:
+    if cert.revoked_at is not None:
+        return CertificateStatus.REVOKED
+    if cert.not_after <= now:
+        return CertificateStatus.EXPIRED
+    return CertificateStatus.VALID
+
+
+def reason_code(reason: int | str | None) -> int:
+    """A reason given as an RFC 5280 code or name (absent: unspecified)."""
+    if isinstance(reason, str):
+        if reason not in REASON_CODES:
+            raise DomainError(
+                ErrorKind.INVALID_INPUT,
+                f"reason must be one of {', '.join(REASON_CODES)} (RFC 5280 §5.3.1)",
+                status=422,
+            )
+        return REASON_CODES[reason]
+    try:
+        return check_revocation_reason(reason)
+    except DomainError as exc:
+        raise DomainError(ErrorKind.INVALID_INPUT, exc.detail, status=422) from None
+
+
+@dataclass(frozen=True)
+class CertificateQuery:
+    """The inventory filters; ``account_uuid`` and ``account_id`` name the same thing."""
+
+    acme_profile_uuid: str | None = None
+    ra_profile_uuid: str | None = None
+    account_uuid: str | None = None
+    account_id: str | None = None
+    status: CertificateStatus | None = None
+    name: str | None = None
+    expires_after: datetime | None = None
+    expires_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CertificateView:
+    certificate: Certificate
+    status: CertificateStatus
+    #: The owning account (None only if its row is gone).
+    account: Account | None
+
+
+class CertificateAdminService:
+    def __init__(self, deps: ServiceDeps) -> None:
+        self._d = deps
+
+    def list(
+        self, actor: Actor, query: CertificateQuery, page: Page
+    ) -> tuple[list[CertificateView], int]:
+        """One page, newest first, and how many match in all."""
+        require(actor, Role.AUDITOR)
+        now = self._d.clock.now()
+        with self._d.uow() as tx:
+            account_id = query.account_id
+            if query.account_uuid is not None:
+                account = tx.accounts.by_uuid(query.account_uuid)
+                if account is None or (account_id is not None and account_id != account.id):
+                    return [], 0  # no certificate can match
+                account_id = account.id
+            where = CertificateFilter(
+                acme_profile_uuid=query.acme_profile_uuid,
+                ra_profile_uuid=query.ra_profile_uuid,
+                account_id=account_id,
+                status=query.status.value if query.status else None,
+                name=query.name or None,
+                expires_after=query.expires_after,
+                expires_before=query.expires_before,
+                now=now,
+            )
+            certs = tx.certificates.list(where, page)
+            total = tx.certificates.count(where)
+            accounts: dict[str, Account | None] = {}
+            for cert in certs:
+                if cert.account_id not in accounts:
+                    accounts[cert.account_id] = tx.accounts.get(cert.account_id)
+        views = [
+            CertificateView(c, certificate_status(c, now), accounts[c.account_id]) for c in certs
+        ]
+        return views, total
+
+    def get(self, actor: Actor, certificate_id: str) -> CertificateView:
+        require(actor, Role.AUDITOR)
+        with self._d.uow() as tx:
+            cert = self._find(tx, certificate_id)
+            account = tx.accounts.get(cert.account_id)
+        return CertificateView(cert, certificate_status(cert, self._d.clock.now()), account)
+
+    def revoke(
+        self, actor: Actor, certificate_id: str, reason: int | str | None
+    ) -> CertificateView:
+        """Revoke with an RFC 5280 reason; 422 when it is already revoked."""
+        require(actor, Role.OPERATOR)
+        code = reason_code(reason)
+        with self._d.uow(write=True) as tx:
+            cert = self._find(tx, certificate_id)
+            try:
+                revoked = revoke_stored(tx, self._d.ca, self._d.clock, cert, code, actor=actor.name)
+            except DomainError as exc:
+                if exc.kind is ErrorKind.ALREADY_REVOKED:
+                    raise DomainError(ErrorKind.INVALID_INPUT, exc.detail, status=422) from None
+                raise
+            account = tx.accounts.get(cert.account_id)
+        return CertificateView(revoked, CertificateStatus.REVOKED, account)
+
+    @staticmethod
+    def _find(tx: UnitOfWork, certificate_id: str) -> Certificate:
+        cert = tx.certificates.get(certificate_id)
+        if cert is None:
+            raise DomainError(ErrorKind.NOT_FOUND, "Certificate not found", status=404)
+        return cert

@@ -1,0 +1,212 @@
+"""External account binding keys (RFC 8555 §7.3.4): created, listed and revoked by
+administrators per ACME profile, and checked when new-account presents a binding.
+
+The protocol edge parses the binding and hands over an :class:`ExternalBinding` whose
+``verify_mac`` checks the MAC against a key's secret, so these services never import protocol
+code. :func:`admit_binding` runs inside the new-account transaction: the key's use is counted
+in the same commit as the account row, and a refusal leaves both untouched.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from acmehub.domain.errors import DomainError, ErrorKind
+from acmehub.domain.model import AcmeProfile, EabKey, Role
+from acmehub.domain.ports import Page, UnitOfWork
+from acmehub.services.admin import Actor, record, require
+from acmehub.services.deps import ServiceDeps
+
+#: MAC algorithms and the size of the secret we generate for each: the hash output size, the
+#: minimum RFC 7518 §3.2 allows.
+EAB_KEY_OCTETS = {"HS256": 32, "HS384": 48, "HS512": 64}
+MAX_DESCRIPTION = 500
+
+
+class EabKeyState(StrEnum):
+    """What a key can still do, derived from its fields at a given time."""
+
+    ACTIVE = "active"  # admits new accounts
+    USED = "used"  # single-use and used
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+def key_state(key: EabKey, now: datetime) -> EabKeyState:
+    if key.revoked_at is not None:
+        return EabKeyState.REVOKED
+    if key.expires_at is not None and key.expires_at <= now:
+        return EabKeyState.EXPIRED
+    if not key.reusable and key.used_count > 0:
+        return EabKeyState.USED
+    return EabKeyState.ACTIVE
+
+
+@dataclass(frozen=True)
+class ExternalBinding:
+    """A structurally valid externalAccountBinding, as the protocol edge parsed it.
+
+    ``verify_mac(secret)`` raises an unauthorized DomainError unless the binding's MAC
+    verifies with ``secret`` (RFC 8555 §7.3.4 step 4).
+    """
+
+    key_id: str
+    algorithm: str
+    verify_mac: Callable[[bytes], None]
+
+
+def _unauthorized(detail: str) -> DomainError:
+    # RFC 8555 §7.3.4: a binding the server does not accept is "unauthorized".
+    return DomainError(ErrorKind.UNAUTHORIZED, detail, status=401)
+
+
+def admit_binding(
+    tx: UnitOfWork, now: datetime, profile: AcmeProfile, binding: ExternalBinding
+) -> EabKey:
+    """Check a binding against its key and count the use, in the caller's write transaction.
+
+    The MAC is checked right after the lookup, so only holders of the secret learn why a
+    known key is refused (other profile, algorithm, revoked, expired, used).
+    """
+    name = f"EAB key {binding.key_id!r}"
+    key = tx.eab_keys.get(binding.key_id)
+    if key is None:
+        raise _unauthorized(f"{name} is not known to this server")
+    binding.verify_mac(key.hmac_key)
+    if key.acme_profile_uuid != profile.uuid:
+        raise _unauthorized(f"{name} belongs to another ACME profile")
+    if binding.algorithm != key.algorithm:
+        raise _unauthorized(
+            f"{name} is an {key.algorithm} key; the binding is signed with {binding.algorithm}"
+        )
+    state = key_state(key, now)
+    if state is EabKeyState.REVOKED:
+        raise _unauthorized(f"{name} has been revoked")
+    if state is EabKeyState.EXPIRED:
+        raise _unauthorized(f"{name} has expired")
+    if state is EabKeyState.USED:
+        raise _unauthorized(f"{name} is single-use and has already been used")
+    if not tx.eab_keys.record_use(key.key_id, single_use=not key.reusable):
+        # Another request used or revoked it since we read it.
+        raise _unauthorized(f"{name} has already been used or was revoked")
+    return replace(key, used_count=key.used_count + 1)
+
+
+@dataclass(frozen=True)
+class NewEabKey:
+    """What an administrator asks for; ``expires_at`` None means no expiry."""
+
+    algorithm: str = "HS256"
+    reusable: bool = False
+    expires_at: datetime | None = None
+    description: str = ""
+
+
+class EabService:
+    def __init__(self, deps: ServiceDeps) -> None:
+        self._d = deps
+
+    def create(self, actor: Actor, acme_profile_uuid: str, spec: NewEabKey) -> tuple[EabKey, bytes]:
+        """A new key and its secret. The secret is returned this once; only the key row keeps
+        it (the server needs it to verify MACs), and no read ever shows it again."""
+        require(actor, Role.ADMIN)
+        if spec.algorithm not in EAB_KEY_OCTETS:
+            raise DomainError(
+                ErrorKind.INVALID_INPUT,
+                f"algorithm must be one of {', '.join(EAB_KEY_OCTETS)}",
+                status=422,
+            )
+        if len(spec.description) > MAX_DESCRIPTION:
+            raise DomainError(
+                ErrorKind.INVALID_INPUT,
+                f"description must be at most {MAX_DESCRIPTION} characters",
+                status=422,
+            )
+        now = self._d.clock.now()
+        if spec.expires_at is not None and spec.expires_at <= now:
+            raise DomainError(
+                ErrorKind.INVALID_INPUT, "expiresAt must be in the future", status=422
+            )
+        secret = secrets.token_bytes(EAB_KEY_OCTETS[spec.algorithm])
+        key = EabKey(
+            # RFC 8555 §7.3.4: the key identifier is an ASCII string; 128 random bits.
+            key_id=secrets.token_urlsafe(16),
+            acme_profile_uuid=acme_profile_uuid,
+            hmac_key=secret,
+            algorithm=spec.algorithm,
+            created_at=now,
+            reusable=spec.reusable,
+            expires_at=spec.expires_at,
+            description=spec.description,
+        )
+        with self._d.uow(write=True) as tx:
+            self._profile(tx, acme_profile_uuid)
+            tx.eab_keys.add(key)
+            record(
+                tx,
+                self._d.clock,
+                actor.name,
+                "eabKey.create",
+                "eabKey",
+                key.key_id,
+                acmeProfileUuid=acme_profile_uuid,
+                algorithm=key.algorithm,
+                reusable=key.reusable,
+                expiresAt=key.expires_at.isoformat() if key.expires_at else None,
+            )
+        return key, secret
+
+    def list(
+        self, actor: Actor, acme_profile_uuid: str, page: Page
+    ) -> tuple[AcmeProfile, list[EabKey]]:
+        require(actor, Role.AUDITOR)
+        with self._d.uow() as tx:
+            profile = self._profile(tx, acme_profile_uuid)
+            return profile, tx.eab_keys.list(acme_profile_uuid, page)
+
+    def get(self, actor: Actor, acme_profile_uuid: str, key_id: str) -> EabKey:
+        require(actor, Role.AUDITOR)
+        with self._d.uow() as tx:
+            return self._key(tx, acme_profile_uuid, key_id)
+
+    def revoke(self, actor: Actor, acme_profile_uuid: str, key_id: str) -> EabKey:
+        """Revoke a key: it admits no more accounts. Idempotent; accounts it admitted stay."""
+        require(actor, Role.OPERATOR)
+        with self._d.uow(write=True) as tx:
+            key = self._key(tx, acme_profile_uuid, key_id)
+            if key.revoked_at is not None:
+                return key
+            key = replace(key, revoked_at=self._d.clock.now())
+            tx.eab_keys.update(key)
+            record(
+                tx,
+                self._d.clock,
+                actor.name,
+                "eabKey.revoke",
+                "eabKey",
+                key.key_id,
+                acmeProfileUuid=acme_profile_uuid,
+            )
+            return key
+
+    def now(self) -> datetime:
+        return self._d.clock.now()
+
+    @staticmethod
+    def _profile(tx: UnitOfWork, acme_profile_uuid: str) -> AcmeProfile:
+        profile = tx.profiles.acme_profile(acme_profile_uuid)
+        if profile is None:
+            raise DomainError(ErrorKind.NOT_FOUND, "ACME Profile not found", status=404)
+        return profile
+
+    @classmethod
+    def _key(cls, tx: UnitOfWork, acme_profile_uuid: str, key_id: str) -> EabKey:
+        cls._profile(tx, acme_profile_uuid)
+        key = tx.eab_keys.get(key_id)
+        if key is None or key.acme_profile_uuid != acme_profile_uuid:
+            raise DomainError(ErrorKind.NOT_FOUND, "EAB key not found", status=404)
+        return key
