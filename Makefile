@@ -32,6 +32,9 @@ test: lint ## Lint, then every test: unit, contract, integration, interop (real 
 test-fast: $(STAMP) ## Unit and contract tests only
 	$(VENV)/bin/pytest -q -p no:cacheprovider tests/unit tests/contract
 
+openapi: $(STAMP) ## Regenerate docs/openapi.json (the REST API's OpenAPI document; a test compares it)
+	$(VENV)/bin/acmehub openapi --output docs/openapi.json
+
 format: $(STAMP) ## Format the code with ruff
 	$(VENV)/bin/ruff format src tests
 	$(VENV)/bin/ruff check --fix src tests
@@ -39,4 +42,4 @@ format: $(STAMP) ## Format the code with ruff
 clean: ## Remove the virtual environment and caches (not the state directory)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
-.PHONY: help venv run lint test test-fast format clean
+.PHONY: help venv run lint test test-fast openapi format clean

@@ -73,9 +73,14 @@ def _status_kib(pid: int, key: str) -> int:
     return 0
 
 
+def rss_kib(pids: Iterable[int]) -> int:
+    """Resident memory summed over exactly these processes (KiB)."""
+    return sum(_status_kib(pid, "VmRSS") for pid in pids)
+
+
 def tree_rss_kib(roots: Iterable[int]) -> int:
     """Resident memory summed over the process trees of ``roots`` (KiB)."""
-    return sum(_status_kib(pid, "VmRSS") for pid in process_tree(roots))
+    return rss_kib(process_tree(roots))
 
 
 def tree_hwm_kib(roots: Iterable[int]) -> int:
@@ -116,3 +121,11 @@ def find_listener_pid(port: int) -> int | None:
         except OSError:
             continue
     return min(found) if found else None
+
+
+def system_busy_seconds() -> float:
+    """CPU seconds all CPUs of the machine spent busy since boot (every process, the kernel)."""
+    fields = (PROC / "stat").read_text().splitlines()[0].split()[1:]
+    # user nice system idle iowait irq softirq steal ...: everything but idle and iowait.
+    values = [int(v) for v in fields[:8]]
+    return (sum(values) - values[3] - values[4]) / CLOCK_TICKS

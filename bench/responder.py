@@ -62,7 +62,9 @@ class Http01Responder:
         lines = head.split(b"\r\n")
         parts = lines[0].split(b" ")
         if len(parts) != 3:
-            writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            writer.write(
+                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
             return False
         method, target, version = parts
         keep_alive = version == b"HTTP/1.1"

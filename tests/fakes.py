@@ -217,6 +217,70 @@ class MemoryProfiles:
             self._check_acme(st, profile)
             st.acme_profiles[profile.uuid] = profile
 
+    def list_authorities(self) -> list[Authority]:
+        return sorted(self._tx.state.authorities.values(), key=lambda a: a.name)
+
+    def update_authority(self, authority: Authority) -> None:
+        st = self._tx.write()
+        if authority.uuid in st.authorities:
+            _unique(
+                any(
+                    a.name == authority.name and a.uuid != authority.uuid
+                    for a in st.authorities.values()
+                ),
+                "authorities.name",
+            )
+            st.authorities[authority.uuid] = authority
+
+    def delete_authority(self, uuid: str) -> None:
+        st = self._tx.write()
+        _require(
+            not any(p.authority_uuid == uuid for p in st.ra_profiles.values()),
+            "ra_profiles.authority_uuid",
+        )
+        st.authorities.pop(uuid, None)
+
+    def list_ra_profiles(self, authority_uuid: str | None = None) -> list[RaProfile]:
+        return sorted(
+            (
+                p
+                for p in self._tx.state.ra_profiles.values()
+                if authority_uuid is None or p.authority_uuid == authority_uuid
+            ),
+            key=lambda p: p.name,
+        )
+
+    def delete_ra_profile(self, uuid: str) -> None:
+        st = self._tx.write()
+        _require(
+            not any(p.default_ra_profile_uuid == uuid for p in st.acme_profiles.values()),
+            "acme_profiles.default_ra_profile_uuid",
+        )
+        _require(
+            not any(a.ra_profile_uuid == uuid for a in st.accounts.values()),
+            "accounts.ra_profile_uuid",
+        )
+        st.ra_profiles.pop(uuid, None)
+
+    def list_acme_profiles(self) -> list[AcmeProfile]:
+        return sorted(self._tx.state.acme_profiles.values(), key=lambda p: p.name)
+
+    def delete_acme_profile(self, uuid: str) -> None:
+        st = self._tx.write()
+        _require(
+            not any(p.acme_profile_uuid == uuid for p in st.ra_profiles.values()),
+            "ra_profiles.acme_profile_uuid",
+        )
+        _require(
+            not any(a.acme_profile_uuid == uuid for a in st.accounts.values()),
+            "accounts.acme_profile_uuid",
+        )
+        _require(
+            not any(k.acme_profile_uuid == uuid for k in st.eab_keys.values()),
+            "eab_keys.acme_profile_uuid",
+        )
+        st.acme_profiles.pop(uuid, None)
+
     @staticmethod
     def _check_ra(st: MemoryState, profile: RaProfile) -> None:
         _unique(
@@ -552,6 +616,13 @@ class MemoryEabKeys:
             return False
         st.eab_keys[key_id] = replace(key, used_count=key.used_count + 1)
         return True
+
+    def delete_for_profile(self, acme_profile_uuid: str) -> int:
+        st = self._tx.write()
+        doomed = [k for k, v in st.eab_keys.items() if v.acme_profile_uuid == acme_profile_uuid]
+        for key_id in doomed:
+            del st.eab_keys[key_id]
+        return len(doomed)
 
 
 class MemoryTokens:

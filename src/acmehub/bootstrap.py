@@ -21,7 +21,7 @@ from starlette.routing import Mount
 from acmehub.ca.embedded import EmbeddedCa
 from acmehub.ca.embedded.authority import create_embedded_authority, import_embedded_authority
 from acmehub.ca.embedded.backend import issue_tls_server_certificate
-from acmehub.ca.embedded.keys import environ_passphrases
+from acmehub.ca.embedded.keys import environ_passphrases, parse_private_key, private_key_pem
 from acmehub.ca.registry import CaRegistry
 from acmehub.config import Settings, load_settings
 from acmehub.domain.errors import DomainError, ErrorKind
@@ -86,12 +86,17 @@ class EmbeddedProvisioner:
     def import_ca(
         self, name: str, cert_pem: str, key_pem: str, chain_pem: str, passphrase: bytes | None
     ) -> dict[str, Any]:
+        # ``passphrase`` opens the uploaded key; the stored copy is protected by the
+        # deployment's passphrase, the one the server loads CA keys with.
+        key = parse_private_key(
+            key_pem.encode(), passphrase, source="the CA key", kind=ErrorKind.INVALID_INPUT
+        )
         return import_embedded_authority(
             self._directory(),
             cert_pem,
-            key_pem,
+            private_key_pem(key, None),
             chain_pem,
-            passphrase if passphrase is not None else self._passphrase(),
+            self._passphrase(),
             now=self._clock.now(),
             passphrase_env=self._settings.ca_passphrase_env,
         )
@@ -145,7 +150,12 @@ def create_app(container: Container, *, background: bool = False) -> Starlette:
     management API under /api/v1. With ``background``, the app's lifespan runs this process's
     validation worker threads and housekeeping."""
     routes = acme_routes(container.services, ProtocolSettings(base_url=container.settings.base_url))
-    routes.append(Mount("/api/v1", app=create_management_app(container.services)))
+    routes.append(
+        Mount(
+            "/api/v1",
+            app=create_management_app(container.services, base_url=container.settings.base_url),
+        )
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -1,4 +1,5 @@
-"""`acmehub` command line: init | serve | worker | migrate."""
+"""`acmehub` command line: init | serve | worker | migrate, and the administration commands
+(authority | ra-profile | acme-profile | account | eab | certificate | token | audit | openapi)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
-from acmehub import bootstrap
+from acmehub import bootstrap, cli_admin
 from acmehub.config import ConfigError, Settings, load_settings
 from acmehub.domain.errors import DomainError
 from acmehub.storage import migrate
@@ -125,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="upgrade the database schema in place").set_defaults(
         func=cmd_migrate
     )
+    cli_admin.register(sub)  # authority, ra-profile, ..., token, audit, openapi
     return parser
 
 

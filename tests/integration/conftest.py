@@ -7,10 +7,8 @@ Everything talks to the session's ``acmehub`` process over loopback; state is re
 from __future__ import annotations
 
 import secrets
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -29,6 +27,7 @@ from acmehub.storage import tables as t
 from tests.jws_signer import AccountKey
 from tests.support.acme_client import AcmeClient, b64url, make_csr
 from tests.support.challtestsrv import ChallTestSrv
+from tests.support.http01 import Http01Responder
 from tests.support.procs import poll
 from tests.support.server import AcmehubServer
 
@@ -203,51 +202,6 @@ def profiles(acmehub: AcmehubServer) -> Profiles:
 
 
 # --------------------------------------------------------------------------- http-01 responder
-
-
-class Http01Responder:
-    """Serves ``/.well-known/acme-challenge/{token}`` from a dict, on the VA's http-01 port."""
-
-    def __init__(self, port: int) -> None:
-        self.answers: dict[str, str] = {}
-        #: Tokens whose answer waits until the event is set (to watch a challenge processing).
-        self.hold: dict[str, threading.Event] = {}
-        answers, hold = self.answers, self.hold
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                token = self.path.rsplit("/", 1)[-1]
-                if token in hold:
-                    hold[token].wait(WAIT_SECONDS)
-                body = answers.get(token)
-                if not self.path.startswith("/.well-known/acme-challenge/") or body is None:
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                data = body.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return None
-
-        ThreadingHTTPServer.allow_reuse_address = True
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def start(self) -> Http01Responder:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
 
 
 @pytest.fixture(scope="module")

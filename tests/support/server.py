@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import ssl
 import subprocess
 import sys
@@ -89,6 +90,23 @@ class AcmehubServer:
         if self._container is None:
             self._container = build_container(self.settings)
         return self._container
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def kill(self) -> None:
+        """SIGKILL the server process (by its PID), as a crash would; state and ports stay."""
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                os.kill(self._proc.pid, signal.SIGKILL)
+            self._proc.wait(10)
+            self._proc = None
+
+    def restart(self) -> AcmehubServer:
+        """Kill the process if it still runs, then start it again on the same ports and state."""
+        self.kill()
+        return self.start()
 
     def stop(self) -> None:
         if self._proc is not None:

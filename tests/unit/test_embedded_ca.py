@@ -656,3 +656,45 @@ def test_registry_reports_a_broken_config(tmp_path: Path) -> None:
         CaRegistry().for_authority(authority({"issuer_cert": str(tmp_path / "missing.pem")}))
     assert excinfo.value.kind is ErrorKind.SERVER_INTERNAL
     assert "issuer_key" in excinfo.value.detail
+
+
+@pytest.mark.parametrize(
+    ("usages", "oids"),
+    [
+        (("clientAuth",), [ExtendedKeyUsageOID.CLIENT_AUTH]),
+        (
+            ("serverAuth", "clientAuth"),
+            [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH],
+        ),
+    ],
+)
+def test_issued_certificate_carries_the_requested_extended_key_usages(
+    ca: EmbeddedCa, usages: tuple[str, ...], oids: list[x509.ObjectIdentifier]
+) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    request = IssueRequest(
+        csr_der=make_csr(key, ["eku.example.com"]),
+        dns_names=("eku.example.com",),
+        not_before=NOW,
+        not_after=NOW + timedelta(days=1),
+        extended_key_usages=usages,
+    )
+    leaf = x509.load_pem_x509_certificate(ca.issue(request).cert_pem.encode())
+    assert list(ext(leaf, x509.ExtendedKeyUsage).value) == oids
+
+
+@pytest.mark.parametrize("usages", [(), ("codeSigning",)])
+def test_unknown_or_no_extended_key_usages_are_refused(
+    ca: EmbeddedCa, usages: tuple[str, ...]
+) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    request = IssueRequest(
+        csr_der=make_csr(key, ["eku.example.com"]),
+        dns_names=("eku.example.com",),
+        not_before=NOW,
+        not_after=NOW + timedelta(days=1),
+        extended_key_usages=usages,
+    )
+    with pytest.raises(DomainError) as excinfo:
+        ca.issue(request)
+    assert excinfo.value.kind is ErrorKind.SERVER_INTERNAL

@@ -11,7 +11,9 @@ import pytest
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import Account, AccountStatus
 from acmehub.services.accounts import NewAccountRequest
+from acmehub.services.admin import CLI_ACTOR
 from acmehub.services.context import AcmeContext, ProfileMode
+from acmehub.services.eab import ExternalBinding, NewEabKey
 from tests.fakes import AccountKey, MemoryWorld
 
 TOS = "https://example.com/tos"
@@ -129,10 +131,16 @@ def test_a_profile_requiring_eab_refuses_accounts_without_binding(world: MemoryW
     key = AccountKey.generate()
     error = refusal(register, world, ctx, key)
     assert error.kind is ErrorKind.EXTERNAL_ACCOUNT_REQUIRED
+    created = world.services.eab.create(CLI_ACTOR, ctx.acme_profile.uuid, NewEabKey())
+
+    def verify_mac(secret: bytes) -> None:
+        assert secret == created.secret
+
+    binding = ExternalBinding(created.key.key_id, "HS256", verify_mac)
     account, _ = world.services.accounts.new_account(
-        ctx, NewAccountRequest(key.jwk, key.thumbprint, {}, eab_key_id="kid-1")
+        ctx, NewAccountRequest(key.jwk, key.thumbprint, {}, eab=binding)
     )
-    assert account.eab_key_id == "kid-1"
+    assert account.eab_key_id == created.key.key_id
 
 
 @pytest.mark.parametrize(

@@ -42,6 +42,9 @@ class IssueRequest:
     not_before: datetime
     not_after: datetime
     attributes: dict[str, Any] = field(default_factory=dict)
+    #: Extended key usages for the certificate (RFC 5280 §4.2.1.12), by name: "serverAuth",
+    #: "clientAuth" (the RA profile's issuance policy). Backends that cannot choose ignore it.
+    extended_key_usages: tuple[str, ...] = ("serverAuth",)
 
 
 @dataclass(frozen=True)
@@ -260,6 +263,10 @@ class EabKeyRepository(Protocol):
         A conditional update, so of two concurrent new-account requests with one single-use key
         only one succeeds (RFC 8555 §7.3.4 leaves reuse to the CA). False when refused.
         """
+        ...
+
+    def delete_for_profile(self, acme_profile_uuid: str) -> int:
+        """Delete the profile's keys (when the profile itself is deleted); returns how many."""
         ...
 
 

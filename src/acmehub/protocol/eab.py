@@ -42,7 +42,8 @@ def _malformed(detail: str) -> DomainError:
 
 
 def _unauthorized(detail: str) -> DomainError:
-    return DomainError(ErrorKind.UNAUTHORIZED, detail)
+    # 401 like every other refused binding (services/eab.py), not the 403 default.
+    return DomainError(ErrorKind.UNAUTHORIZED, detail, status=401)
 
 
 @dataclass(frozen=True)

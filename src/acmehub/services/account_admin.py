@@ -58,7 +58,9 @@ class AccountAdminService:
 
     # ------------------------------------------------------------------ reads
 
-    def list(self, actor: Actor, where: AccountFilter, page: Page) -> tuple[list[AccountView], int]:
+    def search(
+        self, actor: Actor, where: AccountFilter, page: Page
+    ) -> tuple[list[AccountView], int]:
         """One page of accounts (oldest first) and how many match in all."""
         require(actor, Role.AUDITOR)
         with self._d.uow() as tx:

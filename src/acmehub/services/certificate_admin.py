@@ -90,7 +90,7 @@ class CertificateAdminService:
     def __init__(self, deps: ServiceDeps) -> None:
         self._d = deps
 
-    def list(
+    def search(
         self, actor: Actor, query: CertificateQuery, page: Page
     ) -> tuple[list[CertificateView], int]:
         """One page, newest first, and how many match in all."""

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from acmehub.services.account_admin import AccountAdminService
 from acmehub.services.accounts import AccountService
+from acmehub.services.acme_profiles import AcmeProfileService
 from acmehub.services.audit_log import AuditLogService
+from acmehub.services.authorities import AuthorityService
 from acmehub.services.authorizations import AuthorizationService
 from acmehub.services.certificate_admin import CertificateAdminService
 from acmehub.services.certificates import CertificateService
@@ -16,6 +18,7 @@ from acmehub.services.eab import EabService
 from acmehub.services.finalize import FinalizeService
 from acmehub.services.orders import OrderService
 from acmehub.services.platform import PlatformService
+from acmehub.services.ra_profiles import RaProfileService
 from acmehub.services.tokens import TokenService
 
 
@@ -28,6 +31,9 @@ class Services:
     finalize: FinalizeService
     certificates: CertificateService
     platform: PlatformService
+    authorities: AuthorityService
+    ra_profiles: RaProfileService
+    acme_profiles: AcmeProfileService
     tokens: TokenService
     audit_log: AuditLogService
     account_admin: AccountAdminService
@@ -37,6 +43,9 @@ class Services:
     @classmethod
     def build(cls, deps: ServiceDeps) -> Services:
         accounts = AccountService(deps)
+        authorities = AuthorityService(deps)
+        ra_profiles = RaProfileService(deps)
+        acme_profiles = AcmeProfileService(deps)
         return cls(
             deps=deps,
             accounts=accounts,
@@ -44,7 +53,10 @@ class Services:
             authorizations=AuthorizationService(deps, accounts),
             finalize=FinalizeService(deps, accounts),
             certificates=CertificateService(deps, accounts),
-            platform=PlatformService(deps),
+            platform=PlatformService(authorities, ra_profiles, acme_profiles),
+            authorities=authorities,
+            ra_profiles=ra_profiles,
+            acme_profiles=acme_profiles,
             tokens=TokenService(deps),
             audit_log=AuditLogService(deps),
             account_admin=AccountAdminService(deps),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from acmehub.domain.errors import DomainError, ErrorKind
@@ -98,19 +98,28 @@ def admit_binding(
 
 @dataclass(frozen=True)
 class NewEabKey:
-    """What an administrator asks for; ``expires_at`` None means no expiry."""
+    """What an administrator asks for: an expiry as a time or as a lifetime (or none)."""
 
     algorithm: str = "HS256"
     reusable: bool = False
     expires_at: datetime | None = None
+    valid_for: timedelta | None = None
     description: str = ""
+
+
+@dataclass(frozen=True)
+class CreatedEabKey:
+    key: EabKey
+    #: The MAC key: returned this once, never shown again.
+    secret: bytes
+    profile: AcmeProfile
 
 
 class EabService:
     def __init__(self, deps: ServiceDeps) -> None:
         self._d = deps
 
-    def create(self, actor: Actor, acme_profile_uuid: str, spec: NewEabKey) -> tuple[EabKey, bytes]:
+    def create(self, actor: Actor, acme_profile_uuid: str, spec: NewEabKey) -> CreatedEabKey:
         """A new key and its secret. The secret is returned this once; only the key row keeps
         it (the server needs it to verify MACs), and no read ever shows it again."""
         require(actor, Role.ADMIN)
@@ -127,7 +136,16 @@ class EabService:
                 status=422,
             )
         now = self._d.clock.now()
-        if spec.expires_at is not None and spec.expires_at <= now:
+        expires_at = spec.expires_at
+        if spec.valid_for is not None:
+            if expires_at is not None:
+                raise DomainError(
+                    ErrorKind.INVALID_INPUT,
+                    "give expiresAt or validitySeconds, not both",
+                    status=422,
+                )
+            expires_at = now + spec.valid_for
+        if expires_at is not None and expires_at <= now:
             raise DomainError(
                 ErrorKind.INVALID_INPUT, "expiresAt must be in the future", status=422
             )
@@ -140,11 +158,11 @@ class EabService:
             algorithm=spec.algorithm,
             created_at=now,
             reusable=spec.reusable,
-            expires_at=spec.expires_at,
+            expires_at=expires_at,
             description=spec.description,
         )
         with self._d.uow(write=True) as tx:
-            self._profile(tx, acme_profile_uuid)
+            profile = self._profile(tx, acme_profile_uuid)
             tx.eab_keys.add(key)
             record(
                 tx,
@@ -158,15 +176,14 @@ class EabService:
                 reusable=key.reusable,
                 expiresAt=key.expires_at.isoformat() if key.expires_at else None,
             )
-        return key, secret
+        return CreatedEabKey(key, secret, profile)
 
-    def list(
-        self, actor: Actor, acme_profile_uuid: str, page: Page
-    ) -> tuple[AcmeProfile, list[EabKey]]:
+    def list(self, actor: Actor, acme_profile_uuid: str, page: Page) -> list[EabKey]:
+        """The profile's keys, oldest first (404 for an unknown profile)."""
         require(actor, Role.AUDITOR)
         with self._d.uow() as tx:
-            profile = self._profile(tx, acme_profile_uuid)
-            return profile, tx.eab_keys.list(acme_profile_uuid, page)
+            self._profile(tx, acme_profile_uuid)
+            return tx.eab_keys.list(acme_profile_uuid, page)
 
     def get(self, actor: Actor, acme_profile_uuid: str, key_id: str) -> EabKey:
         require(actor, Role.AUDITOR)

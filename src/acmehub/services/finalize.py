@@ -17,6 +17,7 @@ from cryptography import x509
 from acmehub.domain.csr import check_finalize_csr, spki_sha256_hex
 from acmehub.domain.errors import DomainError, ErrorKind, Problem
 from acmehub.domain.model import Certificate, Order, OrderStatus
+from acmehub.domain.policy import check_identifiers, check_key
 from acmehub.domain.ports import IssueRequest
 from acmehub.services.accounts import AccountService, acme_actor, check_account_enabled
 from acmehub.services.admin import record
@@ -57,11 +58,21 @@ class FinalizeService:
                     f"order is {view.status.value}, not ready: it cannot be finalized",
                     status=403,
                 )
-            check_finalize_csr(
+            csr = check_finalize_csr(
                 csr_der,
                 order_names=[i.value for i in order.identifiers],
                 account_spki_sha256_hex=account_key_spki_sha256,
             )
+            # The issuance policy of the RA profile the order was made under (it may have been
+            # tightened since new-order, so the names are judged again).
+            ra = (
+                ctx.ra_profile
+                if ctx.ra_profile.uuid == order.ra_profile_uuid
+                else tx.profiles.ra_profile(order.ra_profile_uuid)
+            )
+            if ra is not None:
+                check_identifiers(ra.policy, order.identifiers)
+                check_key(ra.policy, csr.public_key)
             order = replace(view.order, status=OrderStatus.PROCESSING, csr_der=csr_der)
             tx.orders.update(order)
         order = self._issue(order)
@@ -77,7 +88,10 @@ class FinalizeService:
             if ra is None or acme is None or authority is None:
                 raise DomainError(ErrorKind.SERVER_INTERNAL, "the order's RA profile is gone")
             if not authority.enabled:
-                raise DomainError(ErrorKind.SERVER_INTERNAL, "the authority is disabled")
+                raise DomainError(
+                    ErrorKind.SERVER_INTERNAL,
+                    f"Authority {authority.name!r} of RA Profile {ra.name!r} is disabled",
+                )
             not_before, not_after = self._validity(order, ra.validity_default, now)
             names = tuple(i.value for i in order.identifiers)
             assert order.csr_der is not None
@@ -88,6 +102,7 @@ class FinalizeService:
                     not_before=not_before,
                     not_after=not_after,
                     attributes={**acme.issue_certificate_attributes, **ra.acme_issue_attributes},
+                    extended_key_usages=ra.policy.extended_key_usages,
                 )
             )
         except DomainError as exc:

@@ -20,6 +20,7 @@ from acmehub.domain.model import (
     Order,
     OrderStatus,
 )
+from acmehub.domain.policy import check_identifiers
 from acmehub.domain.ports import UnitOfWork
 from acmehub.domain.status import order_status
 from acmehub.services.accounts import AccountService, check_account_enabled
@@ -85,6 +86,8 @@ class OrderService:
             check_account_enabled(account)
             self._check_terms(ctx, account)
             identifiers = parse_identifiers(payload.get("identifiers"))
+            # The RA profile's issuance policy: names, wildcards, how many (domain/policy.py).
+            check_identifiers(ctx.ra_profile.policy, identifiers)
             not_before, not_after = self._validity_window(ctx, payload, now)
             order_id = new_id()
             authzs = [self._new_authorization(account, ident, expires) for ident in identifiers]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from acmehub.domain.model import ApiToken, AuditEvent, EabKey
 from acmehub.domain.ports import AuditFilter, Page
@@ -48,6 +48,12 @@ class SqlEabKeys:
             # row after the first commits; SQLite writers are serialized).
             query = query.where(c.used_count == 0)
         return self._c.execute(query).rowcount == 1
+
+    def delete_for_profile(self, acme_profile_uuid: str) -> int:
+        result = self._c.execute(
+            delete(t.eab_keys).where(t.eab_keys.c.acme_profile_uuid == acme_profile_uuid)
+        )
+        return int(result.rowcount)
 
 
 class SqlTokens:

@@ -71,6 +71,7 @@ class EmbeddedCa:
             not_before=request.not_before,
             not_after=request.not_after,
             crl_url=self._crl_url,
+            extended_key_usages=request.extended_key_usages,
         )
         return IssuedCertificate(
             serial_hex=serial_to_hex(certificate.serial_number),

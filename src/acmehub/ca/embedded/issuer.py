@@ -103,8 +103,9 @@ class Issuer:
         not_before: datetime,
         not_after: datetime,
         crl_url: str | None,
+        extended_key_usages: Sequence[str] = ("serverAuth",),
     ) -> x509.Certificate:
-        """A TLS server certificate for exactly these names.
+        """A TLS certificate for exactly these names, with these extended key usages.
 
         Validity ends no later than the issuing CA certificate does (a leaf never outlives its
         issuer); callers read the effective validity from the returned certificate.
@@ -143,7 +144,7 @@ class Issuer:
             .add_extension(x509.SubjectAlternativeName(san), critical=not subject)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(_leaf_key_usage(public_key), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(_extended_key_usage(extended_key_usages), critical=False)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
             .add_extension(self.authority_key_identifier, critical=False)
         )
@@ -205,6 +206,24 @@ class Issuer:
                 item = item.add_extension(x509.CRLReason(reason), critical=False)
             builder = builder.add_revoked_certificate(item.build())
         return builder.sign(self.key, self.hash_algorithm)
+
+
+#: Extended key usage names (as RA profile policies spell them) -> OIDs, RFC 5280 §4.2.1.12.
+EXTENDED_KEY_USAGE_OIDS: dict[str, x509.ObjectIdentifier] = {
+    "serverAuth": ExtendedKeyUsageOID.SERVER_AUTH,
+    "clientAuth": ExtendedKeyUsageOID.CLIENT_AUTH,
+}
+
+
+def _extended_key_usage(names: Sequence[str]) -> x509.ExtendedKeyUsage:
+    unknown = [name for name in names if name not in EXTENDED_KEY_USAGE_OIDS]
+    if unknown or not names:
+        raise DomainError(
+            ErrorKind.SERVER_INTERNAL,
+            f"cannot issue with extended key usages {list(names)!r}: the embedded CA knows "
+            f"{', '.join(EXTENDED_KEY_USAGE_OIDS)}",
+        )
+    return x509.ExtendedKeyUsage([EXTENDED_KEY_USAGE_OIDS[name] for name in dict.fromkeys(names)])
 
 
 def _leaf_key_usage(public_key: CertificatePublicKeyTypes) -> x509.KeyUsage:

@@ -4,6 +4,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from acmehub.management.routers import audit, tokens
+from acmehub.management.routers import (
+    acme_accounts,
+    acme_profiles,
+    audit,
+    authorities,
+    certificates,
+    eab,
+    tokens,
+)
 
-ROUTERS: list[APIRouter] = [audit.router, tokens.router]
+ROUTERS: list[APIRouter] = [
+    audit.router,
+    tokens.router,
+    acme_accounts.router,
+    eab.router,
+    certificates.router,
+    authorities.router,
+    acme_profiles.router,
+]

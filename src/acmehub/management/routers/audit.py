@@ -12,7 +12,7 @@ from pydantic.alias_generators import to_camel
 from acmehub.domain.model import AuditEvent
 from acmehub.domain.ports import AuditFilter, Page
 from acmehub.management.deps import ActorDep, ServicesDep
-from acmehub.services.audit_log import MAX_PAGE
+from acmehub.services.audit_log import MAX_PAGE, AuditPage
 
 router = APIRouter(tags=["Audit log"])
 
@@ -51,6 +51,15 @@ class AuditLogPage(_Camel):
     limit: int
     has_more: bool = Field(description="Whether a next page exists (ask with offset + limit)")
 
+    @classmethod
+    def of(cls, page: AuditPage) -> AuditLogPage:
+        return cls(
+            items=[AuditLogEvent.of(e) for e in page.events],
+            offset=page.offset,
+            limit=page.limit,
+            has_more=page.has_more,
+        )
+
 
 @router.get(
     "/auditLogs",
@@ -86,10 +95,4 @@ def list_audit_logs(
         since=since,
         until=until,
     )
-    page = services.audit_log.list(actor, where, Page(offset, limit))
-    return AuditLogPage(
-        items=[AuditLogEvent.of(e) for e in page.events],
-        offset=page.offset,
-        limit=page.limit,
-        has_more=page.has_more,
-    )
+    return AuditLogPage.of(services.audit_log.list(actor, where, Page(offset, limit)))

@@ -3,19 +3,36 @@ key-change (§7.3.5)."""
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
 from acmehub.domain.errors import DomainError, ErrorKind
+from acmehub.protocol.auth import Authenticated
+from acmehub.protocol.eab import parse_eab, verify_eab
 from acmehub.protocol.jws import PublicKey, parse_key_change, verify_signature
 from acmehub.protocol.links import Link
 from acmehub.protocol.render import account_json
 from acmehub.protocol.request import AcmeRequest, Reply
 from acmehub.services.accounts import NewAccountRequest
+from acmehub.services.eab import ExternalBinding
+
+
+def _external_binding(auth: Authenticated, payload: dict[str, Any]) -> ExternalBinding | None:
+    """RFC 8555 §7.3.4: parse the binding here; the service checks it against the stored key
+    (in the new-account transaction) through ``verify_mac``."""
+    eab = payload.get("externalAccountBinding")
+    if eab is None:
+        return None
+    binding = parse_eab(auth.jws, eab)
+    return ExternalBinding(binding.key_id, binding.alg, partial(verify_eab, binding))
 
 
 def new_account(req: AcmeRequest) -> Reply:
     auth = req.auth(use="jwk")
     payload = auth.jws.json_payload()
+    eab = _external_binding(auth, payload)
     account, created = req.services.accounts.new_account(
-        req.ctx, NewAccountRequest(auth.key.jwk, auth.key.thumbprint(), payload)
+        req.ctx, NewAccountRequest(auth.key.jwk, auth.key.thumbprint(), payload, eab)
     )
     return Reply(
         status=201 if created else 200,

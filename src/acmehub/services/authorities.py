@@ -1,0 +1,214 @@
+"""Authorities (CAs): list, get, create embedded (generate or import), enable, disable, delete.
+
+An embedded Authority's keys are made or imported by the deployment's CaProvisioner; this
+service records the Authority and shows its issuing certificate and chain. A disabled Authority
+refuses issuance (services/finalize.py fails the order, naming the Authority). Deleting one is
+refused while RA profiles use it; its key files stay where they are (the operator removes them).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from cryptography import x509
+
+from acmehub.domain.csr import serial_to_hex
+from acmehub.domain.errors import DomainError
+from acmehub.domain.model import Authority, RaProfile, Role
+from acmehub.domain.ports import CaProvisioner, UnitOfWork
+from acmehub.services.admin import Actor, record, require
+from acmehub.services.deps import ServiceDeps
+from acmehub.services.profile_rules import check_display_name, conflict, invalid, not_found
+
+EMBEDDED = "embedded"
+#: Key types the embedded provisioner generates CAs with.
+KEY_TYPES = ("ec-p256", "ec-p384", "rsa-3072")
+
+
+@dataclass(frozen=True)
+class CaCertificateInfo:
+    """The Authority's issuing certificate as an administrator checks it."""
+
+    subject: str
+    issuer: str
+    serial_hex: str
+    not_before: datetime
+    not_after: datetime
+    #: The issuing certificate, then its issuers (root last), PEM.
+    chain_pem: str
+
+
+@dataclass(frozen=True)
+class AuthorityView:
+    authority: Authority
+    certificate: CaCertificateInfo | None
+    #: Why ``certificate`` could not be read (e.g. the key's passphrase is not configured).
+    problem: str | None
+    ra_profiles: tuple[RaProfile, ...]
+
+
+@dataclass(frozen=True)
+class ImportedCa:
+    cert_pem: str
+    key_pem: str
+    chain_pem: str = ""
+    passphrase: bytes | None = None
+
+
+class AuthorityService:
+    def __init__(self, deps: ServiceDeps) -> None:
+        self._d = deps
+
+    # ------------------------------------------------------------------ reads
+
+    def list_all(self, actor: Actor) -> list[AuthorityView]:
+        require(actor, Role.AUDITOR)
+        with self._d.uow() as tx:
+            authorities = tx.profiles.list_authorities()
+            ra_profiles = tx.profiles.list_ra_profiles()
+        return [
+            self._view(a, tuple(r for r in ra_profiles if r.authority_uuid == a.uuid))
+            for a in authorities
+        ]
+
+    def get(self, actor: Actor, authority_uuid: str) -> AuthorityView:
+        require(actor, Role.AUDITOR)
+        with self._d.uow() as tx:
+            authority = self.find(tx, authority_uuid)
+            ra_profiles = tuple(tx.profiles.list_ra_profiles(authority_uuid))
+        return self._view(authority, ra_profiles)
+
+    @staticmethod
+    def find(tx: UnitOfWork, authority_uuid: str) -> Authority:
+        authority = tx.profiles.authority(authority_uuid)
+        if authority is None:
+            raise not_found("Authority")
+        return authority
+
+    # ------------------------------------------------------------------ creation
+
+    def create_embedded(self, actor: Actor, name: str, key_type: str = "ec-p256") -> AuthorityView:
+        """Generate a new root and intermediate and record the Authority."""
+        require(actor, Role.ADMIN)
+        check_display_name(name, "Authority")
+        if key_type not in KEY_TYPES:
+            raise invalid(f"keyType must be one of {', '.join(KEY_TYPES)}")
+        provisioner = self._provisioner()
+        self._check_name_free(name)
+        config = provisioner.create(name, key_type)
+        return self._record_new(actor, name, EMBEDDED, config, "generate")
+
+    def import_embedded(self, actor: Actor, name: str, ca: ImportedCa) -> AuthorityView:
+        """Adopt an existing CA certificate and key (with the chain above it)."""
+        require(actor, Role.ADMIN)
+        check_display_name(name, "Authority")
+        provisioner = self._provisioner()
+        self._check_name_free(name)
+        config = provisioner.import_ca(name, ca.cert_pem, ca.key_pem, ca.chain_pem, ca.passphrase)
+        return self._record_new(actor, name, EMBEDDED, config, "import")
+
+    def register(self, actor: Actor, name: str, kind: str, config: dict[str, Any]) -> Authority:
+        """Record an Authority whose backend configuration already exists (``acmehub init``)."""
+        require(actor, Role.ADMIN)
+        check_display_name(name, "Authority")
+        return self._record_new(actor, name, kind, config, "register").authority
+
+    def _provisioner(self) -> CaProvisioner:
+        if self._d.provisioner is None:
+            raise invalid("this deployment cannot create embedded Authorities (no CA provisioner)")
+        return self._d.provisioner
+
+    def _check_name_free(self, name: str) -> None:
+        # Checked before keys are generated or files written; the insert checks again.
+        with self._d.uow() as tx:
+            if any(a.name == name for a in tx.profiles.list_authorities()):
+                raise conflict(f"Authority {name} already exists")
+
+    def _record_new(
+        self, actor: Actor, name: str, kind: str, config: dict[str, Any], how: str
+    ) -> AuthorityView:
+        authority = Authority(str(uuid.uuid4()), name, kind, True, config)
+        with self._d.uow(write=True) as tx:
+            if any(a.name == name for a in tx.profiles.list_authorities()):
+                raise conflict(f"Authority {name} already exists")
+            tx.profiles.add_authority(authority)
+            record(
+                tx,
+                self._d.clock,
+                actor.name,
+                "authority.create",
+                "authority",
+                authority.uuid,
+                name=name,
+                kind=kind,
+                how=how,
+            )
+        return self._view(authority, ())
+
+    # ------------------------------------------------------------------ changes
+
+    def enable(self, actor: Actor, authority_uuid: str) -> Authority:
+        return self._switch(actor, authority_uuid, True)
+
+    def disable(self, actor: Actor, authority_uuid: str) -> Authority:
+        """A disabled Authority refuses issuance; revocation and CRLs keep working."""
+        return self._switch(actor, authority_uuid, False)
+
+    def _switch(self, actor: Actor, authority_uuid: str, enabled: bool) -> Authority:
+        require(actor, Role.OPERATOR)
+        word = "enabled" if enabled else "disabled"
+        with self._d.uow(write=True) as tx:
+            authority = self.find(tx, authority_uuid)
+            if authority.enabled is enabled:
+                raise invalid(f"Authority {authority.name} is already {word}")
+            changed = replace(authority, enabled=enabled)
+            tx.profiles.update_authority(changed)
+            action = "authority.enable" if enabled else "authority.disable"
+            record(tx, self._d.clock, actor.name, action, "authority", authority.uuid)
+            return changed
+
+    def delete(self, actor: Actor, authority_uuid: str) -> None:
+        require(actor, Role.ADMIN)
+        with self._d.uow(write=True) as tx:
+            authority = self.find(tx, authority_uuid)
+            users = tx.profiles.list_ra_profiles(authority_uuid)
+            if users:
+                names = ", ".join(r.name for r in users[:20])
+                raise invalid(
+                    f"Authority {authority.name} is used by {len(users)} RA Profile(s): {names}; "
+                    "delete them or move them first"
+                )
+            tx.profiles.delete_authority(authority_uuid)
+            record(
+                tx,
+                self._d.clock,
+                actor.name,
+                "authority.delete",
+                "authority",
+                authority.uuid,
+                name=authority.name,
+            )
+
+    # ------------------------------------------------------------------ views
+
+    def _view(self, authority: Authority, ra_profiles: tuple[RaProfile, ...]) -> AuthorityView:
+        try:
+            chain_pem = self._d.ca.for_authority(authority).chain_pem()
+            certificates = x509.load_pem_x509_certificates(chain_pem.encode())
+        except DomainError as exc:
+            return AuthorityView(authority, None, exc.detail, ra_profiles)
+        except ValueError:
+            return AuthorityView(authority, None, "the CA chain cannot be decoded", ra_profiles)
+        issuing = certificates[0]
+        info = CaCertificateInfo(
+            subject=issuing.subject.rfc4514_string(),
+            issuer=issuing.issuer.rfc4514_string(),
+            serial_hex=serial_to_hex(issuing.serial_number),
+            not_before=issuing.not_valid_before_utc,
+            not_after=issuing.not_valid_after_utc,
+            chain_pem=chain_pem,
+        )
+        return AuthorityView(authority, info, None, ra_profiles)
