@@ -423,6 +423,29 @@ class MemoryOrders:
         order_id = self._tx.state.authorization_order.get(authorization_id)
         return [order_id] if order_id is not None else []
 
+    def purge_expired(self, expired_before: datetime, limit: int) -> int:
+        st = self._tx.write()
+        ids = [
+            o.id
+            for o in st.orders.values()
+            if o.expires < expired_before
+            and o.certificate_id is None
+            and o.status is not OrderStatus.PROCESSING
+        ][:limit]
+        for order_id in ids:
+            authz_ids = [a for a, o in st.authorization_order.items() if o == order_id]
+            for authz_id in authz_ids:
+                del st.authorizations[authz_id]
+                del st.authorization_order[authz_id]
+            for challenge_id in [
+                c.id for c in st.challenges.values() if c.authorization_id in authz_ids
+            ]:
+                del st.challenges[challenge_id]
+                st.leases.pop(challenge_id, None)
+            del st.orders[order_id]
+            st.order_updated_at.pop(order_id, None)
+        return len(ids)
+
     def stuck_processing(self, older_than: datetime, limit: int) -> list[Order]:
         st = self._tx.state
         stuck = [

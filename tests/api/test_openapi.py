@@ -35,7 +35,7 @@ def test_every_operation_needs_a_token_and_answers_errors_as_problems(
     assert ("/auditLogs", "get") in {(p, m) for p, m, _ in operations}
     for path, method, op in operations:
         assert op["security"] == [{"HTTPBearer": []}], (method, path)
-        for code in ("401", "403", "422"):
+        for code in ("400", "401", "403", "422"):
             assert code in op["responses"], (method, path, code)
         for code, response in op["responses"].items():
             if code.startswith(("4", "5")) and "content" in response:

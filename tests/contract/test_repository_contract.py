@@ -31,13 +31,21 @@ from acmehub.domain.model import (
     Challenge,
     ChallengeStatus,
     ChallengeType,
+    EabKey,
     Identifier,
     Order,
     OrderStatus,
     RaProfile,
     Role,
 )
-from acmehub.domain.ports import AuditFilter, NonceStore, Page, UnitOfWorkFactory
+from acmehub.domain.ports import (
+    AccountFilter,
+    AuditFilter,
+    CertificateFilter,
+    NonceStore,
+    Page,
+    UnitOfWorkFactory,
+)
 from acmehub.storage.engine import make_engine
 from acmehub.storage.migrate import upgrade
 from acmehub.storage.nonces import SqlNonceStore
@@ -872,3 +880,240 @@ def test_audit_events_of_a_rolled_back_transaction_are_gone(store: Store) -> Non
         add_then_fail()
     with store.uow() as tx:
         assert tx.audit.list(AuditFilter(), Page()) == []
+
+
+# --------------------------------------------------------------------------- account administration
+
+
+def test_account_by_uuid(store: Store) -> None:
+    acct = account(store)
+    with store.uow(write=True) as tx:
+        tx.accounts.add(acct)
+    with store.uow() as tx:
+        assert tx.accounts.by_uuid(acct.uuid) == acct
+        assert tx.accounts.by_uuid(str(uuid.uuid4())) is None
+
+
+def _second_profiles(store: Store) -> tuple[AcmeProfile, RaProfile]:
+    ra = RaProfile(str(uuid.uuid4()), "ra-two", store.authority.uuid, True)
+    acme = AcmeProfile(str(uuid.uuid4()), "acme-two", True, default_ra_profile_uuid=ra.uuid)
+    with store.uow(write=True) as tx:
+        tx.profiles.add_ra_profile(ra)
+        tx.profiles.add_acme_profile(acme)
+    return acme, ra
+
+
+def test_accounts_filter_count_and_page_oldest_first(store: Store) -> None:
+    acme2, ra2 = _second_profiles(store)
+    accounts = [
+        account(store, 1, created_at=NOW + timedelta(seconds=3)),
+        account(store, 2, created_at=NOW + timedelta(seconds=1), enabled=False),
+        account(store, 3, created_at=NOW + timedelta(seconds=2), status=AccountStatus.REVOKED),
+        account(
+            store,
+            4,
+            created_at=NOW,
+            acme_profile_uuid=acme2.uuid,
+            ra_profile_uuid=ra2.uuid,
+            status=AccountStatus.DEACTIVATED,
+        ),
+    ]
+    with store.uow(write=True) as tx:
+        for acct in accounts:
+            tx.accounts.add(acct)
+
+    def ids(where: AccountFilter, page: Page | None = None) -> tuple[list[str], int]:
+        with store.uow() as tx:
+            found = tx.accounts.list(where, page or Page())
+            return [a.id for a in found], tx.accounts.count(where)
+
+    assert ids(AccountFilter()) == (["acct-4", "acct-2", "acct-3", "acct-1"], 4)
+    assert ids(AccountFilter(), Page(1, 2)) == (["acct-2", "acct-3"], 4)
+    assert ids(AccountFilter(), Page(4, 2)) == ([], 4)
+    assert ids(AccountFilter(acme_profile_uuid=store.acme.uuid))[1] == 3
+    assert ids(AccountFilter(ra_profile_uuid=ra2.uuid)) == (["acct-4"], 1)
+    assert ids(AccountFilter(status=AccountStatus.VALID)) == (["acct-2", "acct-1"], 2)
+    assert ids(AccountFilter(enabled=False)) == (["acct-2"], 1)
+    assert ids(AccountFilter(status=AccountStatus.VALID, enabled=True)) == (["acct-1"], 1)
+    assert ids(AccountFilter(acme_profile_uuid="none")) == ([], 0)
+
+
+def test_order_counts_by_stored_status(store: Store) -> None:
+    acct, other = account(store, 1), account(store, 2)
+    statuses = [OrderStatus.PENDING, OrderStatus.VALID, OrderStatus.VALID, OrderStatus.INVALID]
+    with store.uow(write=True) as tx:
+        tx.accounts.add(acct)
+        tx.accounts.add(other)
+        for n, status in enumerate(statuses, start=1):
+            tx.orders.add(order(acct.id, n, status=status))
+        tx.orders.add(order(other.id, 9, status=OrderStatus.READY))
+    with store.uow() as tx:
+        assert tx.accounts.order_counts(acct.id) == {
+            "pending": 1,
+            "ready": 0,
+            "processing": 0,
+            "valid": 2,
+            "invalid": 1,
+            "total": 4,
+        }
+        assert tx.accounts.order_counts("nobody")["total"] == 0
+
+
+def test_rebind_default_moves_only_accounts_bound_through_the_default(store: Store) -> None:
+    _, ra2 = _second_profiles(store)
+    via_default = account(store, 1)
+    pinned = account(store, 2, via_default_ra_profile=False)
+    with store.uow(write=True) as tx:
+        tx.accounts.add(via_default)
+        tx.accounts.add(pinned)
+        assert tx.accounts.rebind_default(store.acme.uuid, ra2.uuid) == 1
+    with store.uow() as tx:
+        assert tx.accounts.get(via_default.id) == replace(via_default, ra_profile_uuid=ra2.uuid)
+        assert tx.accounts.get(pinned.id) == pinned
+
+
+# --------------------------------------------------------------------------- certificate inventory
+
+
+def test_certificates_filter_count_and_page_newest_first(store: Store) -> None:
+    acct, other = account(store, 1), account(store, 2)
+    with store.uow(write=True) as tx:
+        tx.accounts.add(acct)
+        tx.accounts.add(other)
+        for n in range(1, 6):
+            tx.orders.add(order(acct.id if n < 5 else other.id, n))
+        certs = [
+            certificate(acct.id, "order-1", 1, names=("www.alpha.example",)),
+            certificate(
+                acct.id,
+                "order-2",
+                2,
+                names=("beta.example", "Mail.Beta.example"),
+                issued_at=NOW + timedelta(hours=1),
+                acme_profile_uuid="acme-b",
+                ra_profile_uuid="ra-b",
+            ),
+            certificate(acct.id, "order-3", 3, not_after=NOW, issued_at=NOW + timedelta(hours=2)),
+            certificate(
+                acct.id,
+                "order-4",
+                4,
+                not_after=NOW + timedelta(days=10),
+                issued_at=NOW + timedelta(hours=3),
+            ),
+            certificate(other.id, "order-5", 5, issued_at=NOW + timedelta(hours=4)),
+        ]
+        for cert in certs:
+            tx.certificates.add(cert)
+        assert tx.certificates.mark_revoked("cert-4", NOW, 1)
+
+    def ids(where: CertificateFilter, page: Page | None = None) -> tuple[list[str], int]:
+        with store.uow() as tx:
+            found = tx.certificates.list(where, page or Page())
+            return [c.id for c in found], tx.certificates.count(where)
+
+    everything = ["cert-5", "cert-4", "cert-3", "cert-2", "cert-1"]
+    assert ids(CertificateFilter()) == (everything, 5)
+    assert ids(CertificateFilter(), Page(1, 2)) == (everything[1:3], 5)
+    assert ids(CertificateFilter(acme_profile_uuid="acme-b")) == (["cert-2"], 1)
+    assert ids(CertificateFilter(ra_profile_uuid="ra-b")) == (["cert-2"], 1)
+    assert ids(CertificateFilter(account_id=other.id)) == (["cert-5"], 1)
+    assert ids(CertificateFilter(status="revoked", now=NOW)) == (["cert-4"], 1)
+    assert ids(CertificateFilter(status="expired", now=NOW)) == (["cert-3"], 1)
+    assert ids(CertificateFilter(status="valid", now=NOW)) == (["cert-5", "cert-2", "cert-1"], 3)
+    assert ids(CertificateFilter(name="MAIL.beta"))[0] == ["cert-2"]
+    assert ids(CertificateFilter(name="alpha")) == (["cert-1"], 1)
+    window = CertificateFilter(
+        expires_after=NOW + timedelta(days=10), expires_before=NOW + timedelta(days=11)
+    )
+    assert ids(window) == (["cert-4"], 1)
+    assert ids(CertificateFilter(expires_before=NOW)) == ([], 0)
+    assert ids(CertificateFilter(expires_before=NOW + timedelta(seconds=1))) == (["cert-3"], 1)
+    with pytest.raises(ValueError, match="needs now"), store.uow() as tx:
+        tx.certificates.list(CertificateFilter(status="valid"), Page())
+
+
+# --------------------------------------------------------------------------- EAB keys
+
+
+def eab_key(store: Store, n: int = 1, **changes: object) -> EabKey:
+    base = EabKey(
+        key_id=f"kid-{n}",
+        acme_profile_uuid=store.acme.uuid,
+        hmac_key=bytes(range(n, n + 32)),
+        algorithm="HS256",
+        created_at=NOW + timedelta(seconds=n),
+        expires_at=NOW + timedelta(days=1),
+        description=f"key {n}",
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_eab_key_round_trips_and_updates(store: Store) -> None:
+    key = eab_key(store, reusable=True, used_count=3)
+    with store.uow(write=True) as tx:
+        tx.eab_keys.add(key)
+    with store.uow() as tx:
+        assert tx.eab_keys.get(key.key_id) == key
+        assert tx.eab_keys.get("unknown") is None
+    revoked = replace(key, revoked_at=NOW + timedelta(hours=1))
+    with store.uow(write=True) as tx:
+        tx.eab_keys.update(revoked)
+    with store.uow() as tx:
+        assert tx.eab_keys.get(key.key_id) == revoked
+
+
+def test_eab_keys_are_unique_and_belong_to_a_profile(store: Store) -> None:
+    with store.uow(write=True) as tx:
+        tx.eab_keys.add(eab_key(store))
+    with pytest.raises(IntegrityError), store.uow(write=True) as tx:
+        tx.eab_keys.add(eab_key(store, 1, description="again"))
+    with pytest.raises(IntegrityError), store.uow(write=True) as tx:
+        tx.eab_keys.add(eab_key(store, 2, acme_profile_uuid="no-such-profile"))
+
+
+def test_eab_keys_list_per_profile_oldest_first(store: Store) -> None:
+    acme2, _ = _second_profiles(store)
+    with store.uow(write=True) as tx:
+        tx.eab_keys.add(eab_key(store, 3))
+        tx.eab_keys.add(eab_key(store, 1))
+        tx.eab_keys.add(eab_key(store, 2, acme_profile_uuid=acme2.uuid))
+    with store.uow() as tx:
+        assert [k.key_id for k in tx.eab_keys.list(None, Page())] == ["kid-1", "kid-2", "kid-3"]
+        assert [k.key_id for k in tx.eab_keys.list(store.acme.uuid, Page())] == ["kid-1", "kid-3"]
+        assert [k.key_id for k in tx.eab_keys.list(store.acme.uuid, Page(1, 5))] == ["kid-3"]
+        assert [k.key_id for k in tx.eab_keys.list(acme2.uuid, Page())] == ["kid-2"]
+
+
+def test_record_use_counts_and_refuses_a_second_single_use(store: Store) -> None:
+    with store.uow(write=True) as tx:
+        tx.eab_keys.add(eab_key(store, 1))
+        tx.eab_keys.add(eab_key(store, 2, reusable=True))
+        tx.eab_keys.add(eab_key(store, 3, revoked_at=NOW))
+    with store.uow(write=True) as tx:
+        assert tx.eab_keys.record_use("kid-1", single_use=True) is True
+        assert tx.eab_keys.record_use("kid-1", single_use=True) is False
+        assert tx.eab_keys.record_use("kid-2", single_use=False) is True
+        assert tx.eab_keys.record_use("kid-2", single_use=False) is True
+        assert tx.eab_keys.record_use("kid-3", single_use=False) is False
+        assert tx.eab_keys.record_use("unknown", single_use=False) is False
+    with store.uow() as tx:
+        used = {k.key_id: k.used_count for k in tx.eab_keys.list(None, Page())}
+    assert used == {"kid-1": 1, "kid-2": 2, "kid-3": 0}
+
+
+def test_a_use_in_a_rolled_back_transaction_is_not_counted(store: Store) -> None:
+    with store.uow(write=True) as tx:
+        tx.eab_keys.add(eab_key(store))
+
+    def use_then_fail() -> None:
+        with store.uow(write=True) as tx:
+            assert tx.eab_keys.record_use("kid-1", single_use=True)
+            raise RuntimeError("account insert failed")
+
+    with pytest.raises(RuntimeError, match="insert failed"):
+        use_then_fail()
+    with store.uow() as tx:
+        key = tx.eab_keys.get("kid-1")
+    assert key is not None
+    assert key.used_count == 0

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from acmehub import bootstrap
 from acmehub.config import load_settings
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.management.problems import _STATUS as PROBLEM_STATUS
+from acmehub.management.problems import status_of
 from acmehub.services.admin import CLI_ACTOR, Actor
 from acmehub.services.container import Services
 
@@ -94,8 +94,7 @@ def run(handler: Handler) -> Callable[[argparse.Namespace], int]:
 
 def report(exc: DomainError, as_json: bool, err: TextIO) -> None:
     if as_json:
-        status = exc.status or PROBLEM_STATUS.get(exc.kind, 422)
-        document = {"type": "about:blank", "title": exc.kind.value, "status": status}
+        document = {"type": "about:blank", "title": exc.kind.value, "status": status_of(exc)}
         json.dump({**document, "detail": exc.detail}, err)
         err.write("\n")
     else:

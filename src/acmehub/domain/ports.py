@@ -219,6 +219,10 @@ class OrderRepository(Protocol):
 
     def ids_for_authorization(self, authorization_id: str) -> list[str]: ...
     def stuck_processing(self, older_than: datetime, limit: int) -> list[Order]: ...
+    def purge_expired(self, expired_before: datetime, limit: int) -> int:
+        """Delete at most ``limit`` orders that expired before ``expired_before`` without a
+        certificate, with their authorizations and challenges; returns how many orders."""
+        ...
 
 
 class AuthorizationRepository(Protocol):

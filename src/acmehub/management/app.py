@@ -7,11 +7,16 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
 
 from acmehub import __version__
 from acmehub.domain.errors import DomainError
 from acmehub.management import openapi
-from acmehub.management.problems import domain_error_handler, validation_error_handler
+from acmehub.management.problems import (
+    domain_error_handler,
+    http_error_handler,
+    validation_error_handler,
+)
 from acmehub.management.routers import ROUTERS
 from acmehub.services.container import Services
 
@@ -34,6 +39,7 @@ def create_management_app(services: Services, *, base_url: str = "") -> FastAPI:
     app.state.base_url = base_url.rstrip("/")
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(HTTPException, http_error_handler)
     for router in ROUTERS:
         app.include_router(router)
     openapi.install(app)

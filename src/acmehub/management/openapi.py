@@ -50,6 +50,7 @@ def _problem(description: str) -> dict[str, Any]:
 
 #: Declared on every operation (app-level ``responses``).
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem("The request body is not JSON (or not UTF-8)"),
     401: _problem("No API token, or an unknown or revoked one"),
     403: _problem("The token's role may not do this"),
     422: _problem("Invalid input (query, path or body)"),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from acmehub.domain.errors import DomainError, ErrorKind
 
@@ -27,10 +29,14 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
+def status_of(exc: DomainError) -> int:
+    """The HTTP status a refusal is reported with (the CLI prints the same problem)."""
+    return exc.status or _STATUS.get(exc.kind, 422)
+
+
 async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    status = exc.status or _STATUS.get(exc.kind, 422)
-    response = problem(status, exc.kind.value, exc.detail)
+    response = problem(status_of(exc), exc.kind.value, exc.detail)
     response.headers.update(exc.headers)
     return response
 
@@ -43,3 +49,22 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
     ]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return problem(422, "invalidInput", detail, errors=errors)
+
+
+#: Titles for the errors the framework raises itself (unknown route, wrong method, bad body).
+_HTTP_TITLES = {
+    400: ErrorKind.MALFORMED.value,
+    404: ErrorKind.NOT_FOUND.value,
+    405: ErrorKind.METHOD_NOT_ALLOWED.value,
+    415: ErrorKind.UNSUPPORTED_MEDIA_TYPE.value,
+}
+
+
+async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette/FastAPI's own HTTP errors as problem documents too (keeps ``Allow`` on 405)."""
+    assert isinstance(exc, HTTPException)
+    status = exc.status_code
+    title = _HTTP_TITLES.get(status) or HTTPStatus(status).phrase
+    response = problem(status, title, str(exc.detail))
+    response.headers.update(exc.headers or {})
+    return response

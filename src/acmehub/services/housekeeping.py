@@ -13,6 +13,9 @@ from acmehub.services.finalize import FinalizeService
 log = logging.getLogger("acmehub.housekeeping")
 
 NONCE_BATCH = 5000
+ORDER_BATCH = 500
+#: How long an order that expired without a certificate is kept before it is removed.
+ORDER_RETENTION = timedelta(days=30)
 #: An order still processing after this long lost its finalize request (crash or restart).
 STUCK_AFTER = timedelta(minutes=2)
 
@@ -35,7 +38,10 @@ class Housekeeper:
     def run_once(self) -> dict[str, int]:
         purged = self._d.nonces.purge_expired(NONCE_BATCH)
         resumed = self._finalize.resume_stuck(self._stuck_after)
-        return {"nonces_purged": purged, "orders_resumed": resumed}
+        with self._d.uow(write=True) as tx:
+            # Expired orders are kept a while for operators ("why did my client fail"), then go.
+            orders = tx.orders.purge_expired(self._d.clock.now() - ORDER_RETENTION, ORDER_BATCH)
+        return {"nonces_purged": purged, "orders_resumed": resumed, "orders_purged": orders}
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="acmehub-housekeeping", daemon=True)

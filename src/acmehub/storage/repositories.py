@@ -224,6 +224,26 @@ class SqlOrders:
         )
         return [r[0] for r in rows]
 
+    def purge_expired(self, expired_before: datetime, limit: int) -> int:
+        c = t.orders.c
+        ids = [
+            r[0]
+            for r in self._c.execute(
+                select(c.id)
+                .where(c.expires < expired_before)
+                .where(c.certificate_id.is_(None))
+                .where(c.status != OrderStatus.PROCESSING.value)
+                .limit(limit)
+            )
+        ]
+        if not ids:
+            return 0
+        authz_ids = select(t.authorizations.c.id).where(t.authorizations.c.order_id.in_(ids))
+        self._c.execute(delete(t.challenges).where(t.challenges.c.authorization_id.in_(authz_ids)))
+        self._c.execute(delete(t.authorizations).where(t.authorizations.c.order_id.in_(ids)))
+        self._c.execute(delete(t.orders).where(c.id.in_(ids)))
+        return len(ids)
+
     def stuck_processing(self, older_than: datetime, limit: int) -> list[Order]:
         rows = self._c.execute(
             select(t.orders)

@@ -12,6 +12,7 @@ from pydantic.alias_generators import to_camel
 from acmehub.domain.model import AuditEvent
 from acmehub.domain.ports import AuditFilter, Page
 from acmehub.management.deps import ActorDep, ServicesDep
+from acmehub.management.params import Timestamp
 from acmehub.services.audit_log import MAX_PAGE, AuditPage
 
 router = APIRouter(tags=["Audit log"])
@@ -78,10 +79,10 @@ def list_audit_logs(
     object_id: Annotated[str | None, Query(alias="objectId", max_length=100)] = None,
     outcome: Annotated[Literal["success", "failure"] | None, Query()] = None,
     since: Annotated[
-        datetime | None, Query(description="Events at or after this time (with a zone)")
+        Timestamp | None, Query(description="Events at or after this time (RFC 3339)")
     ] = None,
     until: Annotated[
-        datetime | None, Query(description="Events before this time (with a zone)")
+        Timestamp | None, Query(description="Events before this time (RFC 3339)")
     ] = None,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
