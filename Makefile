@@ -35,6 +35,9 @@ test-fast: $(STAMP) ## Unit and contract tests only
 openapi: $(STAMP) ## Regenerate docs/openapi.json (the REST API's OpenAPI document; a test compares it)
 	$(VENV)/bin/acmehub openapi --output docs/openapi.json
 
+bench: $(STAMP) ## acmehub vs Pebble side by side (~15 min); ARGS=--quick for a smoke run
+	$(PY) -m bench.run $(ARGS)
+
 format: $(STAMP) ## Format the code with ruff
 	$(VENV)/bin/ruff format src tests
 	$(VENV)/bin/ruff check --fix src tests
@@ -42,4 +45,4 @@ format: $(STAMP) ## Format the code with ruff
 clean: ## Remove the virtual environment and caches (not the state directory)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
-.PHONY: help venv run lint test test-fast openapi format clean
+.PHONY: help venv run lint test test-fast openapi bench format clean

@@ -13,9 +13,8 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -99,7 +98,30 @@ class AcmeError(Exception):
         self.detail = detail
 
 
-def problem_of(response: httpx.Response) -> AcmeError:
+class HeadersLike(Protocol):
+    def get(self, name: str, default: str | None = None) -> str | None: ...
+    def __getitem__(self, name: str) -> str: ...
+    def __contains__(self, name: object) -> bool: ...
+
+
+class ResponseLike(Protocol):
+    """What we read of a response: httpx's, or bench.http1's."""
+
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def headers(self) -> HeadersLike: ...
+    @property
+    def content(self) -> bytes: ...
+    def json(self) -> Any: ...
+
+
+class ClientLike(Protocol):
+    async def head(self, url: str) -> Any: ...
+    async def post(self, url: str, *, content: bytes, headers: Mapping[str, str]) -> Any: ...
+
+
+def problem_of(response: ResponseLike) -> AcmeError:
     kind, detail = f"http-{response.status_code}", ""
     try:
         doc = response.json()
@@ -111,7 +133,7 @@ def problem_of(response: httpx.Response) -> AcmeError:
     return AcmeError(kind, response.status_code, detail)
 
 
-def retry_after(response: httpx.Response, default: float) -> float:
+def retry_after(response: ResponseLike, default: float) -> float:
     """Seconds the server asks us to wait (RFC 9110 §10.2.3: delay-seconds or an HTTP date)."""
     value = response.headers.get("Retry-After")
     if value is None:
@@ -144,18 +166,18 @@ class Directory:
 class Session:
     """One virtual client's HTTP/1.1 keep-alive connection and its current Replay-Nonce."""
 
-    def __init__(self, http: httpx.AsyncClient, directory: Directory, stats: Stats) -> None:
+    def __init__(self, http: ClientLike, directory: Directory, stats: Stats) -> None:
         self.http = http
         self.directory = directory
         self.stats = stats
         self._nonce: str | None = None
 
-    def _keep_nonce(self, response: httpx.Response) -> None:
+    def _keep_nonce(self, response: ResponseLike) -> None:
         self._nonce = response.headers.get("Replay-Nonce") or self._nonce
 
     async def new_nonce(self) -> str:
         start = time.perf_counter()
-        response = await self.http.head(self.directory.new_nonce)
+        response: ResponseLike = await self.http.head(self.directory.new_nonce)
         self.stats.request("new-nonce", time.perf_counter() - start, response.status_code)
         if response.status_code != 200 or "Replay-Nonce" not in response.headers:
             raise problem_of(response)
@@ -175,12 +197,12 @@ class Session:
         payload: Mapping[str, Any] | None,
         kid: str | None,
         headers: Mapping[str, str] = JOSE,
-    ) -> httpx.Response:
+    ) -> ResponseLike:
         """Sign and POST; one retry on badNonce with the nonce the error carried."""
         for attempt in (1, 2):
             body = signer.sign(url, await self.nonce(), payload, kid)
             start = time.perf_counter()
-            response = await self.http.post(url, content=body, headers=headers)
+            response: ResponseLike = await self.http.post(url, content=body, headers=headers)
             self.stats.request(endpoint, time.perf_counter() - start, response.status_code)
             self._keep_nonce(response)
             if response.status_code < 400:
@@ -191,13 +213,16 @@ class Session:
             self.stats.bad_nonce_retry()
         raise AssertionError("unreachable")
 
+    def keep(self, nonce: str) -> None:
+        self._nonce = nonce
+
     def forget_nonce(self) -> None:
         self._nonce = None
 
     async def new_account(self, signer: Signer) -> str:
         payload: dict[str, Any] = {"termsOfServiceAgreed": True}
         response = await self.post("new-account", self.directory.new_account, signer, payload, None)
-        location = response.headers.get("Location")
+        location: str | None = response.headers.get("Location")
         if not location:
             raise AcmeError("no-account-location", response.status_code)
         return location

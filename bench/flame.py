@@ -1,6 +1,6 @@
 """Summarise a py-spy "raw" (collapsed stacks) profile: top frames by self and by total time.
 
-    py-spy record -f raw -o server.txt --pid PID --duration 20 --idle=false
+    py-spy record -f raw -o server.txt --pid PID --duration 20
     python -m bench.flame server.txt [--top 30] [--match acmehub]
 
 ``--match`` keeps, for the inclusive table, only frames whose file path contains the text, to

@@ -56,27 +56,56 @@ class Workload:
     mode: str  # flow | nonce | account
     concurrency: int
     duration: float
-    compare: bool  # also against Pebble
+    compare: bool  # also against Pebble (else acmehub only)
     warmup: int = 1
     order_timeout: float = 60.0
+    reps: int | None = None  # None: every repetition
+    servers: tuple[str, ...] = ()  # () = every server the workload applies to
 
 
-def plan(
-    quick: bool, duration: float, micro_duration: float, scale_duration: float
-) -> list[Workload]:
-    if quick:
-        duration, micro_duration, scale_duration = 3.0, 2.0, 3.0
-    return [
+def plan(args: argparse.Namespace) -> list[Workload]:
+    duration, micro, scale = args.duration, args.micro_duration, args.scale_duration
+    soak = args.soak_duration
+    if args.quick:
+        duration, micro, scale, soak = 3.0, 2.0, 3.0, 5.0
+    scale_reps = args.scale_reps
+    workloads = [
         Workload("flow c=1", "flow", 1, duration, compare=True),
         Workload("flow c=8", "flow", 8, duration, compare=True),
-        Workload("new-nonce c=8", "nonce", 8, micro_duration, compare=True),
-        Workload("new-account c=8", "account", 8, micro_duration, compare=True),
-        Workload("flow c=32", "flow", 32, scale_duration, compare=False, warmup=0),
-        Workload("flow c=64", "flow", 64, scale_duration, compare=False, warmup=0),
+        Workload("new-nonce c=8", "nonce", 8, micro, compare=True),
+        Workload("new-account c=8", "account", 8, micro, compare=True),
+        Workload("flow c=32", "flow", 32, scale, False, warmup=0, reps=scale_reps),
+        Workload("flow c=64", "flow", 64, scale, False, warmup=0, reps=scale_reps),
         Workload(
-            "flow c=256", "flow", 256, scale_duration, compare=False, warmup=0, order_timeout=180
+            "flow c=256", "flow", 256, scale, False, warmup=0, order_timeout=240, reps=scale_reps
         ),
     ]
+    if args.soak:
+        workloads.append(
+            Workload(
+                f"soak c=256 {soak:.0f}s",
+                "flow",
+                256,
+                soak,
+                False,
+                warmup=0,
+                order_timeout=240,
+                reps=1,
+                servers=("acmehub-sqlite",),
+            )
+        )
+    if args.only:
+        wanted = {w.strip() for w in args.only.split(",")}
+        workloads = [w for w in workloads if w.name in wanted]
+    return workloads
+
+
+def applies(workload: Workload, target: Target, rep: int) -> bool:
+    if target.kind == "pebble" and not workload.compare:
+        return False
+    if workload.servers and target.name not in workload.servers:
+        return False
+    return workload.reps is None or rep < workload.reps
 
 
 def machine() -> dict[str, Any]:
@@ -114,7 +143,7 @@ def machine() -> dict[str, Any]:
 
 
 def run_loadgen(
-    target: Target, workload: Workload, responder_port: int, work: Path, label: str
+    target: Target, workload: Workload, responder_port: int, work: Path, label: str, http: str
 ) -> dict[str, Any]:
     out = work / f"loadgen-{secrets.token_hex(4)}.json"
     argv = [
@@ -128,6 +157,7 @@ def run_loadgen(
         "--warmup", str(workload.warmup),
         "--order-timeout", str(workload.order_timeout),
         "--label", label,
+        "--http", http,
         "--json", str(out),
         "--quiet",
     ]  # fmt: skip
@@ -206,7 +236,7 @@ def rotations(items: list[Target]) -> Iterator[list[Target]]:
 # --- the summary table --------------------------------------------------------------------------
 
 
-def _median(values: list[float]) -> float | None:
+def _median(values: list[float | None]) -> float | None:
     clean = [v for v in values if v is not None]
     return round(statistics.median(clean), 2) if clean else None
 
@@ -235,6 +265,12 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             "failed": sum(r["failed"] for r in ok),
             "failures": failures,
             "http_5xx": sum(r["http_5xx"] for r in ok),
+            "gen_cores": _median(
+                [round(r["generator"]["cpu_s"] / r["elapsed_s"], 2) for r in ok if r["elapsed_s"]]
+            ),
+            "other_cores": _median([r["machine"]["other_cores"] for r in ok]),
+            "rss_start_mib": (ok[0].get("server") or {}).get("rss_start_mib") if ok else None,
+            "rss_end_mib": (ok[-1].get("server") or {}).get("rss_end_mib") if ok else None,
             "peak_rss_mib": max(
                 ((r.get("server") or {}).get("peak_rss_mib") or 0 for r in ok), default=None
             ),
@@ -257,10 +293,16 @@ def table(
     targets: list[Target],
     certbot: dict[str, list[dict[str, Any]]],
 ) -> str:
-    lines = []
+    lines = [
+        "rate: completed operations/s over the window; p50/p99: operation latency; CPU ms/op: "
+        "server process tree CPU / completed; gen, other: cores used by the load generator and "
+        "by every other process of the machine meanwhile (noise). Medians over repetitions.",
+        "",
+    ]
     header = (
         f"{'workload':<16}{'server':<16}{'rate/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
         f"{'CPU ms/op':>10}{'req/s':>8}{'done':>7}{'failed':>7}{'5xx':>5}{'RSS MiB':>9}"
+        f"{'gen':>6}{'other':>6}"
     )
     lines += [header, "-" * len(header)]
     pebble = next((t for t in targets if t.kind == "pebble"), None)
@@ -276,9 +318,15 @@ def table(
                 f"{w.name:<16}{t.name:<16}{_f(s['rate']):>9}{_f(s['p50']):>9}{_f(s['p99']):>9}"
                 f"{_f(s['cpu_ms'], 2):>10}{_f(s['req_s'], 0):>8}{s['completed']:>7}"
                 f"{s['failed']:>7}{s['http_5xx']:>5}{_f(s['peak_rss_mib']):>9}"
+                f"{_f(s['gen_cores'], 2):>6}{_f(s['other_cores'], 2):>6}"
             )
             if s["failures"]:
                 lines.append(f"{'':<32}failures: {s['failures']}")
+            if w.name.startswith("soak"):
+                lines.append(
+                    f"{'':<32}RSS MiB at start {_f(s['rss_start_mib'])}, "
+                    f"peak {_f(s['peak_rss_mib'])}, end {_f(s['rss_end_mib'])}"
+                )
         if pebble is not None and w.compare:
             p = summary.get(f"{w.name}|{pebble.name}")
             for t in targets:
@@ -320,21 +368,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=20.0, help="s per flow workload")
     parser.add_argument("--micro-duration", type=float, default=8.0, help="s per micro workload")
     parser.add_argument("--scale-duration", type=float, default=15.0, help="s at C=32/64/256")
+    parser.add_argument(
+        "--scale-reps", type=int, default=1, help="repetitions of C=32/64/256 (acmehub only)"
+    )
+    parser.add_argument("--soak", action="store_true", help="also 256 clients for a long run")
+    parser.add_argument("--soak-duration", type=float, default=60.0)
     parser.add_argument("--certbot-runs", type=int, default=5)
     parser.add_argument("--only", help="comma-separated workload names to run (e.g. 'flow c=8')")
     parser.add_argument("--no-pebble", action="store_true")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-certbot", action="store_true")
     parser.add_argument("--pg-admin-url", default=os.environ.get("BENCH_PG_ADMIN_URL", DEFAULT_PG))
+    parser.add_argument("--http", choices=("raw", "httpx"), default="raw", help="loadgen transport")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON record of the run")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
     args = parser.parse_args(argv)
     reps = 1 if args.quick else args.reps
     certbot_runs = 1 if args.quick else args.certbot_runs
-    workloads = plan(args.quick, args.duration, args.micro_duration, args.scale_duration)
-    if args.only:
-        wanted = {w.strip() for w in args.only.split(",")}
-        workloads = [w for w in workloads if w.name in wanted]
+    workloads = plan(args)
 
     work = Path(tempfile.mkdtemp(prefix="acmehub-bench-"))
     procs = Procs(work)
@@ -386,11 +437,11 @@ def main(argv: list[str] | None = None) -> int:
             servers = next(order)
             for w in workloads:
                 for t in servers:
-                    if t.kind == "pebble" and not w.compare:
+                    if not applies(w, t, rep):
                         continue
                     label = f"{w.name} {t.name} rep {rep + 1}"
                     print(f"bench: {label} ...", end=" ", flush=True)
-                    rec = run_loadgen(t, w, responder_port, work, label)
+                    rec = run_loadgen(t, w, responder_port, work, label, args.http)
                     rec.update(workload=w.name, target=t.name, rep=rep + 1)
                     records.append(rec)
                     if "error" in rec:

@@ -27,7 +27,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -58,13 +58,17 @@ from acmehub.domain.model import (
     Order,
     OrderStatus,
     RaProfile,
+    User,
     ValidationResult,
+    WebSession,
 )
 from acmehub.domain.ports import (
+    AccountCount,
     AccountFilter,
     AuditFilter,
     CaBackend,
     CertificateFilter,
+    FailedValidationCount,
     IssuedCertificate,
     IssueRequest,
     Page,
@@ -135,6 +139,8 @@ class MemoryState:
     eab_keys: dict[str, EabKey] = field(default_factory=dict)
     #: Audit events by id (ids grow like an autoincrement key).
     audit_events: dict[int, AuditEvent] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    web_sessions: dict[str, WebSession] = field(default_factory=dict)
 
     def copy(self) -> MemoryState:
         return MemoryState(
@@ -455,6 +461,15 @@ class MemoryOrders:
         ]
         return stuck[:limit]
 
+    def claim_issuance(self, order_id: str, touched_by: datetime) -> bool:
+        order = self._tx.state.orders.get(order_id)
+        if order is None or order.status is not OrderStatus.PROCESSING:
+            return False
+        if self._tx.state.order_updated_at[order_id] > touched_by:
+            return False
+        self._tx.write().order_updated_at[order_id] = self._tx.now
+        return True
+
 
 class MemoryAuthorizations:
     def __init__(self, tx: _Tx) -> None:
@@ -711,6 +726,136 @@ class MemoryAudit:
         return found[page.offset : page.offset + page.limit]
 
 
+class MemoryUsers:
+    def __init__(self, tx: _Tx) -> None:
+        self._tx = tx
+
+    def get(self, uuid: str) -> User | None:
+        return self._tx.state.users.get(uuid)
+
+    def by_username(self, username: str) -> User | None:
+        return next((u for u in self._tx.state.users.values() if u.username == username), None)
+
+    def add(self, user: User) -> None:
+        st = self._tx.write()
+        _unique(user.uuid in st.users, "users.uuid")
+        self._check(st, user)
+        st.users[user.uuid] = user
+
+    def update(self, user: User) -> None:
+        st = self._tx.write()
+        if user.uuid in st.users:
+            self._check(st, user)
+            st.users[user.uuid] = user
+
+    @staticmethod
+    def _check(st: MemoryState, user: User) -> None:
+        _unique(
+            any(u.username == user.username and u.uuid != user.uuid for u in st.users.values()),
+            "users.username",
+        )
+
+    def list(self) -> list[User]:
+        return sorted(self._tx.state.users.values(), key=lambda u: u.username)
+
+
+class MemorySessions:
+    def __init__(self, tx: _Tx) -> None:
+        self._tx = tx
+
+    def get(self, id_hash: str) -> WebSession | None:
+        return self._tx.state.web_sessions.get(id_hash)
+
+    def add(self, session: WebSession) -> None:
+        st = self._tx.write()
+        _unique(session.id_hash in st.web_sessions, "web_sessions.id_hash")
+        _require(session.user_uuid in st.users, "web_sessions.user_uuid")
+        st.web_sessions[session.id_hash] = session
+
+    def touch(self, id_hash: str, last_seen_at: datetime) -> None:
+        st = self._tx.write()
+        if id_hash in st.web_sessions:
+            st.web_sessions[id_hash] = replace(st.web_sessions[id_hash], last_seen_at=last_seen_at)
+
+    def delete(self, id_hash: str) -> None:
+        self._tx.write().web_sessions.pop(id_hash, None)
+
+    def delete_for_user(self, user_uuid: str) -> int:
+        st = self._tx.write()
+        doomed = [k for k, v in st.web_sessions.items() if v.user_uuid == user_uuid]
+        for key in doomed:
+            del st.web_sessions[key]
+        return len(doomed)
+
+    def purge_expired(self, now: datetime, idle_before: datetime, limit: int) -> int:
+        st = self._tx.write()
+        doomed = [
+            k
+            for k, v in st.web_sessions.items()
+            if v.expires_at <= now or v.last_seen_at < idle_before
+        ][:limit]
+        for key in doomed:
+            del st.web_sessions[key]
+        return len(doomed)
+
+
+class MemoryReports:
+    """The dashboard's aggregates computed over the in-memory tables (like SqlReports)."""
+
+    def __init__(self, tx: _Tx) -> None:
+        self._tx = tx
+
+    def certificates_issued_per_day(self, since: datetime) -> dict[date, int]:
+        days: dict[date, int] = {}
+        for c in self._tx.state.certificates.values():
+            if c.issued_at >= since:
+                day = c.issued_at.astimezone(UTC).date()
+                days[day] = days.get(day, 0) + 1
+        return days
+
+    def orders_by_status(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for o in self._tx.state.orders.values():
+            counts[o.status.value] = counts.get(o.status.value, 0) + 1
+        return counts
+
+    def failed_validations(self, since: datetime) -> list[FailedValidationCount]:
+        st = self._tx.state
+        groups: dict[tuple[str, str], list[str]] = {}
+        for ch in st.challenges.values():
+            order = st.orders.get(st.authorization_order.get(ch.authorization_id, ""))
+            if ch.status is not ChallengeStatus.INVALID or ch.error is None or order is None:
+                continue
+            if order.created_at < since:
+                continue
+            key = (ch.type.value, ch.error.kind.value)
+            groups.setdefault(key, []).append(ch.error.detail)
+        found = [
+            FailedValidationCount(kind, problem, len(details), max(details))
+            for (kind, problem), details in groups.items()
+        ]
+        found.sort(key=lambda f: (-f.count, f.challenge_type, f.problem_type))
+        return found
+
+    def expiring_certificates(
+        self, now: datetime, until: datetime, limit: int
+    ) -> list[Certificate]:
+        found = [
+            c
+            for c in self._tx.state.certificates.values()
+            if c.revoked_at is None and now <= c.not_after < until
+        ]
+        found.sort(key=lambda c: (c.not_after, c.id))
+        return found[:limit]
+
+    def accounts_by_profile(self) -> list[AccountCount]:
+        counts: dict[tuple[str, str], int] = {}
+        for a in self._tx.state.accounts.values():
+            key = (a.acme_profile_uuid, a.status.value)
+            counts[key] = counts.get(key, 0) + 1
+        return [AccountCount(p, s, n) for (p, s), n in sorted(counts.items())]
+
+
 class MemoryUnitOfWork:
     """The repositories of one transaction (``state`` is its working copy)."""
 
@@ -724,6 +869,9 @@ class MemoryUnitOfWork:
         self.tokens = MemoryTokens(tx)
         self.eab_keys = MemoryEabKeys(tx)
         self.audit = MemoryAudit(tx)
+        self.users = MemoryUsers(tx)
+        self.web_sessions = MemorySessions(tx)
+        self.reports = MemoryReports(tx)
 
     def __enter__(self) -> MemoryUnitOfWork:
         return self

@@ -16,7 +16,9 @@ from typing import Any
 from cryptography import x509
 from sqlalchemy import Engine
 from starlette.applications import Starlette
-from starlette.routing import Mount
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+from starlette.routing import Mount, Route
 
 from acmehub.ca.embedded import EmbeddedCa
 from acmehub.ca.embedded.authority import create_embedded_authority, import_embedded_authority
@@ -40,6 +42,7 @@ from acmehub.storage.validation_queue import SqlValidationQueue
 from acmehub.validation.registry import ValidationAuthority
 from acmehub.validation.settings import VaSettings
 from acmehub.validation.worker import ValidationWorker, WorkerSettings
+from acmehub.webui import create_webui_app
 
 log = logging.getLogger("acmehub")
 
@@ -147,8 +150,9 @@ def build_container(settings: Settings, clock: SystemClock | None = None) -> Con
 
 def create_app(container: Container, *, background: bool = False) -> Starlette:
     """One ASGI app: the ACME routes first (they include /api/v1/protocols/acme/...), then the
-    management API under /api/v1. With ``background``, the app's lifespan runs this process's
-    validation worker threads and housekeeping."""
+    management API under /api/v1 and the web interface under /ui (``/`` leads there). With
+    ``background``, the app's lifespan runs this process's validation worker threads and
+    housekeeping."""
     routes = acme_routes(container.services, ProtocolSettings(base_url=container.settings.base_url))
     routes.append(
         Mount(
@@ -156,6 +160,10 @@ def create_app(container: Container, *, background: bool = False) -> Starlette:
             app=create_management_app(container.services, base_url=container.settings.base_url),
         )
     )
+    routes.append(
+        Mount("/ui", app=create_webui_app(container.services, base_url=container.settings.base_url))
+    )
+    routes.append(Route("/", _to_web_interface))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -167,6 +175,10 @@ def create_app(container: Container, *, background: bool = False) -> Starlette:
                 job.stop()
 
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+async def _to_web_interface(request: Request) -> RedirectResponse:
+    return RedirectResponse("/ui/", status_code=307)
 
 
 def start_background_jobs(container: Container) -> list[ValidationWorker | Housekeeper]:

@@ -1,5 +1,6 @@
 """`acmehub` command line: init | serve | worker | migrate, and the administration commands
-(authority | ra-profile | acme-profile | account | eab | certificate | token | audit | openapi)."""
+(authority | ra-profile | acme-profile | account | eab | certificate | token | user | audit |
+openapi)."""
 
 from __future__ import annotations
 

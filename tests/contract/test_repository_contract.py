@@ -33,6 +33,7 @@ from acmehub.domain.model import (
     ChallengeType,
     EabKey,
     Identifier,
+    IssuancePolicy,
     Order,
     OrderStatus,
     RaProfile,
@@ -1117,3 +1118,126 @@ def test_a_use_in_a_rolled_back_transaction_is_not_counted(store: Store) -> None
         key = tx.eab_keys.get("kid-1")
     assert key is not None
     assert key.used_count == 0
+
+
+# --------------------------------------------------------------------------- profile management
+
+
+def test_authorities_are_listed_by_name_updated_and_deleted(store: Store) -> None:
+    other = Authority(str(uuid.uuid4()), "A first", "embedded", True, {"k": "v"})
+    with store.uow(write=True) as tx:
+        tx.profiles.add_authority(other)
+    with store.uow() as tx:
+        assert [a.name for a in tx.profiles.list_authorities()] == ["A first", "CA one"]
+    disabled = replace(other, enabled=False, config={"k": "w"})
+    with store.uow(write=True) as tx:
+        tx.profiles.update_authority(disabled)
+        tx.profiles.update_authority(replace(other, uuid=str(uuid.uuid4())))  # unknown: no-op
+    with store.uow() as tx:
+        assert tx.profiles.authority(other.uuid) == disabled
+        assert len(tx.profiles.list_authorities()) == 2
+    with store.uow(write=True) as tx:
+        tx.profiles.delete_authority(other.uuid)
+        tx.profiles.delete_authority("unknown")
+    with store.uow() as tx:
+        assert tx.profiles.authority(other.uuid) is None
+        assert tx.profiles.list_authorities() == [store.authority]
+
+
+def test_an_authority_name_stays_unique_on_update(store: Store) -> None:
+    other = Authority(str(uuid.uuid4()), "CA two", "embedded", True, {})
+    with store.uow(write=True) as tx:
+        tx.profiles.add_authority(other)
+    with pytest.raises(IntegrityError), store.uow(write=True) as tx:
+        tx.profiles.update_authority(replace(other, name=store.authority.name))
+
+
+def test_an_authority_with_ra_profiles_cannot_be_deleted(store: Store) -> None:
+    with pytest.raises(IntegrityError), store.uow(write=True) as tx:
+        tx.profiles.delete_authority(store.authority.uuid)
+    with store.uow() as tx:
+        assert tx.profiles.authority(store.authority.uuid) == store.authority
+
+
+def test_ra_profiles_are_listed_by_name_per_authority_and_deleted(store: Store) -> None:
+    second = Authority(str(uuid.uuid4()), "CA two", "embedded", True, {})
+    policy = IssuancePolicy(allowed_identifiers=(".example.com",), max_names=3)
+    mine = RaProfile(str(uuid.uuid4()), "ra-a", store.authority.uuid, False, policy=policy)
+    theirs = RaProfile(str(uuid.uuid4()), "ra-b", second.uuid, True)
+    with store.uow(write=True) as tx:
+        tx.profiles.add_authority(second)
+        tx.profiles.add_ra_profile(mine)
+        tx.profiles.add_ra_profile(theirs)
+    with store.uow() as tx:
+        assert [p.name for p in tx.profiles.list_ra_profiles()] == ["ra-a", "ra-b", "ra-one"]
+        assert tx.profiles.list_ra_profiles(store.authority.uuid) == [mine, store.ra]
+        assert tx.profiles.list_ra_profiles(second.uuid) == [theirs]
+        assert tx.profiles.list_ra_profiles("unknown") == []
+    with store.uow(write=True) as tx:
+        tx.profiles.delete_ra_profile(mine.uuid)
+    with store.uow() as tx:
+        assert tx.profiles.ra_profile(mine.uuid) is None
+        assert tx.profiles.list_ra_profiles(store.authority.uuid) == [store.ra]
+
+
+def test_an_ra_profile_in_use_cannot_be_deleted(store: Store) -> None:
+    # The default RA profile of an ACME profile.
+    with pytest.raises(IntegrityError), store.uow(write=True) as tx:
+        tx.profiles.delete_ra_profile(store.ra.uuid)
+    # An RA profile an account is bound to.
+    acme2, ra2 = _second_profiles(store)
+    with store.uow(write=True) as tx:
+        tx.profiles.update_acme_profile(replace(acme2, default_ra_profile_uuid=store.ra.uuid))
+        tx.accounts.add(account(store, 1, ra_profile_uuid=ra2.uuid))
+    with pytest.raises(IntegrityError), store.uow(write=True) as tx:
+        tx.profiles.delete_ra_profile(ra2.uuid)
+    with store.uow() as tx:
+        assert tx.profiles.ra_profile(ra2.uuid) == ra2
+
+
+def test_acme_profiles_are_listed_by_name_and_deleted(store: Store) -> None:
+    acme2, _ = _second_profiles(store)
+    with store.uow() as tx:
+        assert tx.profiles.list_acme_profiles() == [store.acme, acme2]
+    with store.uow(write=True) as tx:
+        tx.profiles.delete_acme_profile(acme2.uuid)
+        tx.profiles.delete_acme_profile("unknown")
+    with store.uow() as tx:
+        assert tx.profiles.acme_profile(acme2.uuid) is None
+        assert tx.profiles.list_acme_profiles() == [store.acme]
+
+
+def test_an_acme_profile_in_use_cannot_be_deleted(store: Store) -> None:
+    # Activated on an RA profile.
+    with pytest.raises(IntegrityError), store.uow(write=True) as tx:
+        tx.profiles.delete_acme_profile(store.acme.uuid)
+    acme2, _ = _second_profiles(store)
+    # With an account.
+    with store.uow(write=True) as tx:
+        tx.accounts.add(account(store, 1, acme_profile_uuid=acme2.uuid))
+    with pytest.raises(IntegrityError), store.uow(write=True) as tx:
+        tx.profiles.delete_acme_profile(acme2.uuid)
+    # With an EAB key.
+    acme3 = AcmeProfile(str(uuid.uuid4()), "acme-three", True)
+    with store.uow(write=True) as tx:
+        tx.profiles.add_acme_profile(acme3)
+        tx.eab_keys.add(eab_key(store, 1, acme_profile_uuid=acme3.uuid))
+    with pytest.raises(IntegrityError), store.uow(write=True) as tx:
+        tx.profiles.delete_acme_profile(acme3.uuid)
+    with store.uow() as tx:
+        assert {p.uuid for p in tx.profiles.list_acme_profiles()} >= {acme2.uuid, acme3.uuid}
+
+
+def test_eab_keys_are_deleted_with_their_profile(store: Store) -> None:
+    acme2, _ = _second_profiles(store)
+    with store.uow(write=True) as tx:
+        tx.eab_keys.add(eab_key(store, 1, acme_profile_uuid=acme2.uuid))
+        tx.eab_keys.add(eab_key(store, 2, acme_profile_uuid=acme2.uuid, revoked_at=NOW))
+        tx.eab_keys.add(eab_key(store, 3))
+    with store.uow(write=True) as tx:
+        assert tx.eab_keys.delete_for_profile(acme2.uuid) == 2
+        assert tx.eab_keys.delete_for_profile(acme2.uuid) == 0
+        tx.profiles.delete_acme_profile(acme2.uuid)
+    with store.uow() as tx:
+        assert [k.key_id for k in tx.eab_keys.list(None, Page())] == ["kid-3"]
+        assert tx.profiles.acme_profile(acme2.uuid) is None

@@ -217,8 +217,11 @@ def drive_order(
     responder: Http01Responder,
     timeout: float,
     cert_key: ec.EllipticCurvePrivateKey | None = None,
+    *,
+    stop_at: str | None = None,
 ) -> OrderOutcome:
-    """Resume the order from where it stands until it is valid (certificate downloaded) or invalid."""
+    """Resume the order from where it stands until it is valid (certificate downloaded) or invalid,
+    or until its status is ``stop_at``."""
     stats = rc.stats
     key = cert_key or ec.generate_private_key(ec.SECP256R1())
     deadline = time.monotonic() + timeout
@@ -232,6 +235,8 @@ def drive_order(
         order = response.json()
         status = order["status"]
         last = status
+        if status == stop_at:
+            return OrderOutcome(order_url, order)
         if status == "pending":
             for authz_url in order["authorizations"]:
                 answered = rc.get("authz", authz_url)
@@ -279,7 +284,7 @@ class WorkerProcess:
         self._proc: subprocess.Popen[bytes] | None = None
         self._log_from = 0
 
-    def start(self) -> WorkerProcess:
+    def start(self, *, wait: bool = True) -> WorkerProcess:
         self._log_from = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(
@@ -288,7 +293,8 @@ class WorkerProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        poll(self._running, 60, f"acmehub worker (log: {self.log_path})", interval=0.05)
+        if wait:
+            poll(self._running, 60, f"acmehub worker (log: {self.log_path})", interval=0.05)
         return self
 
     def _running(self) -> bool:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import threading
 import time
 from collections import Counter
@@ -78,6 +79,8 @@ class KillPoint:
     challenges_processing: int = 0
     orders_processing: int = 0
     orders_pending: int = 0
+    #: Seconds from the kill until the server answered again.
+    restart_seconds: float = 0.0
 
 
 @dataclass
@@ -92,6 +95,7 @@ class Run:
     outcomes: dict[str, OrderOutcome] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     kills: list[KillPoint] = field(default_factory=list)
+    worker_log: Path = Path("/nonexistent")
     https: list[httpx.Client] = field(default_factory=list)
 
 
@@ -163,9 +167,11 @@ def kill_loop(run: Run, worker: WorkerProcess, rng: random.Random) -> None:
             worker.kill()
         snapshot_at_kill(run.server, point)
         run.kills.append(point)
+        begun = time.monotonic()
         run.server.start()
+        point.restart_seconds = round(time.monotonic() - begun, 2)
         if worker_too:
-            worker.start()
+            worker.start(wait=False)  # comes up while the clients carry on
 
 
 def summarize(run: Run, seed: int, database: str, elapsed: float) -> None:
@@ -189,8 +195,15 @@ def summarize(run: Run, seed: int, database: str, elapsed: float) -> None:
         f"connections, {run.stats.bad_nonces} badNonce retries"
     )
     print("kill delays: " + ", ".join(f"{k.delay}" for k in kills))
+    print("restart seconds: " + ", ".join(f"{k.restart_seconds}" for k in kills))
     for phase, count in sorted(phases.items()):
         print(f"  kills landing with {phase}: {count}")
+    signed = Counter[str]()
+    for path in (run.server.log_path, run.worker_log):
+        text = path.read_text(errors="replace") if path.exists() else ""
+        signed.update(re.findall(r"signed certificate \w+ for order (\S+)", text))
+    again = sum(1 for n in signed.values() if n > 1)
+    print(f"  orders signed again after their signer was killed before storing: {again}")
 
 
 def check_everything(run: Run) -> None:
@@ -210,9 +223,11 @@ def check_everything(run: Run) -> None:
             continue
         with services.deps.uow() as tx:
             order = tx.orders.get(outcome.id)
-            assert order is not None and order.certificate_id is not None, url
+            assert order is not None, url
+            assert order.certificate_id is not None, url
             stored = tx.certificates.get(order.certificate_id)
-        assert stored is not None and stored.order_id == order.id, url
+        assert stored is not None, url
+        assert stored.order_id == order.id, url
         leaf = outcome.leaf
         assert leaf is not None
         assert leaf == x509.load_pem_x509_certificate(stored.pem.encode()), url
@@ -224,8 +239,10 @@ def check_everything(run: Run) -> None:
         for cert_id, order_id in rows:
             cert = tx.certificates.get(cert_id)
             order = tx.orders.get(order_id)
-            assert cert is not None and order is not None
-            assert order.status is OrderStatus.VALID and order.certificate_id == cert.id, order
+            assert cert is not None
+            assert order is not None
+            assert order.status is OrderStatus.VALID, order
+            assert order.certificate_id == cert.id, order
             parsed = x509.load_pem_x509_certificate(cert.pem.encode())
             serials[parsed.serial_number] += 1
             assert parsed.serial_number == int(cert.serial_hex, 16), cert.serial_hex
@@ -234,19 +251,23 @@ def check_everything(run: Run) -> None:
             authorized = {a.identifier.value for a in authzs if a.status is AuthzStatus.VALID}
             names = set(san.get_values_for_type(x509.DNSName))
             assert names <= authorized, (order.id, names, authorized)
-    assert serials and max(serials.values()) == 1, serials.most_common(3)
+    assert serials, "no certificate issued"
+    assert max(serials.values()) == 1, serials.most_common(3)
 
     def settled() -> bool:
         with server.container().engine.connect() as conn:
-            left = conn.execute(
-                select(func.count())
-                .select_from(t.challenges)
-                .where(t.challenges.c.status == "processing")
-            ).scalar_one() + conn.execute(
-                select(func.count())
-                .select_from(t.orders)
-                .where(t.orders.c.status == "processing")
-            ).scalar_one()
+            left = (
+                conn.execute(
+                    select(func.count())
+                    .select_from(t.challenges)
+                    .where(t.challenges.c.status == "processing")
+                ).scalar_one()
+                + conn.execute(
+                    select(func.count())
+                    .select_from(t.orders)
+                    .where(t.orders.c.status == "processing")
+                ).scalar_one()
+            )
         return left == 0
 
     poll(settled, 30, "no challenge or order left processing", interval=0.2)
@@ -261,7 +282,7 @@ def test_kill_9_at_random_moments_loses_nothing(
     rng = random.Random(seed)
     responder = Http01Responder(crash_server.http01_port).start()
     worker = WorkerProcess(crash_server, tmp_path / "worker.log")
-    run = Run(crash_server, responder)
+    run = Run(crash_server, responder, worker_log=worker.log_path)
     threads = [
         threading.Thread(target=client_loop, args=(run, n, seed), name=f"client-{n}", daemon=True)
         for n in range(CLIENTS)

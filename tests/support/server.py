@@ -50,6 +50,12 @@ class AcmehubServer:
     def ca_bundle(self) -> Path:
         return self.settings.ca_bundle
 
+    @property
+    def local_base_url(self) -> str:
+        """This process's own listener (``base_url`` may name a load balancer in front of it)."""
+        scheme = "http" if self.settings.tls_mode == "off" else "https"
+        return f"{scheme}://127.0.0.1:{self.port}"
+
     def directory_url(self, profile: str = "default", family: str = "acme") -> str:
         root = "/acme/raProfile/" if family == "raProfile" else "/acme/"
         return f"{self.base_url}{root}{profile}/directory"
@@ -74,8 +80,12 @@ class AcmehubServer:
         if not self.ca_bundle.exists():
             return False
         try:
-            r = httpx.get(self.directory_url(), verify=self.ssl_context(), timeout=1)
-        except httpx.HTTPError:
+            r = httpx.get(
+                f"{self.local_base_url}/acme/default/directory",
+                verify=self.ssl_context(),
+                timeout=1,
+            )
+        except (httpx.HTTPError, ssl.SSLError):  # SSLError: the CA bundle is still being written
             return False
         return r.status_code == 200
 

@@ -8,14 +8,33 @@ exits non-zero (see :mod:`acmehub.cli_admin.base`).
 
 from __future__ import annotations
 
-import argparse
+from acmehub.cli_admin import (
+    accounts,
+    acme_profiles,
+    audit,
+    authorities,
+    certificates,
+    eab,
+    openapi,
+    tokens,
+    users,
+)
+from acmehub.cli_admin.base import SubParsers
 
-from acmehub.cli_admin import audit, openapi, tokens
+#: Each module adds its family's sub-commands to the parser, in this order in --help.
+FAMILIES = (
+    authorities,
+    acme_profiles,
+    accounts,
+    eab,
+    certificates,
+    tokens,
+    users,
+    audit,
+    openapi,
+)
 
-#: Each module adds its family's sub-command (``token``, ``audit``...) to the parser.
-FAMILIES = (tokens, audit, openapi)
 
-
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: SubParsers) -> None:
     for family in FAMILIES:
         family.register(sub)

@@ -2,6 +2,9 @@
 
 Exit status: 0 done; 1 refused (the problem detail on stderr, as a problem document with
 ``--json``); 2 usage or configuration error.
+
+``--json`` prints the REST API's own response models (``management/routers``), so a script
+sees the same shapes through either door.
 """
 
 from __future__ import annotations
@@ -12,21 +15,27 @@ import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeAlias
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel
+from starlette.requests import Request
 
 from acmehub import bootstrap
 from acmehub.config import load_settings
 from acmehub.domain.errors import DomainError, ErrorKind
+from acmehub.management.app import create_management_app
+from acmehub.management.openapi import MOUNT_PATH
 from acmehub.management.problems import status_of
 from acmehub.services.admin import CLI_ACTOR, Actor
 from acmehub.services.container import Services
 
 EXIT_REFUSED = 1
+#: What ``add_subparsers()`` returns (the runtime class is not subscriptable: a string alias).
+SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 @dataclass
@@ -36,28 +45,61 @@ class Admin:
     services: Services
     actor: Actor
     json: bool
-    out: TextIO = sys.stdout
-    err: TextIO = sys.stderr
+    #: The server's external base URL (for the directory URLs shown).
+    base_url: str = ""
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    err: TextIO = field(default_factory=lambda: sys.stderr)
+    failed: bool = False
 
     def emit(self, value: Any) -> None:
         """JSON on stdout (``--json``), pretty and stable."""
-        json.dump(jsonable(value), self.out, indent=2)
+        json.dump(jsonable(value), self.out, indent=2, ensure_ascii=False)
         self.out.write("\n")
 
     def table(self, rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
         print_table(self.out, headers, rows)
 
+    def details(self, model: BaseModel, *, skip: Sequence[str] = ()) -> None:
+        """One ``field: value`` line per field of an API model (camelCase, as in JSON)."""
+        data = model.model_dump(mode="json", by_alias=True)
+        width = max((len(k) for k in data), default=0)
+        for key, value in data.items():
+            if key not in skip:
+                self.out.write(f"{key.ljust(width)}  {cell(value, 200)}\n")
+
+    def say(self, message: str) -> None:
+        """The result of a change, on stdout."""
+        print(message, file=self.out)
+
     def note(self, message: str) -> None:
         """A message for the person at the terminal (stderr, so stdout stays parseable)."""
         print(f"acmehub: {message}", file=self.err)
+
+    def request(self) -> Request:
+        """A request as the API would see it, for models that show URLs of this server."""
+        url = urlsplit(self.base_url or "https://127.0.0.1")
+        default_port = 443 if url.scheme == "https" else 80
+        scope = {
+            "type": "http",
+            "app": create_management_app(self.services, base_url=self.base_url),
+            "scheme": url.scheme,
+            "server": (url.hostname or "127.0.0.1", url.port or default_port),
+            "root_path": url.path.rstrip("/") + MOUNT_PATH,
+            "path": url.path.rstrip("/") + MOUNT_PATH + "/",
+            "headers": [(b"host", url.netloc.encode())],
+            "query_string": b"",
+            "method": "GET",
+        }
+        return Request(scope)
 
 
 Handler = Callable[[Admin, argparse.Namespace], None]
 
 
 @contextmanager
-def open_services(args: argparse.Namespace) -> Iterator[Services]:
-    """The services of the configured state directory or database (which must be set up)."""
+def open_services(args: argparse.Namespace) -> Iterator[tuple[Services, str]]:
+    """The services of the configured state directory or database (which must be set up),
+    and the server's external base URL."""
     settings = load_settings(Path(args.config) if args.config else None)
     if not bootstrap.is_initialized(settings):
         raise DomainError(
@@ -71,7 +113,7 @@ def open_services(args: argparse.Namespace) -> Iterator[Services]:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         bootstrap.check_schema(container)
-        yield container.services
+        yield container.services, settings.base_url
     finally:
         container.engine.dispose()
 
@@ -82,12 +124,13 @@ def run(handler: Handler) -> Callable[[argparse.Namespace], int]:
     def func(args: argparse.Namespace) -> int:
         as_json = bool(getattr(args, "json", False))
         try:
-            with open_services(args) as services:
-                handler(Admin(services, CLI_ACTOR, as_json), args)
+            with open_services(args) as (services, base_url):
+                admin = Admin(services, CLI_ACTOR, as_json, base_url)
+                handler(admin, args)
         except DomainError as exc:
             report(exc, as_json, sys.stderr)
             return EXIT_REFUSED
-        return 0
+        return EXIT_REFUSED if admin.failed else 0
 
     return func
 
@@ -95,7 +138,7 @@ def run(handler: Handler) -> Callable[[argparse.Namespace], int]:
 def report(exc: DomainError, as_json: bool, err: TextIO) -> None:
     if as_json:
         document = {"type": "about:blank", "title": exc.kind.value, "status": status_of(exc)}
-        json.dump({**document, "detail": exc.detail}, err)
+        json.dump({**document, "detail": exc.detail}, err, ensure_ascii=False)
         err.write("\n")
     else:
         print(f"acmehub: {exc.detail}", file=err)
@@ -104,7 +147,7 @@ def report(exc: DomainError, as_json: bool, err: TextIO) -> None:
 def json_flag() -> argparse.ArgumentParser:
     """A parent parser adding ``--json`` to a command."""
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parent.add_argument("--json", action="store_true", help="print JSON (the API's shapes)")
     return parent
 
 
@@ -118,6 +161,79 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     return value
+
+
+# --------------------------------------------------------------------------- finding objects
+
+
+def find_ref(kind: str, ref: str, candidates: Sequence[tuple[str, str]]) -> str:
+    """The UUID of the object whose UUID or name is ``ref``; ``candidates``: (uuid, name)."""
+    if any(ref == uuid_ for uuid_, _ in candidates):
+        return ref
+    named = [uuid_ for uuid_, name in candidates if name == ref]
+    if len(named) == 1:
+        return named[0]
+    raise DomainError(ErrorKind.NOT_FOUND, f"no {kind} with the name or UUID {ref}", status=404)
+
+
+def authority_ref(admin: Admin, ref: str) -> str:
+    views = admin.services.authorities.list_all(admin.actor)
+    return find_ref("Authority", ref, [(v.authority.uuid, v.authority.name) for v in views])
+
+
+def ra_profile_ref(admin: Admin, ref: str) -> str:
+    views = admin.services.ra_profiles.list_all(admin.actor)
+    return find_ref("RA Profile", ref, [(v.profile.uuid, v.profile.name) for v in views])
+
+
+def acme_profile_ref(admin: Admin, ref: str) -> str:
+    views = admin.services.acme_profiles.list_all(admin.actor)
+    return find_ref("ACME Profile", ref, [(v.profile.uuid, v.profile.name) for v in views])
+
+
+# --------------------------------------------------------------------------- input
+
+
+def json_object(text: str) -> dict[str, Any]:
+    """An argparse type: a JSON object given inline, or @FILE to read it from a file."""
+    raw = Path(text[1:]).read_text() if text.startswith("@") else text
+    try:
+        value = json.loads(raw)
+    except (json.JSONDecodeError, OSError) as exc:
+        raise argparse.ArgumentTypeError(f"not a JSON object: {exc}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError('must be a JSON object, e.g. \'{"key": "value"}\'')
+    return value
+
+
+def parse_time(text: str) -> datetime:
+    """ISO 8601 date or date-time for argparse; without a zone it is taken as UTC."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 time (e.g. 2026-05-01 or 2026-05-01T12:00:00Z)"
+        ) from None
+    return when if when.utcoffset() is not None else when.replace(tzinfo=UTC)
+
+
+def on_off(text: str) -> bool:
+    """An argparse type for yes/no switches."""
+    value = text.lower()
+    if value in ("yes", "true", "on", "1"):
+        return True
+    if value in ("no", "false", "off", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"{text!r}: say yes or no")
+
+
+def changes(args: argparse.Namespace, names: dict[str, str]) -> dict[str, Any]:
+    """The options the user gave (not None), renamed to the service's field names."""
+    return {
+        field: getattr(args, dest)
+        for dest, field in names.items()
+        if getattr(args, dest) is not None
+    }
 
 
 # --------------------------------------------------------------------------- tables
@@ -144,20 +260,8 @@ def print_table(out: TextIO, headers: Sequence[str], rows: Sequence[Sequence[Any
     widths = [len(h) for h in headers]
     for row in cells:
         widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
-    lines = [headers, *cells]
-    for line in lines:
+    for line in [list(headers), *cells]:
         out.write("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
         out.write("\n")
     if not rows:
         out.write("(none)\n")
-
-
-def parse_time(text: str) -> datetime:
-    """ISO 8601 date or date-time for argparse; without a zone it is taken as UTC."""
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not an ISO 8601 time (e.g. 2026-05-01 or 2026-05-01T12:00:00Z)"
-        ) from None
-    return when if when.utcoffset() is not None else when.replace(tzinfo=UTC)

@@ -287,6 +287,30 @@ class ApiToken:
 
 
 @dataclass(frozen=True)
+class User:
+    """A person who signs in to the web interface (created by `acmehub user create`)."""
+
+    uuid: str
+    username: str
+    password_hash: str  # argon2id, PHC string format; the password itself is never stored
+    role: Role
+    created_at: datetime
+    disabled: bool = False
+    last_sign_in_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class WebSession:
+    """A signed-in browser. The cookie holds a 256-bit secret; only its SHA-256 is stored."""
+
+    id_hash: str  # SHA-256 hex of the cookie's secret
+    user_uuid: str
+    created_at: datetime
+    last_seen_at: datetime  # for the idle timeout
+    expires_at: datetime  # the absolute end, whatever the activity
+
+
+@dataclass(frozen=True)
 class AuditEvent:
     at: datetime
     actor: str  # "token:<name>", "cli", "acme:<account id>", "system"

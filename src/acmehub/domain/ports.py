@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from acmehub.domain.model import (
@@ -21,8 +21,10 @@ from acmehub.domain.model import (
     EabKey,
     Order,
     RaProfile,
+    User,
     ValidationResult,
     ValidationTask,
+    WebSession,
 )
 
 
@@ -219,6 +221,12 @@ class OrderRepository(Protocol):
 
     def ids_for_authorization(self, authorization_id: str) -> list[str]: ...
     def stuck_processing(self, older_than: datetime, limit: int) -> list[Order]: ...
+    def claim_issuance(self, order_id: str, touched_by: datetime) -> bool:
+        """Take or renew the right to sign for a processing order (the issuance lease): only if
+        it is processing and was last touched at or before ``touched_by``; it is then touched
+        now. A conditional update, so of two claims on one order only one wins."""
+        ...
+
     def purge_expired(self, expired_before: datetime, limit: int) -> int:
         """Delete at most ``limit`` orders that expired before ``expired_before`` without a
         certificate, with their authorizations and challenges; returns how many orders."""
@@ -287,6 +295,79 @@ class AuditRepository(Protocol):
     def list(self, where: AuditFilter, page: Page) -> list[AuditEvent]: ...
 
 
+class UserRepository(Protocol):
+    """Web interface users (usernames are unique)."""
+
+    def get(self, uuid: str) -> User | None: ...
+    def by_username(self, username: str) -> User | None: ...
+    def add(self, user: User) -> None: ...
+    def update(self, user: User) -> None: ...
+    def list(self) -> list[User]:
+        """Every user, by username."""
+        ...
+
+
+class SessionRepository(Protocol):
+    """Web interface sessions, keyed by the SHA-256 of the cookie's secret."""
+
+    def get(self, id_hash: str) -> WebSession | None: ...
+    def add(self, session: WebSession) -> None: ...
+    def touch(self, id_hash: str, last_seen_at: datetime) -> None: ...
+    def delete(self, id_hash: str) -> None: ...
+    def delete_for_user(self, user_uuid: str) -> int:
+        """End every session of the user (disabled, password changed); returns how many."""
+        ...
+
+    def purge_expired(self, now: datetime, idle_before: datetime, limit: int) -> int:
+        """Delete at most ``limit`` sessions past their absolute end (``expires_at <= now``) or
+        idle since before ``idle_before``; returns how many."""
+        ...
+
+
+@dataclass(frozen=True)
+class FailedValidationCount:
+    """Invalid challenges of one type that failed with one problem type."""
+
+    challenge_type: str
+    problem_type: str  # ErrorKind value, e.g. "connection", "dns", "incorrectResponse"
+    count: int
+    example_detail: str  # one of their problem details, to show what went wrong
+
+
+@dataclass(frozen=True)
+class AccountCount:
+    acme_profile_uuid: str
+    status: str
+    count: int
+
+
+class ReportsRepository(Protocol):
+    """Read-only aggregates for the dashboard (one query each, no rows per object)."""
+
+    def certificates_issued_per_day(self, since: datetime) -> dict[date, int]:
+        """Certificates issued at or after ``since``, by UTC day; days without any are absent."""
+        ...
+
+    def orders_by_status(self) -> dict[str, int]:
+        """Every stored order by stored status; statuses without orders are absent."""
+        ...
+
+    def failed_validations(self, since: datetime) -> list[FailedValidationCount]:
+        """Invalid challenges of orders created at or after ``since``, by challenge type and
+        problem type, most frequent first."""
+        ...
+
+    def expiring_certificates(
+        self, now: datetime, until: datetime, limit: int
+    ) -> list[Certificate]:
+        """Certificates not revoked whose end is in [now, until), soonest first."""
+        ...
+
+    def accounts_by_profile(self) -> list[AccountCount]:
+        """Accounts by ACME profile and status."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Commits when the block exits normally, rolls back otherwise."""
 
@@ -306,6 +387,12 @@ class UnitOfWork(Protocol):
     def tokens(self) -> TokenRepository: ...
     @property
     def audit(self) -> AuditRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def web_sessions(self) -> SessionRepository: ...
+    @property
+    def reports(self) -> ReportsRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...

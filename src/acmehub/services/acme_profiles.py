@@ -27,6 +27,7 @@ from acmehub.services.deps import ServiceDeps
 from acmehub.services.profile_rules import (
     RESERVED_ACME_PROFILE_NAMES,
     BulkFailure,
+    api_name,
     check_bool,
     check_description,
     check_http_url,
@@ -78,21 +79,16 @@ def _check(profile: AcmeProfile) -> None:
         "require_terms_of_service",
         "require_external_account_binding",
     ):
-        check_bool(getattr(profile, name), _camel(name))
+        check_bool(getattr(profile, name), api_name(name))
     for name in (
         "issue_certificate_attributes",
         "revoke_certificate_attributes",
         "custom_attributes",
         "certificate_associations",
     ):
-        check_json_object(getattr(profile, name), _camel(name))
+        check_json_object(getattr(profile, name), api_name(name))
     if not all(isinstance(c, str) and c for c in profile.caa_identities):
         raise invalid("caaIdentities must be a list of domain names")
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
 
 
 def retired_name(profile: AcmeProfile) -> str:
@@ -194,7 +190,7 @@ class AcmeProfileService:
             moved = self._apply_default(tx, current, updated)
             tx.profiles.update_acme_profile(updated)
             changed = sorted(
-                _camel(f.name)
+                api_name(f.name)
                 for f in fields(AcmeProfile)
                 if getattr(current, f.name) != getattr(updated, f.name)
             )

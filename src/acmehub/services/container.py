@@ -13,13 +13,16 @@ from acmehub.services.authorizations import AuthorizationService
 from acmehub.services.certificate_admin import CertificateAdminService
 from acmehub.services.certificates import CertificateService
 from acmehub.services.context import AcmeContext, ProfileRef, resolve_context
+from acmehub.services.dashboard import DashboardService
 from acmehub.services.deps import ServiceDeps
 from acmehub.services.eab import EabService
 from acmehub.services.finalize import FinalizeService
 from acmehub.services.orders import OrderService
 from acmehub.services.platform import PlatformService
 from acmehub.services.ra_profiles import RaProfileService
+from acmehub.services.sessions import SessionService
 from acmehub.services.tokens import TokenService
+from acmehub.services.users import UserService
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,9 @@ class Services:
     account_admin: AccountAdminService
     eab: EabService
     certificate_admin: CertificateAdminService
+    users: UserService
+    sessions: SessionService
+    dashboard: DashboardService
 
     @classmethod
     def build(cls, deps: ServiceDeps) -> Services:
@@ -46,6 +52,7 @@ class Services:
         authorities = AuthorityService(deps)
         ra_profiles = RaProfileService(deps)
         acme_profiles = AcmeProfileService(deps)
+        users = UserService(deps)
         return cls(
             deps=deps,
             accounts=accounts,
@@ -62,6 +69,9 @@ class Services:
             account_admin=AccountAdminService(deps),
             eab=EabService(deps),
             certificate_admin=CertificateAdminService(deps),
+            users=users,
+            sessions=SessionService(deps, users),
+            dashboard=DashboardService(deps),
         )
 
     def context(self, ref: ProfileRef, *, directory: bool = False) -> AcmeContext:

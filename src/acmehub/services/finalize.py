@@ -1,9 +1,15 @@
 """Finalize (RFC 8555 §7.4): check the CSR, issue exactly once, store the certificate.
 
-Crash safety: the order moves ready -> processing in one transaction (a conditional update, so
-only one of two concurrent finalize requests wins); the CA signs outside any transaction; the
+Crash safety: the order moves ready -> processing in one transaction (the order's row is locked,
+so only one of two concurrent finalize requests wins); the CA signs outside any transaction; the
 certificate row (unique per order and per serial) and the order's move to valid commit together.
 An order left in processing by a crash is picked up again by :meth:`resume_stuck`.
+
+Signing is leased: whoever signs first claims the order in the database (the order's last-touched
+time, renewed right before signing). The move to processing is the finalize request's claim;
+:meth:`resume_stuck` claims only orders untouched for its ``older_than``, so it cannot sign next
+to a live finalize that is still within that time, and a claim it took makes the late request
+stand back.
 """
 
 from __future__ import annotations
@@ -75,12 +81,17 @@ class FinalizeService:
                 check_key(ra.policy, csr.public_key)
             order = replace(view.order, status=OrderStatus.PROCESSING, csr_der=csr_der)
             tx.orders.update(order)
-        order = self._issue(order)
+        # The move to processing committed just now is this request's claim on the issuance.
+        order = self._issue(order, touched_by=self._d.clock.now())
         return OrderView(order, order.status)
 
-    def _issue(self, order: Order) -> Order:
+    def _issue(self, order: Order, touched_by: datetime) -> Order:
+        """Sign and store, if the claim on the order (last touched at or before ``touched_by``)
+        still holds; else someone else is issuing (or has issued) and the order is returned."""
         now = self._d.clock.now()
-        with self._d.uow() as tx:
+        with self._d.uow(write=True) as tx:
+            if not tx.orders.claim_issuance(order.id, touched_by):
+                return tx.orders.get(order.id) or order
             ra = tx.profiles.ra_profile(order.ra_profile_uuid)
             acme = tx.profiles.acme_profile(order.acme_profile_uuid)
             authority = tx.profiles.authority(ra.authority_uuid) if ra else None
@@ -113,6 +124,7 @@ class FinalizeService:
         except Exception:
             log.exception("issuance failed for order %s", order.id)
             return self._fail(order, Problem(ErrorKind.SERVER_INTERNAL, "issuance failed"))
+        log.info("signed certificate %s for order %s", issued.serial_hex, order.id)
         leaf = x509.load_pem_x509_certificate(issued.cert_pem.encode())
         cert = Certificate(
             id=new_id(),
@@ -168,8 +180,9 @@ class FinalizeService:
 
     def resume_stuck(self, older_than: timedelta, limit: int = 50) -> int:
         """Issue for orders a crash left in processing (their CSR was already accepted)."""
+        cutoff = self._d.clock.now() - older_than
         with self._d.uow() as tx:
-            stuck = tx.orders.stuck_processing(self._d.clock.now() - older_than, limit)
+            stuck = tx.orders.stuck_processing(cutoff, limit)
         for order in stuck:
-            self._issue(order)
+            self._issue(order, touched_by=cutoff)
         return len(stuck)

@@ -31,6 +31,24 @@ class BulkFailure:
     message: str
 
 
+#: Domain field names the management API spells differently from their camelCase form.
+_API_NAMES = {
+    "policy": "issuancePolicy",
+    "default_ra_profile_uuid": "raProfileUuid",
+    "acme_profile_uuid": "acmeProfile",
+    "acme_issue_attributes": "issueCertificateAttributes",
+    "acme_revoke_attributes": "revokeCertificateAttributes",
+}
+
+
+def api_name(field: str) -> str:
+    """A domain field's name in the management API (and in audit event details)."""
+    if field in _API_NAMES:
+        return _API_NAMES[field]
+    head, *rest = field.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
 def invalid(detail: str) -> DomainError:
     return DomainError(ErrorKind.INVALID_INPUT, detail, status=422)
 

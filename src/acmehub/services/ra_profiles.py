@@ -20,6 +20,7 @@ from acmehub.services.admin import Actor, record, require
 from acmehub.services.authorities import AuthorityService
 from acmehub.services.deps import ServiceDeps
 from acmehub.services.profile_rules import (
+    api_name,
     check_bool,
     check_description,
     check_int,
@@ -186,7 +187,7 @@ class RaProfileService:
                 return current
             tx.profiles.update_ra_profile(updated)
             changed = sorted(
-                f.name
+                api_name(f.name)
                 for f in fields(RaProfile)
                 if getattr(current, f.name) != getattr(updated, f.name)
             )

@@ -179,12 +179,17 @@ class SqlAccounts:
 
 
 class SqlOrders:
-    def __init__(self, conn: Connection, now: datetime) -> None:
+    def __init__(self, conn: Connection, now: datetime, *, lock: bool = False) -> None:
         self._c = conn
         self._now = now
+        # In a write transaction an order is read to be changed: lock its row (PostgreSQL's
+        # FOR UPDATE; SQLite's BEGIN IMMEDIATE already serializes writers) so that two
+        # processes cannot both move it on from the same state.
+        self._lock = lock
 
     def get(self, order_id: str) -> Order | None:
-        row = self._c.execute(select(t.orders).where(t.orders.c.id == order_id)).first()
+        query = select(t.orders).where(t.orders.c.id == order_id)
+        row = self._c.execute(query.with_for_update() if self._lock else query).first()
         return cv.order_from_row(row._mapping) if row else None
 
     def add(self, order: Order) -> None:
@@ -253,10 +258,23 @@ class SqlOrders:
         )
         return [cv.order_from_row(r._mapping) for r in rows]
 
+    def claim_issuance(self, order_id: str, touched_by: datetime) -> bool:
+        c = t.orders.c
+        result = self._c.execute(
+            update(t.orders)
+            .where(c.id == order_id)
+            .where(c.status == OrderStatus.PROCESSING.value)
+            .where(c.updated_at <= touched_by)
+            .values(updated_at=self._now)
+        )
+        return result.rowcount == 1
+
 
 class SqlAuthorizations:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, lock: bool = False) -> None:
         self._c = conn
+        # Like SqlOrders: a challenge read in a write transaction is locked until it commits.
+        self._lock = lock
 
     def _challenges(self, ids: Sequence[str]) -> dict[str, list[dict[str, object]]]:
         grouped: dict[str, list[dict[str, object]]] = {i: [] for i in ids}
@@ -302,7 +320,8 @@ class SqlAuthorizations:
         )
 
     def challenge(self, challenge_id: str) -> Challenge | None:
-        row = self._c.execute(select(t.challenges).where(t.challenges.c.id == challenge_id)).first()
+        query = select(t.challenges).where(t.challenges.c.id == challenge_id)
+        row = self._c.execute(query.with_for_update() if self._lock else query).first()
         return cv.challenge_from_row(row._mapping) if row else None
 
     def update_challenge(self, challenge: Challenge) -> None:

@@ -232,3 +232,26 @@ audit_events = Table(
     Column("outcome", String(20), nullable=False),
     Column("detail", JSON, nullable=False),
 )
+
+users = Table(
+    "users",
+    metadata,
+    Column("uuid", String(36), primary_key=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("disabled", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_sign_in_at", UtcDateTime),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    # SHA-256 hex of the cookie's secret: the secret itself is never stored.
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_uuid", String(36), ForeignKey("users.uuid"), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from acmehub.domain.ports import Clock
 from acmehub.storage.admin_repositories import SqlAudit, SqlEabKeys, SqlTokens
+from acmehub.storage.reports import SqlReports
 from acmehub.storage.repositories import (
     SqlAccounts,
     SqlAuthorizations,
@@ -16,6 +17,7 @@ from acmehub.storage.repositories import (
     SqlOrders,
     SqlProfiles,
 )
+from acmehub.storage.web_repositories import SqlSessions, SqlUsers
 
 
 class SqlUnitOfWork:
@@ -29,6 +31,9 @@ class SqlUnitOfWork:
         eab_keys: SqlEabKeys,
         tokens: SqlTokens,
         audit: SqlAudit,
+        users: SqlUsers,
+        web_sessions: SqlSessions,
+        reports: SqlReports,
     ) -> None:
         self.profiles = profiles
         self.accounts = accounts
@@ -38,6 +43,9 @@ class SqlUnitOfWork:
         self.eab_keys = eab_keys
         self.tokens = tokens
         self.audit = audit
+        self.users = users
+        self.web_sessions = web_sessions
+        self.reports = reports
 
     def __enter__(self) -> SqlUnitOfWork:
         return self
@@ -61,12 +69,15 @@ class SqlUnitOfWorkFactory:
                 yield SqlUnitOfWork(
                     SqlProfiles(conn),
                     SqlAccounts(conn),
-                    SqlOrders(conn, self._clock.now()),
-                    SqlAuthorizations(conn),
+                    SqlOrders(conn, self._clock.now(), lock=write),
+                    SqlAuthorizations(conn, lock=write),
                     SqlCertificates(conn),
                     SqlEabKeys(conn),
                     SqlTokens(conn),
                     SqlAudit(conn),
+                    SqlUsers(conn),
+                    SqlSessions(conn),
+                    SqlReports(conn),
                 )
         finally:
             conn.close()

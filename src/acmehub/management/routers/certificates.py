@@ -11,12 +11,13 @@ from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from acmehub.domain.ports import Page
 from acmehub.management.deps import ActorDep, ServicesDep
 from acmehub.management.openapi import Problem
+from acmehub.management.params import Timestamp
 from acmehub.services.certificate_admin import (
     REASON_CODES,
     REASON_NAMES,
@@ -146,6 +147,9 @@ assert set(get_args(ReasonName)) == set(REASON_CODES)
 
 
 class RevokeRequest(_Camel):
+    # Strict: "true" is not a boolean nor "60" a number (the schema says what it takes).
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, strict=True)
+
     reason: ReasonName | Annotated[int, Field(ge=0, le=10)] = Field(
         default="unspecified",
         description="RFC 5280 §5.3.1 CRLReason, by name (keyCompromise...) or code (0-10, not 7)",
@@ -178,11 +182,11 @@ def list_certificates(
         str | None, Query(max_length=255, description="Part of any name, case-insensitive")
     ] = None,
     expires_after: Annotated[
-        AwareDatetime | None,
+        Timestamp | None,
         Query(alias="expiresAfter", description="notAfter at or after this time"),
     ] = None,
     expires_before: Annotated[
-        AwareDatetime | None,
+        Timestamp | None,
         Query(alias="expiresBefore", description="notAfter before this time"),
     ] = None,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,

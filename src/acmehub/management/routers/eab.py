@@ -21,13 +21,14 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from acmehub.domain.model import AcmeProfile, EabKey
 from acmehub.domain.ports import Page
 from acmehub.management.deps import ActorDep, ServicesDep
 from acmehub.management.openapi import MOUNT_PATH, Problem
+from acmehub.management.params import Timestamp
 from acmehub.services.eab import MAX_DESCRIPTION, EabKeyState, NewEabKey, key_state
 
 router = APIRouter(tags=["EAB keys"])
@@ -42,13 +43,16 @@ class _Camel(BaseModel):
 
 
 class EabKeyRequest(_Camel):
+    # Strict: "true" is not a boolean nor "60" a number (the schema says what it takes).
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, strict=True)
+
     algorithm: Literal["HS256", "HS384", "HS512"] = Field(
         default="HS256", description="The MAC algorithm the binding must use (RFC 7518 §3.2)"
     )
     reusable: bool = Field(
         default=False, description="false (default): the key admits one account; true: many"
     )
-    expires_at: AwareDatetime | None = Field(
+    expires_at: Timestamp | None = Field(
         default=None, description="When the key stops admitting accounts (with a zone)"
     )
     validity_seconds: int | None = Field(
