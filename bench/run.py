@@ -358,6 +358,26 @@ def table(
     return "\n".join(lines)
 
 
+def report(result: dict[str, Any]) -> str:
+    """The table of a recorded run (the JSON --out wrote)."""
+    m = result["machine"]
+    workloads = [Workload(**{**w, "servers": tuple(w["servers"])}) for w in result["workloads"]]
+    targets = [
+        Target(
+            t["name"], t["kind"], t["directory_url"], Path(t["ca_bundle"]), t["pids"], t["notes"]
+        )
+        for t in result["targets"]
+    ]
+    head = [
+        f"run of {result['started']} on {m['nproc']} x {m['cpu_model']}, {m['ram_gib']} GiB RAM, "
+        f"Linux {m['kernel']}, Python {m['versions'].get('python')}, "
+        f"pebble {m['versions'].get('pebble')}",
+        *(f"note: {n}" for n in result["notes"]),
+        "",
+    ]
+    return "\n".join(head) + table(result["summary"], workloads, targets, result["certbot"])
+
+
 # --- the run ------------------------------------------------------------------------------------
 
 
@@ -382,7 +402,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--http", choices=("raw", "httpx"), default="raw", help="loadgen transport")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON record of the run")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
+    parser.add_argument("--report", type=Path, help="print the table of an earlier --out file")
     args = parser.parse_args(argv)
+    if args.report:
+        print(report(json.loads(args.report.read_text())))
+        return 0
     reps = 1 if args.quick else args.reps
     certbot_runs = 1 if args.quick else args.certbot_runs
     workloads = plan(args)

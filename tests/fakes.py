@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from argon2 import PasswordHasher
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -79,6 +80,8 @@ from acmehub.services.accounts import NewAccountRequest
 from acmehub.services.container import Services
 from acmehub.services.context import AcmeContext, ProfileMode, ProfileRef
 from acmehub.services.deps import ServiceDeps
+from acmehub.services.sessions import SessionService
+from acmehub.services.users import UserService
 
 DEFAULT_NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -1109,9 +1112,11 @@ class MemoryWorld:
         nonces = MemoryNonceStore(clock)
         queue = MemoryValidationQueue(uow)
         ca = FakeCaBackends(directory, clock)
-        services = Services.build(
-            ServiceDeps(uow=uow, clock=clock, nonces=nonces, ca=ca, queue=queue)
-        )
+        deps = ServiceDeps(uow=uow, clock=clock, nonces=nonces, ca=ca, queue=queue)
+        services = Services.build(deps)
+        # Cheap password hashing: argon2id still, with test-sized cost.
+        users = UserService(deps, PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        services = replace(services, users=users, sessions=SessionService(deps, users))
         return cls(clock, uow, nonces, queue, ca, services)
 
     # ------------------------------------------------------------------ platform

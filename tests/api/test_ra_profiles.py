@@ -150,6 +150,11 @@ def test_create_with_a_policy(api: httpx.Client) -> None:
     assert ra["issuancePolicy"] == {**policy, "allowedIdentifiers": [".example.com", "10.0.0.0/8"]}
 
 
+def test_a_maximum_below_the_default_validity_lowers_the_default(api: httpx.Client) -> None:
+    ra = new_ra_profile(api, validityMax=7 * DAY)
+    assert (ra["validityDefault"], ra["validityMax"]) == (7 * DAY, 7 * DAY)
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

@@ -38,6 +38,8 @@ from acmehub.domain.model import (
     OrderStatus,
     RaProfile,
     Role,
+    User,
+    WebSession,
 )
 from acmehub.domain.ports import (
     AccountFilter,
@@ -1241,3 +1243,195 @@ def test_eab_keys_are_deleted_with_their_profile(store: Store) -> None:
     with store.uow() as tx:
         assert [k.key_id for k in tx.eab_keys.list(None, Page())] == ["kid-3"]
         assert tx.profiles.acme_profile(acme2.uuid) is None
+
+
+# --------------------------------------------------------------------------- web users, sessions
+
+
+def web_user(n: int = 1, **changes: object) -> User:
+    base = User(
+        uuid=str(uuid.UUID(int=n)),
+        username=f"user-{n}",
+        password_hash=f"$argon2id$v=19$m=65536,t=3,p=4$salt{n}$hash{n}",
+        role=Role.OPERATOR,
+        created_at=NOW,
+        disabled=False,
+        last_sign_in_at=None,
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def web_session(user: User, n: int = 1, **changes: object) -> WebSession:
+    base = WebSession(
+        id_hash=f"{n:064x}",
+        user_uuid=user.uuid,
+        created_at=NOW,
+        last_seen_at=NOW,
+        expires_at=NOW + timedelta(hours=24),
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_users_round_trip_update_and_list_by_username(store: Store) -> None:
+    bob, alice = web_user(1, username="bob"), web_user(2, username="alice", role=Role.ADMIN)
+    with store.uow(write=True) as tx:
+        tx.users.add(bob)
+        tx.users.add(alice)
+    changed = replace(bob, disabled=True, last_sign_in_at=NOW + timedelta(seconds=5))
+    with store.uow(write=True) as tx:
+        tx.users.update(changed)
+    with store.uow() as tx:
+        assert tx.users.get(bob.uuid) == changed
+        assert tx.users.by_username("alice") == alice
+        assert tx.users.by_username("carol") is None
+        assert tx.users.get(str(uuid.UUID(int=99))) is None
+        assert [u.username for u in tx.users.list()] == ["alice", "bob"]
+
+
+def test_usernames_are_unique(store: Store) -> None:
+    with store.uow(write=True) as tx:
+        tx.users.add(web_user(1))
+    with pytest.raises(IntegrityError), store.uow(write=True) as tx:
+        tx.users.add(web_user(2, username="user-1"))
+
+
+def test_sessions_round_trip_touch_and_delete(store: Store) -> None:
+    user = web_user(1)
+    one, two = web_session(user, 1), web_session(user, 2)
+    with store.uow(write=True) as tx:
+        tx.users.add(user)
+        tx.web_sessions.add(one)
+        tx.web_sessions.add(two)
+    later = NOW + timedelta(minutes=3)
+    with store.uow(write=True) as tx:
+        tx.web_sessions.touch(one.id_hash, later)
+        tx.web_sessions.delete(two.id_hash)
+        tx.web_sessions.delete("0" * 64)  # unknown: nothing happens
+    with store.uow() as tx:
+        assert tx.web_sessions.get(one.id_hash) == replace(one, last_seen_at=later)
+        assert tx.web_sessions.get(two.id_hash) is None
+
+
+def test_a_session_needs_its_user_and_a_unique_id(store: Store) -> None:
+    user = web_user(1)
+    with pytest.raises(IntegrityError), store.uow(write=True) as tx:
+        tx.web_sessions.add(web_session(user))
+    with store.uow(write=True) as tx:
+        tx.users.add(user)
+        tx.web_sessions.add(web_session(user))
+    with pytest.raises(IntegrityError), store.uow(write=True) as tx:
+        tx.web_sessions.add(web_session(user))
+
+
+def test_sessions_end_per_user_and_purge_expired_or_idle_ones(store: Store) -> None:
+    alice, bob = web_user(1), web_user(2)
+    sessions = [
+        web_session(alice, 1),
+        web_session(alice, 2),
+        web_session(bob, 3),
+        web_session(bob, 4, expires_at=NOW),  # past its absolute end at NOW
+        web_session(bob, 5, last_seen_at=NOW - timedelta(hours=9)),  # idle
+    ]
+    with store.uow(write=True) as tx:
+        tx.users.add(alice)
+        tx.users.add(bob)
+        for s in sessions:
+            tx.web_sessions.add(s)
+    with store.uow(write=True) as tx:
+        assert tx.web_sessions.delete_for_user(alice.uuid) == 2
+        assert tx.web_sessions.purge_expired(NOW, NOW - timedelta(hours=8), 1) == 1
+    with store.uow(write=True) as tx:
+        assert tx.web_sessions.purge_expired(NOW, NOW - timedelta(hours=8), 10) == 1
+        assert tx.web_sessions.purge_expired(NOW, NOW - timedelta(hours=8), 10) == 0
+    with store.uow() as tx:
+        left = [s.id_hash for s in sessions if tx.web_sessions.get(s.id_hash) is not None]
+    assert left == [sessions[2].id_hash]
+
+
+# --------------------------------------------------------------------------- dashboard reports
+
+
+def test_certificates_issued_per_day_by_utc_day(store: Store) -> None:
+    acct = account(store)
+    issued = [NOW, NOW + timedelta(hours=1), NOW - timedelta(days=1), NOW - timedelta(days=40)]
+    with store.uow(write=True) as tx:
+        tx.accounts.add(acct)
+        for n, when in enumerate(issued, 1):
+            tx.orders.add(order(acct.id, n))
+            tx.certificates.add(certificate(acct.id, f"order-{n}", n, issued_at=when))
+    with store.uow() as tx:
+        days = tx.reports.certificates_issued_per_day(NOW - timedelta(days=30))
+    assert days == {NOW.date(): 2, (NOW - timedelta(days=1)).date(): 1}
+
+
+def test_orders_by_status(store: Store) -> None:
+    acct = account(store)
+    statuses = [OrderStatus.PENDING, OrderStatus.PENDING, OrderStatus.VALID, OrderStatus.INVALID]
+    with store.uow(write=True) as tx:
+        tx.accounts.add(acct)
+        for n, status in enumerate(statuses, 1):
+            tx.orders.add(order(acct.id, n, status=status))
+    with store.uow() as tx:
+        assert tx.reports.orders_by_status() == {"pending": 2, "valid": 1, "invalid": 1}
+
+
+def test_failed_validations_by_challenge_type_and_problem(store: Store) -> None:
+    acct = account(store)
+    old = order(acct.id, 2, created_at=NOW - timedelta(days=60))
+    problems = {
+        "authz-1-a-http-01": Problem(ErrorKind.CONNECTION, "connection refused"),
+        "authz-1-b-http-01": Problem(ErrorKind.CONNECTION, "timeout"),
+        "authz-1-a-dns-01": Problem(ErrorKind.DNS, "no TXT record"),
+        "authz-2-a-http-01": Problem(ErrorKind.CONNECTION, "too old to count"),
+    }
+    with store.uow(write=True) as tx:
+        tx.accounts.add(acct)
+        tx.orders.add(order(acct.id, 1))
+        tx.orders.add(old)
+        for order_id, authz_id in (("order-1", "authz-1-a"), ("order-1", "authz-1-b")):
+            tx.authorizations.add(authorization(acct.id, authz_id), order_id)
+        tx.authorizations.add(authorization(acct.id, "authz-2-a"), "order-2")
+        for challenge_id, problem in problems.items():
+            challenge = tx.authorizations.challenge(challenge_id)
+            assert challenge is not None
+            tx.authorizations.update_challenge(
+                replace(challenge, status=ChallengeStatus.INVALID, error=problem)
+            )
+    with store.uow() as tx:
+        found = tx.reports.failed_validations(NOW - timedelta(days=30))
+    assert [(f.challenge_type, f.problem_type, f.count) for f in found] == [
+        ("http-01", "connection", 2),
+        ("dns-01", "dns", 1),
+    ]
+    assert found[0].example_detail in ("connection refused", "timeout")
+
+
+def test_expiring_certificates_soonest_first_without_revoked_or_expired(store: Store) -> None:
+    acct = account(store)
+    ends = {1: 20, 2: 5, 3: 40, 4: -1, 5: 10}  # days from NOW
+    with store.uow(write=True) as tx:
+        tx.accounts.add(acct)
+        for n, days in ends.items():
+            tx.orders.add(order(acct.id, n))
+            tx.certificates.add(
+                certificate(acct.id, f"order-{n}", n, not_after=NOW + timedelta(days=days))
+            )
+        tx.certificates.mark_revoked("cert-5", NOW, 1)
+    with store.uow() as tx:
+        found = tx.reports.expiring_certificates(NOW, NOW + timedelta(days=30), 10)
+        first = tx.reports.expiring_certificates(NOW, NOW + timedelta(days=30), 1)
+    assert [c.id for c in found] == ["cert-2", "cert-1"]
+    assert [c.id for c in first] == ["cert-2"]
+
+
+def test_accounts_by_profile_and_status(store: Store) -> None:
+    with store.uow(write=True) as tx:
+        tx.accounts.add(account(store, 1))
+        tx.accounts.add(account(store, 2))
+        tx.accounts.add(account(store, 3, status=AccountStatus.REVOKED))
+    with store.uow() as tx:
+        counts = tx.reports.accounts_by_profile()
+    assert [(c.acme_profile_uuid, c.status, c.count) for c in counts] == [
+        (store.acme.uuid, "revoked", 1),
+        (store.acme.uuid, "valid", 2),
+    ]

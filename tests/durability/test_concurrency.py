@@ -9,7 +9,6 @@ themselves (signing the advertised URL), so any request may land on either proce
 from __future__ import annotations
 
 import re
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +27,7 @@ from tests.durability.driver import (
     ResilientClient,
     Stats,
     WorkerProcess,
+    at_once,
     drive_order,
     http01_challenge,
     problem_type,
@@ -159,18 +159,6 @@ def cluster(
         b.stop()
         a.stop()
         responder.stop()
-
-
-def at_once(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls in threads released together; their results in order."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], Any]) -> Any:
-        barrier.wait(10)
-        return call()
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def send(cluster: Cluster, server: AcmehubServer, body: bytes, url: str) -> httpx.Response:

@@ -51,6 +51,8 @@ def test_acceptable_dns_names(name: str) -> None:
         ("bad-.example.com", "invalid label"),
         ("under_score.example.com", "invalid label"),
         ("a..example.com", "invalid label"),
+        ("www.example.com\n", "invalid label"),
+        ("a\n.example.com", "invalid label"),
         ("a" * 64 + ".example", "invalid label"),
         ("example.123", "all-numeric"),
         ("a." * 126 + "com", "longer than 253"),

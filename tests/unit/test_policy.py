@@ -67,7 +67,18 @@ def test_pattern_matching(pattern: str, identifier: Identifier, matches: bool) -
 
 @pytest.mark.parametrize(
     "pattern",
-    ["", "  ", "foo", "a..b.com", "-bad.example.com", "10.0.0.1/8", "10.0.0.0/33", "*.*.com"],
+    [
+        "",
+        "  ",
+        "foo",
+        "a..b.com",
+        "-bad.example.com",
+        "10.0.0.1/8",
+        "10.0.0.0/33",
+        "*.*.com",
+        ".a\n.example",
+        "a\nb.example.com",
+    ],
 )
 def test_invalid_patterns_say_why(pattern: str) -> None:
     assert pattern_error(pattern)

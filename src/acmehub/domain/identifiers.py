@@ -37,7 +37,7 @@ def check_dns_name(value: str) -> Problem | None:
     if "*" in name:
         return _reject(value, f"{value!r}: a wildcard is allowed only as the whole leftmost label")
     for label in labels:
-        if not _LABEL.match(label):
+        if not _LABEL.fullmatch(label):
             return _reject(value, f"{value!r} has an invalid label {label!r}")
     if labels[-1].isdigit():
         return _reject(value, f"{value!r} has an all-numeric top-level label")

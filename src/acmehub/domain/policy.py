@@ -75,7 +75,7 @@ def pattern_error(pattern: str) -> str | None:
         return None
     if text.startswith("."):
         # A suffix may be a single label (".internal"): check its labels only.
-        bad = [label for label in text[1:].split(".") if not _LABEL.match(label)]
+        bad = [label for label in text[1:].split(".") if not _LABEL.fullmatch(label)]
         return f"{pattern!r} has an invalid label {bad[0]!r}" if bad else None
     problem = check_dns_name(text)
     return None if problem is None else f"{pattern!r}: {problem.detail}"

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException
 
 from acmehub.domain.errors import DomainError, ErrorKind
@@ -68,3 +68,14 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     response = problem(status, title, str(exc.detail))
     response.headers.update(exc.headers or {})
     return response
+
+
+async def unmatched_path_handler(request: Request, exc: Exception) -> Response:
+    """For the composition root's outer app: a path under /api/v1 that no route matched (a
+    mount cannot match a "%0A" in a path segment) gets the API's problem document too, instead
+    of Starlette's text/plain "Not Found". Other paths keep Starlette's plain answer."""
+    assert isinstance(exc, HTTPException)
+    path = request.url.path
+    if path.startswith("/api/v1/") and not path.startswith("/api/v1/protocols/"):
+        return await http_error_handler(request, exc)
+    return PlainTextResponse(str(exc.detail), status_code=exc.status_code, headers=exc.headers)

@@ -62,7 +62,7 @@ def conflict(detail: str) -> DomainError:
 
 
 def check_url_name(name: str, what: str) -> None:
-    if not isinstance(name, str) or not _URL_NAME.match(name):
+    if not isinstance(name, str) or not _URL_NAME.fullmatch(name):
         raise invalid(
             f"name: the {what} name must be 1-200 of the characters A-Z a-z 0-9 - . _ ~ "
             "(it appears in ACME URLs)"

@@ -39,6 +39,10 @@ SETTABLE = frozenset(
     | {"acme_profile_uuid", "acme_issue_attributes", "acme_revoke_attributes"}
 )
 _POLICY_FIELDS = {f.name for f in fields(IssuancePolicy)}
+#: RaProfile's own default certificate validity, seconds.
+DEFAULT_VALIDITY: int = RaProfile(
+    uuid="", name="", authority_uuid="", enabled=True
+).validity_default
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,10 @@ class RaProfileService:
         if unknown:
             raise invalid(f"unknown RA Profile fields: {', '.join(unknown)}")
         values.setdefault("enabled", True)
+        maximum = values.get("validity_max")
+        if "validity_default" not in values and isinstance(maximum, int):
+            # Without a default of its own, a profile issues for its maximum at most.
+            values["validity_default"] = min(DEFAULT_VALIDITY, maximum)
         policy = values.pop("policy", None)
         profile = RaProfile(
             uuid=str(uuid.uuid4()), name=name, authority_uuid=authority_uuid, **values

@@ -43,14 +43,14 @@ class BarChart:
     maximum: int
 
 
-def _nice_max(value: int) -> int:
-    """A round axis top at or above ``value`` (1, 2, 5 x 10^n), at least 4."""
-    top = 1
+def _nice_step(value: int, ticks: int = 4) -> int:
+    """A round tick step (1, 2, 5 x 10^n) so that ``ticks`` steps reach ``value``."""
+    magnitude = 1
     while True:
         for step in (1, 2, 5):
-            if step * top >= max(value, 4):
-                return step * top
-        top *= 10
+            if step * magnitude * ticks >= value:
+                return step * magnitude
+        magnitude *= 10
 
 
 def daily_bars(
@@ -64,7 +64,8 @@ def daily_bars(
     left, right, top, bottom = 40.0, 8.0, 10.0, 28.0
     plot_w = width - left - right
     plot_h = height - top - bottom
-    maximum = _nice_max(max((n for _, n in points), default=0))
+    step = _nice_step(max((n for _, n in points), default=0))
+    maximum = step * 4
     slot = plot_w / max(len(points), 1)
     gap = min(4.0, slot * 0.25)
     bars = []
@@ -85,7 +86,7 @@ def daily_bars(
         if i % 5 == 0 or i == len(points) - 1:
             x_labels.append(XLabel(round(x + (slot - gap) / 2, 2), day.strftime("%b %d")))
     ticks = tuple(
-        Tick(round(top + plot_h - plot_h * k / 4, 2), str(maximum * k // 4)) for k in range(5)
+        Tick(round(top + plot_h - plot_h * k / 4, 2), str(step * k)) for k in range(5)
     )
     return BarChart(
         width=width,

@@ -302,7 +302,12 @@ class RaProfileRequest(CamelModel):
     name: str = Field(pattern=URL_NAME_PATTERN, description="Unique; appears in ACME URLs")
     description: str = Field(default="", max_length=MAX_DESCRIPTION)
     enabled: bool = True
-    validity_default: int = Field(default=_RA_DEFAULTS_DAYS[0] * 86400, ge=1, le=MAX_VALIDITY)
+    validity_default: int = Field(
+        default=_RA_DEFAULTS_DAYS[0] * 86400,
+        ge=1,
+        le=MAX_VALIDITY,
+        description="Seconds; left out: 90 days, or validityMax when that is shorter",
+    )
     validity_max: int = Field(default=_RA_DEFAULTS_DAYS[1] * 86400, ge=1, le=MAX_VALIDITY)
     issuance_policy: IssuancePolicyModel = Field(default_factory=IssuancePolicyModel)
 
@@ -356,16 +361,15 @@ def create_ra_profile(
     authority: AuthorityUuid,
     body: RaProfileRequest,
 ) -> UuidResponse:
-    profile = services.ra_profiles.create(
-        actor,
-        authority,
-        body.name,
-        description=body.description,
-        enabled=body.enabled,
-        validity_default=body.validity_default,
-        validity_max=body.validity_max,
-        policy=_policy(body.issuance_policy, only_set=False),
-    )
+    values: dict[str, Any] = {
+        "description": body.description,
+        "enabled": body.enabled,
+        "validity_max": body.validity_max,
+        "policy": _policy(body.issuance_policy, only_set=False),
+    }
+    if "validity_default" in body.model_fields_set:
+        values["validity_default"] = body.validity_default
+    profile = services.ra_profiles.create(actor, authority, body.name, **values)
     created(
         request,
         response,
