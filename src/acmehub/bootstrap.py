@@ -16,8 +16,9 @@ from typing import Any
 from cryptography import x509
 from sqlalchemy import Engine
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 
 from acmehub.ca.embedded import EmbeddedCa
@@ -29,8 +30,9 @@ from acmehub.config import Settings, load_settings
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import Authority
 from acmehub.management.app import create_management_app
-from acmehub.protocol.app import ProtocolSettings, acme_routes
-from acmehub.protocol.links import crl_url
+from acmehub.management.problems import unmatched_path_handler
+from acmehub.protocol.app import ProtocolSettings, acme_routes, unmatched_acme_path
+from acmehub.protocol.links import PREFIXES, crl_url
 from acmehub.services.container import Services
 from acmehub.services.deps import ServiceDeps
 from acmehub.services.housekeeping import Housekeeper
@@ -45,6 +47,8 @@ from acmehub.validation.worker import ValidationWorker, WorkerSettings
 from acmehub.webui import create_webui_app
 
 log = logging.getLogger("acmehub")
+
+ACME_PREFIXES = tuple(prefix + "/" for prefix in PREFIXES)
 
 DEFAULT_NAME = "default"
 
@@ -174,7 +178,16 @@ def create_app(container: Container, *, background: bool = False) -> Starlette:
             for job in jobs:
                 job.stop()
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    async def not_found(request: Request, exc: Exception) -> Response:
+        # Each edge answers its own unknown paths in its own error format.
+        path = request.url.path
+        if path.startswith(ACME_PREFIXES):
+            return await unmatched_acme_path(request)
+        return await unmatched_path_handler(request, exc)
+
+    return Starlette(
+        routes=routes, lifespan=lifespan, exception_handlers={HTTPException: not_found}
+    )
 
 
 async def _to_web_interface(request: Request) -> RedirectResponse:

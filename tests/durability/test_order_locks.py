@@ -109,10 +109,11 @@ def test_two_claims_at_once_one_wins(store: tuple[Container, SteppedClock]) -> N
     for _ in range(10):
         order_id = add_order(container, OrderStatus.PROCESSING)
         clock.at += timedelta(seconds=10)
+        cutoff = clock.at - timedelta(seconds=5)  # as two resume_stuck would
 
-        def claim(order_id: str = order_id) -> bool:
+        def claim(order_id: str = order_id, cutoff: datetime = cutoff) -> bool:
             with uow(write=True) as tx:
-                return tx.orders.claim_issuance(order_id, clock.at)
+                return tx.orders.claim_issuance(order_id, cutoff)
 
         assert sorted(at_once(claim, claim)) == [False, True]
 

@@ -166,6 +166,16 @@ class AcmeEndpoint:
         return response
 
 
+async def unmatched_acme_path(request: Request) -> Response:
+    """A path under an ACME prefix that no route matches: an ACME problem, not plain text."""
+    status, doc = acme_problem(
+        DomainError(ErrorKind.NOT_FOUND, "no such ACME resource", status=404)
+    )
+    return Response(
+        json.dumps(doc), status, media_type=PROBLEM_JSON, headers={"Cache-Control": "no-store"}
+    )
+
+
 def crl_endpoint(services: Services) -> Callable[[Request], Awaitable[Response]]:
     async def crl(request: Request) -> Response:
         try:

@@ -85,9 +85,7 @@ def daily_bars(
         )
         if i % 5 == 0 or i == len(points) - 1:
             x_labels.append(XLabel(round(x + (slot - gap) / 2, 2), day.strftime("%b %d")))
-    ticks = tuple(
-        Tick(round(top + plot_h - plot_h * k / 4, 2), str(step * k)) for k in range(5)
-    )
+    ticks = tuple(Tick(round(top + plot_h - plot_h * k / 4, 2), str(step * k)) for k in range(5))
     return BarChart(
         width=width,
         height=height,
