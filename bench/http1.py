@@ -18,6 +18,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 MAX_HEAD = 64 * 1024
+#: What a broken connection or a response that is not HTTP/1.1 raises on the way.
+_BROKEN = (
+    OSError,
+    ssl.SSLError,
+    asyncio.IncompleteReadError,
+    asyncio.LimitOverrunError,
+    ValueError,
+)
 
 
 class TransportError(Exception):
@@ -89,23 +97,23 @@ class Connection:
         data = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
         fresh = self._writer is None
         try:
-            return await asyncio.wait_for(self._exchange(data, method), self.timeout)
-        except (TransportError, OSError, ssl.SSLError, asyncio.IncompleteReadError) as exc:
-            await self.aclose()
-            if fresh or not isinstance(exc, _UnansweredError):
-                raise _as_transport(exc) from exc
-        except TimeoutError as exc:
-            await self.aclose()
-            raise TransportError(f"no response within {self.timeout}s") from exc
+            return await self._bounded(data, method)
+        except _UnansweredError:
+            if fresh:
+                raise
         # The server closed the idle connection before reading: send again on a new one.
+        return await self._bounded(data, method)
+
+    async def _bounded(self, data: bytes, method: str) -> Response:
+        """One exchange within the timeout; any failure closes the connection."""
         try:
             return await asyncio.wait_for(self._exchange(data, method), self.timeout)
-        except (TransportError, OSError, ssl.SSLError, asyncio.IncompleteReadError) as exc:
-            await self.aclose()
-            raise _as_transport(exc) from exc
-        except TimeoutError as exc:
+        except TimeoutError as exc:  # before OSError, of which it is a subclass
             await self.aclose()
             raise TransportError(f"no response within {self.timeout}s") from exc
+        except (TransportError, *_BROKEN) as exc:
+            await self.aclose()
+            raise _as_transport(exc) from exc
 
     async def _exchange(self, data: bytes, method: str) -> Response:
         if self._writer is None:

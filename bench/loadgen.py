@@ -247,6 +247,9 @@ class VirtualClient:
             stats.failure(f"transport:{type(exc).__name__}")
         except (KeyError, ValueError, TypeError, StopIteration) as exc:
             stats.failure(f"unexpected-response:{type(exc).__name__}")
+        except Exception as exc:  # a benchmark counts what it did not expect, and goes on
+            self.session.forget_nonce()
+            stats.failure(f"unexpected:{type(exc).__name__}")
         else:
             stats.success(time.perf_counter() - start)
             return

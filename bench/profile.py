@@ -1,7 +1,7 @@
 """Profile acmehub under one load-generator workload with py-spy, and summarise where time goes.
 
     .venv/bin/pip install py-spy          # not a project dependency: a tool for this script
-    python -m bench.profile --concurrency 8 --seconds 20 [--postgres] [--mode flow]
+    python -m bench.profile --concurrency 8 --seconds 20 [--gil] [--postgres] [--mode flow]
 
 Starts the DNS server and a fresh acmehub (as `make bench` does), runs the load generator and,
 meanwhile `py-spy record` (on-CPU samples) on the acmehub process (all its threads), then prints
@@ -37,6 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-c", "--concurrency", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
+    parser.add_argument(
+        "--gil",
+        action="store_true",
+        help="only the thread holding the GIL: Python CPU, without threads waiting on I/O",
+    )
     parser.add_argument("--postgres", action="store_true", help="acmehub on a fresh PG database")
     parser.add_argument("--pg-admin-url", default=DEFAULT_PG)
     parser.add_argument("--out", type=Path, default=Path("acmehub-profile.txt"))
@@ -80,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
                 "--rate", str(args.rate), "--duration", str(int(args.seconds)),
                 "--format", "raw", "--output", str(args.out), "--nonblocking",
             ]  # fmt: skip
+            if args.gil:
+                spy.append("--gil")
             subprocess.run(spy, check=True, timeout=args.seconds + 60)
             generator.wait(timeout=args.seconds + 300)
         finally:

@@ -5,12 +5,16 @@ Starts pebble-challtestsrv (every name -> 127.0.0.1, no AAAA), acmehub on the em
 by the run), and Pebble (no VA sleeps, no nonce rejection, no authorization reuse); every
 server validates http-01 against the load generator's responder port. Then, for each
 repetition, every workload runs against every server in turn (the server order rotates between
-repetitions), each workload a `python -m bench.loadgen` subprocess. Last, certbot registers and
-gets one certificate for 2 names (http-01, standalone on the same port) from acmehub and Pebble,
-alternately, 5 times each.
+repetitions), each workload a `python -m bench.loadgen` subprocess: the flow at 1 and 8
+clients and the new-nonce and new-account floods against all three; the flow at 32, 64 and 256
+clients against acmehub only (Pebble 2.4.0 stalls above ~16 clients), once by default
+(--scale-reps); with --soak, 256 clients for 60 s on SQLite. Last, certbot registers and gets
+one certificate for 2 names (http-01, standalone on the responder's port, free by then) from
+acmehub (SQLite) and Pebble, alternately, 5 times each.
 
 Prints one table (medians over the repetitions, ratios acmehub/Pebble) and writes every record
-to --out (JSON). Every process is stopped by its PID at the end, on failure too.
+to --out (JSON; --report prints the table of such a file again). Every process is stopped by
+its PID at the end, on failure too.
 """
 
 from __future__ import annotations
@@ -140,6 +144,31 @@ def machine() -> dict[str, Any]:
         "kernel": platform.release(),
         "versions": versions,
     }
+
+
+def source_version() -> str:
+    """The commit of the acmehub being measured ("+dirty" when src/ has uncommitted changes)."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return (commit or "unknown") + ("+dirty" if dirty else "")
 
 
 def run_loadgen(
@@ -371,7 +400,7 @@ def report(result: dict[str, Any]) -> str:
     head = [
         f"run of {result['started']} on {m['nproc']} x {m['cpu_model']}, {m['ram_gib']} GiB RAM, "
         f"Linux {m['kernel']}, Python {m['versions'].get('python')}, "
-        f"pebble {m['versions'].get('pebble')}",
+        f"pebble {m['versions'].get('pebble')}, acmehub {result.get('acmehub_version', '?')}",
         *(f"note: {n}" for n in result["notes"]),
         "",
     ]
@@ -382,8 +411,12 @@ def report(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="smoke run: 1 repetition, ~3 s each")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--quick", action="store_true", help="smoke run: 1 repetition, 2-5 s each")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--duration", type=float, default=20.0, help="s per flow workload")
     parser.add_argument("--micro-duration", type=float, default=8.0, help="s per micro workload")
@@ -496,6 +529,7 @@ def main(argv: list[str] | None = None) -> int:
             "started": started.isoformat(timespec="seconds"),
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": machine(),
+            "acmehub_version": source_version(),
             "argv": sys.argv[1:] if argv is None else argv,
             "notes": notes,
             "targets": [asdict(t) | {"ca_bundle": str(t.ca_bundle)} for t in targets],

@@ -60,6 +60,10 @@ WORKER_KILL_SHARE = 0.3
 #: Bound for one order to get from wherever it is to valid or invalid.
 ORDER_SECONDS = 90.0
 
+#: Per database; the kill loop takes about KILLS * (restart + mean delay) (~2 min on an idle CI
+#: machine), far more on a loaded one.
+pytestmark = pytest.mark.timeout(600)
+
 CRASH_SETTINGS = {
     "ACMEHUB_VALIDATION_LEASE_SECONDS": "2",
     "ACMEHUB_STUCK_ORDER_SECONDS": "2",

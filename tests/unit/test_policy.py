@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from acmehub.domain.errors import DomainError, ErrorKind
@@ -158,6 +158,7 @@ def test_several_refusals_become_subproblems() -> None:
 names = st.from_regex(r"[a-z][a-z0-9]{0,8}(\.[a-z][a-z0-9]{0,8}){1,3}", fullmatch=True)
 
 
+@settings(deadline=None)  # timing is no property here; loaded CI machines are slow
 @given(names, names)
 def test_a_suffix_pattern_matches_exactly_the_names_below_it(name: str, suffix: str) -> None:
     pattern = "." + suffix
@@ -166,12 +167,14 @@ def test_a_suffix_pattern_matches_exactly_the_names_below_it(name: str, suffix: 
     assert pattern_matches(pattern, dns(suffix)) is False
 
 
+@settings(deadline=None)
 @given(st.lists(names, min_size=1, max_size=5), names)
 def test_an_exact_allow_list_lets_through_exactly_its_names(allowed: list[str], name: str) -> None:
     policy = IssuancePolicy(allowed_identifiers=tuple(allowed))
     assert (identifier_problem(policy, dns(name)) is None) is (name in allowed)
 
 
+@settings(deadline=None)
 @given(st.lists(names, min_size=1, max_size=12, unique=True), st.integers(1, 12))
 def test_max_names_is_a_hard_limit(order: list[str], limit: int) -> None:
     problems = identifier_problems(IssuancePolicy(max_names=limit), [dns(n) for n in order])

@@ -169,12 +169,16 @@ class Req:
 
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         flashes = read_flash(self)
+        # A page may bring its own token (the sign-in form); otherwise the session's.
+        token = context.pop("csrf_token", None)
+        if token is None:
+            token = self.who.csrf_token if self.who else ""
         html = self.ui.templates.get_template(template).render(
             ui_prefix=PREFIX,
             nav=self.ui.nav,
             section=context.pop("section", self.section),
             user=self.who.user if self.who else None,
-            csrf_token=self.who.csrf_token if self.who else context.pop("csrf_token", ""),
+            csrf_token=token,
             flashes=[*flashes, *context.pop("flashes", [])],
             request_path=self.request.url.path,
             **context,

@@ -43,13 +43,17 @@ class Paged(Generic[T]):
     items: Sequence[T]
     page: int
     size: int
-    total: int
+    #: Every match, or None where the storage does not count (then ``has_more`` says).
+    total: int | None
     #: The other query parameters (filters) the pager's links keep.
     query: tuple[tuple[str, str], ...] = ()
     path: str = ""
+    has_more: bool = False
 
     @property
-    def pages(self) -> int:
+    def pages(self) -> int | None:
+        if self.total is None:
+            return None
         return max(1, -(-self.total // self.size))
 
     @property
@@ -70,7 +74,8 @@ class Paged(Generic[T]):
 
     @property
     def next(self) -> str | None:
-        return self.link(self.page + 1) if self.page < self.pages else None
+        more = self.has_more if self.pages is None else self.page < self.pages
+        return self.link(self.page + 1) if more else None
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -101,3 +106,14 @@ def page_of(
 ) -> Paged[T]:
     """A page the storage already cut (``items`` is the page, ``total`` counts every match)."""
     return Paged(items, request.page, request.size, total, query, path)
+
+
+def page_without_total(
+    items: Sequence[T],
+    has_more: bool,
+    request: PageRequest,
+    path: str,
+    query: tuple[tuple[str, str], ...] = (),
+) -> Paged[T]:
+    """A page from storage that tells only whether another page follows (the audit log)."""
+    return Paged(items, request.page, request.size, None, query, path, has_more)

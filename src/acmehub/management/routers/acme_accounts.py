@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
@@ -20,9 +20,10 @@ from acmehub.domain.model import AccountStatus
 from acmehub.domain.ports import AccountFilter, Page
 from acmehub.management.deps import ActorDep, ServicesDep
 from acmehub.management.openapi import Problem
+from acmehub.management.routers.strict_query import reject_unknown_query
 from acmehub.services.account_admin import AccountView, BulkFailure, NamedRef
 
-router = APIRouter(tags=["ACME accounts"])
+router = APIRouter(tags=["ACME accounts"], dependencies=[Depends(reject_unknown_query)])
 
 MAX_PAGE = 1000
 MAX_BULK = 1000

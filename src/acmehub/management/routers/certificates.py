@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
@@ -18,6 +18,7 @@ from acmehub.domain.ports import Page
 from acmehub.management.deps import ActorDep, ServicesDep
 from acmehub.management.openapi import Problem
 from acmehub.management.params import Timestamp
+from acmehub.management.routers.strict_query import reject_unknown_query
 from acmehub.services.certificate_admin import (
     REASON_CODES,
     REASON_NAMES,
@@ -26,7 +27,7 @@ from acmehub.services.certificate_admin import (
     CertificateView,
 )
 
-router = APIRouter(tags=["Certificates"])
+router = APIRouter(tags=["Certificates"], dependencies=[Depends(reject_unknown_query)])
 
 MAX_PAGE = 1000
 

@@ -20,7 +20,7 @@ import shlex
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
@@ -29,9 +29,10 @@ from acmehub.domain.ports import Page
 from acmehub.management.deps import ActorDep, ServicesDep
 from acmehub.management.openapi import MOUNT_PATH, Problem
 from acmehub.management.params import Timestamp
+from acmehub.management.routers.strict_query import reject_unknown_query
 from acmehub.services.eab import MAX_DESCRIPTION, EabKeyState, NewEabKey, key_state
 
-router = APIRouter(tags=["EAB keys"])
+router = APIRouter(tags=["EAB keys"], dependencies=[Depends(reject_unknown_query)])
 
 MAX_PAGE = 1000
 #: Ten years: long enough for any planned key, short enough to stay a real date.

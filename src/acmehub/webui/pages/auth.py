@@ -48,6 +48,8 @@ def signin(req: Req) -> Response:
         if exc.status == 401:
             return _form(req, 401, exc.detail, username)
         raise
+    if req.secret:  # signed in already (another tab): that session ends
+        req.services.sessions.sign_out(req.secret)
     response = req.redirect(safe_next(req.form.get("next")))
     req.ui.set_cookie(response, req.ui.cookies.session, secret, max_age=None)
     req.ui.clear_cookie(response, req.ui.cookies.signin)
