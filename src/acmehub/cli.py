@@ -18,7 +18,9 @@ from acmehub.storage import migrate
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(Path(args.config) if args.config else None)
+    settings = load_settings(Path(args.config) if args.config else None)
+    logging.getLogger().setLevel(settings.log_level)
+    return settings
 
 
 def _print_urls(settings: Settings) -> None:

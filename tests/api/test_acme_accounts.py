@@ -141,6 +141,14 @@ def test_list_refuses_invalid_filters(api: httpx.Client, params: dict[str, Any])
     problem(api.get("/acmeAccounts", params=params), 422)
 
 
+def test_unknown_query_parameters_are_refused_after_authentication(
+    api: httpx.Client, anonymous: httpx.Client
+) -> None:
+    # A misspelt filter must not silently list every account.
+    problem(api.get("/acmeAccounts", params={"acmeProfileUUID": "x"}), 422, "'acmeProfileUUID'")
+    problem(anonymous.get("/acmeAccounts", params={"acmeProfileUUID": "x"}), 401)
+
+
 def test_detail_counts_orders_by_status(
     auditor: httpx.Client,
     clients: Clients,

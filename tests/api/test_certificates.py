@@ -173,6 +173,7 @@ def test_list_filters_and_pages(
         {"expiresAfter": "tomorrow"},
         {"limit": 0},
         {"offset": -1},
+        {"accountUUID": "x"},
     ],
 )
 def test_list_refuses_invalid_filters(api: httpx.Client, params: dict[str, Any]) -> None:

@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -64,7 +64,7 @@ class Stats:
             self.bad_answers.append(what)
 
     @contextmanager
-    def flying(self, kind: str) -> Any:
+    def flying(self, kind: str) -> Iterator[None]:
         with self.lock:
             self.in_flight[kind] += 1
             self.requests += 1
@@ -105,12 +105,12 @@ class ResilientClient:
         client: AcmeClient,
         stats: Stats,
         *,
-        route: Any = None,
+        route: Callable[[str], str] | None = None,
         reach_seconds: float = REACH_SECONDS,
     ) -> None:
         self.client = client
         self.stats = stats
-        self.route = route or (lambda url: url)
+        self.route: Callable[[str], str] = route or (lambda url: url)
         self.reach_seconds = reach_seconds
 
     def _nonce(self) -> str:
@@ -128,6 +128,7 @@ class ResilientClient:
         self, kind: str, url: str, payload: dict[str, Any] | bytes, *, use_jwk: bool = False
     ) -> httpx.Response:
         deadline = time.monotonic() + self.reach_seconds
+        pause = 0.02
         while True:
             try:
                 nonce = self._nonce()
@@ -142,7 +143,9 @@ class ResilientClient:
                 self.client._nonce = None
                 if time.monotonic() > deadline:
                     raise GaveUp(f"{kind} {url}: no server for {self.reach_seconds}s") from None
-                time.sleep(0.05)
+                # Back off a little: a restarting server needs the CPU more than we do.
+                time.sleep(pause)
+                pause = min(pause * 2, 0.25)
                 continue
             if response.status_code >= 500:
                 self.stats.bad(describe(kind, response))
@@ -172,7 +175,9 @@ class ResilientClient:
         return self.post("new-order", self.client.directory["newOrder"], payload)
 
 
-def make_client(server: AcmehubServer, http: httpx.Client, stats: Stats, **kw: Any) -> Any:
+def make_client(
+    server: AcmehubServer, http: httpx.Client, stats: Stats, **kw: Any
+) -> ResilientClient:
     client = ResilientClient(AcmeClient(http, server.directory_url()), stats, **kw)
     deadline = time.monotonic() + REACH_SECONDS
     while True:  # the directory, before the first crash-resistant request

@@ -370,6 +370,14 @@ async def _dispatch(ui: Ui, route: PageRoute, req: Req) -> Response:
         return await run_in_threadpool(route.handler, req)
     except DomainError as exc:
         return domain_error_page(req, exc)
+    except Exception:
+        log.exception("webui: %s %s failed", request.method, request.url.path)
+        return error_page(
+            req,
+            500,
+            "Something went wrong",
+            "The server could not show this page; it has logged why.",
+        )
 
 
 def new_signin_token() -> str:

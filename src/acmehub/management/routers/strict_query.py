@@ -12,6 +12,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from acmehub.domain.errors import DomainError, ErrorKind
+from acmehub.management.deps import ActorDep
 
 
 def _query_names(dependant: Dependant) -> set[str]:
@@ -22,7 +23,8 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
-def reject_unknown_query(request: Request) -> None:
+def reject_unknown_query(request: Request, _actor: ActorDep) -> None:
+    """After authentication (an anonymous call is a 401 whatever its query)."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
