@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from acmehub import bootstrap, cli_admin
 from acmehub.config import ConfigError, Settings, load_settings
@@ -62,34 +64,43 @@ def cmd_serve(args: argparse.Namespace) -> int:
     container = bootstrap.build_container(settings)
     bootstrap.check_schema(container)
     tls = bootstrap.ensure_tls_files(container)
-    worker = None
-    if settings.validation_workers > 0:
-        worker = bootstrap.make_worker(container, settings.validation_workers)
-        worker.start()
-    housekeeper = bootstrap.make_housekeeper(container)
-    housekeeper.start()
-    app = bootstrap.create_app(container)
-    config = uvicorn.Config(
-        app,
-        host=settings.listen_host,
-        port=settings.listen_port,
-        ssl_certfile=str(tls[0]) if tls else None,
-        ssl_keyfile=str(tls[1]) if tls else None,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-        loop="uvloop",
-        http="httptools",
-        timeout_graceful_shutdown=10,
-    )
-    server = uvicorn.Server(config)
+    options: dict[str, Any] = {
+        "host": settings.listen_host,
+        "port": settings.listen_port,
+        "ssl_certfile": str(tls[0]) if tls else None,
+        "ssl_keyfile": str(tls[1]) if tls else None,
+        "log_level": settings.log_level.lower(),
+        "access_log": False,
+        "loop": "uvloop",
+        "http": "httptools",
+        "timeout_graceful_shutdown": 10,
+    }
     _print_urls(settings)
-    print(f"acmehub: listening on {settings.listen_host}:{settings.listen_port}", flush=True)
+    print(
+        f"acmehub: listening on {settings.listen_host}:{settings.listen_port}"
+        f" ({args.processes} process{'es' if args.processes > 1 else ''})",
+        flush=True,
+    )
+    if args.processes > 1:
+        # N server processes on one port (uvicorn's supervisor); each builds its own container
+        # from the same settings and runs its own validation threads and housekeeping.
+        container.engine.dispose()
+        if args.config:
+            os.environ["ACMEHUB_CONFIG"] = str(Path(args.config).resolve())
+        uvicorn.run(
+            "acmehub.bootstrap:app_from_environment",
+            factory=True,
+            workers=args.processes,
+            # A process imports and builds everything before it answers; on a busy machine
+            # that takes longer than uvicorn's default 5 s health check.
+            timeout_worker_healthcheck=60,
+            **options,
+        )
+        return 0
+    app = bootstrap.create_app(container, background=True)
     try:
-        server.run()
+        uvicorn.Server(uvicorn.Config(app, **options)).run()
     finally:
-        housekeeper.stop()
-        if worker is not None:
-            worker.stop()
         container.engine.dispose()
     return 0
 
@@ -120,9 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "init", help="create the state directory, database and embedded CA"
     ).set_defaults(func=cmd_init)
-    sub.add_parser(
-        "serve", help="serve ACME (initializing the embedded default if needed)"
-    ).set_defaults(func=cmd_serve)
+    serve = sub.add_parser("serve", help="serve ACME (initializing the embedded default if needed)")
+    serve.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="server processes sharing the port and the database (default 1)",
+    )
+    serve.set_defaults(func=cmd_serve)
     worker = sub.add_parser("worker", help="run validations from the shared database")
     worker.add_argument("--threads", type=int, default=0)
     worker.set_defaults(func=cmd_worker)

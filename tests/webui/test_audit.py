@@ -5,7 +5,11 @@ from __future__ import annotations
 import secrets
 
 from acmehub.domain.model import Role
+from acmehub.services.admin import CLI_ACTOR
+from tests.support.server import AcmehubServer
 from tests.webui.conftest import ClientFactory, WebClient
+
+DASH = "\u2013"
 
 
 def test_changes_made_in_the_interface_are_in_the_audit_log_under_the_user(
@@ -29,12 +33,20 @@ def test_changes_made_in_the_interface_are_in_the_audit_log_under_the_user(
     assert "Page 1" in failures
 
 
-def test_the_audit_log_pages_without_counting(admin: WebClient) -> None:
-    first = admin.get("/ui/audit?size=10").text
-    assert "Showing 1" in first
-    assert 'rel="next"' in first  # the session's sign-ins and changes fill more than 10
-    second = admin.get("/ui/audit?size=10&page=2").text
-    assert "Showing 11" in second
+def test_the_audit_log_pages_without_counting(admin: WebClient, acmehub: AcmehubServer) -> None:
+    services = acmehub.container().services
+    profile = services.platform.create_acme_profile(f"toggled-{secrets.token_hex(4)}")
+    for _ in range(6):  # 12 more events
+        services.acme_profiles.enable(CLI_ACTOR, profile.uuid)
+        services.acme_profiles.disable(CLI_ACTOR, profile.uuid)
+    query = f"object_id={profile.uuid}&size=10"
+    first = admin.get(f"/ui/audit?{query}").text
+    assert f"Showing 1{DASH}10 </p>" in " ".join(first.split())
+    assert 'rel="next"' in first
+    second = admin.get(f"/ui/audit?{query}&page=2").text
+    assert f"Showing 11{DASH}13 </p>" in " ".join(second.split())
+    assert 'rel="next"' not in second
+    assert "acmeProfile.create" in second  # the oldest, last
 
 
 def test_a_bad_filter_is_explained(admin: WebClient) -> None:

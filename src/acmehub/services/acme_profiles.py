@@ -185,6 +185,8 @@ class AcmeProfileService:
                 changes["terms_of_service_changed_at"] = self._d.clock.now()
             updated = replace(current, **changes)
             _check(updated)
+            if updated.enabled and not current.enabled and RETIRED_INFIX in current.name:
+                raise invalid(f"ACME Profile {current.name} was force-deleted; it stays disabled")
             if updated == current:
                 return current
             moved = self._apply_default(tx, current, updated)
