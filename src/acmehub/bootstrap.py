@@ -37,7 +37,7 @@ from acmehub.services.container import Services
 from acmehub.services.deps import ServiceDeps
 from acmehub.services.housekeeping import Housekeeper
 from acmehub.storage import migrate
-from acmehub.storage.engine import make_engine
+from acmehub.storage.engine import WriteGate, make_engine
 from acmehub.storage.nonces import SqlNonceStore
 from acmehub.storage.unit_of_work import SqlUnitOfWorkFactory
 from acmehub.storage.validation_queue import SqlValidationQueue
@@ -129,11 +129,12 @@ def build_container(settings: Settings, clock: SystemClock | None = None) -> Con
         return crl_url(base_url, authority.uuid)
 
     ca = CaRegistry(passphrase_lookup=environ_passphrases(os.environ), crl_url_for=crl_for)
-    queue = SqlValidationQueue(engine)
+    gate = WriteGate(engine)
+    queue = SqlValidationQueue(gate)
     deps = ServiceDeps(
-        uow=SqlUnitOfWorkFactory(engine, clock),
+        uow=SqlUnitOfWorkFactory(gate, clock),
         clock=clock,
-        nonces=SqlNonceStore(engine, clock, timedelta(seconds=settings.nonce_lifetime)),
+        nonces=SqlNonceStore(gate, clock, timedelta(seconds=settings.nonce_lifetime)),
         ca=ca,
         queue=queue,
         provisioner=EmbeddedProvisioner(settings, clock),

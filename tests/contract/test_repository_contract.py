@@ -49,7 +49,7 @@ from acmehub.domain.ports import (
     Page,
     UnitOfWorkFactory,
 )
-from acmehub.storage.engine import make_engine
+from acmehub.storage.engine import WriteGate, make_engine
 from acmehub.storage.migrate import upgrade
 from acmehub.storage.nonces import SqlNonceStore
 from acmehub.storage.unit_of_work import SqlUnitOfWorkFactory
@@ -108,13 +108,14 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     engine = make_engine(f"sqlite:///{tmp_path / 'acmehub.db'}", pool_size=2)
     try:
         upgrade(engine)
-        sql_uow = SqlUnitOfWorkFactory(engine, clock)
+        gate = WriteGate(engine)
+        sql_uow = SqlUnitOfWorkFactory(gate, clock)
         seeded = _seed_profiles(sql_uow)
         yield Store(
             clock,
             sql_uow,
-            SqlNonceStore(engine, clock, NONCE_LIFETIME),
-            SqlValidationQueue(engine),
+            SqlNonceStore(gate, clock, NONCE_LIFETIME),
+            SqlValidationQueue(gate),
             *seeded,
         )
     finally:

@@ -251,3 +251,12 @@ def test_an_operator_may_switch_profiles_but_not_configure_them(
         {"description": "x", "retryInterval": "1", "validity": "36000"},
     )
     assert edit.status_code == 403
+
+
+def test_an_unknown_page_is_a_friendly_404_after_signing_in(
+    anonymous: WebClient, admin: WebClient
+) -> None:
+    assert anonymous.http.get("/ui/no/such/page").status_code == 303
+    response = admin.get("/ui/no/such/page")
+    assert response.status_code == 404
+    assert "There is no page at this address." in response.text

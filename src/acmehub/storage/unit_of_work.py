@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection
 
 from acmehub.domain.ports import Clock
 from acmehub.storage.admin_repositories import SqlAudit, SqlEabKeys, SqlTokens
+from acmehub.storage.engine import WriteGate
 from acmehub.storage.reports import SqlReports
 from acmehub.storage.repositories import (
     SqlAccounts,
@@ -57,27 +58,30 @@ class SqlUnitOfWork:
 class SqlUnitOfWorkFactory:
     """Callable that opens a transaction: ``with uow(write=True) as tx: ...``."""
 
-    def __init__(self, engine: Engine, clock: Clock) -> None:
-        self._engine = engine
+    def __init__(self, gate: WriteGate, clock: Clock) -> None:
+        self._gate = gate
         self._clock = clock
 
     @contextmanager
     def __call__(self, *, write: bool = False) -> Iterator[SqlUnitOfWork]:
-        conn = self._engine.connect().execution_options(acmehub_write=write)
-        try:
-            with conn.begin():
-                yield SqlUnitOfWork(
-                    SqlProfiles(conn),
-                    SqlAccounts(conn),
-                    SqlOrders(conn, self._clock.now(), lock=write),
-                    SqlAuthorizations(conn, lock=write),
-                    SqlCertificates(conn),
-                    SqlEabKeys(conn),
-                    SqlTokens(conn),
-                    SqlAudit(conn),
-                    SqlUsers(conn),
-                    SqlSessions(conn),
-                    SqlReports(conn),
-                )
-        finally:
-            conn.close()
+        if write:
+            with self._gate.transaction() as conn:
+                yield self._unit(conn, write)
+        else:
+            with self._gate.engine.connect() as conn, conn.begin():
+                yield self._unit(conn, write)
+
+    def _unit(self, conn: Connection, write: bool) -> SqlUnitOfWork:
+        return SqlUnitOfWork(
+            SqlProfiles(conn),
+            SqlAccounts(conn),
+            SqlOrders(conn, self._clock.now(), lock=write),
+            SqlAuthorizations(conn, lock=write),
+            SqlCertificates(conn),
+            SqlEabKeys(conn),
+            SqlTokens(conn),
+            SqlAudit(conn),
+            SqlUsers(conn),
+            SqlSessions(conn),
+            SqlReports(conn),
+        )

@@ -9,21 +9,22 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import or_, select, update
 
 from acmehub.domain.model import ChallengeStatus
 from acmehub.storage import tables as t
+from acmehub.storage.engine import WriteGate
 
 
 class SqlValidationQueue:
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(self, gate: WriteGate) -> None:
+        self._gate = gate
         self._event = threading.Event()
-        self._skip_locked = engine.dialect.name == "postgresql"
+        self._skip_locked = gate.engine.dialect.name == "postgresql"
 
     def claim(self, worker: str, now: datetime, lease_seconds: int, limit: int) -> list[str]:
         c = t.challenges.c
-        with self._engine.connect().execution_options(acmehub_write=True) as conn, conn.begin():
+        with self._gate.transaction() as conn:
             query = (
                 select(c.id)
                 .where(c.status == ChallengeStatus.PROCESSING.value)

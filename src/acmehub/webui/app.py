@@ -15,11 +15,20 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.applications import Starlette
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from acmehub.services.container import Services
-from acmehub.webui.framework import CookieNames, NavItem, Ui, endpoint
+from acmehub.webui.framework import (
+    CookieNames,
+    NavItem,
+    PageRoute,
+    Req,
+    Ui,
+    endpoint,
+    error_page,
+)
 from acmehub.webui.pages import (
     accounts,
     acme_profiles,
@@ -58,6 +67,13 @@ SECTIONS: tuple[tuple[str, ModuleType], ...] = (
     ("eab", eab),
     ("audit", audit),
 )
+
+
+def _unknown(req: Req) -> Response:
+    return error_page(req, 404, "Not found", "There is no page at this address.")
+
+
+UNKNOWN_PAGE = PageRoute("/{path:path}", _unknown)
 
 
 def when(value: datetime | None, missing: str = "-") -> str:
@@ -135,6 +151,8 @@ def create_webui_app(services: Services, *, base_url: str) -> Starlette:
                     name=page.name,
                 )
             )
+    # Last: any other path below /ui is a page that does not exist (after signing in).
+    routes.append(Route("/{path:path}", endpoint(ui, UNKNOWN_PAGE, ""), methods=["GET"]))
     app = Starlette(routes=routes)
     app.state.ui = ui
     return app
