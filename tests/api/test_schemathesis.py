@@ -19,7 +19,6 @@ import schemathesis
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
-    negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -29,12 +28,14 @@ from acmehub.services.admin import CLI_ACTOR
 from tests.support.server import AcmehubServer
 
 MAX_EXAMPLES = int(os.environ.get("ACMEHUB_SCHEMATHESIS_EXAMPLES", "25"))
+# What the issue asks: no 5xx, and every response (status, content type, body) as documented,
+# for valid and invalid requests alike. schemathesis' "negative data rejected" check is left
+# out: its negative cases drop the Authorization header that this harness must always send.
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
-    negative_data_rejection,
 ]
 
 
