@@ -72,6 +72,7 @@ from acmehub.domain.ports import (
     FailedValidationCount,
     IssuedCertificate,
     IssueRequest,
+    OrderFilter,
     Page,
     RevokedEntry,
     RevokeRequest,
@@ -431,6 +432,26 @@ class MemoryOrders:
     def ids_for_authorization(self, authorization_id: str) -> list[str]:
         order_id = self._tx.state.authorization_order.get(authorization_id)
         return [order_id] if order_id is not None else []
+
+    def _matching(self, where: OrderFilter) -> list[Order]:
+        name = where.name.lower() if where.name else None
+        found = [
+            o
+            for o in self._tx.state.orders.values()
+            if (where.account_id is None or o.account_id == where.account_id)
+            and (where.status is None or o.status.value == where.status)
+            and (where.acme_profile_uuid is None or o.acme_profile_uuid == where.acme_profile_uuid)
+            and (name is None or any(name in i.value.lower() for i in o.identifiers))
+        ]
+        found.sort(key=lambda o: o.id)
+        found.sort(key=lambda o: o.created_at, reverse=True)
+        return found
+
+    def search(self, where: OrderFilter, page: Page) -> list[Order]:
+        return self._matching(where)[page.offset : page.offset + page.limit]
+
+    def count(self, where: OrderFilter) -> int:
+        return len(self._matching(where))
 
     def purge_expired(self, expired_before: datetime, limit: int) -> int:
         st = self._tx.write()
@@ -923,36 +944,38 @@ class MemoryUnitOfWorkFactory:
 
 
 class MemoryNonceStore:
-    """Single-use, expiring nonces (RFC 8555 §6.5), like storage.nonces.SqlNonceStore."""
+    """Single-use, expiring nonces (RFC 8555 §6.5), like storage.nonces.SqlNonceStore: issued
+    nonces are remembered only as "genuine" (the SQL store signs them); used ones are recorded
+    until they expire, and purging removes those records."""
 
     def __init__(self, clock: FixedClock, lifetime: timedelta = timedelta(hours=1)) -> None:
         self._clock = clock
         self._lifetime = lifetime
-        self._nonces: dict[str, datetime] = {}
+        self._issued: dict[str, datetime] = {}
+        self._used: dict[str, datetime] = {}
         self._lock = threading.Lock()
 
     def issue(self) -> str:
-        value = secrets.token_urlsafe(16)
+        value = secrets.token_urlsafe(24)
         with self._lock:
-            self._nonces[value] = self._clock.now() + self._lifetime
+            self._issued[value] = self._clock.now() + self._lifetime
         return value
 
     def consume(self, nonce: str) -> bool:
-        if len(nonce) > 64:
-            return False
         with self._lock:
-            expires = self._nonces.get(nonce)
-            if expires is None or expires <= self._clock.now():
+            expires = self._issued.get(nonce)
+            if expires is None or expires <= self._clock.now() or nonce in self._used:
                 return False
-            del self._nonces[nonce]
+            self._used[nonce] = expires
             return True
 
     def purge_expired(self, limit: int = 10000) -> int:
         now = self._clock.now()
         with self._lock:
-            expired = [v for v, expires in self._nonces.items() if expires <= now][:limit]
+            expired = [v for v, expires in self._used.items() if expires <= now][:limit]
             for value in expired:
-                del self._nonces[value]
+                del self._used[value]
+                self._issued.pop(value, None)
         return len(expired)
 
 

@@ -46,6 +46,7 @@ from acmehub.domain.ports import (
     AuditFilter,
     CertificateFilter,
     NonceStore,
+    OrderFilter,
     Page,
     UnitOfWorkFactory,
 )
@@ -682,6 +683,7 @@ def test_a_nonce_expires_after_its_lifetime(store: Store) -> None:
 
 def test_purging_removes_only_expired_nonces_in_batches(store: Store) -> None:
     old = [store.nonces.issue() for _ in range(3)]
+    assert all(store.nonces.consume(n) for n in old)
     store.clock.advance(NONCE_LIFETIME / 2)
     fresh = store.nonces.issue()
     store.clock.advance(NONCE_LIFETIME / 2)
@@ -1436,3 +1438,40 @@ def test_accounts_by_profile_and_status(store: Store) -> None:
         (store.acme.uuid, "revoked", 1),
         (store.acme.uuid, "valid", 2),
     ]
+
+
+# --------------------------------------------------------------------------- order browser
+
+
+def test_order_search_filters_counts_and_pages_newest_first(store: Store) -> None:
+    acct, other = account(store, 1), account(store, 2)
+    names = ["www.alpha.example", "api.alpha.example", "www.beta.example", "mail.Gamma.example"]
+    with store.uow(write=True) as tx:
+        tx.accounts.add(acct)
+        tx.accounts.add(other)
+        for n, name in enumerate(names, start=1):
+            tx.orders.add(
+                order(
+                    acct.id if n < 4 else other.id,
+                    n,
+                    identifiers=(Identifier("dns", name),),
+                    created_at=NOW + timedelta(minutes=n),
+                    status=OrderStatus.INVALID if n == 2 else OrderStatus.PENDING,
+                    acme_profile_uuid="p-odd" if n % 2 else "p-even",
+                )
+            )
+
+    def ids(where: OrderFilter, page: Page | None = None) -> tuple[list[str], int]:
+        page = page or Page(0, 100)
+        with store.uow() as tx:
+            return [o.id for o in tx.orders.search(where, page)], tx.orders.count(where)
+
+    assert ids(OrderFilter()) == (["order-4", "order-3", "order-2", "order-1"], 4)
+    assert ids(OrderFilter(), Page(1, 2)) == (["order-3", "order-2"], 4)
+    assert ids(OrderFilter(account_id=acct.id)) == (["order-3", "order-2", "order-1"], 3)
+    assert ids(OrderFilter(name="ALPHA")) == (["order-2", "order-1"], 2)
+    assert ids(OrderFilter(name="gamma")) == (["order-4"], 1)
+    assert ids(OrderFilter(status="invalid")) == (["order-2"], 1)
+    assert ids(OrderFilter(acme_profile_uuid="p-odd")) == (["order-3", "order-1"], 2)
+    assert ids(OrderFilter(name="www", acme_profile_uuid="p-odd")) == (["order-3", "order-1"], 2)
+    assert ids(OrderFilter(name="nowhere")) == ([], 0)

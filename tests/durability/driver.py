@@ -58,6 +58,8 @@ class Stats:
     transport_errors: int = 0
     bad_nonces: int = 0
     requests: int = 0
+    #: Set when the test is over (or failed): every client stops at its next step.
+    abort: threading.Event = field(default_factory=threading.Event)
 
     def bad(self, what: str) -> None:
         with self.lock:
@@ -130,6 +132,8 @@ class ResilientClient:
         deadline = time.monotonic() + self.reach_seconds
         pause = 0.02
         while True:
+            if self.stats.abort.is_set():
+                raise GaveUp(f"{kind} {url}: the test stopped its clients")
             try:
                 nonce = self._nonce()
                 with self.stats.flying(kind):
@@ -233,7 +237,7 @@ def drive_order(
     key = cert_key or ec.generate_private_key(ec.SECP256R1())
     deadline = time.monotonic() + timeout
     last = "never fetched"
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not stats.abort.is_set():
         response = rc.get("order", order_url)
         if response.status_code != 200:
             stats.bad(describe("order", response))

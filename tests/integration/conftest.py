@@ -107,9 +107,11 @@ class State:
             }
 
     def nonce_exists(self, value: str) -> bool:
+        """Whether an issued nonce is still usable: issued nonces are signed, not stored;
+        the ``nonces`` table records the used ones."""
         with self.server.container().engine.connect() as conn:
             row = conn.execute(select(t.nonces.c.value).where(t.nonces.c.value == value)).first()
-        return row is not None
+        return row is None
 
     def account(self, account_id: str) -> Account:
         with self.server.container().services.deps.uow() as tx:

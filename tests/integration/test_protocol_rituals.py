@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from acmehub.storage import tables as t
+from acmehub.storage.engine import WriteGate
+from acmehub.storage.nonces import SqlNonceStore
 from tests.integration.conftest import (
     ACME_ERROR,
     Clients,
@@ -159,13 +159,15 @@ def test_unknown_nonce_is_bad_nonce(clients: Clients, family: str, state: State)
 
 def test_expired_nonce_is_bad_nonce(clients: Clients, state: State, acmehub: AcmehubServer) -> None:
     client = clients(register=False)
-    expired = b64url(secrets.token_bytes(16))
-    with acmehub.container().engine.begin() as conn:
-        conn.execute(
-            t.nonces.insert().values(
-                value=expired, expires=datetime.now(UTC) - timedelta(seconds=1)
-            )
-        )
+
+    class AnHourAgo:
+        def now(self) -> datetime:
+            return datetime.now(UTC) - timedelta(hours=1)
+
+    # Signed with the server's own key (shared through the database), but expired.
+    expired = SqlNonceStore(
+        WriteGate(acmehub.container().engine), AnHourAgo(), timedelta(minutes=1)
+    ).issue()
     before = state.counts()
     response = client.post(
         client.directory["newAccount"], {"termsOfServiceAgreed": True}, use_jwk=True, nonce=expired

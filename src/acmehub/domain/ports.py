@@ -161,6 +161,18 @@ class CertificateFilter:
 
 
 @dataclass(frozen=True)
+class OrderFilter:
+    """The order browser's search; every field set must match."""
+
+    account_id: str | None = None
+    #: Substring of any identifier value (case-insensitive).
+    name: str | None = None
+    #: Stored status ("pending", "ready", "processing", "valid", "invalid").
+    status: str | None = None
+    acme_profile_uuid: str | None = None
+
+
+@dataclass(frozen=True)
 class AuditFilter:
     actor: str | None = None
     action: str | None = None
@@ -231,6 +243,12 @@ class OrderRepository(Protocol):
         """Delete at most ``limit`` orders that expired before ``expired_before`` without a
         certificate, with their authorizations and challenges; returns how many orders."""
         ...
+
+    def search(self, where: OrderFilter, page: Page) -> list[Order]:
+        """One page of the matching orders, newest first (the order browser)."""
+        ...
+
+    def count(self, where: OrderFilter) -> int: ...
 
 
 class AuthorizationRepository(Protocol):

@@ -17,6 +17,7 @@ from acmehub.services.dashboard import DashboardService
 from acmehub.services.deps import ServiceDeps
 from acmehub.services.eab import EabService
 from acmehub.services.finalize import FinalizeService
+from acmehub.services.order_browser import OrderBrowserService
 from acmehub.services.orders import OrderService
 from acmehub.services.platform import PlatformService
 from acmehub.services.ra_profiles import RaProfileService
@@ -45,6 +46,7 @@ class Services:
     users: UserService
     sessions: SessionService
     dashboard: DashboardService
+    order_browser: OrderBrowserService
 
     @classmethod
     def build(cls, deps: ServiceDeps) -> Services:
@@ -72,6 +74,7 @@ class Services:
             users=users,
             sessions=SessionService(deps, users),
             dashboard=DashboardService(deps),
+            order_browser=OrderBrowserService(deps),
         )
 
     def context(self, ref: ProfileRef, *, directory: bool = False) -> AcmeContext:

@@ -1,15 +1,33 @@
-"""Anti-replay nonces in the database, so every server process shares them (RFC 8555 §6.5)."""
+"""Anti-replay nonces (RFC 8555 §6.5) shared by every server process through the database.
+
+Issuing a nonce writes nothing: a nonce is 9 random bytes, its expiry time and an HMAC over
+both, under a key all processes read from the database. Using one records it in the ``nonces``
+table, whose primary key makes the second use of the same nonce fail, in any process. Used
+nonces are kept only until they would have expired anyway.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
 import secrets
-from datetime import timedelta
+import threading
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from acmehub.domain.ports import Clock
 from acmehub.storage import tables as t
 from acmehub.storage.engine import WriteGate
+
+_KEY_NAME = "nonce-hmac-sha256"
+_RANDOM = 9
+_EXPIRY = 5  # seconds since the epoch, big-endian: good until the year 36812
+_MAC = 10
+_LENGTH = _RANDOM + _EXPIRY + _MAC  # 24 bytes -> 32 base64url characters
 
 
 class SqlNonceStore:
@@ -17,26 +35,59 @@ class SqlNonceStore:
         self._gate = gate
         self._clock = clock
         self._lifetime = lifetime
+        self._key: bytes | None = None
+        self._key_lock = threading.Lock()
+
+    def _signing_key(self) -> bytes:
+        if self._key is None:
+            with self._key_lock:
+                if self._key is None:
+                    self._key = self._load_or_create_key()
+        return self._key
+
+    def _load_or_create_key(self) -> bytes:
+        query = select(t.server_secrets.c.value).where(t.server_secrets.c.name == _KEY_NAME)
+        with self._gate.engine.connect() as conn:
+            found = conn.execute(query).scalar_one_or_none()
+        if found is not None:
+            return bytes(found)
+        try:
+            with self._gate.transaction() as conn:
+                conn.execute(
+                    t.server_secrets.insert().values(name=_KEY_NAME, value=secrets.token_bytes(32))
+                )
+        except IntegrityError:
+            pass  # another process created it first
+        with self._gate.engine.connect() as conn:
+            return bytes(conn.execute(query).scalar_one())
+
+    def _mac(self, body: bytes) -> bytes:
+        return hmac.new(self._signing_key(), body, hashlib.sha256).digest()[:_MAC]
 
     def issue(self) -> str:
-        # 128 bits of randomness, base64url (RFC 8555 §6.5.1 "Replay-Nonce" syntax).
-        value = secrets.token_urlsafe(16)
-        with self._gate.transaction() as conn:
-            conn.execute(
-                t.nonces.insert().values(value=value, expires=self._clock.now() + self._lifetime)
-            )
-        return value
+        expires = int((self._clock.now() + self._lifetime).timestamp())
+        body = secrets.token_bytes(_RANDOM) + expires.to_bytes(_EXPIRY, "big")
+        return base64.urlsafe_b64encode(body + self._mac(body)).decode("ascii")
 
     def consume(self, nonce: str) -> bool:
-        if len(nonce) > 64:
+        if len(nonce) != _LENGTH * 4 // 3:
             return False
-        with self._gate.transaction() as conn:
-            result = conn.execute(
-                delete(t.nonces)
-                .where(t.nonces.c.value == nonce)
-                .where(t.nonces.c.expires > self._clock.now())
-            )
-        return result.rowcount == 1
+        try:
+            raw = base64.urlsafe_b64decode(nonce.encode("ascii"))
+        except (binascii.Error, UnicodeEncodeError, ValueError):
+            return False
+        body, mac = raw[: _RANDOM + _EXPIRY], raw[_RANDOM + _EXPIRY :]
+        if not hmac.compare_digest(mac, self._mac(body)):
+            return False
+        expires = datetime.fromtimestamp(int.from_bytes(body[_RANDOM:], "big"), UTC)
+        if expires <= self._clock.now():
+            return False
+        try:
+            with self._gate.transaction() as conn:
+                conn.execute(t.nonces.insert().values(value=nonce, expires=expires))
+        except IntegrityError:
+            return False  # used before, here or in another process
+        return True
 
     def purge_expired(self, limit: int = 10000) -> int:
         with self._gate.transaction() as conn:

@@ -21,7 +21,7 @@ from acmehub.domain.model import (
     OrderStatus,
     RaProfile,
 )
-from acmehub.domain.ports import AccountFilter, CertificateFilter, Page
+from acmehub.domain.ports import AccountFilter, CertificateFilter, OrderFilter, Page
 from acmehub.storage import converters as cv
 from acmehub.storage import tables as t
 
@@ -248,6 +248,34 @@ class SqlOrders:
         self._c.execute(delete(t.authorizations).where(t.authorizations.c.order_id.in_(ids)))
         self._c.execute(delete(t.orders).where(c.id.in_(ids)))
         return len(ids)
+
+    @staticmethod
+    def _where(query: Select[Any], where: OrderFilter) -> Select[Any]:
+        c = t.orders.c
+        if where.account_id is not None:
+            query = query.where(c.account_id == where.account_id)
+        if where.status is not None:
+            query = query.where(c.status == where.status)
+        if where.acme_profile_uuid is not None:
+            query = query.where(c.acme_profile_uuid == where.acme_profile_uuid)
+        if where.name:
+            # Identifiers are a JSON list of {type, value}: matching its text finds a name or
+            # part of one (the keys "type"/"value"/"dns" could match too: callers search names).
+            query = query.where(
+                func.lower(func.cast(c.identifiers, Text)).contains(where.name.lower())
+            )
+        return query
+
+    def search(self, where: OrderFilter, page: Page) -> list[Order]:
+        query = self._where(select(t.orders), where).order_by(
+            t.orders.c.created_at.desc(), t.orders.c.id
+        )
+        rows = self._c.execute(query.offset(page.offset).limit(page.limit))
+        return [cv.order_from_row(r._mapping) for r in rows]
+
+    def count(self, where: OrderFilter) -> int:
+        query = self._where(select(func.count()).select_from(t.orders), where)
+        return int(self._c.execute(query).scalar_one())
 
     def stuck_processing(self, older_than: datetime, limit: int) -> list[Order]:
         rows = self._c.execute(

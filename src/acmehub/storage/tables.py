@@ -181,11 +181,20 @@ certificates = Table(
 )
 Index("ix_certificates_not_after", certificates.c.not_after)
 
+#: Nonces that were USED (each one once): issued nonces are signed, not stored.
 nonces = Table(
     "nonces",
     metadata,
     Column("value", String(64), primary_key=True),
     Column("expires", UtcDateTime, nullable=False, index=True),
+)
+
+#: Secrets every server process shares through the database (e.g. the nonce signing key).
+server_secrets = Table(
+    "server_secrets",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("value", LargeBinary, nullable=False),
 )
 
 eab_keys = Table(

@@ -34,11 +34,11 @@ from acmehub.webui.pages import (
     acme_profiles,
     audit,
     auth,
+    authorities,
     certificates,
     dashboard,
     eab,
     orders,
-    ra_profiles,
 )
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -60,7 +60,7 @@ SECTIONS: tuple[tuple[str, ModuleType], ...] = (
     ("", auth),
     ("dashboard", dashboard),
     ("acme_profiles", acme_profiles),
-    ("ra_profiles", ra_profiles),
+    ("ra_profiles", authorities),
     ("accounts", accounts),
     ("orders", orders),
     ("certificates", certificates),

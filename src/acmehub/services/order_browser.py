@@ -1,0 +1,129 @@
+"""The order browser: orders, their authorizations and challenge attempts, read-only, for
+administrators answering "why did my client fail?" (auditor role and up).
+
+Statuses are shown as a client would see them now (domain/status.py): an order or
+authorization past its expiry reads as invalid / expired even when the stored row says pending.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from acmehub.domain.errors import DomainError, ErrorKind, Problem
+from acmehub.domain.model import (
+    Account,
+    Authorization,
+    AuthzStatus,
+    Certificate,
+    Order,
+    OrderStatus,
+    Role,
+)
+from acmehub.domain.ports import OrderFilter, Page, UnitOfWork
+from acmehub.domain.status import authorization_status, order_status
+from acmehub.services.admin import Actor, require
+from acmehub.services.deps import ServiceDeps
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    """One row of the order list."""
+
+    order: Order
+    #: The status a client sees now (an expired pending order is invalid).
+    status: OrderStatus
+    #: The account's management uuid (for links); "" when the account is gone.
+    account_uuid: str
+    acme_profile_name: str
+
+
+@dataclass(frozen=True)
+class AuthorizationDetail:
+    authorization: Authorization
+    status: AuthzStatus
+
+
+@dataclass(frozen=True)
+class OrderDetail:
+    order: Order
+    status: OrderStatus
+    #: The order's error as a client sees it (stored, or derived from a failed authorization).
+    error: Problem | None
+    account: Account | None
+    acme_profile_name: str
+    ra_profile_name: str
+    authorizations: tuple[AuthorizationDetail, ...]
+    certificate: Certificate | None
+
+
+def _not_found() -> DomainError:
+    return DomainError(ErrorKind.NOT_FOUND, "Order not found", status=404)
+
+
+class OrderBrowserService:
+    def __init__(self, deps: ServiceDeps) -> None:
+        self._d = deps
+
+    def search(
+        self, actor: Actor, where: OrderFilter, page: Page
+    ) -> tuple[list[OrderSummary], int]:
+        """One page of the matching orders (newest first) and how many match in all."""
+        require(actor, Role.AUDITOR)
+        now = self._d.clock.now()
+        with self._d.uow() as tx:
+            orders = tx.orders.search(where, page)
+            total = tx.orders.count(where)
+            accounts: dict[str, str] = {}
+            profiles: dict[str, str] = {}
+            rows = []
+            for order in orders:
+                if order.account_id not in accounts:
+                    account = tx.accounts.get(order.account_id)
+                    accounts[order.account_id] = account.uuid if account else ""
+                if order.acme_profile_uuid not in profiles:
+                    profiles[order.acme_profile_uuid] = self._acme_name(tx, order)
+                status, _ = order_status(order, self._authorizations(tx, order), now)
+                rows.append(
+                    OrderSummary(
+                        order,
+                        status,
+                        accounts[order.account_id],
+                        profiles[order.acme_profile_uuid],
+                    )
+                )
+            return rows, total
+
+    def get(self, actor: Actor, order_id: str) -> OrderDetail:
+        require(actor, Role.AUDITOR)
+        now = self._d.clock.now()
+        with self._d.uow() as tx:
+            order = tx.orders.get(order_id)
+            if order is None:
+                raise _not_found()
+            authorizations = self._authorizations(tx, order)
+            status, error = order_status(order, authorizations, now)
+            ra = tx.profiles.ra_profile(order.ra_profile_uuid)
+            certificate = (
+                tx.certificates.get(order.certificate_id) if order.certificate_id else None
+            )
+            return OrderDetail(
+                order=order,
+                status=status,
+                error=error or order.error,
+                account=tx.accounts.get(order.account_id),
+                acme_profile_name=self._acme_name(tx, order),
+                ra_profile_name=ra.name if ra else "",
+                authorizations=tuple(
+                    AuthorizationDetail(a, authorization_status(a, now)) for a in authorizations
+                ),
+                certificate=certificate,
+            )
+
+    @staticmethod
+    def _authorizations(tx: UnitOfWork, order: Order) -> list[Authorization]:
+        return tx.authorizations.get_many(order.authorization_ids)
+
+    @staticmethod
+    def _acme_name(tx: UnitOfWork, order: Order) -> str:
+        profile = tx.profiles.acme_profile(order.acme_profile_uuid)
+        return profile.name if profile else ""
