@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.challtestsrv import ChallTestSrv
+from tests.support.postgres import postgres, postgres_url
 from tests.support.server import AcmehubServer
+
+__all__ = ["postgres", "postgres_url"]  # PostgreSQL fixtures for every suite
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 import pytest
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from acmehub.domain.errors import ErrorKind, Problem
@@ -53,6 +54,7 @@ from acmehub.domain.ports import (
 from acmehub.storage.engine import WriteGate, make_engine
 from acmehub.storage.migrate import upgrade
 from acmehub.storage.nonces import SqlNonceStore
+from acmehub.storage.tables import metadata
 from acmehub.storage.unit_of_work import SqlUnitOfWorkFactory
 from acmehub.storage.validation_queue import SqlValidationQueue
 from tests.fakes import (
@@ -61,6 +63,7 @@ from tests.fakes import (
     MemoryUnitOfWorkFactory,
     MemoryValidationQueue,
 )
+from tests.support.postgres import PostgresCluster
 
 # Microseconds on purpose: they must survive the round trip.
 NOW = datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
@@ -96,8 +99,18 @@ def _seed_profiles(uow: UnitOfWorkFactory) -> tuple[Authority, AcmeProfile, RaPr
     return authority, acme, ra
 
 
-@pytest.fixture(params=["memory", "sql"])
+@pytest.fixture(scope="session")
+def postgres_engine(postgres: PostgresCluster) -> Iterator[Engine]:
+    """One migrated PostgreSQL database for the run; each test starts from empty tables."""
+    engine = make_engine(postgres.new_database("contract"), pool_size=2)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["memory", "sql", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """The same contract on the in-memory fakes, SQLite and PostgreSQL."""
     clock = FixedClock(NOW)
     if request.param == "memory":
         uow = MemoryUnitOfWorkFactory(clock)
@@ -106,9 +119,16 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
             clock, uow, MemoryNonceStore(clock, NONCE_LIFETIME), MemoryValidationQueue(uow), *seeded
         )
         return
-    engine = make_engine(f"sqlite:///{tmp_path / 'acmehub.db'}", pool_size=2)
+    if request.param == "postgresql":
+        engine: Engine = request.getfixturevalue("postgres_engine")
+        names = ", ".join(table.name for table in metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    else:
+        engine = make_engine(f"sqlite:///{tmp_path / 'acmehub.db'}", pool_size=2)
     try:
-        upgrade(engine)
+        if request.param == "sql":
+            upgrade(engine)
         gate = WriteGate(engine)
         sql_uow = SqlUnitOfWorkFactory(gate, clock)
         seeded = _seed_profiles(sql_uow)
@@ -120,7 +140,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
             *seeded,
         )
     finally:
-        engine.dispose()
+        if request.param == "sql":
+            engine.dispose()
 
 
 # --------------------------------------------------------------------------- builders

@@ -66,12 +66,18 @@ class PostgresCluster:
             hide_password=False
         )
 
-    def new_database(self, label: str = "db") -> str:
-        """A new, empty database with a unique name; returns its SQLAlchemy URL."""
+    def new_database(self, label: str = "db", template: str | None = None) -> str:
+        """A new database with a unique name (empty, or a copy of ``template``, a database
+        name); returns its SQLAlchemy URL."""
         clean = "".join(ch if ch.isalnum() else "_" for ch in label.lower())[:20]
         name = f"{PREFIX}{clean}_{os.getpid()}_{secrets.token_hex(4)}"
+        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template is not None:
+            statement = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(template)
+            )
         with self._connect() as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            conn.execute(statement)
         self._created.append(name)
         return self.url_for(name)
 

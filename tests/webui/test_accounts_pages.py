@@ -5,6 +5,7 @@ asks to confirm), and an auditor who can look but not change."""
 from __future__ import annotations
 
 import html
+import re
 
 from acmehub.domain.model import Account, AccountStatus, Role
 from acmehub.services.admin import CLI_ACTOR
@@ -14,7 +15,8 @@ from tests.webui.seed import order_for, profile_with_accounts
 
 
 def text_of(page: str) -> str:
-    return " ".join(html.unescape(page).split())
+    """The page's text without its markup, whitespace collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
 
 
 def stored(acmehub: AcmehubServer, account: Account) -> Account:
