@@ -16,7 +16,7 @@ from typing import Any
 from acmehub import bootstrap, cli_admin
 from acmehub.config import ConfigError, Settings, load_settings
 from acmehub.domain.errors import DomainError
-from acmehub.storage import migrate
+from acmehub.storage import maintenance, migrate
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -124,6 +124,48 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_stats(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    container = bootstrap.build_container(settings)
+    try:
+        sizes = maintenance.table_sizes(container.engine)
+    finally:
+        container.engine.dispose()
+    print(f"{'table':<20} {'rows':>10} {'bytes':>12}")
+    for size in sizes:
+        shown = "-" if size.bytes is None else str(size.bytes)
+        print(f"{size.name:<20} {size.rows:>10} {shown:>12}")
+    return 0
+
+
+def _sqlite_only(settings: Settings, what: str) -> None:
+    if settings.database_url and not settings.database_url.startswith("sqlite"):
+        raise ConfigError(
+            f"{what} covers the embedded default (SQLite); back up PostgreSQL with its own "
+            f"tools (pg_dump, pg_basebackup) and copy {settings.ca_dir} alongside"
+        )
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _sqlite_only(settings, "acmehub backup")
+    maintenance.backup_sqlite(settings.state_dir / "acmehub.db", settings.ca_dir, args.archive)
+    print(f"acmehub: backed up {settings.state_dir} to {args.archive}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _sqlite_only(settings, "acmehub restore")
+    try:
+        maintenance.restore_sqlite(args.archive, settings.state_dir)
+    except FileExistsError as exc:
+        print(f"acmehub: {exc}", file=sys.stderr)
+        return 1
+    print(f"acmehub: restored {args.archive} into {settings.state_dir}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="acmehub", description=__doc__)
     parser.add_argument("--config", help="TOML configuration file (or ACMEHUB_CONFIG)")
@@ -145,6 +187,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="upgrade the database schema in place").set_defaults(
         func=cmd_migrate
     )
+    db = sub.add_parser("db", help="database tools")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("stats", help="rows and on-disk size of each table").set_defaults(
+        func=cmd_db_stats
+    )
+    backup = sub.add_parser(
+        "backup", help="online backup of the embedded default (SQLite + CA keys) to a .tar.gz"
+    )
+    backup.add_argument("archive", type=Path)
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="unpack a backup into a new state directory")
+    restore.add_argument("archive", type=Path)
+    restore.set_defaults(func=cmd_restore)
     cli_admin.register(sub)  # authority, ra-profile, ..., token, audit, openapi
     return parser
 

@@ -112,3 +112,34 @@ def test_plain_http_behind_a_proxy_uses_the_external_base_url(tmp_path: Path) ->
     printed = (tmp_path / "serve.log").read_text()
     assert "https://acme.example.test/acme/default/directory" in printed
     assert "root.pem" in printed
+
+
+def test_db_stats_backup_and_restore(tmp_path: Path) -> None:
+    env = {"ACMEHUB_STATE_DIR": str(tmp_path / "state")}
+    assert run_cli("init", env=env).returncode == 0
+    stats = run_cli("db", "stats", env=env)
+    assert stats.returncode == 0, stats.stderr
+    rows = {line.split()[0]: line.split()[1] for line in stats.stdout.splitlines()[1:]}
+    assert rows["acme_profiles"] == "1"
+    assert rows["ra_profiles"] == "1"
+    assert rows["certificates"] == "0"
+
+    archive = tmp_path / "backup.tar.gz"
+    backup = run_cli("backup", str(archive), env=env)
+    assert backup.returncode == 0, backup.stderr
+    restored_env = {"ACMEHUB_STATE_DIR": str(tmp_path / "restored")}
+    restore = run_cli("restore", str(archive), env=restored_env)
+    assert restore.returncode == 0, restore.stderr
+    for key in (tmp_path / "restored" / "ca").rglob("*.key"):
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    container = build_container(load_settings(None, restored_env))
+    try:
+        with container.services.deps.uow() as tx:
+            acme = tx.profiles.acme_profile_by_name("default")
+            assert acme is not None
+            assert acme.enabled
+    finally:
+        container.engine.dispose()
+    again = run_cli("restore", str(archive), env=restored_env)
+    assert again.returncode == 1
+    assert "already holds a database" in again.stderr
