@@ -328,6 +328,9 @@ class MemoryAccounts:
     def by_uuid(self, uuid: str) -> Account | None:
         return next((a for a in self._tx.state.accounts.values() if a.uuid == uuid), None)
 
+    def lock_key(self, thumbprint: str) -> None:
+        """Write transactions of the fake are serialized already."""
+
     def by_thumbprint(self, thumbprint: str) -> Account | None:
         return next(
             (a for a in self._tx.state.accounts.values() if a.key_thumbprint == thumbprint), None

@@ -28,6 +28,7 @@ from tests.jws_signer import AccountKey
 from tests.support.acme_client import AcmeClient, b64url, make_csr
 from tests.support.challtestsrv import ChallTestSrv
 from tests.support.http01 import Http01Responder
+from tests.support.postgres import PostgresCluster
 from tests.support.procs import poll
 from tests.support.server import AcmehubServer
 
@@ -35,6 +36,26 @@ ACME_ERROR = "urn:ietf:params:acme:error:"
 FAMILIES = ("acme", "raProfile")
 #: Upper bound for any wait on the validation worker or issuance.
 WAIT_SECONDS = 20.0
+
+
+DATABASES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def acmehub(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    dns_server: ChallTestSrv,
+) -> Iterator[AcmehubServer]:
+    """The protocol suite runs against a live acmehub on SQLite and again on PostgreSQL."""
+    overrides: dict[str, str] = {}
+    if request.param == "postgresql":
+        postgres: PostgresCluster = request.getfixturevalue("postgres")
+        overrides["ACMEHUB_DATABASE_URL"] = postgres.new_database("integration")
+    root = tmp_path_factory.mktemp(f"acmehub-{request.param}")
+    server = AcmehubServer(root / "state", dns_port=dns_server.dns_port, **overrides).start()
+    yield server
+    server.stop()
 
 
 def unique_name(prefix: str = "h") -> str:

@@ -84,6 +84,7 @@ class AccountService:
         payload = req.payload
         only_existing = payload.get("onlyReturnExisting") is True
         with self._d.uow(write=True) as tx:
+            tx.accounts.lock_key(req.thumbprint)
             existing = tx.accounts.by_thumbprint(req.thumbprint)
             if existing is not None:
                 check_account_usable(existing, ctx)
@@ -201,6 +202,7 @@ class AccountService:
                 raise DomainError(
                     ErrorKind.UNAUTHORIZED, "oldKey does not match the account's current key"
                 )
+            tx.accounts.lock_key(new_thumbprint)
             holder = tx.accounts.by_thumbprint(new_thumbprint)
             if holder is not None:
                 raise DomainError(

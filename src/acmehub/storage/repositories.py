@@ -116,6 +116,14 @@ class SqlAccounts:
         row = self._c.execute(select(t.accounts).where(t.accounts.c.uuid == uuid)).first()
         return cv.account_from_row(row._mapping) if row else None
 
+    def lock_key(self, thumbprint: str) -> None:
+        # SQLite writers are serialized already (BEGIN IMMEDIATE); on PostgreSQL two
+        # new-account requests with one key would both find no account and both insert.
+        if self._c.dialect.name == "postgresql":
+            self._c.exec_driver_sql(
+                "SELECT pg_advisory_xact_lock(hashtext(%(key)s))", {"key": "account:" + thumbprint}
+            )
+
     def by_thumbprint(self, thumbprint: str) -> Account | None:
         row = self._c.execute(
             select(t.accounts).where(t.accounts.c.key_thumbprint == thumbprint)

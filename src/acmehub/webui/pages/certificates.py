@@ -37,9 +37,10 @@ def index(req: Req) -> Response:
         except ValueError:
             errors["status"] = "Unknown status."
     expires_before = None
+    now = req.services.eab.now()  # the services' clock
     if values["expiring"]:
         if values["expiring"].isdigit() and 0 < int(values["expiring"]) <= 36500:
-            expires_before = req.services.eab.now() + timedelta(days=int(values["expiring"]))
+            expires_before = now + timedelta(days=int(values["expiring"]))
         else:
             errors["expiring"] = "Give a number of days."
     request = PageRequest.from_query(query)
@@ -49,7 +50,7 @@ def index(req: Req) -> Response:
         account_id=values["account"] or None,
         status=status,
         name=values["name"] or None,
-        expires_after=req.services.eab.now() if expires_before else None,
+        expires_after=now if expires_before else None,
         expires_before=expires_before,
     )
     views, total = req.services.certificate_admin.search(
