@@ -1496,3 +1496,42 @@ def test_order_search_filters_counts_and_pages_newest_first(store: Store) -> Non
     assert ids(OrderFilter(acme_profile_uuid="p-odd")) == (["order-3", "order-1"], 2)
     assert ids(OrderFilter(name="www", acme_profile_uuid="p-odd")) == (["order-3", "order-1"], 2)
     assert ids(OrderFilter(name="nowhere")) == ([], 0)
+
+
+# --------------------------------------------------------------------------- order retention
+
+
+def test_purging_expired_orders_keeps_certified_processing_and_live_ones(store: Store) -> None:
+    acct = account(store)
+    expired = NOW - timedelta(days=40)
+    orders = {
+        "old": order(acct.id, 1, expires=expired, authorization_ids=("az-old",)),
+        "old-invalid": order(
+            acct.id, 2, expires=expired, status=OrderStatus.INVALID, authorization_ids=()
+        ),
+        "processing": order(
+            acct.id, 3, expires=expired, status=OrderStatus.PROCESSING, authorization_ids=()
+        ),
+        "certified": order(acct.id, 4, expires=expired, authorization_ids=()),
+        "live": order(acct.id, 5, authorization_ids=()),
+    }
+    with store.uow(write=True) as tx:
+        tx.accounts.add(acct)
+        for o in orders.values():
+            tx.orders.add(o)
+        tx.authorizations.add(authorization(acct.id, "az-old"), orders["old"].id)
+        cert = certificate(acct.id, orders["certified"].id, authority_uuid=store.authority.uuid)
+        tx.certificates.add(cert)
+        tx.orders.update(replace(orders["certified"], certificate_id=cert.id))
+    with store.uow(write=True) as tx:
+        assert tx.orders.purge_expired(NOW - timedelta(days=30), 1) == 1
+    with store.uow(write=True) as tx:
+        assert tx.orders.purge_expired(NOW - timedelta(days=30), 100) == 1
+        assert tx.orders.purge_expired(NOW - timedelta(days=30), 100) == 0
+    with store.uow() as tx:
+        assert tx.orders.get(orders["old"].id) is None
+        assert tx.orders.get(orders["old-invalid"].id) is None
+        assert tx.authorizations.get("az-old") is None
+        assert tx.authorizations.challenge("az-old-http-01") is None
+        for kept in ("processing", "certified", "live"):
+            assert tx.orders.get(orders[kept].id) is not None
