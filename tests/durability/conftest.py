@@ -7,6 +7,7 @@ nothing touches the session's ``acmehub``. PostgreSQL databases come from
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from pathlib import Path
 
 import pytest
@@ -32,8 +33,27 @@ def server_overrides(url: str, **extra: str) -> dict[str, str]:
     return overrides
 
 
+def log_tail(path: Path, lines: int = 40) -> str:
+    if not path.exists():
+        return f"({path} does not exist)"
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
 def print_log_tail(path: Path, lines: int = 40) -> None:
-    if path.exists():
-        tail = path.read_text(errors="replace").splitlines()[-lines:]
-        print(f"--- last {len(tail)} lines of {path}")
-        print("\n".join(tail))
+    print(f"--- last lines of {path}")
+    print(log_tail(path, lines))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed test's report carries the tails of its acmehub processes' logs."""
+    report = yield
+    if report.failed:
+        for value in getattr(item, "funcargs", {}).values():
+            log_paths = getattr(value, "log_paths", None)
+            if callable(log_paths):
+                for path in log_paths():
+                    report.sections.append((f"acmehub log {path.name}", log_tail(path, 60)))
+    return report

@@ -84,7 +84,8 @@ def test_disable_enable_and_revoke_one_account(admin: WebClient, acmehub: Acmehu
     assert stored(acmehub, account).status is AccountStatus.REVOKED
     # A revoked account cannot be switched: the refusal is a message, nothing changes.
     page = admin.get(url)
-    assert "/enable" not in page.text and "/disable" not in page.text
+    assert "/enable" not in page.text
+    assert "/disable" not in page.text
     refused = admin.form(f"{url}/disable")
     assert "not valid" in html.unescape(admin.get(refused.headers["location"]).text)
     assert stored(acmehub, account).enabled
@@ -96,7 +97,8 @@ def test_bulk_actions_with_a_revoke_confirmation(admin: WebClient, acmehub: Acme
     back = f"/ui/accounts?acmeProfile={seeded.profile.uuid}"
     admin.get(back)
     done = admin.form("/ui/accounts/bulk", {"action": "disable", "uuid": uuids, "back": back})
-    assert done.status_code == 303 and done.headers["location"] == back
+    assert done.status_code == 303
+    assert done.headers["location"] == back
     assert "2 ACME accounts disabled." in admin.get(back).text
     assert not any(stored(acmehub, a).enabled for a in seeded.accounts)
 
@@ -128,7 +130,8 @@ def test_an_auditor_sees_accounts_but_cannot_change_them(
     bulk = auditor.form("/ui/accounts/bulk", {"action": "revoke-confirmed", "uuid": account.uuid})
     assert bulk.status_code == 403
     after = stored(acmehub, account)
-    assert after.enabled and after.status is AccountStatus.VALID
+    assert after.enabled
+    assert after.status is AccountStatus.VALID
 
 
 def test_a_post_without_the_csrf_token_changes_nothing(

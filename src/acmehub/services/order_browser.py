@@ -8,6 +8,7 @@ authorization past its expiry reads as invalid / expired even when the stored ro
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from acmehub.domain.errors import DomainError, ErrorKind, Problem
 from acmehub.domain.model import (
@@ -20,7 +21,11 @@ from acmehub.domain.model import (
     Role,
 )
 from acmehub.domain.ports import OrderFilter, Page, UnitOfWork
-from acmehub.domain.status import authorization_status, order_status
+from acmehub.domain.status import (
+    authorization_status,
+    failed_authorization_problem,
+    order_status,
+)
 from acmehub.services.admin import Actor, require
 from acmehub.services.deps import ServiceDeps
 
@@ -54,6 +59,15 @@ class OrderDetail:
     ra_profile_name: str
     authorizations: tuple[AuthorizationDetail, ...]
     certificate: Certificate | None
+
+
+def _failed_authorization(authorizations: list[Authorization], now: datetime) -> Problem | None:
+    """Why an invalid order without a stored error failed: its first failed authorization."""
+    for authz in authorizations:
+        status = authorization_status(authz, now)
+        if status is not AuthzStatus.VALID and status is not AuthzStatus.PENDING:
+            return failed_authorization_problem(authz, status)
+    return None
 
 
 def _not_found() -> DomainError:
@@ -102,6 +116,8 @@ class OrderBrowserService:
                 raise _not_found()
             authorizations = self._authorizations(tx, order)
             status, error = order_status(order, authorizations, now)
+            if error is None and status is OrderStatus.INVALID:
+                error = _failed_authorization(authorizations, now)
             ra = tx.profiles.ra_profile(order.ra_profile_uuid)
             certificate = (
                 tx.certificates.get(order.certificate_id) if order.certificate_id else None
