@@ -176,9 +176,14 @@ def test_admin_runs_an_acme_profile_from_the_browser(
     assert account.enabled
     assert account.status is AccountStatus.VALID
 
-    # Revoke the certificate (the certificates pages are another section: the service they
-    # call), see it on the order page, and ask the ACME side: certbot is told it is revoked.
-    services.certificate_admin.revoke(CLI_ACTOR, certificate_id, 4)  # superseded
+    # Revoke the certificate from its page, see it on the order page, and ask the ACME side:
+    # certbot is told it is revoked.
+    page.goto(f"{base}/ui/certificates/{certificate_id}/revoke")
+    page.get_by_label("Reason").select_option("superseded")
+    page.get_by_role("button", name="Revoke").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("revoked (superseded)").first.is_visible()
+    shot(page, "certificate")
     page.goto(f"{base}/ui/orders/{order_id}")
     assert page.get_by_text("revoked", exact=True).first.is_visible()
     again = certbot(
