@@ -9,6 +9,7 @@ themselves (signing the advertised URL), so any request may land on either proce
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -335,15 +336,21 @@ def test_key_change_racing_a_new_order(cluster: Cluster) -> None:
     a, b = cluster.a, cluster.b
     directory = cluster.directory()
     outcomes: Counter[str] = Counter()
-    for _ in range(6):
+    # The new-order leaves 0-35 ms after the key change, so that it lands before, during and
+    # after the change's transaction in different rounds.
+    for lag in (0.0, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.035):
         rc = cluster.client(a)
         old_key, new_key = rc.client.key, AccountKey.generate("ES256")
         change = key_change_body(rc, new_key, directory["keyChange"], cluster.nonce(a))
         payload = {"identifiers": [{"type": "dns", "value": unique_name()}]}
         order = old_key.sign(directory["newOrder"], cluster.nonce(b), payload, kid=rc.client.kid)
+
+        def order_after(lag: float = lag, order: bytes = order) -> httpx.Response:
+            time.sleep(lag)
+            return send(cluster, b, order, directory["newOrder"])
+
         changed, ordered = at_once(
-            partial(send, cluster, a, change, directory["keyChange"]),
-            partial(send, cluster, b, order, directory["newOrder"]),
+            partial(send, cluster, a, change, directory["keyChange"]), order_after
         )
         assert_no_5xx(changed, ordered)
         assert changed.status_code == 200, changed.text

@@ -91,6 +91,27 @@ class PostgresCluster:
             )
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
 
+    def drop_leftovers(self) -> list[str]:
+        """Drop the test databases of runs that died before their clean-up (killed by a
+        timeout, say): the creator's PID is in the name. Only for a server on this machine."""
+        if (self._url.host or "127.0.0.1") not in ("127.0.0.1", "localhost", "::1"):
+            return []
+        with self._connect() as conn:
+            names = [
+                str(row[0])
+                for row in conn.execute(
+                    "SELECT datname FROM pg_database WHERE datname LIKE %s", (PREFIX + "%",)
+                )
+            ]
+        dropped = []
+        for name in names:
+            parts = name.removeprefix(PREFIX).rsplit("_", 2)
+            if len(parts) != 3 or not parts[1].isdigit() or _alive(int(parts[1])):
+                continue
+            self.drop_database(name)
+            dropped.append(name)
+        return dropped
+
     def close(self) -> None:
         errors: list[str] = []
         while self._created:
@@ -103,6 +124,16 @@ class PostgresCluster:
             raise RuntimeError("could not drop test databases: " + "; ".join(errors))
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def admin_url() -> str:
     return os.environ.get(ENV_ADMIN_URL) or DEFAULT_ADMIN_URL
 
@@ -111,10 +142,14 @@ def admin_url() -> str:
 def postgres() -> Iterator[PostgresCluster]:
     """The tests' PostgreSQL server; every database made through it is dropped at the end."""
     cluster = PostgresCluster(admin_url())
+    problem = ""
     try:
         cluster.check()
     except PostgresUnavailable as exc:
-        pytest.fail(str(exc), pytrace=False)
+        problem = str(exc)
+    if problem:
+        pytest.fail(problem, pytrace=False)
+    cluster.drop_leftovers()
     try:
         yield cluster
     finally:
