@@ -920,6 +920,11 @@ class MemoryUnitOfWorkFactory:
         self._state_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._writer: int | None = None
+        self._generation = 0
+
+    def profiles_generation(self) -> int:
+        """Any committed write counts as a change (the SQL factory is more precise)."""
+        return self._generation
 
     @property
     def committed(self) -> MemoryState:
@@ -940,6 +945,7 @@ class MemoryUnitOfWorkFactory:
             if write:
                 with self._state_lock:
                     self._committed = working
+                    self._generation += 1
         finally:
             if write:
                 self._writer = None

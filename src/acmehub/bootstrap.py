@@ -38,7 +38,7 @@ from acmehub.services.deps import ServiceDeps
 from acmehub.services.housekeeping import Housekeeper
 from acmehub.storage import migrate
 from acmehub.storage.engine import WriteGate, make_engine
-from acmehub.storage.nonces import SqlNonceStore
+from acmehub.storage.nonces import ProcessNonceStore, SqlNonceStore
 from acmehub.storage.unit_of_work import SqlUnitOfWorkFactory
 from acmehub.storage.validation_queue import SqlValidationQueue
 from acmehub.validation.registry import ValidationAuthority
@@ -120,7 +120,11 @@ class Container:
     va: ValidationAuthority
 
 
-def build_container(settings: Settings, clock: SystemClock | None = None) -> Container:
+def build_container(
+    settings: Settings, clock: SystemClock | None = None, *, server_processes: int = 1
+) -> Container:
+    """``server_processes``: how many processes serve ACME requests on this database (what
+    the "auto" nonce store chooses by)."""
     clock = clock or SystemClock()
     engine = make_engine(settings.database)
     base_url = settings.base_url
@@ -134,7 +138,7 @@ def build_container(settings: Settings, clock: SystemClock | None = None) -> Con
     deps = ServiceDeps(
         uow=SqlUnitOfWorkFactory(gate, clock),
         clock=clock,
-        nonces=SqlNonceStore(gate, clock, timedelta(seconds=settings.nonce_lifetime)),
+        nonces=_nonce_store(settings, gate, clock, server_processes),
         ca=ca,
         queue=queue,
         provisioner=EmbeddedProvisioner(settings, clock),
@@ -206,10 +210,23 @@ def start_background_jobs(container: Container) -> list[ValidationWorker | House
     return jobs
 
 
+def _nonce_store(
+    settings: Settings, gate: WriteGate, clock: SystemClock, server_processes: int
+) -> ProcessNonceStore | SqlNonceStore:
+    lifetime = timedelta(seconds=settings.nonce_lifetime)
+    kind = settings.nonce_store
+    if kind == "auto":
+        kind = "memory" if server_processes == 1 else "database"
+    if kind == "memory":
+        return ProcessNonceStore(clock, lifetime)
+    return SqlNonceStore(gate, clock, lifetime)
+
+
 def app_from_environment() -> Starlette:
     """ASGI app factory for server processes started by uvicorn (``serve --processes N``):
     settings come from ACMEHUB_CONFIG and ACMEHUB_* like every other entry point."""
-    container = build_container(load_settings(None))
+    # Only `serve --processes N` (N > 1) starts processes this way.
+    container = build_container(load_settings(None), server_processes=2)
     check_schema(container)
     return create_app(container, background=True)
 

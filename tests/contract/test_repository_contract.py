@@ -676,6 +676,37 @@ def test_revoked_for_authority_lists_only_its_revoked_certificates(store: Store)
         assert tx.certificates.revoked_for_authority("ca-c") == []
 
 
+# --------------------------------------------------------------------------- change counter
+
+
+def test_profile_changes_move_the_profiles_generation_and_reads_do_not(store: Store) -> None:
+    start = store.uow.profiles_generation()
+    with store.uow() as tx:
+        assert tx.profiles.acme_profile(store.acme.uuid) is not None
+    assert store.uow.profiles_generation() == start
+    for change in (
+        lambda tx: tx.profiles.update_acme_profile(replace(store.acme, enabled=False)),
+        lambda tx: tx.profiles.update_ra_profile(replace(store.ra, enabled=False)),
+        lambda tx: tx.profiles.update_authority(replace(store.authority, enabled=False)),
+    ):
+        before = store.uow.profiles_generation()
+        with store.uow(write=True) as tx:
+            change(tx)
+        assert store.uow.profiles_generation() != before
+
+
+def test_a_rolled_back_profile_change_leaves_the_generation(store: Store) -> None:
+    def abandoned_change() -> None:
+        with store.uow(write=True) as tx:
+            tx.profiles.update_acme_profile(replace(store.acme, enabled=False))
+            raise RuntimeError("abandon")
+
+    before = store.uow.profiles_generation()
+    with pytest.raises(RuntimeError):
+        abandoned_change()
+    assert store.uow.profiles_generation() == before
+
+
 # --------------------------------------------------------------------------- nonces
 
 

@@ -127,12 +127,19 @@ class State:
                 for table in tables
             }
 
-    def nonce_exists(self, value: str) -> bool:
-        """Whether an issued nonce is still usable: issued nonces are signed, not stored;
-        the ``nonces`` table records the used ones."""
-        with self.server.container().engine.connect() as conn:
-            row = conn.execute(select(t.nonces.c.value).where(t.nonces.c.value == value)).first()
-        return row is None
+    def nonce_is_usable(self, value: str) -> bool:
+        """Whether the server still accepts ``value`` as a nonce, asked the way a client
+        would: a new-account lookup (onlyReturnExisting, a fresh key) signed with it, which
+        spends it. Nonces live in the server's memory; no table to look at."""
+        url = self.server.base_url + "/acme/default/new-account"
+        body = AccountKey.generate().sign(url, value, {"onlyReturnExisting": True})
+        with self.server.client() as http:
+            response = http.post(
+                url, content=body, headers={"Content-Type": "application/jose+json"}
+            )
+        problem = response.json().get("type", "")
+        assert response.status_code == 400, (response.status_code, response.text)
+        return bool(problem != ACME_ERROR + "badNonce")
 
     def account(self, account_id: str) -> Account:
         with self.server.container().services.deps.uow() as tx:

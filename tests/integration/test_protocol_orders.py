@@ -132,7 +132,7 @@ def test_bad_identifiers(
     assert_problem(response, 400, kind, detail, client.directory_url)
     assert state.counts() == before
     # The request was authentic: its nonce is used up even though it was refused.
-    assert not state.nonce_exists(nonce)
+    assert not state.nonce_is_usable(nonce)
 
 
 def test_several_bad_identifiers_are_compound(client: AcmeClient, state: State) -> None:

@@ -52,7 +52,7 @@ def test_disabled_acme_profile(
         )
         assert_problem(order, 400, "malformed", "ACME Profile is not enabled", client.directory_url)
         assert state.counts() == before
-        assert state.nonce_exists(fresh)  # refused before the JWS was looked at
+        assert state.nonce_is_usable(fresh)  # refused before the JWS was looked at
     finally:
         profiles.update_acme(acme, enabled=True)
     assert client.new_order([unique_name()]).status_code == 201

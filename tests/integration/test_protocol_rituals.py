@@ -80,7 +80,7 @@ def test_new_nonce_head_200_get_204(acmehub: AcmehubServer, family: str, state: 
     assert get.content == b""
     for response in (head, get):
         assert_rituals(response, acmehub.directory_url("default", family))
-        assert state.nonce_exists(response.headers["Replay-Nonce"])
+        assert state.nonce_is_usable(response.headers["Replay-Nonce"])
     assert head.headers["Replay-Nonce"] != get.headers["Replay-Nonce"]
 
 
@@ -114,12 +114,11 @@ def test_unknown_path_is_404(acmehub: AcmehubServer) -> None:
 def test_nonce_is_single_use(clients: Clients, family: str, state: State) -> None:
     client = clients(family, register=False)
     nonce = client.nonce()
-    assert state.nonce_exists(nonce)
     first = client.post(
         client.directory["newAccount"], {"termsOfServiceAgreed": True}, use_jwk=True, nonce=nonce
     )
     assert first.status_code == 201, first.text
-    assert not state.nonce_exists(nonce)
+    assert not state.nonce_is_usable(nonce)
 
     other = AccountKey.generate()
     before = state.counts()
@@ -205,7 +204,7 @@ def test_wrong_content_type_is_415(client: AcmeClient, state: State) -> None:
     )
     assert_problem(response, 415, "malformed", "application/jose+json", client.directory_url)
     assert state.counts() == before
-    assert state.nonce_exists(nonce)  # refused before the JWS was read
+    assert state.nonce_is_usable(nonce)  # refused before the JWS was read
 
 
 def test_wrong_method_is_405_with_allow(acmehub: AcmehubServer, family: str, state: State) -> None:
@@ -237,7 +236,7 @@ def test_body_too_large_is_refused(client: AcmeClient, state: State) -> None:
     response = client.post_body(url, body)
     assert_problem(response, 413, "malformed", "larger than", client.directory_url)
     assert state.counts() == before
-    assert state.nonce_exists(nonce)
+    assert state.nonce_is_usable(nonce)
 
 
 def test_post_without_body_is_malformed(client: AcmeClient, state: State) -> None:
@@ -276,7 +275,7 @@ def test_forbidden_algorithms(clients: Clients, family: str, state: State, alg: 
     doc = assert_problem(response, 400, "badSignatureAlgorithm", alg, client.directory_url)
     assert doc["algorithms"] == ["RS256", "ES256", "ES384", "ES512", "EdDSA"]
     assert state.counts() == before
-    assert state.nonce_exists(nonce)
+    assert state.nonce_is_usable(nonce)
 
 
 def test_alg_must_fit_the_embedded_key(clients: Clients, state: State) -> None:
@@ -318,7 +317,7 @@ def test_url_mismatch_is_unauthorized(client: AcmeClient, state: State) -> None:
         response, 403, "unauthorized", "url in JWS header does not match", client.directory_url
     )
     assert state.counts() == before
-    assert state.nonce_exists(nonce)
+    assert state.nonce_is_usable(nonce)
 
 
 def test_url_with_other_profile_family_is_unauthorized(
@@ -350,7 +349,7 @@ def test_jwk_and_kid_together_are_malformed(client: AcmeClient, state: State) ->
     response = client.post_body(url, body)
     assert_problem(response, 400, "malformed", "mutually exclusive", client.directory_url)
     assert state.counts() == before
-    assert state.nonce_exists(nonce)
+    assert state.nonce_is_usable(nonce)
 
 
 def test_new_order_with_jwk_is_malformed(client: AcmeClient, state: State) -> None:
@@ -424,7 +423,7 @@ def test_kid_of_unknown_account(client: AcmeClient, state: State) -> None:
     )
     assert_problem(response, 400, "accountDoesNotExist", "no account exists", client.directory_url)
     assert state.counts() == before
-    assert state.nonce_exists(nonce)
+    assert state.nonce_is_usable(nonce)
 
 
 def test_bad_signature_is_refused(client: AcmeClient, state: State) -> None:
@@ -442,7 +441,7 @@ def test_bad_signature_is_refused(client: AcmeClient, state: State) -> None:
     response = client.post_body(url, json.dumps(body).encode())
     assert_problem(response, 400, "malformed", "JWS verification error", client.directory_url)
     assert state.counts() == before
-    assert state.nonce_exists(nonce)  # forged requests cannot burn nonces
+    assert state.nonce_is_usable(nonce)  # forged requests cannot burn nonces
 
 
 def test_signature_by_other_key_is_refused(client: AcmeClient, state: State) -> None:
@@ -468,7 +467,7 @@ def test_compact_serialization_is_refused(client: AcmeClient, state: State) -> N
     response = client.post_body(url, compact)
     assert_problem(response, 400, "malformed", "compact", client.directory_url)
     assert state.counts() == before
-    assert state.nonce_exists(nonce)
+    assert state.nonce_is_usable(nonce)
 
 
 def test_general_serialization_is_refused(client: AcmeClient, state: State) -> None:

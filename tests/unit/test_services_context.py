@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.services.context import AcmeContext, ProfileMode, ProfileRef
+from acmehub.services.admin import CLI_ACTOR
+from acmehub.services.context import AcmeContext, ContextCache, ProfileMode, ProfileRef
 from tests.fakes import MemoryWorld
 
 ACME_MODE_CHECKS = (
@@ -146,3 +148,50 @@ def test_changes_to_the_profiles_take_effect_at_once(world: MemoryWorld) -> None
     assert refusal(world, ProfileMode.ACME_PROFILE, "web").detail == "RA Profile is not enabled"
     platform.update_ra_profile(ra.uuid, enabled=True)
     assert resolve(world, ProfileMode.ACME_PROFILE, "web").ra_profile.enabled is True
+
+
+# --------------------------------------------------------------------------- the cache
+
+
+class _CountingReads:
+    """The world's unit of work, counting the read transactions the cache opens."""
+
+    def __init__(self, world: MemoryWorld) -> None:
+        self._world = world
+        self.reads = 0
+
+    def __call__(self, *, write: bool = False) -> Any:
+        self.reads += not write
+        return self._world.uow(write=write)
+
+    def profiles_generation(self) -> int:
+        return self._world.uow.profiles_generation()
+
+
+def test_profiles_are_read_once_while_nothing_changes(world: MemoryWorld) -> None:
+    world.profiles("web", "ra-web")
+    uow = _CountingReads(world)
+    cache = ContextCache(uow)
+    ref = ProfileRef(ProfileMode.ACME_PROFILE, "web")
+    first = cache.get(ref)
+    assert [cache.get(ref) for _ in range(5)] == [first] * 5
+    assert uow.reads == 1
+
+
+def test_a_committed_change_applies_to_the_next_request(world: MemoryWorld) -> None:
+    acme, _ = world.profiles("web", "ra-web")
+    assert resolve(world, ProfileMode.ACME_PROFILE, "web").acme_profile.enabled
+    world.services.acme_profiles.disable(CLI_ACTOR, acme.uuid)
+    assert refusal(world, ProfileMode.ACME_PROFILE, "web").detail == "ACME Profile is not enabled"
+
+
+def test_refusals_are_not_cached(world: MemoryWorld) -> None:
+    uow = _CountingReads(world)
+    cache = ContextCache(uow)
+    ref = ProfileRef(ProfileMode.ACME_PROFILE, "late")
+    for _ in range(2):
+        with pytest.raises(DomainError):
+            cache.get(ref)
+    assert uow.reads == 2
+    world.profiles("late", "ra-late")
+    assert cache.get(ref).acme_profile.name == "late"

@@ -423,6 +423,11 @@ class UnitOfWork(Protocol):
 class UnitOfWorkFactory(Protocol):
     def __call__(self, *, write: bool = False) -> AbstractContextManager[UnitOfWork]: ...
 
+    def profiles_generation(self) -> int:
+        """A number that changes whenever any process commits a change to ACME profiles,
+        RA profiles or Authorities (what caches of them compare)."""
+        ...
+
 
 class ValidationQueue(Protocol):
     """Challenges in ``processing`` waiting for the VA; claimed with a lease by one worker."""

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.protocol.handlers import accounts, authorizations, certificates, directory, orders
+from acmehub.protocol.jws import KeyCache
 from acmehub.protocol.links import CRL_PATH, Link, Linker, routes
 from acmehub.protocol.links import Route as LinkRoute
 from acmehub.protocol.problems import acme_problem
@@ -64,10 +65,13 @@ class ProtocolSettings:
 class AcmeEndpoint:
     """One route of the URL table, wrapped in the ACME rituals."""
 
-    def __init__(self, route: LinkRoute, services: Services, settings: ProtocolSettings) -> None:
+    def __init__(
+        self, route: LinkRoute, services: Services, settings: ProtocolSettings, keys: KeyCache
+    ) -> None:
         self._route = route
         self._services = services
         self._settings = settings
+        self._keys = keys
         self._methods = HANDLERS[route.link]
 
     async def handle(self, request: Request) -> Response:
@@ -135,7 +139,9 @@ class AcmeEndpoint:
     ) -> Reply:
         try:
             ctx = self._services.context(ref, directory=self._route.link is Link.DIRECTORY)
-            reply = handler(AcmeRequest(self._services, ctx, links, url, body, object_id, query))
+            reply = handler(
+                AcmeRequest(self._services, ctx, links, url, body, object_id, query, self._keys)
+            )
         except DomainError as exc:
             return self._problem(exc)
         except Exception:
@@ -193,8 +199,9 @@ def crl_endpoint(services: Services) -> Callable[[Request], Awaitable[Response]]
 
 
 def acme_routes(services: Services, settings: ProtocolSettings) -> list[BaseRoute]:
+    keys = KeyCache()  # shared by every route: an account's key is parsed once
     result: list[BaseRoute] = [
-        Route(r.template, AcmeEndpoint(r, services, settings).handle, methods=ALL_METHODS)
+        Route(r.template, AcmeEndpoint(r, services, settings, keys).handle, methods=ALL_METHODS)
         for r in routes()
     ]
     result.append(Route(CRL_PATH, crl_endpoint(services), methods=["GET"]))

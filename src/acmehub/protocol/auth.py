@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.protocol.jws import JwsRequest, PublicKey, check_url, parse_jws, verify_signature
+from acmehub.protocol.jws import (
+    JwsRequest,
+    KeyCache,
+    PublicKey,
+    check_url,
+    parse_jws,
+    verify_signature,
+)
 from acmehub.protocol.links import Linker
 from acmehub.services.container import Services
 from acmehub.services.context import AcmeContext
@@ -29,6 +36,7 @@ def authenticate(
     body: bytes,
     *,
     use: str,
+    keys: KeyCache,
 ) -> Authenticated:
     """``use`` is "kid" (account requests), "jwk" (newAccount) or "either" (revokeCert)."""
     jws = parse_jws(body)
@@ -44,7 +52,7 @@ def authenticate(
             )
         with services.deps.uow() as tx:
             account = services.accounts.for_request(tx, ctx, account_id)
-        key = verify_signature(jws, account.jwk)
+        key = verify_signature(jws, keys.get(account.jwk))
     else:
         if use == "kid":
             raise DomainError(ErrorKind.MALFORMED, "this request must carry a kid, not a jwk")

@@ -293,6 +293,29 @@ class PublicKey:
         return True
 
 
+class KeyCache:
+    """Account keys imported once: a stored JWK is parsed, checked and turned into a pyca key
+    on an account's first request, not on every one (a JWK is immutable; a key change stores
+    a new one, which is a new entry here)."""
+
+    def __init__(self, max_entries: int = 10000) -> None:
+        self._max = max_entries
+        self._keys: dict[tuple[tuple[str, Any], ...], PublicKey] = {}
+
+    def get(self, jwk: Mapping[str, Any]) -> PublicKey:
+        try:
+            entry = tuple(sorted(jwk.items()))
+            found = self._keys.get(entry)
+        except TypeError:  # unhashable members: nothing valid to cache
+            return PublicKey.from_jwk(jwk)
+        if found is None:
+            found = PublicKey.from_jwk(jwk)
+            if len(self._keys) >= self._max:
+                self._keys.clear()
+            self._keys[entry] = found
+        return found
+
+
 def jwk_thumbprint(jwk: Mapping[str, Any] | PublicKey) -> str:
     """RFC 7638 thumbprint (SHA-256, base64url) of a public JWK."""
     key = jwk if isinstance(jwk, PublicKey) else PublicKey.from_jwk(jwk)

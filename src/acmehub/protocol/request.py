@@ -7,6 +7,7 @@ from typing import Any
 
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.protocol.auth import Authenticated, authenticate
+from acmehub.protocol.jws import KeyCache
 from acmehub.protocol.links import Linker
 from acmehub.services.container import Services
 from acmehub.services.context import AcmeContext
@@ -21,9 +22,12 @@ class AcmeRequest:
     body: bytes
     object_id: str = ""
     query: dict[str, str] = field(default_factory=dict)
+    keys: KeyCache = field(default_factory=KeyCache)
 
     def auth(self, use: str = "kid") -> Authenticated:
-        return authenticate(self.services, self.ctx, self.links, self.url, self.body, use=use)
+        return authenticate(
+            self.services, self.ctx, self.links, self.url, self.body, use=use, keys=self.keys
+        )
 
 
 @dataclass

@@ -12,7 +12,7 @@ from acmehub.services.authorities import AuthorityService
 from acmehub.services.authorizations import AuthorizationService
 from acmehub.services.certificate_admin import CertificateAdminService
 from acmehub.services.certificates import CertificateService
-from acmehub.services.context import AcmeContext, ProfileRef, resolve_context
+from acmehub.services.context import AcmeContext, ContextCache, ProfileRef
 from acmehub.services.dashboard import DashboardService
 from acmehub.services.deps import ServiceDeps
 from acmehub.services.eab import EabService
@@ -47,6 +47,7 @@ class Services:
     sessions: SessionService
     dashboard: DashboardService
     order_browser: OrderBrowserService
+    contexts: ContextCache
 
     @classmethod
     def build(cls, deps: ServiceDeps) -> Services:
@@ -75,8 +76,8 @@ class Services:
             sessions=SessionService(deps, users),
             dashboard=DashboardService(deps),
             order_browser=OrderBrowserService(deps),
+            contexts=ContextCache(deps.uow),
         )
 
     def context(self, ref: ProfileRef, *, directory: bool = False) -> AcmeContext:
-        with self.deps.uow() as tx:
-            return resolve_context(tx, ref, directory=directory)
+        return self.contexts.get(ref, directory=directory)

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import AcmeProfile, RaProfile
-from acmehub.domain.ports import UnitOfWork
+from acmehub.domain.ports import UnitOfWork, UnitOfWorkFactory
 
 
 class ProfileMode(StrEnum):
@@ -65,3 +65,31 @@ def resolve_context(tx: UnitOfWork, ref: ProfileRef, *, directory: bool = False)
     if not acme.enabled:
         raise _refuse("ACME Profile is not enabled", False)
     return AcmeContext(ref, acme, ra)
+
+
+class ContextCache:
+    """Resolved contexts kept while the profiles they came from are unchanged: every ACME
+    request needs one (new-nonce included), and reading and parsing two profiles per request
+    was a tenth of the server's CPU (docs/benchmarks.md).
+
+    An entry is reused only while the profiles change counter (the unit-of-work factory's
+    ``profiles_generation``, one cheap read per request) is what it was when the entry was
+    made: a change committed by any process (API, web interface, CLI, another server
+    process) applies to the next request. Refusals are not kept: they are checked anew.
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+        self._entries: dict[ProfileRef, tuple[int, AcmeContext]] = {}
+
+    def get(self, ref: ProfileRef, *, directory: bool = False) -> AcmeContext:
+        generation = self._uow.profiles_generation()
+        entry = self._entries.get(ref)
+        if entry is not None and entry[0] == generation:
+            return entry[1]
+        with self._uow() as tx:
+            ctx = resolve_context(tx, ref, directory=directory)
+        if len(self._entries) > 1000:  # bounded: only names that resolve get here
+            self._entries.clear()
+        self._entries[ref] = (generation, ctx)
+        return ctx

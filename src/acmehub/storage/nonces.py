@@ -1,9 +1,10 @@
-"""Anti-replay nonces (RFC 8555 §6.5) shared by every server process through the database.
+"""Anti-replay nonces (RFC 8555 §6.5): in one process's memory, or shared through the database.
 
-Issuing a nonce writes nothing: a nonce is 9 random bytes, its expiry time and an HMAC over
-both, under a key all processes read from the database. Using one records it in the ``nonces``
-table, whose primary key makes the second use of the same nonce fail, in any process. Used
-nonces are kept only until they would have expired anyway.
+SqlNonceStore serves `serve --processes N`: issuing a nonce writes nothing (a nonce is 9
+random bytes, its expiry time and an HMAC over both, under a key all processes read from the
+database); using one records it in the ``nonces`` table, whose primary key makes the second
+use of the same nonce fail, in any process. Used nonces are kept only until they would have
+expired anyway. ProcessNonceStore serves a single server process without any I/O.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import heapq
 import hmac
 import secrets
 import threading
@@ -100,3 +102,62 @@ class SqlNonceStore:
             )
             result = conn.execute(delete(t.nonces).where(t.nonces.c.value.in_(expired)))
         return result.rowcount
+
+
+class ProcessNonceStore:
+    """Nonces of one server process, kept in its memory: issuing and using one touch no disk.
+
+    A nonce is a counter, its expiry time and an HMAC over both under a key drawn when the
+    process starts; a restart forgets the key, so nonces of an earlier process are refused
+    (the client retries with the fresh nonce of that refusal, RFC 8555 §6.5). Used counters
+    are remembered; past ``max_used`` of them the oldest are dropped and every nonce at or
+    below it is refused from then on (a bounded memory instead of a record per request).
+    """
+
+    def __init__(self, clock: Clock, lifetime: timedelta, max_used: int = 65536) -> None:
+        self._clock = clock
+        self._lifetime = lifetime
+        self._max_used = max_used
+        self._key = secrets.token_bytes(32)
+        self._lock = threading.Lock()
+        self._counter = 0
+        self._floor = 0  # counters at or below it are refused
+        self._used: set[int] = set()
+        self._used_order: list[int] = []  # a heap of the used counters
+
+    def _mac(self, body: bytes) -> bytes:
+        return hmac.new(self._key, body, hashlib.sha256).digest()[: _LENGTH - len(body)]
+
+    def issue(self) -> str:
+        expires = int((self._clock.now() + self._lifetime).timestamp())
+        with self._lock:
+            self._counter += 1
+            counter = self._counter
+        body = counter.to_bytes(_RANDOM, "big") + expires.to_bytes(_EXPIRY, "big")
+        return base64.urlsafe_b64encode(body + self._mac(body)).decode("ascii")
+
+    def consume(self, nonce: str) -> bool:
+        if len(nonce) != _LENGTH * 4 // 3:
+            return False
+        try:
+            raw = base64.urlsafe_b64decode(nonce.encode("ascii"))
+        except (binascii.Error, UnicodeEncodeError, ValueError):
+            return False
+        body, mac = raw[: _RANDOM + _EXPIRY], raw[_RANDOM + _EXPIRY :]
+        if not hmac.compare_digest(mac, self._mac(body)):
+            return False
+        if int.from_bytes(body[_RANDOM:], "big") <= self._clock.now().timestamp():
+            return False
+        counter = int.from_bytes(body[:_RANDOM], "big")
+        with self._lock:
+            if counter <= self._floor or counter in self._used:
+                return False
+            self._used.add(counter)
+            heapq.heappush(self._used_order, counter)
+            while len(self._used) > self._max_used:
+                self._floor = heapq.heappop(self._used_order)
+                self._used.discard(self._floor)
+        return True
+
+    def purge_expired(self, limit: int = 10000) -> int:
+        return 0  # nothing is stored: memory is bounded by max_used

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Text, delete, func, or_, select, update
-from sqlalchemy.sql import Select
+from sqlalchemy import Column, Connection, Table, Text, bindparam, delete, func, or_, select, update
+from sqlalchemy.sql import Executable, Select
+from sqlalchemy.sql.elements import BindParameter
 
 from acmehub.domain.model import (
     Account,
@@ -24,50 +26,172 @@ from acmehub.domain.model import (
 from acmehub.domain.ports import AccountFilter, CertificateFilter, OrderFilter, Page
 from acmehub.storage import converters as cv
 from acmehub.storage import tables as t
+from acmehub.storage.statements import Prepared, insert_of, update_of
+
+# ------------------------------------------------------------ prepared statements (hot paths)
+# Built once, compiled once per dialect, run on the DBAPI cursor: see statements.py.
+# INSERT/UPDATE binds are named after the columns, so a converter's *_to_row dict is the
+# parameters as it is.
+
+
+def _by(table: Table, column: str, *, lock: bool = False) -> Prepared:
+    """``SELECT * FROM table WHERE column = :column`` (``FOR UPDATE`` if lock)."""
+    query = select(table).where(table.c[column] == bindparam(column))
+    return Prepared(query.with_for_update() if lock else query)
+
+
+def _update_by_id(table: Table, keys: Sequence[str]) -> Prepared:
+    return Prepared(update_of(table, keys, table.c.id == bindparam("id")))
+
+
+_ACME_PROFILE_BY_NAME = _by(t.acme_profiles, "name")
+_ACME_PROFILE_BY_UUID = _by(t.acme_profiles, "uuid")
+_RA_PROFILE_BY_NAME = _by(t.ra_profiles, "name")
+_RA_PROFILE_BY_UUID = _by(t.ra_profiles, "uuid")
+_AUTHORITY_BY_UUID = _by(t.authorities, "uuid")
+
+_ACCOUNT_COLUMNS = [c.name for c in t.accounts.c]  # account_to_row gives every column
+_ACCOUNT_BY_ID = _by(t.accounts, "id")
+_ACCOUNT_BY_THUMBPRINT = _by(t.accounts, "key_thumbprint")
+_ACCOUNT_INSERT = Prepared(insert_of(t.accounts, _ACCOUNT_COLUMNS))
+_ACCOUNT_UPDATE = _update_by_id(t.accounts, _ACCOUNT_COLUMNS)
+
+_ORDER_COLUMNS = [c.name for c in t.orders.c]  # order_to_row + updated_at
+_ORDER_BY_ID = _by(t.orders, "id")
+_ORDER_BY_ID_FOR_UPDATE = _by(t.orders, "id", lock=True)
+_ORDER_INSERT = Prepared(insert_of(t.orders, _ORDER_COLUMNS))
+_ORDER_UPDATE = _update_by_id(t.orders, _ORDER_COLUMNS)
+_ORDER_IDS_FOR_AUTHORIZATION = Prepared(
+    select(t.authorizations.c.order_id).where(t.authorizations.c.id == bindparam("id"))
+)
+_ORDER_CLAIM_ISSUANCE = Prepared(
+    update(t.orders)
+    .where(t.orders.c.id == bindparam("id"))
+    .where(t.orders.c.status == OrderStatus.PROCESSING.value)
+    .where(t.orders.c.updated_at <= bindparam("touched_by"))
+    .values(updated_at=bindparam("now", type_=t.orders.c.updated_at.type))
+)
+
+_AUTHZ_BY_ID = _by(t.authorizations, "id")
+_AUTHZ_INSERT = Prepared(insert_of(t.authorizations))  # authorization_to_row: every column
+_AUTHZ_SET_STATUS = Prepared(
+    update(t.authorizations)
+    .where(t.authorizations.c.id == bindparam("id"))
+    .values(status=bindparam("status", type_=t.authorizations.c.status.type))
+)
+
+_CHALLENGE_ROW = ["id", "authorization_id", "type", "token", "status", "validated", "error"]
+_CHALLENGES_OF = Prepared(
+    select(t.challenges)
+    .where(t.challenges.c.authorization_id == bindparam("authorization_id"))
+    .order_by(t.challenges.c.type)
+)
+_CHALLENGE_BY_ID = _by(t.challenges, "id")
+_CHALLENGE_BY_ID_FOR_UPDATE = _by(t.challenges, "id", lock=True)
+_CHALLENGE_INSERT = Prepared(insert_of(t.challenges, _CHALLENGE_ROW))  # no lease yet
+_CHALLENGE_UPDATE = _update_by_id(t.challenges, _CHALLENGE_ROW)
+_CHALLENGE_UPDATE_CLEAR_LEASE = _update_by_id(
+    t.challenges, [*_CHALLENGE_ROW, "lease_owner", "lease_until"]
+)
+
+_CERTIFICATE_BY_ID = _by(t.certificates, "id")
+_CERTIFICATE_BY_SERIAL = _by(t.certificates, "serial_hex")
+_CERTIFICATE_INSERT = Prepared(insert_of(t.certificates))  # certificate_to_row: every column
+
+
+# An IN list is a fixed number of binds in a prepared statement: one statement per length.
+def _in_binds(column: Column[Any], n: int) -> list[BindParameter[Any]]:
+    return [bindparam(f"{column.name}_{i}", type_=column.type) for i in range(n)]
+
+
+def _in_params(column: Column[Any], values: Sequence[Any]) -> dict[str, Any]:
+    return {f"{column.name}_{i}": v for i, v in enumerate(values)}
+
+
+@lru_cache(maxsize=64)
+def _authorizations_in(n: int) -> tuple[Prepared, Prepared]:
+    """The authorizations of n ids and their challenges (bound as id_0, id_1...)."""
+    ids = _in_binds(t.authorizations.c.id, n)
+    return (
+        Prepared(select(t.authorizations).where(t.authorizations.c.id.in_(ids))),
+        Prepared(
+            select(t.challenges)
+            .where(t.challenges.c.authorization_id.in_(ids))
+            .order_by(t.challenges.c.type)
+        ),
+    )
+
+
+@lru_cache(maxsize=64)
+def _valid_names_in(n: int) -> Prepared:
+    c = t.authorizations.c
+    return Prepared(
+        select(c.identifier_value)
+        .where(c.account_id == bindparam("account_id"))
+        .where(c.identifier_value.in_(_in_binds(c.identifier_value, n)))
+        .where(c.status == AuthzStatus.VALID.value)
+        .where(c.expires > bindparam("now"))
+    )
+
+
+def bump_change_counter(conn: Connection, name: str) -> None:
+    """Count a change in the caller's transaction (see tables.change_counters)."""
+    c = t.change_counters.c
+    bumped = conn.execute(update(t.change_counters).where(c.name == name).values(value=c.value + 1))
+    if bumped.rowcount == 0:  # a schema made without the migrations' initial row
+        conn.execute(t.change_counters.insert().values(name=name, value=1))
 
 
 class SqlProfiles:
     def __init__(self, conn: Connection) -> None:
         self._c = conn
+        #: Whether this transaction wrote a profile or Authority (caches must re-read them).
+        self.changed = False
+
+    def _write(self, statement: Executable) -> None:
+        if not self.changed:
+            self.changed = True
+            bump_change_counter(self._c, "profiles")
+        self._c.execute(statement)
 
     def acme_profile_by_name(self, name: str) -> AcmeProfile | None:
-        row = self._c.execute(select(t.acme_profiles).where(t.acme_profiles.c.name == name)).first()
-        return cv.acme_profile_from_row(row._mapping) if row else None
+        row = _ACME_PROFILE_BY_NAME.first(self._c, {"name": name})
+        return cv.acme_profile_from_row(row) if row else None
 
     def acme_profile(self, uuid: str) -> AcmeProfile | None:
-        row = self._c.execute(select(t.acme_profiles).where(t.acme_profiles.c.uuid == uuid)).first()
-        return cv.acme_profile_from_row(row._mapping) if row else None
+        row = _ACME_PROFILE_BY_UUID.first(self._c, {"uuid": uuid})
+        return cv.acme_profile_from_row(row) if row else None
 
     def ra_profile_by_name(self, name: str) -> RaProfile | None:
-        row = self._c.execute(select(t.ra_profiles).where(t.ra_profiles.c.name == name)).first()
-        return cv.ra_profile_from_row(row._mapping) if row else None
+        row = _RA_PROFILE_BY_NAME.first(self._c, {"name": name})
+        return cv.ra_profile_from_row(row) if row else None
 
     def ra_profile(self, uuid: str) -> RaProfile | None:
-        row = self._c.execute(select(t.ra_profiles).where(t.ra_profiles.c.uuid == uuid)).first()
-        return cv.ra_profile_from_row(row._mapping) if row else None
+        row = _RA_PROFILE_BY_UUID.first(self._c, {"uuid": uuid})
+        return cv.ra_profile_from_row(row) if row else None
 
     def authority(self, uuid: str) -> Authority | None:
-        row = self._c.execute(select(t.authorities).where(t.authorities.c.uuid == uuid)).first()
-        return cv.authority_from_row(row._mapping) if row else None
+        row = _AUTHORITY_BY_UUID.first(self._c, {"uuid": uuid})
+        return cv.authority_from_row(row) if row else None
 
     def add_authority(self, authority: Authority) -> None:
-        self._c.execute(t.authorities.insert().values(cv.authority_to_row(authority)))
+        self._write(t.authorities.insert().values(cv.authority_to_row(authority)))
 
     def add_ra_profile(self, profile: RaProfile) -> None:
-        self._c.execute(t.ra_profiles.insert().values(cv.ra_profile_to_row(profile)))
+        self._write(t.ra_profiles.insert().values(cv.ra_profile_to_row(profile)))
 
     def update_ra_profile(self, profile: RaProfile) -> None:
-        self._c.execute(
+        self._write(
             update(t.ra_profiles)
             .where(t.ra_profiles.c.uuid == profile.uuid)
             .values(cv.ra_profile_to_row(profile))
         )
 
     def add_acme_profile(self, profile: AcmeProfile) -> None:
-        self._c.execute(t.acme_profiles.insert().values(cv.acme_profile_to_row(profile)))
+        self._write(t.acme_profiles.insert().values(cv.acme_profile_to_row(profile)))
 
     def update_acme_profile(self, profile: AcmeProfile) -> None:
-        self._c.execute(
+        self._write(
             update(t.acme_profiles)
             .where(t.acme_profiles.c.uuid == profile.uuid)
             .values(cv.acme_profile_to_row(profile))
@@ -78,14 +202,14 @@ class SqlProfiles:
         return [cv.authority_from_row(r._mapping) for r in rows]
 
     def update_authority(self, authority: Authority) -> None:
-        self._c.execute(
+        self._write(
             update(t.authorities)
             .where(t.authorities.c.uuid == authority.uuid)
             .values(cv.authority_to_row(authority))
         )
 
     def delete_authority(self, uuid: str) -> None:
-        self._c.execute(delete(t.authorities).where(t.authorities.c.uuid == uuid))
+        self._write(delete(t.authorities).where(t.authorities.c.uuid == uuid))
 
     def list_ra_profiles(self, authority_uuid: str | None = None) -> list[RaProfile]:
         query = select(t.ra_profiles).order_by(t.ra_profiles.c.name)
@@ -94,14 +218,14 @@ class SqlProfiles:
         return [cv.ra_profile_from_row(r._mapping) for r in self._c.execute(query)]
 
     def delete_ra_profile(self, uuid: str) -> None:
-        self._c.execute(delete(t.ra_profiles).where(t.ra_profiles.c.uuid == uuid))
+        self._write(delete(t.ra_profiles).where(t.ra_profiles.c.uuid == uuid))
 
     def list_acme_profiles(self) -> list[AcmeProfile]:
         rows = self._c.execute(select(t.acme_profiles).order_by(t.acme_profiles.c.name))
         return [cv.acme_profile_from_row(r._mapping) for r in rows]
 
     def delete_acme_profile(self, uuid: str) -> None:
-        self._c.execute(delete(t.acme_profiles).where(t.acme_profiles.c.uuid == uuid))
+        self._write(delete(t.acme_profiles).where(t.acme_profiles.c.uuid == uuid))
 
 
 class SqlAccounts:
@@ -109,8 +233,8 @@ class SqlAccounts:
         self._c = conn
 
     def get(self, account_id: str) -> Account | None:
-        row = self._c.execute(select(t.accounts).where(t.accounts.c.id == account_id)).first()
-        return cv.account_from_row(row._mapping) if row else None
+        row = _ACCOUNT_BY_ID.first(self._c, {"id": account_id})
+        return cv.account_from_row(row) if row else None
 
     def by_uuid(self, uuid: str) -> Account | None:
         row = self._c.execute(select(t.accounts).where(t.accounts.c.uuid == uuid)).first()
@@ -125,20 +249,14 @@ class SqlAccounts:
             )
 
     def by_thumbprint(self, thumbprint: str) -> Account | None:
-        row = self._c.execute(
-            select(t.accounts).where(t.accounts.c.key_thumbprint == thumbprint)
-        ).first()
-        return cv.account_from_row(row._mapping) if row else None
+        row = _ACCOUNT_BY_THUMBPRINT.first(self._c, {"key_thumbprint": thumbprint})
+        return cv.account_from_row(row) if row else None
 
     def add(self, account: Account) -> None:
-        self._c.execute(t.accounts.insert().values(cv.account_to_row(account)))
+        _ACCOUNT_INSERT.run(self._c, cv.account_to_row(account))
 
     def update(self, account: Account) -> None:
-        self._c.execute(
-            update(t.accounts)
-            .where(t.accounts.c.id == account.id)
-            .values(cv.account_to_row(account))
-        )
+        _ACCOUNT_UPDATE.run(self._c, cv.account_to_row(account))
 
     @staticmethod
     def _where(query: Select[Any], where: AccountFilter) -> Select[Any]:
@@ -196,21 +314,15 @@ class SqlOrders:
         self._lock = lock
 
     def get(self, order_id: str) -> Order | None:
-        query = select(t.orders).where(t.orders.c.id == order_id)
-        row = self._c.execute(query.with_for_update() if self._lock else query).first()
-        return cv.order_from_row(row._mapping) if row else None
+        query = _ORDER_BY_ID_FOR_UPDATE if self._lock else _ORDER_BY_ID
+        row = query.first(self._c, {"id": order_id})
+        return cv.order_from_row(row) if row else None
 
     def add(self, order: Order) -> None:
-        self._c.execute(
-            t.orders.insert().values({**cv.order_to_row(order), "updated_at": self._now})
-        )
+        _ORDER_INSERT.run(self._c, {**cv.order_to_row(order), "updated_at": self._now})
 
     def update(self, order: Order) -> None:
-        self._c.execute(
-            update(t.orders)
-            .where(t.orders.c.id == order.id)
-            .values({**cv.order_to_row(order), "updated_at": self._now})
-        )
+        _ORDER_UPDATE.run(self._c, {**cv.order_to_row(order), "updated_at": self._now})
 
     def ids_for_account(self, account_id: str, offset: int, limit: int) -> list[str]:
         c = t.orders.c
@@ -232,10 +344,8 @@ class SqlOrders:
         return [r[0] for r in rows]
 
     def ids_for_authorization(self, authorization_id: str) -> list[str]:
-        rows = self._c.execute(
-            select(t.authorizations.c.order_id).where(t.authorizations.c.id == authorization_id)
-        )
-        return [r[0] for r in rows]
+        rows = _ORDER_IDS_FOR_AUTHORIZATION.all(self._c, {"id": authorization_id})
+        return [r["order_id"] for r in rows]
 
     def purge_expired(self, expired_before: datetime, limit: int) -> int:
         c = t.orders.c
@@ -295,15 +405,8 @@ class SqlOrders:
         return [cv.order_from_row(r._mapping) for r in rows]
 
     def claim_issuance(self, order_id: str, touched_by: datetime) -> bool:
-        c = t.orders.c
-        result = self._c.execute(
-            update(t.orders)
-            .where(c.id == order_id)
-            .where(c.status == OrderStatus.PROCESSING.value)
-            .where(c.updated_at <= touched_by)
-            .values(updated_at=self._now)
-        )
-        return result.rowcount == 1
+        params = {"id": order_id, "touched_by": touched_by, "now": self._now}
+        return _ORDER_CLAIM_ISSUANCE.run(self._c, params) == 1
 
 
 class SqlAuthorizations:
@@ -312,71 +415,59 @@ class SqlAuthorizations:
         # Like SqlOrders: a challenge read in a write transaction is locked until it commits.
         self._lock = lock
 
-    def _challenges(self, ids: Sequence[str]) -> dict[str, list[dict[str, object]]]:
-        grouped: dict[str, list[dict[str, object]]] = {i: [] for i in ids}
-        rows = self._c.execute(
-            select(t.challenges)
-            .where(t.challenges.c.authorization_id.in_(list(ids)))
-            .order_by(t.challenges.c.type)
-        )
-        for r in rows:
-            grouped[r.authorization_id].append(dict(r._mapping))
-        return grouped
-
     def get(self, authorization_id: str) -> Authorization | None:
-        found = self.get_many([authorization_id])
-        return found[0] if found else None
+        row = _AUTHZ_BY_ID.first(self._c, {"id": authorization_id})
+        if row is None:
+            return None
+        challenges = _CHALLENGES_OF.all(self._c, {"authorization_id": authorization_id})
+        return cv.authorization_from_row(row, challenges)
 
     def get_many(self, ids: Sequence[str]) -> list[Authorization]:
         if not ids:
             return []
-        rows = {
-            r.id: r._mapping
-            for r in self._c.execute(
-                select(t.authorizations).where(t.authorizations.c.id.in_(list(ids)))
-            )
-        }
-        chall = self._challenges([i for i in ids if i in rows])
-        return [cv.authorization_from_row(rows[i], chall[i]) for i in ids if i in rows]
+        if len(ids) == 1:
+            found = self.get(ids[0])
+            return [found] if found else []
+        authorizations, challenges = _authorizations_in(len(ids))
+        params = _in_params(t.authorizations.c.id, ids)
+        rows = {r["id"]: r for r in authorizations.all(self._c, params)}
+        grouped: dict[str, list[dict[str, Any]]] = {i: [] for i in rows}
+        for r in challenges.all(self._c, params):
+            if r["authorization_id"] in grouped:
+                grouped[r["authorization_id"]].append(r)
+        return [cv.authorization_from_row(rows[i], grouped[i]) for i in ids if i in rows]
 
     def add(self, authorization: Authorization, order_id: str) -> None:
-        self._c.execute(
-            t.authorizations.insert().values(cv.authorization_to_row(authorization, order_id))
-        )
+        _AUTHZ_INSERT.run(self._c, cv.authorization_to_row(authorization, order_id))
         if authorization.challenges:
-            self._c.execute(
-                t.challenges.insert(), [cv.challenge_to_row(c) for c in authorization.challenges]
+            _CHALLENGE_INSERT.run_many(
+                self._c, [cv.challenge_to_row(c) for c in authorization.challenges]
             )
 
     def set_status(self, authorization_id: str, status: str) -> None:
-        self._c.execute(
-            update(t.authorizations)
-            .where(t.authorizations.c.id == authorization_id)
-            .values(status=status)
-        )
+        _AUTHZ_SET_STATUS.run(self._c, {"id": authorization_id, "status": status})
 
     def challenge(self, challenge_id: str) -> Challenge | None:
-        query = select(t.challenges).where(t.challenges.c.id == challenge_id)
-        row = self._c.execute(query.with_for_update() if self._lock else query).first()
-        return cv.challenge_from_row(row._mapping) if row else None
+        query = _CHALLENGE_BY_ID_FOR_UPDATE if self._lock else _CHALLENGE_BY_ID
+        row = query.first(self._c, {"id": challenge_id})
+        return cv.challenge_from_row(row) if row else None
 
     def update_challenge(self, challenge: Challenge) -> None:
         values = cv.challenge_to_row(challenge)
         if challenge.status.value not in ("processing",):
             values.update(lease_owner=None, lease_until=None)
-        self._c.execute(
-            update(t.challenges).where(t.challenges.c.id == challenge.id).values(values)
-        )
+            _CHALLENGE_UPDATE_CLEAR_LEASE.run(self._c, values)
+        else:
+            _CHALLENGE_UPDATE.run(self._c, values)
 
     def valid_for_account(self, account_id: str, names: Sequence[str], now: datetime) -> set[str]:
-        rows = self._c.execute(
-            select(t.authorizations.c.identifier_value)
-            .where(t.authorizations.c.account_id == account_id)
-            .where(t.authorizations.c.identifier_value.in_(list(names)))
-            .where(t.authorizations.c.status == AuthzStatus.VALID.value)
-            .where(t.authorizations.c.expires > now)
+        if not names:
+            return set()
+        params = _in_params(t.authorizations.c.identifier_value, names)
+        rows = _valid_names_in(len(names)).all(
+            self._c, {**params, "account_id": account_id, "now": now}
         )
-        return {r[0] for r in rows}
+        return {r["identifier_value"] for r in rows}
 
 
 class SqlCertificates:
@@ -384,19 +475,15 @@ class SqlCertificates:
         self._c = conn
 
     def get(self, certificate_id: str) -> Certificate | None:
-        row = self._c.execute(
-            select(t.certificates).where(t.certificates.c.id == certificate_id)
-        ).first()
-        return cv.certificate_from_row(row._mapping) if row else None
+        row = _CERTIFICATE_BY_ID.first(self._c, {"id": certificate_id})
+        return cv.certificate_from_row(row) if row else None
 
     def by_serial(self, serial_hex: str) -> Certificate | None:
-        row = self._c.execute(
-            select(t.certificates).where(t.certificates.c.serial_hex == serial_hex)
-        ).first()
-        return cv.certificate_from_row(row._mapping) if row else None
+        row = _CERTIFICATE_BY_SERIAL.first(self._c, {"serial_hex": serial_hex})
+        return cv.certificate_from_row(row) if row else None
 
     def add(self, certificate: Certificate) -> None:
-        self._c.execute(t.certificates.insert().values(cv.certificate_to_row(certificate)))
+        _CERTIFICATE_INSERT.run(self._c, cv.certificate_to_row(certificate))
 
     def mark_revoked(self, certificate_id: str, revoked_at: datetime, reason: int) -> bool:
         result = self._c.execute(

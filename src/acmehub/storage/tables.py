@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     ForeignKey,
@@ -195,6 +196,16 @@ server_secrets = Table(
     metadata,
     Column("name", String(100), primary_key=True),
     Column("value", LargeBinary, nullable=False),
+)
+
+#: Counters bumped by every transaction that changes what they name ("profiles": ACME
+#: profiles, RA profiles and Authorities), so that any process can tell whether what it
+#: cached is still current (services.context.ContextCache).
+change_counters = Table(
+    "change_counters",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", BigInteger, nullable=False),
 )
 
 eab_keys = Table(

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from acmehub.domain.ports import Clock
+from acmehub.storage import tables as t
 from acmehub.storage.admin_repositories import SqlAudit, SqlEabKeys, SqlTokens
 from acmehub.storage.engine import WriteGate
 from acmehub.storage.reports import SqlReports
@@ -61,6 +62,25 @@ class SqlUnitOfWorkFactory:
     def __init__(self, gate: WriteGate, clock: Clock) -> None:
         self._gate = gate
         self._clock = clock
+        dialect = gate.engine.dialect
+        query = select(t.change_counters.c.value).where(t.change_counters.c.name == "profiles")
+        self._counter_sql = str(
+            query.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+        )
+
+    def profiles_generation(self) -> int:
+        """The committed "profiles" change counter (tables.change_counters). It is read on
+        every ACME request, so on a pooled DBAPI connection with a ready SQL string: no
+        SQLAlchemy statement machinery, no transaction of its own."""
+        raw = self._gate.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute(self._counter_sql)
+            row = cursor.fetchone()
+            cursor.close()
+        finally:
+            raw.close()
+        return int(row[0]) if row else 0
 
     @contextmanager
     def __call__(self, *, write: bool = False) -> Iterator[SqlUnitOfWork]:
