@@ -214,7 +214,8 @@ def start_acmehub(
     _wait_ready(procs, proc, name, url, ca)
     pids = [proc.pid]
     if processes > 1:
-        worker = procs.start(f"{name}-worker", [sys.executable, "-m", "acmehub.cli", "worker"], env)
+        worker_argv = [sys.executable, "-m", "acmehub.cli", "worker", "--threads", "8"]
+        worker = procs.start(f"{name}-worker", worker_argv, env)
         time.sleep(1.0)
         procs.check_alive(worker, f"{name}-worker")
         pids.append(worker.pid)

@@ -182,6 +182,7 @@ def create_app(container: Container, *, background: bool = False) -> Starlette:
         finally:
             for job in jobs:
                 job.stop()
+            container.queue.close()
 
     async def not_found(request: Request, exc: Exception) -> Response:
         # Each edge answers its own unknown paths in its own error format.

@@ -120,6 +120,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     stop.wait()
     housekeeper.stop()
     worker.stop()
+    container.queue.close()
     container.engine.dispose()
     return 0
 

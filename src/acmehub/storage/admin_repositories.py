@@ -8,6 +8,12 @@ from acmehub.domain.model import ApiToken, AuditEvent, EabKey
 from acmehub.domain.ports import AuditFilter, Page
 from acmehub.storage import converters as cv
 from acmehub.storage import tables as t
+from acmehub.storage.statements import Prepared, insert_of
+
+#: Every column but the autoincrement id: what converters.audit_to_row gives.
+_AUDIT_INSERT = Prepared(
+    insert_of(t.audit_events, [c.name for c in t.audit_events.c if c.name != "id"])
+)
 
 
 class SqlEabKeys:
@@ -90,7 +96,8 @@ class SqlAudit:
         self._c = conn
 
     def add(self, event: AuditEvent) -> None:
-        self._c.execute(t.audit_events.insert().values(cv.audit_to_row(event)))
+        # Every issuance and account change is audited: a prepared statement (statements.py).
+        _AUDIT_INSERT.run(self._c, cv.audit_to_row(event))
 
     def list(self, where: AuditFilter, page: Page) -> list[AuditEvent]:
         c = t.audit_events.c

@@ -45,10 +45,10 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         # Writers take the write lock up front (BEGIN IMMEDIATE) so two writers never deadlock
         # upgrading shared locks; readers use a plain deferred BEGIN.
-        if conn.get_execution_options().get("acmehub_write"):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            conn.exec_driver_sql("BEGIN")
+        # Straight on the DBAPI connection: this runs for every transaction, and
+        # exec_driver_sql's statement machinery cost ten times the BEGIN itself.
+        write = conn.get_execution_options().get("acmehub_write")
+        conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 class WriteGate:

@@ -6,47 +6,101 @@ retried; a live lease keeps two workers from running one challenge at the same t
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Integer, bindparam, or_, select, update
 
 from acmehub.domain.model import ChallengeStatus
 from acmehub.storage import tables as t
 from acmehub.storage.engine import WriteGate
+from acmehub.storage.statements import Prepared
+from acmehub.storage.types import UtcDateTime
+
+log = logging.getLogger("acmehub.validation")
+
+_c = t.challenges.c
+_CLAIMABLE = (
+    select(_c.id)
+    .where(_c.status == ChallengeStatus.PROCESSING.value)
+    .where(or_(_c.lease_until.is_(None), _c.lease_until < bindparam("now", type_=UtcDateTime)))
+    .limit(bindparam("limit", type_=Integer))
+)
+# Polled by every worker: prepared statements (statements.py). On PostgreSQL, rows another
+# worker is claiming are skipped rather than waited for.
+_SELECT = Prepared(_CLAIMABLE)
+_SELECT_SKIP_LOCKED = Prepared(_CLAIMABLE.with_for_update(skip_locked=True))
+_LEASE = Prepared(
+    update(t.challenges)
+    .where(_c.id == bindparam("id"))
+    .values(
+        lease_owner=bindparam("owner", type_=_c.lease_owner.type),
+        lease_until=bindparam("until", type_=UtcDateTime),
+    )
+)
+
+
+#: PostgreSQL channel on which answered challenges wake workers in other processes.
+_CHANNEL = "acmehub_validation"
 
 
 class SqlValidationQueue:
     def __init__(self, gate: WriteGate) -> None:
         self._gate = gate
         self._event = threading.Event()
-        self._skip_locked = gate.engine.dialect.name == "postgresql"
+        self._postgres = gate.engine.dialect.name == "postgresql"
+        self._select = _SELECT_SKIP_LOCKED if self._postgres else _SELECT
+        self._listener: Any = None  # a psycopg connection that LISTENs (PostgreSQL workers)
 
     def claim(self, worker: str, now: datetime, lease_seconds: int, limit: int) -> list[str]:
-        c = t.challenges.c
+        until = now + timedelta(seconds=lease_seconds)
         with self._gate.transaction() as conn:
-            query = (
-                select(c.id)
-                .where(c.status == ChallengeStatus.PROCESSING.value)
-                .where(or_(c.lease_until.is_(None), c.lease_until < now))
-                .limit(limit)
-            )
-            if self._skip_locked:
-                query = query.with_for_update(skip_locked=True)
-            ids = [r[0] for r in conn.execute(query)]
-            if ids:
-                conn.execute(
-                    update(t.challenges)
-                    .where(c.id.in_(ids))
-                    .values(lease_owner=worker, lease_until=now + timedelta(seconds=lease_seconds))
-                )
+            ids = [r["id"] for r in self._select.all(conn, {"now": now, "limit": limit})]
+            for challenge_id in ids:
+                _LEASE.run(conn, {"id": challenge_id, "owner": worker, "until": until})
         return ids
 
     def wake(self) -> None:
         self._event.set()
+        if self._postgres:
+            # Workers of other processes (`acmehub worker`) LISTEN on the channel: they start
+            # at once instead of at their next poll.
+            with self._gate.engine.connect() as conn:
+                conn.exec_driver_sql(f"NOTIFY {_CHANNEL}")
+                conn.commit()
 
     def wait(self, timeout: float) -> bool:
-        """Block until woken or ``timeout`` seconds pass (in-process workers)."""
-        woken = self._event.wait(timeout)
+        """Block until woken (in this process, or by a NOTIFY on PostgreSQL) or ``timeout``."""
+        if self._postgres and not self._event.is_set():
+            try:
+                woken = self._wait_for_notification(timeout)
+            except Exception:  # a lost connection: poll this time, listen anew next time
+                log.warning("validation queue: LISTEN connection lost", exc_info=True)
+                self._close_listener()
+                woken = self._event.wait(timeout)
+        else:
+            woken = self._event.wait(timeout)
         self._event.clear()
         return woken
+
+    def _wait_for_notification(self, timeout: float) -> bool:
+        if self._listener is None:
+            raw = self._gate.engine.raw_connection()
+            raw.detach()  # ours for good: it stays out of the pool
+            listener: Any = raw.dbapi_connection
+            listener.autocommit = True
+            listener.execute(f"LISTEN {_CHANNEL}")
+            self._listener = listener
+        return any(True for _ in self._listener.notifies(timeout=timeout, stop_after=1))
+
+    def _close_listener(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            with contextlib.suppress(Exception):
+                listener.close()
+
+    def close(self) -> None:
+        self._close_listener()
