@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bench import http1, responder
+from tests.bench.isolated import run_isolated
 
 CHUNKED = (
     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nReplay-Nonce: n1\r\n\r\n"
@@ -38,7 +39,7 @@ def test_chunked_body_and_reconnect_after_idle_close() -> None:
             await server.wait_closed()
         return first.content, first.headers.get("replay-nonce"), second.content
 
-    first, nonce, second = asyncio.run(scenario())
+    first, nonce, second = run_isolated(scenario())
 
     assert first == b"hello world"
     assert nonce == "n1"
@@ -58,4 +59,4 @@ def test_responder_serves_key_authorizations_over_keep_alive() -> None:
             await http01.stop()
         return [(r.status_code, r.content) for r in answers]
 
-    assert asyncio.run(scenario()) == [(200, b"tok.thumb"), (404, b""), (200, b"tok.thumb")]
+    assert run_isolated(scenario()) == [(200, b"tok.thumb"), (404, b""), (200, b"tok.thumb")]

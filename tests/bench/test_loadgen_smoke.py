@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
 
+from bench import loadgen, procstat
+
 # One import of the package: ruff's isort would file `bench.loadgen` as third-party (the
 # `src` setting finds a `bench` under tests/ only).
-from bench import loadgen, procstat
+from tests.bench.isolated import run_isolated
 from tests.support.server import AcmehubServer
 
 
@@ -25,7 +26,7 @@ def _run(acmehub: AcmehubServer, **overrides: Any) -> dict[str, Any]:
         label="smoke",
         **overrides,
     )
-    return asyncio.run(loadgen.run_workload(opts))
+    return run_isolated(loadgen.run_workload(opts))
 
 
 def test_issuance_flow_two_clients(acmehub: AcmehubServer) -> None:
