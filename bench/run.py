@@ -430,6 +430,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated workload names to run (e.g. 'flow c=8')")
     parser.add_argument("--no-pebble", action="store_true")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--sqlite-processes",
+        type=int,
+        default=1,
+        help="also run acmehub on SQLite with this many serve processes (validation in each)",
+    )
     parser.add_argument("--no-certbot", action="store_true")
     parser.add_argument("--pg-admin-url", default=os.environ.get("BENCH_PG_ADMIN_URL", DEFAULT_PG))
     parser.add_argument("--http", choices=("raw", "httpx"), default="raw", help="loadgen transport")
@@ -463,6 +469,14 @@ def main(argv: list[str] | None = None) -> int:
                 http01_port=responder_port, dns_port=dns_port,
             )
         )  # fmt: skip
+        if args.sqlite_processes > 1:
+            targets.append(
+                start_acmehub(
+                    procs, f"acmehub-sqlite-{args.sqlite_processes}p", work / "sqlite-mp-state",
+                    http01_port=responder_port, dns_port=dns_port,
+                    processes=args.sqlite_processes, separate_worker=False,
+                )
+            )  # fmt: skip
         if not args.no_postgres:
             if database.available():
                 processes = 2 if serve_supports_processes() else 1

@@ -180,12 +180,16 @@ def start_acmehub(
     dns_port: int,
     database_url: str = "",
     processes: int = 1,
+    separate_worker: bool | None = None,
 ) -> Target:
     """`acmehub serve` on a fresh state directory (initialized by serve on first start).
 
     With ``processes`` > 1 (only if serve has --processes), validation moves to one separate
-    `acmehub worker` process.
+    `acmehub worker` process unless ``separate_worker`` is False (then every serve process
+    runs its validation threads).
     """
+    if separate_worker is None:
+        separate_worker = processes > 1
     port = free_port()
     env = clean_env(
         ACMEHUB_STATE_DIR=str(state_dir),
@@ -204,8 +208,11 @@ def start_acmehub(
     argv = [sys.executable, "-m", "acmehub.cli", "serve"]
     if processes > 1:
         argv += ["--processes", str(processes)]
+    if separate_worker:
         env["ACMEHUB_VALIDATION_WORKERS"] = "0"
         notes.append(f"{processes} serve processes + 1 acmehub worker")
+    elif processes > 1:
+        notes.append(f"{processes} serve processes, validation threads inside each")
     else:
         notes.append("1 serve process, validation threads inside it")
     proc = procs.start(name, argv, env)
@@ -213,7 +220,7 @@ def start_acmehub(
     url = f"https://{LOOPBACK}:{port}/acme/default/directory"
     _wait_ready(procs, proc, name, url, ca)
     pids = [proc.pid]
-    if processes > 1:
+    if separate_worker:
         worker_argv = [sys.executable, "-m", "acmehub.cli", "worker", "--threads", "8"]
         worker = procs.start(f"{name}-worker", worker_argv, env)
         time.sleep(1.0)

@@ -5,26 +5,32 @@ so only one of two concurrent finalize requests wins); the CA signs outside any 
 certificate row (unique per order and per serial) and the order's move to valid commit together.
 An order left in processing by a crash is picked up again by :meth:`resume_stuck`.
 
-Signing is leased: whoever signs first claims the order in the database (the order's last-touched
-time, renewed right before signing). The move to processing is the finalize request's claim;
-:meth:`resume_stuck` claims only orders untouched for its ``older_than``, so it cannot sign next
-to a live finalize that is still within that time, and a claim it took makes the late request
-stand back.
+Signing is leased: whoever signs claims the order in the database first (the order's
+last-touched time). The move to processing is the finalize request's claim, and it signs right
+after that commit; :meth:`resume_stuck` claims (renews the time of) only orders untouched for its
+``older_than``, so it cannot sign next to a live finalize that is still within that time.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from cryptography import x509
 
 from acmehub.domain.csr import check_finalize_csr, spki_sha256_hex
 from acmehub.domain.errors import DomainError, ErrorKind, Problem
-from acmehub.domain.model import Certificate, Order, OrderStatus
+from acmehub.domain.model import (
+    AcmeProfile,
+    Authority,
+    Certificate,
+    Order,
+    OrderStatus,
+    RaProfile,
+)
 from acmehub.domain.policy import check_identifiers, check_key
-from acmehub.domain.ports import IssueRequest
+from acmehub.domain.ports import IssueRequest, UnitOfWork
 from acmehub.services.accounts import AccountService, acme_actor, check_account_enabled
 from acmehub.services.admin import record
 from acmehub.services.context import AcmeContext
@@ -35,6 +41,21 @@ log = logging.getLogger(__name__)
 
 #: Backdating absorbs clients' clock skew (Let's Encrypt backdates by an hour too).
 BACKDATE = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class _IssuanceSources:
+    """What signing an order needs, read in the transaction that claimed it."""
+
+    ra: RaProfile | None
+    acme: AcmeProfile | None
+    authority: Authority | None
+
+    @classmethod
+    def read(cls, tx: UnitOfWork, order: Order) -> _IssuanceSources:
+        ra = tx.profiles.ra_profile(order.ra_profile_uuid)
+        acme = tx.profiles.acme_profile(order.acme_profile_uuid)
+        return cls(ra, acme, tx.profiles.authority(ra.authority_uuid) if ra else None)
 
 
 class FinalizeService:
@@ -81,20 +102,24 @@ class FinalizeService:
                 check_key(ra.policy, csr.public_key)
             order = replace(view.order, status=OrderStatus.PROCESSING, csr_der=csr_der)
             tx.orders.update(order)
-        # The move to processing committed just now is this request's claim on the issuance.
-        order = self._issue(order, touched_by=self._d.clock.now())
+            sources = _IssuanceSources.read(tx, order)
+        # The move to processing committed just now (it touched the order) is this request's
+        # claim on the issuance: no second claim is needed before signing.
+        order = self._sign_and_store(order, sources)
         return OrderView(order, order.status)
 
     def _issue(self, order: Order, touched_by: datetime) -> Order:
         """Sign and store, if the claim on the order (last touched at or before ``touched_by``)
         still holds; else someone else is issuing (or has issued) and the order is returned."""
-        now = self._d.clock.now()
         with self._d.uow(write=True) as tx:
             if not tx.orders.claim_issuance(order.id, touched_by):
                 return tx.orders.get(order.id) or order
-            ra = tx.profiles.ra_profile(order.ra_profile_uuid)
-            acme = tx.profiles.acme_profile(order.acme_profile_uuid)
-            authority = tx.profiles.authority(ra.authority_uuid) if ra else None
+            sources = _IssuanceSources.read(tx, order)
+        return self._sign_and_store(order, sources)
+
+    def _sign_and_store(self, order: Order, sources: _IssuanceSources) -> Order:
+        now = self._d.clock.now()
+        ra, acme, authority = sources.ra, sources.acme, sources.authority
         try:
             if ra is None or acme is None or authority is None:
                 raise DomainError(ErrorKind.SERVER_INTERNAL, "the order's RA profile is gone")
