@@ -24,12 +24,16 @@ from sqlalchemy.exc import IntegrityError
 from acmehub.domain.ports import Clock
 from acmehub.storage import tables as t
 from acmehub.storage.engine import WriteGate
+from acmehub.storage.statements import Prepared, insert_of
 
 _KEY_NAME = "nonce-hmac-sha256"
 _RANDOM = 9
 _EXPIRY = 5  # seconds since the epoch, big-endian: good until the year 36812
 _MAC = 10
 _LENGTH = _RANDOM + _EXPIRY + _MAC  # 24 bytes -> 32 base64url characters
+
+#: Recording a used nonce happens on every POST with several server processes: prepared.
+_RECORD_USED = Prepared(insert_of(t.nonces))
 
 
 class SqlNonceStore:
@@ -39,6 +43,7 @@ class SqlNonceStore:
         self._lifetime = lifetime
         self._key: bytes | None = None
         self._key_lock = threading.Lock()
+        self._postgres = gate.engine.dialect.name == "postgresql"
 
     def _signing_key(self) -> bytes:
         if self._key is None:
@@ -84,9 +89,18 @@ class SqlNonceStore:
         expires = datetime.fromtimestamp(int.from_bytes(body[_RANDOM:], "big"), UTC)
         if expires <= self._clock.now():
             return False
+        values = {"value": nonce, "expires": expires}
         try:
-            with self._gate.transaction() as conn:
-                conn.execute(t.nonces.insert().values(value=nonce, expires=expires))
+            if self._postgres:
+                # One statement is its own transaction: one round trip, no BEGIN/COMMIT.
+                autocommit = self._gate.engine.connect().execution_options(
+                    isolation_level="AUTOCOMMIT"
+                )
+                with autocommit as conn:
+                    _RECORD_USED.run(conn, values)
+            else:
+                with self._gate.transaction() as conn:
+                    _RECORD_USED.run(conn, values)
         except IntegrityError:
             return False  # used before, here or in another process
         return True

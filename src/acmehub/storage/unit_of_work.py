@@ -86,7 +86,8 @@ class SqlUnitOfWorkFactory:
             finally:
                 raw.close()
             return int(found[0]) if found else 0
-        with self._gate.engine.connect() as conn:
+        # Autocommit: one round trip, no BEGIN before it nor ROLLBACK after it.
+        with self._gate.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             row = _PROFILES_COUNTER.first(conn, {})
         return int(row["value"]) if row else 0
 
@@ -95,8 +96,17 @@ class SqlUnitOfWorkFactory:
         if write:
             with self._gate.transaction() as conn:
                 yield self._unit(conn, write)
-        else:
+        elif self._sqlite:
+            # One snapshot for every statement of the unit (WAL read transaction).
             with self._gate.engine.connect() as conn, conn.begin():
+                yield self._unit(conn, write)
+        else:
+            # PostgreSQL reads at READ COMMITTED, where every statement takes its own snapshot
+            # inside a transaction too: BEGIN and COMMIT would add two round trips and no
+            # consistency, so read units run in autocommit.
+            with self._gate.engine.connect().execution_options(
+                isolation_level="AUTOCOMMIT"
+            ) as conn:
                 yield self._unit(conn, write)
 
     def _unit(self, conn: Connection, write: bool) -> SqlUnitOfWork:
