@@ -162,7 +162,11 @@ def create_app(container: Container, *, background: bool = False) -> Starlette:
     management API under /api/v1 and the web interface under /ui (``/`` leads there). With
     ``background``, the app's lifespan runs this process's validation worker threads and
     housekeeping."""
-    routes = acme_routes(container.services, ProtocolSettings(base_url=container.settings.base_url))
+    settings = container.settings
+    routes = acme_routes(
+        container.services,
+        ProtocolSettings(base_url=settings.base_url, request_threads=settings.request_threads),
+    )
     routes.append(
         Mount(
             "/api/v1",

@@ -48,6 +48,8 @@ class Settings(BaseModel):
     ca_key_type: Literal["ec-p256", "rsa-3072"] = "ec-p256"
     #: Name of the environment variable holding the CA key passphrase (unset: keys unencrypted).
     ca_passphrase_env: str = "ACMEHUB_CA_PASSPHRASE"  # noqa: S105 (a variable name)
+    #: ACME requests one server process handles at once (in threads; more wait their turn).
+    request_threads: int = Field(default=8, ge=1, le=256)
     #: Validation threads run by `serve` itself (0: leave validation to `acmehub worker`).
     validation_workers: int = Field(default=8, ge=0, le=256)
     validation_timeout: float = Field(default=10.0, gt=0, le=120)

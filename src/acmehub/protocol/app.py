@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from anyio import CapacityLimiter, to_thread
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -60,18 +61,45 @@ HANDLERS: dict[Link, dict[str, Handler]] = {
 class ProtocolSettings:
     base_url: str  # external base URL clients use, no trailing slash
     max_body_bytes: int = 64 * 1024
+    #: ACME requests handled at once (each in a worker thread); more wait in the event loop.
+    request_threads: int = 8
+
+
+class RequestThreads:
+    """How many ACME requests run at once in worker threads.
+
+    Every thread of a process shares one GIL. With Starlette's default of 40 threads, a crowd of
+    clients polling authorizations took the GIL from the validation threads whose results those
+    polls wait for, and throughput fell as concurrency rose (docs/benchmarks.md). Requests beyond
+    the limit wait, at no cost, in the event loop.
+    """
+
+    def __init__(self, total: int) -> None:
+        self._total = total
+        self._limiter: CapacityLimiter | None = None
+
+    def limiter(self) -> CapacityLimiter:
+        if self._limiter is None:  # made inside the event loop, on the first request
+            self._limiter = CapacityLimiter(self._total)
+        return self._limiter
 
 
 class AcmeEndpoint:
     """One route of the URL table, wrapped in the ACME rituals."""
 
     def __init__(
-        self, route: LinkRoute, services: Services, settings: ProtocolSettings, keys: KeyCache
+        self,
+        route: LinkRoute,
+        services: Services,
+        settings: ProtocolSettings,
+        keys: KeyCache,
+        threads: RequestThreads,
     ) -> None:
         self._route = route
         self._services = services
         self._settings = settings
         self._keys = keys
+        self._threads = threads
         self._methods = HANDLERS[route.link]
 
     async def handle(self, request: Request) -> Response:
@@ -91,7 +119,7 @@ class AcmeEndpoint:
             url = self._settings.base_url + request.url.path
             if request.url.query:
                 url += "?" + request.url.query
-            reply = await run_in_threadpool(
+            reply = await to_thread.run_sync(
                 self._run,
                 handler,
                 ref,
@@ -100,6 +128,7 @@ class AcmeEndpoint:
                 body,
                 request.path_params.get("id", ""),
                 dict(request.query_params),
+                limiter=self._threads.limiter(),
             )
         except DomainError as exc:
             reply = await run_in_threadpool(self._problem, exc)
@@ -200,8 +229,13 @@ def crl_endpoint(services: Services) -> Callable[[Request], Awaitable[Response]]
 
 def acme_routes(services: Services, settings: ProtocolSettings) -> list[BaseRoute]:
     keys = KeyCache()  # shared by every route: an account's key is parsed once
+    threads = RequestThreads(settings.request_threads)
     result: list[BaseRoute] = [
-        Route(r.template, AcmeEndpoint(r, services, settings, keys).handle, methods=ALL_METHODS)
+        Route(
+            r.template,
+            AcmeEndpoint(r, services, settings, keys, threads).handle,
+            methods=ALL_METHODS,
+        )
         for r in routes()
     ]
     result.append(Route(CRL_PATH, crl_endpoint(services), methods=["GET"]))
