@@ -23,7 +23,8 @@ def test_nonces_are_distinct_base64url_and_unknown_ones_are_refused() -> None:
     issued = [store.issue() for _ in range(50)]
     assert len(set(issued)) == 50
     assert all(len(n) == 32 and base64.urlsafe_b64decode(n) for n in issued)
-    for bad in ("", "never-issued", "x" * 32, "!" * 32, issued[0][:-1] + "A"):
+    altered = issued[0][:-1] + ("B" if issued[0].endswith("A") else "A")  # another MAC
+    for bad in ("", "never-issued", "x" * 32, "!" * 32, altered):
         assert store.consume(bad) is False, bad
     assert all(store.consume(n) for n in issued[1:])
 

@@ -32,6 +32,33 @@ _EXPIRY = 5  # seconds since the epoch, big-endian: good until the year 36812
 _MAC = 10
 _LENGTH = _RANDOM + _EXPIRY + _MAC  # 24 bytes -> 32 base64url characters
 
+
+def _seal(key: bytes, body: bytes) -> str:
+    """``body`` (leading bytes, then the expiry) and its HMAC, base64url: a nonce."""
+    mac = hmac.new(key, body, hashlib.sha256).digest()[:_MAC]
+    return base64.urlsafe_b64encode(body + mac).decode("ascii")
+
+
+def _open(key: bytes, nonce: str, now: datetime) -> bytes | None:
+    """The body of a nonce sealed with ``key`` that has not expired; None for anything else."""
+    if len(nonce) != _LENGTH * 4 // 3:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(nonce.encode("ascii"))
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        return None
+    body, mac = raw[: _RANDOM + _EXPIRY], raw[_RANDOM + _EXPIRY :]
+    if not hmac.compare_digest(mac, hmac.new(key, body, hashlib.sha256).digest()[:_MAC]):
+        return None
+    if _expiry(body) <= now:
+        return None
+    return body
+
+
+def _expiry(body: bytes) -> datetime:
+    return datetime.fromtimestamp(int.from_bytes(body[_RANDOM:], "big"), UTC)
+
+
 #: Recording a used nonce happens on every POST with several server processes: prepared.
 _RECORD_USED = Prepared(insert_of(t.nonces))
 
@@ -68,28 +95,16 @@ class SqlNonceStore:
         with self._gate.engine.connect() as conn:
             return bytes(conn.execute(query).scalar_one())
 
-    def _mac(self, body: bytes) -> bytes:
-        return hmac.new(self._signing_key(), body, hashlib.sha256).digest()[:_MAC]
-
     def issue(self) -> str:
         expires = int((self._clock.now() + self._lifetime).timestamp())
         body = secrets.token_bytes(_RANDOM) + expires.to_bytes(_EXPIRY, "big")
-        return base64.urlsafe_b64encode(body + self._mac(body)).decode("ascii")
+        return _seal(self._signing_key(), body)
 
     def consume(self, nonce: str) -> bool:
-        if len(nonce) != _LENGTH * 4 // 3:
+        body = _open(self._signing_key(), nonce, self._clock.now())
+        if body is None:
             return False
-        try:
-            raw = base64.urlsafe_b64decode(nonce.encode("ascii"))
-        except (binascii.Error, UnicodeEncodeError, ValueError):
-            return False
-        body, mac = raw[: _RANDOM + _EXPIRY], raw[_RANDOM + _EXPIRY :]
-        if not hmac.compare_digest(mac, self._mac(body)):
-            return False
-        expires = datetime.fromtimestamp(int.from_bytes(body[_RANDOM:], "big"), UTC)
-        if expires <= self._clock.now():
-            return False
-        values = {"value": nonce, "expires": expires}
+        values = {"value": nonce, "expires": _expiry(body)}
         try:
             if self._postgres:
                 # One statement is its own transaction: one round trip, no BEGIN/COMMIT.
@@ -139,28 +154,17 @@ class ProcessNonceStore:
         self._used: set[int] = set()
         self._used_order: list[int] = []  # a heap of the used counters
 
-    def _mac(self, body: bytes) -> bytes:
-        return hmac.new(self._key, body, hashlib.sha256).digest()[: _LENGTH - len(body)]
-
     def issue(self) -> str:
         expires = int((self._clock.now() + self._lifetime).timestamp())
         with self._lock:
             self._counter += 1
             counter = self._counter
         body = counter.to_bytes(_RANDOM, "big") + expires.to_bytes(_EXPIRY, "big")
-        return base64.urlsafe_b64encode(body + self._mac(body)).decode("ascii")
+        return _seal(self._key, body)
 
     def consume(self, nonce: str) -> bool:
-        if len(nonce) != _LENGTH * 4 // 3:
-            return False
-        try:
-            raw = base64.urlsafe_b64decode(nonce.encode("ascii"))
-        except (binascii.Error, UnicodeEncodeError, ValueError):
-            return False
-        body, mac = raw[: _RANDOM + _EXPIRY], raw[_RANDOM + _EXPIRY :]
-        if not hmac.compare_digest(mac, self._mac(body)):
-            return False
-        if int.from_bytes(body[_RANDOM:], "big") <= self._clock.now().timestamp():
+        body = _open(self._key, nonce, self._clock.now())
+        if body is None:
             return False
         counter = int.from_bytes(body[:_RANDOM], "big")
         with self._lock:
