@@ -26,9 +26,10 @@ from acmehub.ca.embedded.authority import create_embedded_authority, import_embe
 from acmehub.ca.embedded.backend import issue_tls_server_certificate
 from acmehub.ca.embedded.keys import environ_passphrases, parse_private_key, private_key_pem
 from acmehub.ca.registry import CaRegistry
-from acmehub.config import Settings, load_settings
+from acmehub.config import ConfigError, Settings, load_settings
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import Authority
+from acmehub.domain.ports import NonceStore
 from acmehub.management.app import create_management_app
 from acmehub.management.problems import unmatched_path_handler
 from acmehub.protocol.app import ProtocolSettings, acme_routes, unmatched_acme_path
@@ -38,6 +39,7 @@ from acmehub.services.deps import ServiceDeps
 from acmehub.services.housekeeping import Housekeeper
 from acmehub.storage import migrate
 from acmehub.storage.engine import WriteGate, make_engine
+from acmehub.storage.machine_nonces import MachineNonceStore, machine_boot_id
 from acmehub.storage.nonces import ProcessNonceStore, SqlNonceStore
 from acmehub.storage.unit_of_work import SqlUnitOfWorkFactory
 from acmehub.storage.validation_queue import SqlValidationQueue
@@ -217,13 +219,21 @@ def start_background_jobs(container: Container) -> list[ValidationWorker | House
 
 def _nonce_store(
     settings: Settings, gate: WriteGate, clock: SystemClock, server_processes: int
-) -> ProcessNonceStore | SqlNonceStore:
+) -> NonceStore:
     lifetime = timedelta(seconds=settings.nonce_lifetime)
     kind = settings.nonce_store
     if kind == "auto":
-        kind = "memory" if server_processes == 1 else "database"
+        kind = "memory" if server_processes == 1 else "machine"
+        if kind == "machine" and machine_boot_id() is None:
+            kind = "database"  # the machine store needs the boot id to be crash-safe
     if kind == "memory":
         return ProcessNonceStore(clock, lifetime)
+    if kind == "machine":
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            return MachineNonceStore(settings.state_dir / "nonces.map", clock, lifetime)
+        except ValueError as exc:
+            raise ConfigError(f"nonce_store = machine: {exc}") from exc
     return SqlNonceStore(gate, clock, lifetime)
 
 

@@ -61,10 +61,12 @@ class Settings(BaseModel):
     housekeeping_interval: float = Field(default=60.0, gt=0)
     nonce_lifetime: int = Field(default=3600, ge=10)
     #: Where used nonces are remembered: "memory" (one server process: nothing written per
-    #: request, forgotten on restart along with the key that signs them), "database" (every
-    #: process of `serve --processes N` accepts any other's nonce once), "auto": memory for
-    #: one process, database for several.
-    nonce_store: Literal["auto", "memory", "database"] = "auto"
+    #: request, forgotten on restart along with the key that signs them), "machine" (the
+    #: processes of `serve --processes N` on one machine share a file in the state directory:
+    #: any of them accepts any other's nonce once, still with no write to the database),
+    #: "database" (processes on several machines sharing one PostgreSQL), "auto": memory
+    #: for one process, machine for several.
+    nonce_store: Literal["auto", "memory", "machine", "database"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("external_base_url")

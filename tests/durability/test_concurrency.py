@@ -125,12 +125,14 @@ def cluster(
 ) -> Iterator[Cluster]:
     root = tmp_path_factory.mktemp(f"cluster-{request.param}")
     url = database_url(request, str(request.param), "cluster")
-    # Two `serve` commands on one database: they share nonces through it (docs/operations.md).
+    # Two `serve` commands on one database share nonces (docs/operations.md): on SQLite through
+    # the file of their common state directory, on PostgreSQL through the database, as
+    # processes on several machines would.
     settings = server_overrides(
         url,
         ACMEHUB_VALIDATION_LEASE_SECONDS=LEASE_SECONDS,
         ACMEHUB_VALIDATION_WORKERS="4",
-        ACMEHUB_NONCE_STORE="database",
+        ACMEHUB_NONCE_STORE="machine" if request.param == "sqlite" else "database",
     )
     a = AcmehubServer(root / "state", dns_port=dns_server.dns_port, **settings)
     external = f"https://127.0.0.1:{a.port}"

@@ -27,19 +27,19 @@ from acmehub.storage.engine import WriteGate
 from acmehub.storage.statements import Prepared, insert_of
 
 _KEY_NAME = "nonce-hmac-sha256"
-_RANDOM = 9
-_EXPIRY = 5  # seconds since the epoch, big-endian: good until the year 36812
+LEADING_BYTES = 9
+EXPIRY_BYTES = 5  # seconds since the epoch, big-endian: good until the year 36812
 _MAC = 10
-_LENGTH = _RANDOM + _EXPIRY + _MAC  # 24 bytes -> 32 base64url characters
+_LENGTH = LEADING_BYTES + EXPIRY_BYTES + _MAC  # 24 bytes -> 32 base64url characters
 
 
-def _seal(key: bytes, body: bytes) -> str:
+def seal_nonce(key: bytes, body: bytes) -> str:
     """``body`` (leading bytes, then the expiry) and its HMAC, base64url: a nonce."""
     mac = hmac.new(key, body, hashlib.sha256).digest()[:_MAC]
     return base64.urlsafe_b64encode(body + mac).decode("ascii")
 
 
-def _open(key: bytes, nonce: str, now: datetime) -> bytes | None:
+def open_nonce(key: bytes, nonce: str, now: datetime) -> bytes | None:
     """The body of a nonce sealed with ``key`` that has not expired; None for anything else."""
     if len(nonce) != _LENGTH * 4 // 3:
         return None
@@ -47,7 +47,7 @@ def _open(key: bytes, nonce: str, now: datetime) -> bytes | None:
         raw = base64.urlsafe_b64decode(nonce.encode("ascii"))
     except (binascii.Error, UnicodeEncodeError, ValueError):
         return None
-    body, mac = raw[: _RANDOM + _EXPIRY], raw[_RANDOM + _EXPIRY :]
+    body, mac = raw[: LEADING_BYTES + EXPIRY_BYTES], raw[LEADING_BYTES + EXPIRY_BYTES :]
     if not hmac.compare_digest(mac, hmac.new(key, body, hashlib.sha256).digest()[:_MAC]):
         return None
     if _expiry(body) <= now:
@@ -56,7 +56,7 @@ def _open(key: bytes, nonce: str, now: datetime) -> bytes | None:
 
 
 def _expiry(body: bytes) -> datetime:
-    return datetime.fromtimestamp(int.from_bytes(body[_RANDOM:], "big"), UTC)
+    return datetime.fromtimestamp(int.from_bytes(body[LEADING_BYTES:], "big"), UTC)
 
 
 #: Recording a used nonce happens on every POST with several server processes: prepared.
@@ -97,11 +97,11 @@ class SqlNonceStore:
 
     def issue(self) -> str:
         expires = int((self._clock.now() + self._lifetime).timestamp())
-        body = secrets.token_bytes(_RANDOM) + expires.to_bytes(_EXPIRY, "big")
-        return _seal(self._signing_key(), body)
+        body = secrets.token_bytes(LEADING_BYTES) + expires.to_bytes(EXPIRY_BYTES, "big")
+        return seal_nonce(self._signing_key(), body)
 
     def consume(self, nonce: str) -> bool:
-        body = _open(self._signing_key(), nonce, self._clock.now())
+        body = open_nonce(self._signing_key(), nonce, self._clock.now())
         if body is None:
             return False
         values = {"value": nonce, "expires": _expiry(body)}
@@ -159,14 +159,14 @@ class ProcessNonceStore:
         with self._lock:
             self._counter += 1
             counter = self._counter
-        body = counter.to_bytes(_RANDOM, "big") + expires.to_bytes(_EXPIRY, "big")
-        return _seal(self._key, body)
+        body = counter.to_bytes(LEADING_BYTES, "big") + expires.to_bytes(EXPIRY_BYTES, "big")
+        return seal_nonce(self._key, body)
 
     def consume(self, nonce: str) -> bool:
-        body = _open(self._key, nonce, self._clock.now())
+        body = open_nonce(self._key, nonce, self._clock.now())
         if body is None:
             return False
-        counter = int.from_bytes(body[:_RANDOM], "big")
+        counter = int.from_bytes(body[:LEADING_BYTES], "big")
         with self._lock:
             if counter <= self._floor or counter in self._used:
                 return False
