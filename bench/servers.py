@@ -208,6 +208,11 @@ def start_acmehub(
     argv = [sys.executable, "-m", "acmehub.cli", "serve"]
     if processes > 1:
         argv += ["--processes", str(processes)]
+    if processes > 1 and database_url:
+        # One machine: its processes share nonces through the state directory's file (the
+        # default on PostgreSQL is the database, for web nodes on several machines).
+        env["ACMEHUB_NONCE_STORE"] = "machine"
+        notes.append("nonce_store = machine")
     if separate_worker:
         env["ACMEHUB_VALIDATION_WORKERS"] = "0"
         notes.append(f"{processes} serve processes + 1 acmehub worker")

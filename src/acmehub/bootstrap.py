@@ -167,7 +167,12 @@ def create_app(container: Container, *, background: bool = False) -> Starlette:
     settings = container.settings
     routes = acme_routes(
         container.services,
-        ProtocolSettings(base_url=settings.base_url, request_threads=settings.request_threads),
+        ProtocolSettings(
+            base_url=settings.base_url,
+            request_threads=settings.request_threads,
+            inline_reads=container.engine.dialect.name == "sqlite"
+            and not isinstance(container.services.deps.nonces, SqlNonceStore),
+        ),
     )
     routes.append(
         Mount(
@@ -223,9 +228,11 @@ def _nonce_store(
     lifetime = timedelta(seconds=settings.nonce_lifetime)
     kind = settings.nonce_store
     if kind == "auto":
-        kind = "memory" if server_processes == 1 else "machine"
-        if kind == "machine" and machine_boot_id() is None:
-            kind = "database"  # the machine store needs the boot id to be crash-safe
+        # Several processes: on SQLite they share one machine; on PostgreSQL they may not
+        # (web nodes behind a load balancer), so the database it is, unless set to "machine".
+        # The machine store needs the boot id to be crash-safe.
+        one_machine = gate.engine.dialect.name == "sqlite" and machine_boot_id() is not None
+        kind = "memory" if server_processes == 1 else "machine" if one_machine else "database"
     if kind == "memory":
         return ProcessNonceStore(clock, lifetime)
     if kind == "machine":

@@ -65,7 +65,7 @@ class Settings(BaseModel):
     #: processes of `serve --processes N` on one machine share a file in the state directory:
     #: any of them accepts any other's nonce once, still with no write to the database),
     #: "database" (processes on several machines sharing one PostgreSQL), "auto": memory
-    #: for one process, machine for several.
+    #: for one process; for several, machine on SQLite and database on PostgreSQL.
     nonce_store: Literal["auto", "memory", "machine", "database"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

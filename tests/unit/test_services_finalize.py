@@ -316,3 +316,33 @@ def test_resume_stuck_issues_for_an_order_a_crash_left_processing(
     assert san(leaf) == ["example.com"]
     assert leaf.public_key() == cert_key.public_key()  # the CSR accepted before the crash
     assert resume(older_than=timedelta(minutes=5)) == 0
+
+
+def test_a_pending_order_is_not_ready_whatever_its_csr(
+    world: MemoryWorld, ctx: AcmeContext, owner: tuple[Account, AccountKey]
+) -> None:
+    """The CSR is decoded before the order is read, but the order's state is still judged
+    first: a broken CSR on an order that is not ready gets orderNotReady, not badCSR."""
+    account, key = owner
+    order = world.new_order(ctx, account, "a.example.com")
+    error = refusal(
+        world.services.finalize.finalize,
+        ctx,
+        account.id,
+        order.id,
+        b"\x30\x03junk",
+        key.spki_sha256,
+    )
+    assert (error.kind, error.status) == (ErrorKind.ORDER_NOT_READY, 403)
+    ready = world.ready_order(ctx, account, "b.example.com")
+    error = refusal(
+        world.services.finalize.finalize,
+        ctx,
+        account.id,
+        ready.id,
+        b"\x30\x03junk",
+        key.spki_sha256,
+    )
+    assert error.kind is ErrorKind.BAD_CSR
+    assert world.ca.issue_requests == []
+    assert world.services.orders.get(ctx, account.id, ready.id).status is OrderStatus.READY

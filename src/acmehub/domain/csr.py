@@ -12,6 +12,7 @@ or all four at once through :func:`check_finalize_csr`. Only pyca/cryptography i
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 from collections.abc import Iterable
@@ -100,12 +101,18 @@ def parse_serial_hex(serial_hex: str) -> int:
     return int(serial_hex, 16)
 
 
+@functools.lru_cache(maxsize=256)
 def parse_csr(der: bytes) -> CsrInfo:
     """Decode a PKCS#10 CSR (RFC 2986) and check its self-signature.
 
     Raises ``badCSR`` when the DER does not decode, the key cannot be loaded (e.g. an EC point
     that is not on its curve), the signature does not verify or uses a weak hash, or the
     subjectAltName holds anything but dNSName and iPAddress entries.
+
+    The result depends on the bytes alone and is immutable, so the last few are remembered:
+    finalize decodes a CSR before its write transaction, and the RA's checks and the CA
+    backend's then reuse that work instead of verifying the same signature twice more.
+    (A refused CSR is not remembered: its error is raised again each time.)
     """
     try:
         csr = x509.load_der_x509_csr(der)

@@ -13,13 +13,12 @@ after that commit; :meth:`resume_stuck` claims (renews the time of) only orders 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from cryptography import x509
-
-from acmehub.domain.csr import check_finalize_csr, spki_sha256_hex
+from acmehub.domain.csr import check_finalize_csr, parse_csr
 from acmehub.domain.errors import DomainError, ErrorKind, Problem
 from acmehub.domain.model import (
     AcmeProfile,
@@ -72,6 +71,12 @@ class FinalizeService:
         account_key_spki_sha256: str,
     ) -> OrderView:
         now = self._d.clock.now()
+        # Decoding the CSR and checking its signature is the costliest step of finalize: done
+        # here, outside the write transaction (SQLite has one writer at a time), it is
+        # remembered by parse_csr. A refused CSR is refused again below, after the order's
+        # own checks, so the order of the errors does not change.
+        with contextlib.suppress(DomainError):
+            parse_csr(csr_der)
         with self._d.uow(write=True) as tx:
             account = self._accounts.for_request(tx, ctx, account_id)
             check_account_enabled(account)
@@ -150,7 +155,6 @@ class FinalizeService:
             log.exception("issuance failed for order %s", order.id)
             return self._fail(order, Problem(ErrorKind.SERVER_INTERNAL, "issuance failed"))
         log.info("signed certificate %s for order %s", issued.serial_hex, order.id)
-        leaf = x509.load_pem_x509_certificate(issued.cert_pem.encode())
         cert = Certificate(
             id=new_id(),
             serial_hex=issued.serial_hex,
@@ -164,7 +168,8 @@ class FinalizeService:
             ra_profile_uuid=order.ra_profile_uuid,
             acme_profile_uuid=order.acme_profile_uuid,
             authority_uuid=authority.uuid,
-            key_thumbprint=spki_sha256_hex(leaf.public_key()),
+            # The certificate's key is the CSR's (decoded before, remembered by parse_csr).
+            key_thumbprint=parse_csr(order.csr_der).spki_sha256_hex,
             issued_at=now,
             associations=dict(acme.certificate_associations),
         )

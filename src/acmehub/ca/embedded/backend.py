@@ -60,8 +60,10 @@ class EmbeddedCa:
     def issue(self, request: IssueRequest) -> IssuedCertificate:
         """Sign a TLS server certificate for ``request.dns_names`` with the CSR's key.
 
-        The CSR is re-decoded and its key re-checked: the CA trusts no caller with what it
+        The CSR is decoded and its key checked again: the CA trusts no caller with what it
         signs (the finalize use case has already applied the full RFC 8555 §7.4 checks).
+        ``parse_csr`` remembers the CSRs it decoded lately, so that costs no second
+        signature verification when the finalize use case ran in this process.
         """
         csr = parse_csr(request.csr_der)
         check_csr_key(csr.public_key)
