@@ -543,7 +543,9 @@ class MemoryAuthorizations:
     def challenge(self, challenge_id: str) -> Challenge | None:
         return self._tx.state.challenges.get(challenge_id)
 
-    def update_challenge(self, challenge: Challenge) -> None:
+    def update_challenge(
+        self, challenge: Challenge, lease: tuple[str, datetime] | None = None
+    ) -> None:
         st = self._tx.write()
         current = st.challenges.get(challenge.id)
         if current is None:
@@ -552,6 +554,8 @@ class MemoryAuthorizations:
         st.challenges[challenge.id] = challenge
         if challenge.status is not ChallengeStatus.PROCESSING:
             st.leases.pop(challenge.id, None)  # a result ends the lease
+        elif lease is not None:
+            st.leases[challenge.id] = lease
 
     def valid_for_account(self, account_id: str, names: Sequence[str], now: datetime) -> set[str]:
         wanted = set(names)
@@ -1013,6 +1017,18 @@ class MemoryValidationQueue:
     def wake(self) -> None:
         self.wakes += 1
         self._event.set()
+
+    def local_lease(self, now: datetime) -> tuple[str, datetime] | None:
+        return None  # answered challenges always wait for a claim here
+
+    def attach(self, worker: object) -> None:
+        pass
+
+    def take_handed(self) -> list[str]:
+        return []
+
+    def hand_over(self, challenge_id: str) -> None:
+        raise AssertionError("nothing is handed over without a local lease")
 
     def wait(self, timeout: float) -> bool:
         woken = self._event.wait(timeout)

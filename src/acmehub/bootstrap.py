@@ -32,7 +32,13 @@ from acmehub.domain.model import Authority
 from acmehub.domain.ports import NonceStore
 from acmehub.management.app import create_management_app
 from acmehub.management.problems import unmatched_path_handler
-from acmehub.protocol.app import ProtocolSettings, acme_routes, unmatched_acme_path
+from acmehub.protocol.app import (
+    AcmeApp,
+    ProtocolSettings,
+    acme_endpoints,
+    acme_routes,
+    unmatched_acme_path,
+)
 from acmehub.protocol.links import PREFIXES, crl_url
 from acmehub.services.container import Services
 from acmehub.services.deps import ServiceDeps
@@ -159,13 +165,13 @@ def build_container(
     return Container(settings, clock, engine, Services.build(deps), ca, queue, va)
 
 
-def create_app(container: Container, *, background: bool = False) -> Starlette:
+def create_app(container: Container, *, background: bool = False) -> AcmeApp:
     """One ASGI app: the ACME routes first (they include /api/v1/protocols/acme/...), then the
     management API under /api/v1 and the web interface under /ui (``/`` leads there). With
     ``background``, the app's lifespan runs this process's validation worker threads and
     housekeeping."""
     settings = container.settings
-    routes = acme_routes(
+    endpoints = acme_endpoints(
         container.services,
         ProtocolSettings(
             base_url=settings.base_url,
@@ -174,6 +180,7 @@ def create_app(container: Container, *, background: bool = False) -> Starlette:
             and not isinstance(container.services.deps.nonces, SqlNonceStore),
         ),
     )
+    routes = acme_routes(endpoints, container.services)
     routes.append(
         Mount(
             "/api/v1",
@@ -202,9 +209,10 @@ def create_app(container: Container, *, background: bool = False) -> Starlette:
             return await unmatched_acme_path(request)
         return await unmatched_path_handler(request, exc)
 
-    return Starlette(
+    router = Starlette(
         routes=routes, lifespan=lifespan, exception_handlers={HTTPException: not_found}
     )
+    return AcmeApp(endpoints, router)
 
 
 async def _to_web_interface(request: Request) -> RedirectResponse:
@@ -244,7 +252,7 @@ def _nonce_store(
     return SqlNonceStore(gate, clock, lifetime)
 
 
-def app_from_environment() -> Starlette:
+def app_from_environment() -> AcmeApp:
     """ASGI app factory for server processes started by uvicorn (``serve --processes N``):
     settings come from ACMEHUB_CONFIG and ACMEHUB_* like every other entry point."""
     # Only `serve --processes N` (N > 1) starts processes this way.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -45,5 +47,35 @@ def test_a_wake_in_the_same_process_needs_no_database(tmp_path: Path) -> None:
         assert queue.wait(0.05) is False
         queue.wake()
         assert queue.wait(30) is True
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class IdleThreads:
+    name: str = "worker-here"
+    lease_seconds: int = 45
+    idle: int = 1
+
+    def idle_threads(self) -> int:
+        return self.idle
+
+
+def test_a_challenge_goes_straight_to_an_idle_thread_of_this_process(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/q.db", pool_size=1)
+    try:
+        queue = SqlValidationQueue(WriteGate(engine))
+        now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+        assert queue.local_lease(now) is None  # no worker in this process
+        worker = IdleThreads()
+        queue.attach(worker)
+        assert queue.local_lease(now) == ("worker-here", now + timedelta(seconds=45))
+        queue.hand_over("chall-1")
+        assert queue.wait(30) is True  # the worker wakes at once
+        assert queue.local_lease(now) is None  # its one idle thread is spoken for
+        assert queue.take_handed() == ["chall-1"]
+        assert queue.take_handed() == []
+        worker.idle = 0
+        assert queue.local_lease(now) is None  # every thread busy: the queue's claim it is
     finally:
         engine.dispose()

@@ -813,6 +813,23 @@ def test_updating_a_challenge_that_stays_processing_keeps_its_lease(store: Store
     assert store.queue.claim("worker-b", NOW + timedelta(seconds=10), 30, 100) == []
 
 
+def test_a_lease_recorded_with_the_update_keeps_other_workers_off_until_it_ends(
+    store: Store,
+) -> None:
+    """A challenge answered in a process with an idle validation thread is leased to that
+    thread in the answering transaction: no worker claims it while the lease holds, and any
+    worker does once it ran out (the process died before recording a result)."""
+    ids = _processing(store, "q1")
+    with store.uow(write=True) as tx:
+        for challenge_id in ids:
+            challenge = tx.authorizations.challenge(challenge_id)
+            assert challenge is not None
+            tx.authorizations.update_challenge(challenge, ("worker-a", NOW + timedelta(seconds=30)))
+    assert store.queue.claim("worker-b", NOW + timedelta(seconds=29), 30, 100) == []
+    later = NOW + timedelta(seconds=31)
+    assert sorted(store.queue.claim("worker-b", later, 30, 100)) == ids
+
+
 def test_wake_is_always_safe(store: Store) -> None:
     store.queue.wake()
     store.queue.wake()

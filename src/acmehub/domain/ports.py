@@ -267,7 +267,13 @@ class AuthorizationRepository(Protocol):
 
     def set_status(self, authorization_id: str, status: str) -> None: ...
     def challenge(self, challenge_id: str) -> Challenge | None: ...
-    def update_challenge(self, challenge: Challenge) -> None: ...
+    def update_challenge(
+        self, challenge: Challenge, lease: tuple[str, datetime] | None = None
+    ) -> None:
+        """Store ``challenge``; ``lease`` (owner, until) records who validates it, for a
+        challenge handed straight to a validation thread (ValidationQueue.local_lease)."""
+        ...
+
     def valid_for_account(self, account_id: str, names: Sequence[str], now: datetime) -> set[str]:
         """Which of ``names`` the account holds a valid, unexpired authorization for."""
         ...
@@ -438,6 +444,16 @@ class ValidationQueue(Protocol):
 
     def wake(self) -> None:
         """Hint that work was queued (in-process workers start at once)."""
+        ...
+
+    def local_lease(self, now: datetime) -> tuple[str, datetime] | None:
+        """(owner, until): a lease for a validation thread of this process that is free now,
+        or None. The transaction that answers a challenge records it with the challenge, and
+        :meth:`hand_over` then starts the thread, with no claim of its own."""
+        ...
+
+    def hand_over(self, challenge_id: str) -> None:
+        """Start a local validation thread on a challenge leased with :meth:`local_lease`."""
         ...
 
 

@@ -7,27 +7,32 @@ types are checked here, before any handler runs.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
+from urllib.parse import parse_qsl
 
-from anyio import CapacityLimiter, to_thread
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.protocol.handlers import accounts, authorizations, certificates, directory, orders
 from acmehub.protocol.jws import KeyCache
-from acmehub.protocol.links import CRL_PATH, Link, Linker, routes
+from acmehub.protocol.links import CRL_PATH, PATHS, PREFIXES, Link, Linker, routes
 from acmehub.protocol.links import Route as LinkRoute
 from acmehub.protocol.problems import acme_problem
 from acmehub.protocol.request import AcmeRequest, Reply
 from acmehub.services.container import Services
-from acmehub.services.context import ProfileRef
+from acmehub.services.context import ProfileMode, ProfileRef
 
 log = logging.getLogger("acmehub.protocol")
 
@@ -87,22 +92,20 @@ def _is_post_as_get(body: bytes) -> bool:
 
 
 class RequestThreads:
-    """How many ACME requests run at once in worker threads.
+    """The threads ACME requests run in: at most ``total`` at once.
 
     Every thread of a process shares one GIL. With Starlette's default of 40 threads, a crowd of
     clients polling authorizations took the GIL from the validation threads whose results those
     polls wait for, and throughput fell as concurrency rose (docs/benchmarks.md). Requests beyond
-    the limit wait, at no cost, in the event loop.
+    the limit wait, at no cost, in the pool's queue. A plain executor: the hop costs less than
+    anyio's (no cancel scope, no capacity limiter).
     """
 
     def __init__(self, total: int) -> None:
-        self._total = total
-        self._limiter: CapacityLimiter | None = None
+        self._pool = ThreadPoolExecutor(total, thread_name_prefix="acmehub-acme")
 
-    def limiter(self) -> CapacityLimiter:
-        if self._limiter is None:  # made inside the event loop, on the first request
-            self._limiter = CapacityLimiter(self._total)
-        return self._limiter
+    async def run(self, call: Callable[[], Reply]) -> Reply:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
 
 
 class AcmeEndpoint:
@@ -116,7 +119,7 @@ class AcmeEndpoint:
         keys: KeyCache,
         threads: RequestThreads,
     ) -> None:
-        self._route = route
+        self.route = route
         self._services = services
         self._settings = settings
         self._keys = keys
@@ -125,51 +128,67 @@ class AcmeEndpoint:
         self._inline = settings.inline_reads and route.link in READ_ONLY_POST_AS_GET
 
     async def handle(self, request: Request) -> Response:
-        ref = ProfileRef(self._route.mode, request.path_params["profile"])
-        links = Linker(self._settings.base_url, ref, self._route.prefix)
+        """The Starlette route: for the paths :class:`AcmeApp` leaves to the router."""
+        status, headers, body = await self.respond(
+            request.method,
+            request.headers.get("content-type", ""),
+            request.stream(),
+            request.url.path,
+            request.url.query,
+            request.path_params["profile"],
+            request.path_params.get("id", ""),
+            dict(request.query_params),
+        )
+        return Response(body, status_code=status, headers=headers)
+
+    async def respond(
+        self,
+        method: str,
+        content_type: str,
+        chunks: AsyncIterator[bytes],
+        path: str,
+        query: str,
+        profile: str,
+        object_id: str,
+        query_params: dict[str, str],
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Status, headers and body of the answer to one request of this route."""
+        ref = ProfileRef(self.route.mode, profile)
+        links = Linker(self._settings.base_url, ref, self.route.prefix)
         try:
-            handler = self._methods.get(request.method)
+            handler = self._methods.get(method)
             if handler is None:
                 raise DomainError(
                     ErrorKind.METHOD_NOT_ALLOWED,
-                    f"{request.method} is not allowed here; use {', '.join(self._methods)}",
+                    f"{method} is not allowed here; use {', '.join(self._methods)}",
                     headers={"Allow": ", ".join(self._methods)},
                 )
             body = b""
-            if request.method == "POST":
-                body = await self._read_body(request)
-            url = self._settings.base_url + request.url.path
-            if request.url.query:
-                url += "?" + request.url.query
-            args = (
-                handler,
-                ref,
-                links,
-                url,
-                body,
-                request.path_params.get("id", ""),
-                dict(request.query_params),
-            )
+            if method == "POST":
+                body = await self._read_body(content_type, chunks)
+            url = self._settings.base_url + path
+            if query:
+                url += "?" + query
+            call = partial(self._run, handler, ref, links, url, body, object_id, query_params)
             if self._inline and body and _is_post_as_get(body):
-                reply = self._run(*args)  # a few reads: cheaper here than the thread hop
+                reply = call()  # a few reads: cheaper here than the thread hop
             else:
-                reply = await to_thread.run_sync(self._run, *args, limiter=self._threads.limiter())
+                reply = await self._threads.run(call)
         except DomainError as exc:
-            reply = await run_in_threadpool(self._problem, exc)
+            reply = await self._threads.run(partial(self._problem, exc))
         return self._render(reply, links)
 
-    async def _read_body(self, request: Request) -> bytes:
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type != JOSE_JSON:
+    async def _read_body(self, content_type: str, chunks: AsyncIterator[bytes]) -> bytes:
+        if content_type.split(";")[0].strip().lower() != JOSE_JSON:
             # RFC 8555 §6.2: requests are application/jose+json; others get 415.
             raise DomainError(
                 ErrorKind.UNSUPPORTED_MEDIA_TYPE,
                 f"Content-Type must be {JOSE_JSON}",
                 status=415,
             )
-        chunks: list[bytes] = []
+        received: list[bytes] = []
         size = 0
-        async for chunk in request.stream():
+        async for chunk in chunks:
             size += len(chunk)
             if size > self._settings.max_body_bytes:
                 raise DomainError(
@@ -177,8 +196,8 @@ class AcmeEndpoint:
                     f"request body is larger than {self._settings.max_body_bytes} bytes",
                     status=413,
                 )
-            chunks.append(chunk)
-        return b"".join(chunks)
+            received.append(chunk)
+        return b"".join(received)
 
     def _run(
         self,
@@ -191,14 +210,14 @@ class AcmeEndpoint:
         query: dict[str, str],
     ) -> Reply:
         try:
-            ctx = self._services.context(ref, directory=self._route.link is Link.DIRECTORY)
+            ctx = self._services.context(ref, directory=self.route.link is Link.DIRECTORY)
             reply = handler(
                 AcmeRequest(self._services, ctx, links, url, body, object_id, query, self._keys)
             )
         except DomainError as exc:
             return self._problem(exc)
         except Exception:
-            log.exception("unhandled error on %s %s", self._route.link.value, url)
+            log.exception("unhandled error on %s %s", self.route.link.value, url)
             return self._problem(DomainError(ErrorKind.SERVER_INTERNAL, "internal server error"))
         reply.headers["Replay-Nonce"] = self._services.deps.nonces.issue()
         return reply
@@ -209,7 +228,7 @@ class AcmeEndpoint:
         headers["Replay-Nonce"] = self._services.deps.nonces.issue()
         return Reply(status=status, json=doc, content_type=PROBLEM_JSON, headers=headers)
 
-    def _render(self, reply: Reply, links: Linker) -> Response:
+    def _render(self, reply: Reply, links: Linker) -> tuple[int, dict[str, str], bytes]:
         headers = dict(reply.headers)
         index = f'<{links.url(Link.DIRECTORY)}>;rel="index"'
         headers["Link"] = f"{headers['Link']}, {index}" if "Link" in headers else index
@@ -219,10 +238,9 @@ class AcmeEndpoint:
             media = reply.content_type or "application/json"
         else:
             body, media = reply.body, reply.content_type or ""
-        response = Response(body, status_code=reply.status, headers=headers)
         if media:
-            response.headers["Content-Type"] = media
-        return response
+            headers["Content-Type"] = media
+        return reply.status, headers, body
 
 
 async def unmatched_acme_path(request: Request) -> Response:
@@ -251,19 +269,116 @@ def crl_endpoint(services: Services) -> Callable[[Request], Awaitable[Response]]
     return crl
 
 
-def acme_routes(services: Services, settings: ProtocolSettings) -> list[BaseRoute]:
-    keys = KeyCache()  # shared by every route: an account's key is parsed once
+def acme_endpoints(services: Services, settings: ProtocolSettings) -> list[AcmeEndpoint]:
+    """One endpoint per route of the URL table, sharing the key cache and the threads."""
+    keys = KeyCache()  # an account's key is parsed once
     threads = RequestThreads(settings.request_threads)
+    return [AcmeEndpoint(r, services, settings, keys, threads) for r in routes()]
+
+
+def acme_routes(endpoints: list[AcmeEndpoint], services: Services) -> list[BaseRoute]:
+    """The same endpoints as Starlette routes (what :class:`AcmeApp` leaves to the router),
+    and the CRLs."""
     result: list[BaseRoute] = [
-        Route(
-            r.template,
-            AcmeEndpoint(r, services, settings, keys, threads).handle,
-            methods=ALL_METHODS,
-        )
-        for r in routes()
+        Route(e.route.template, e.handle, methods=ALL_METHODS) for e in endpoints
     ]
     result.append(Route(CRL_PATH, crl_endpoint(services), methods=["GET"]))
     return result
 
 
-__all__: list[Any] = ["ProtocolSettings", "acme_routes"]
+#: Path segments the fast path takes as a profile name or an object id; anything else (empty,
+#: escaped, unusual) is left to the router, which treats it as it always did.
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
+
+
+class AcmeApp:
+    """The ASGI application: a request whose path is exactly one of the URL table's goes
+    straight to its endpoint, found by a dictionary lookup and answered with raw ASGI messages;
+    every other request, and every other kind of scope, goes to ``fallback`` (the Starlette
+    application, which also holds the same endpoints as routes). A request to an ACME server
+    is mostly this edge: Starlette's router tried up to 52 path patterns per request, and its
+    Request and Response objects cost more than the work of a POST-as-GET."""
+
+    def __init__(self, endpoints: list[AcmeEndpoint], fallback: ASGIApp) -> None:
+        self._fallback = fallback
+        self._table: dict[tuple[str, ProfileMode, tuple[str, ...]], AcmeEndpoint] = {}
+        for endpoint in endpoints:
+            route = endpoint.route
+            shape = tuple(PATHS[route.link].strip("/").split("/"))
+            self._table[(route.prefix, route.mode, shape)] = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope.get("root_path"):
+            found = self._match(scope["path"])
+            if found is not None:
+                await self._serve(*found, scope, receive, send)
+                return
+        await self._fallback(scope, receive, send)
+
+    def _match(self, path: str) -> tuple[AcmeEndpoint, str, str] | None:
+        for prefix in PREFIXES:
+            if path.startswith(prefix) and path[len(prefix) : len(prefix) + 1] == "/":
+                parts = path[len(prefix) + 1 :].split("/")
+                break
+        else:
+            return None
+        # The RA family first, as the router tries it ("raProfile" is no ACME profile name).
+        for mode, profile, tail in (
+            (ProfileMode.RA_PROFILE, parts[1] if len(parts) > 2 else "", parts[2:]),
+            (ProfileMode.ACME_PROFILE, parts[0], parts[1:]),
+        ):
+            if mode is ProfileMode.RA_PROFILE and parts[0] != "raProfile":
+                continue
+            object_id = tail[1] if len(tail) > 1 else ""
+            shape = (tail[0], "{id}", *tail[2:]) if object_id else tuple(tail)
+            endpoint = self._table.get((prefix, mode, shape))
+            if endpoint is not None:
+                if not _PLAIN_SEGMENT.fullmatch(profile) or (
+                    object_id and not _PLAIN_SEGMENT.fullmatch(object_id)
+                ):
+                    return None
+                return endpoint, profile, object_id
+        return None
+
+    @staticmethod
+    async def _serve(
+        endpoint: AcmeEndpoint,
+        profile: str,
+        object_id: str,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        content_type = ""
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                content_type = value.decode("latin-1")
+        query = scope.get("query_string", b"").decode("latin-1")
+        status, headers, body = await endpoint.respond(
+            scope["method"],
+            content_type,
+            _body_chunks(receive),
+            scope["path"],
+            query,
+            profile,
+            object_id,
+            dict(parse_qsl(query, keep_blank_values=True)),
+        )
+        raw = [(b"content-length", str(len(body)).encode("latin-1"))]
+        raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": body})
+
+
+async def _body_chunks(receive: Receive) -> AsyncIterator[bytes]:
+    """The request body as the ASGI server hands it over, chunk by chunk."""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return  # the client went away: nobody will read the answer
+        yield message.get("body", b"")
+        if not message.get("more_body", False):
+            return
+
+
+__all__: list[Any] = ["AcmeApp", "ProtocolSettings", "acme_endpoints", "acme_routes"]

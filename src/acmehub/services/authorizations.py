@@ -105,6 +105,10 @@ class AuthorizationService:
     def respond(self, ctx: AcmeContext, account_id: str, challenge_id: str) -> ChallengeView:
         """RFC 8555 §7.5.1: the client says it is ready; the VA takes it from here."""
         now = self._d.clock.now()
+        # An idle validation thread of this process takes it at once, leased in this very
+        # transaction; otherwise any worker claims it from the queue.
+        lease = self._d.queue.local_lease(now)
+        handed = False
         with self._d.uow(write=True) as tx:
             account = self._accounts.for_request(tx, ctx, account_id)
             check_account_enabled(account)
@@ -123,8 +127,12 @@ class AuthorizationService:
                         "another challenge of this authorization is already being validated",
                     )
                 challenge = replace(challenge, status=ChallengeStatus.PROCESSING)
-                tx.authorizations.update_challenge(challenge)
-        self._d.queue.wake()
+                tx.authorizations.update_challenge(challenge, lease)
+                handed = lease is not None
+        if handed:
+            self._d.queue.hand_over(challenge.id)
+        else:
+            self._d.queue.wake()
         # Anything but pending is returned as it is: answering twice is harmless (§7.5.1).
         return self._challenge_view(ctx, challenge, authz)
 

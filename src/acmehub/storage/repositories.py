@@ -90,7 +90,7 @@ _CHALLENGE_BY_ID = _by(t.challenges, "id")
 _CHALLENGE_BY_ID_FOR_UPDATE = _by(t.challenges, "id", lock=True)
 _CHALLENGE_INSERT = Prepared(insert_of(t.challenges, _CHALLENGE_ROW))  # no lease yet
 _CHALLENGE_UPDATE = _update_by_id(t.challenges, _CHALLENGE_ROW)
-_CHALLENGE_UPDATE_CLEAR_LEASE = _update_by_id(
+_CHALLENGE_UPDATE_SET_LEASE = _update_by_id(
     t.challenges, [*_CHALLENGE_ROW, "lease_owner", "lease_until"]
 )
 
@@ -452,11 +452,15 @@ class SqlAuthorizations:
         row = query.first(self._c, {"id": challenge_id})
         return cv.challenge_from_row(row) if row else None
 
-    def update_challenge(self, challenge: Challenge) -> None:
+    def update_challenge(
+        self, challenge: Challenge, lease: tuple[str, datetime] | None = None
+    ) -> None:
         values = cv.challenge_to_row(challenge)
-        if challenge.status.value not in ("processing",):
-            values.update(lease_owner=None, lease_until=None)
-            _CHALLENGE_UPDATE_CLEAR_LEASE.run(self._c, values)
+        if challenge.status.value != "processing" or lease is not None:
+            # Settled: no lease any more. Handed to a validation thread: its lease.
+            owner, until = lease if lease is not None else (None, None)
+            values.update(lease_owner=owner, lease_until=until)
+            _CHALLENGE_UPDATE_SET_LEASE.run(self._c, values)
         else:
             _CHALLENGE_UPDATE.run(self._c, values)
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from collections import deque
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Integer, bindparam, or_, select, update
 
@@ -47,6 +48,15 @@ _LEASE = Prepared(
 _CHANNEL = "acmehub_validation"
 
 
+class LocalWorker(Protocol):
+    """The validation worker of this process, as the queue sees it."""
+
+    name: str
+    lease_seconds: int
+
+    def idle_threads(self) -> int: ...
+
+
 class SqlValidationQueue:
     def __init__(self, gate: WriteGate) -> None:
         self._gate = gate
@@ -54,6 +64,34 @@ class SqlValidationQueue:
         self._postgres = gate.engine.dialect.name == "postgresql"
         self._select = _SELECT_SKIP_LOCKED if self._postgres else _SELECT
         self._listener: Any = None  # a psycopg connection that LISTENs (PostgreSQL workers)
+        self._local: LocalWorker | None = None
+        self._handed: deque[str] = deque()
+
+    # Challenges answered in this process go straight to one of its idle validation threads:
+    # the answering transaction records the lease, so no claim transaction is needed. One that
+    # is lost with the process (handed over, not yet recorded) is claimed again by any worker
+    # once its lease runs out, like a challenge whose worker died while validating it.
+
+    def attach(self, worker: LocalWorker) -> None:
+        self._local = worker
+
+    def local_lease(self, now: datetime) -> tuple[str, datetime] | None:
+        local = self._local
+        if local is None or local.idle_threads() <= len(self._handed):
+            return None
+        return local.name, now + timedelta(seconds=local.lease_seconds)
+
+    def hand_over(self, challenge_id: str) -> None:
+        self._handed.append(challenge_id)
+        self._event.set()
+
+    def take_handed(self) -> list[str]:
+        """Challenges handed over to this process's worker since it last looked."""
+        taken: list[str] = []
+        with contextlib.suppress(IndexError):
+            while True:
+                taken.append(self._handed.popleft())
+        return taken
 
     def claim(self, worker: str, now: datetime, lease_seconds: int, limit: int) -> list[str]:
         until = now + timedelta(seconds=lease_seconds)

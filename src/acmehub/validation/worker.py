@@ -31,10 +31,13 @@ class WorkerSettings:
 
 
 class QueueLike(Protocol):
-    """What the worker needs from the queue adapter (claim + an in-process wake-up)."""
+    """What the worker needs from the queue adapter: claims, an in-process wake-up, and the
+    challenges answered in this process that were leased to it straight away."""
 
     def claim(self, worker: str, now: datetime, lease_seconds: int, limit: int) -> list[str]: ...
     def wait(self, timeout: float) -> bool: ...
+    def attach(self, worker: ValidationWorker) -> None: ...
+    def take_handed(self) -> list[str]: ...
 
 
 class ValidationWorker:
@@ -54,9 +57,17 @@ class ValidationWorker:
         self._stop = threading.Event()
         self._pool = ThreadPoolExecutor(settings.threads, thread_name_prefix="acmehub-va")
         self._busy = threading.Semaphore(settings.threads)
+        self._running = 0  # validations submitted and not finished (a hint, read unlocked)
+        self._running_lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self.name = settings.name
+        self.lease_seconds = settings.lease_seconds
+
+    def idle_threads(self) -> int:
+        return self._settings.threads - self._running
 
     def start(self) -> None:
+        self._queue.attach(self)
         self._thread = threading.Thread(target=self.run, name="acmehub-worker", daemon=True)
         self._thread.start()
 
@@ -77,11 +88,18 @@ class ValidationWorker:
                 self._queue.wait(self._settings.poll_seconds)
 
     def run_once(self) -> int:
-        """Claim as many challenges as there are free threads; returns how many were claimed."""
+        """Start the challenges handed over (already leased to this worker), then claim as
+        many as there are free threads; returns how many were started."""
+        handed = self._queue.take_handed()
+        for challenge_id in handed:
+            self._busy.acquire()
+            self._submit(challenge_id)
         free = 0
         while self._busy.acquire(blocking=False):
             free += 1
         if free == 0:
+            if handed:
+                return len(handed)
             self._busy.acquire()
             free = 1
         ids = self._queue.claim(
@@ -90,8 +108,13 @@ class ValidationWorker:
         for _ in range(free - len(ids)):
             self._busy.release()
         for challenge_id in ids:
-            self._pool.submit(self._validate_one, challenge_id)
-        return len(ids)
+            self._submit(challenge_id)
+        return len(handed) + len(ids)
+
+    def _submit(self, challenge_id: str) -> None:
+        with self._running_lock:
+            self._running += 1
+        self._pool.submit(self._validate_one, challenge_id)
 
     def _validate_one(self, challenge_id: str) -> None:
         try:
@@ -117,4 +140,6 @@ class ValidationWorker:
             # The lease runs out and another claim retries it.
             log.exception("recording validation of challenge %s failed", challenge_id)
         finally:
+            with self._running_lock:
+                self._running -= 1
             self._busy.release()
