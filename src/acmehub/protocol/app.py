@@ -73,7 +73,7 @@ READ_ONLY_POST_AS_GET = frozenset(
 class ProtocolSettings:
     base_url: str  # external base URL clients use, no trailing slash
     max_body_bytes: int = 64 * 1024
-    #: ACME requests handled at once (each in a worker thread); more wait in the event loop.
+    #: ACME requests handled at once (each in a worker thread); more wait in the pool's queue.
     request_threads: int = 8
     #: Serve read-only POST-as-GET requests in the event loop itself, without the hop to a
     #: worker thread. Only where nothing on that path can wait: the database is SQLite
@@ -351,8 +351,9 @@ class AcmeApp:
     ) -> None:
         content_type = ""
         for name, value in scope["headers"]:
-            if name == b"content-type":
+            if name == b"content-type":  # the first one, as Starlette's Headers.get reads it
                 content_type = value.decode("latin-1")
+                break
         query = scope.get("query_string", b"").decode("latin-1")
         status, headers, body = await endpoint.respond(
             scope["method"],

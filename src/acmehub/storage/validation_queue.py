@@ -72,7 +72,8 @@ class SqlValidationQueue:
     # is lost with the process (handed over, not yet recorded) is claimed again by any worker
     # once its lease runs out, like a challenge whose worker died while validating it.
 
-    def attach(self, worker: LocalWorker) -> None:
+    def attach(self, worker: LocalWorker | None) -> None:
+        """The validation worker of this process (None: it stopped)."""
         self._local = worker
 
     def local_lease(self, now: datetime) -> tuple[str, datetime] | None:

@@ -36,7 +36,7 @@ class QueueLike(Protocol):
 
     def claim(self, worker: str, now: datetime, lease_seconds: int, limit: int) -> list[str]: ...
     def wait(self, timeout: float) -> bool: ...
-    def attach(self, worker: ValidationWorker) -> None: ...
+    def attach(self, worker: ValidationWorker | None) -> None: ...
     def take_handed(self) -> list[str]: ...
 
 
@@ -72,6 +72,7 @@ class ValidationWorker:
         self._thread.start()
 
     def stop(self, timeout: float = 15.0) -> None:
+        self._queue.attach(None)  # challenges answered from now on wait for a claim
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)

@@ -5,6 +5,7 @@ Everything the embedded CA signs for relying parties goes through :class:`Issuer
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -74,11 +75,22 @@ class Issuer:
                 "the CA private key does not match the issuing CA certificate",
             )
 
-    @property
+    # What every signature needs from the CA certificate is read from it once (cryptography
+    # decodes a certificate's fields anew on each access).
+
+    @functools.cached_property
     def hash_algorithm(self) -> hashes.SHA256 | hashes.SHA384:
         return signature_hash(self.key)
 
-    @property
+    @functools.cached_property
+    def subject(self) -> x509.Name:
+        return self.certificate.subject
+
+    @functools.cached_property
+    def not_valid_after(self) -> datetime:
+        return self.certificate.not_valid_after_utc
+
+    @functools.cached_property
     def authority_key_identifier(self) -> x509.AuthorityKeyIdentifier:
         """AKI for what this CA signs (RFC 5280 §4.2.1.1): its SKI when it has one."""
         try:
@@ -111,12 +123,12 @@ class Issuer:
         issuer); callers read the effective validity from the returned certificate.
         """
         require_aware(not_before, not_after)
-        not_after = min(not_after, self.certificate.not_valid_after_utc)
+        not_after = min(not_after, self.not_valid_after)
         if not_before >= not_after:
             raise DomainError(
                 ErrorKind.SERVER_INTERNAL,
                 "cannot issue: the requested validity is empty or the issuing CA certificate "
-                f"expires before it (CA valid until {self.certificate.not_valid_after_utc})",
+                f"expires before it (CA valid until {self.not_valid_after})",
             )
         names = list(dict.fromkeys(dns_names))
         ips = list(dict.fromkeys(ip_addresses))
@@ -134,7 +146,7 @@ class Issuer:
         builder = (
             x509.CertificateBuilder()
             .subject_name(subject)
-            .issuer_name(self.certificate.subject)
+            .issuer_name(self.subject)
             .public_key(public_key)
             # RFC 5280 §4.1.2.2 and CA/B BR §7.1: positive, unpredictable, >= 64 bits of
             # entropy; random_serial_number() draws 159 random bits.
@@ -171,7 +183,7 @@ class Issuer:
             raise DomainError(ErrorKind.SERVER_INTERNAL, f"CRL number {number} is out of range")
         builder = (
             x509.CertificateRevocationListBuilder()
-            .issuer_name(self.certificate.subject)
+            .issuer_name(self.subject)
             .last_update(this_update)
             .next_update(next_update)
             .add_extension(x509.CRLNumber(number), critical=False)  # RFC 5280 §5.2.3
