@@ -67,6 +67,8 @@ HANDLERS: dict[Link, dict[str, Handler]] = {
 READ_ONLY_POST_AS_GET = frozenset(
     {Link.ORDER, Link.AUTHZ, Link.CHALLENGE, Link.CERT, Link.ACCOUNT_ORDERS}
 )
+#: Resources that only read whatever the request: the directory and new-nonce (§7.1, §7.2).
+READ_ONLY = frozenset({Link.DIRECTORY, Link.NEW_NONCE})
 
 
 @dataclass(frozen=True)
@@ -75,9 +77,10 @@ class ProtocolSettings:
     max_body_bytes: int = 64 * 1024
     #: ACME requests handled at once (each in a worker thread); more wait in the pool's queue.
     request_threads: int = 8
-    #: Serve read-only POST-as-GET requests in the event loop itself, without the hop to a
-    #: worker thread. Only where nothing on that path can wait: the database is SQLite
-    #: (a WAL reader never waits for the writer) and a used nonce is not written to it.
+    #: Serve read-only requests (directory, new-nonce, POST-as-GET of orders, authorizations,
+    #: challenges and certificates) in the event loop itself, without the hop to a worker
+    #: thread (docs/benchmarks.md). Only where nothing on that path can wait: the database is
+    #: SQLite (a WAL reader never waits for the writer) and a used nonce is not written to it.
     inline_reads: bool = False
 
 
@@ -125,6 +128,7 @@ class AcmeEndpoint:
         self._keys = keys
         self._threads = threads
         self._methods = HANDLERS[route.link]
+        self._inline_always = settings.inline_reads and route.link in READ_ONLY
         self._inline = settings.inline_reads and route.link in READ_ONLY_POST_AS_GET
 
     async def handle(self, request: Request) -> Response:
@@ -170,7 +174,7 @@ class AcmeEndpoint:
             if query:
                 url += "?" + query
             call = partial(self._run, handler, ref, links, url, body, object_id, query_params)
-            if self._inline and body and _is_post_as_get(body):
+            if self._inline_always or (self._inline and body and _is_post_as_get(body)):
                 reply = call()  # a few reads: cheaper here than the thread hop
             else:
                 reply = await self._threads.run(call)
