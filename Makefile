@@ -35,7 +35,11 @@ test-fast: $(STAMP) ## Unit and contract tests only
 openapi: $(STAMP) ## Regenerate docs/openapi.json (the REST API's OpenAPI document; a test compares it)
 	$(VENV)/bin/acmehub openapi --output docs/openapi.json
 
-bench: $(STAMP) ## acmehub vs Pebble side by side (~15 min); ARGS=--quick for a smoke run
+bench-deps: ## Debian's pebble (Pebble, pebble-challtestsrv) for the benchmark, if missing
+	@command -v pebble >/dev/null && command -v pebble-challtestsrv >/dev/null || \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q pebble; }
+
+bench: $(STAMP) bench-deps ## acmehub vs Pebble side by side (~15 min); ARGS=--quick for a smoke run
 	$(PY) -m bench.run $(ARGS)
 
 format: $(STAMP) ## Format the code with ruff
@@ -45,4 +49,4 @@ format: $(STAMP) ## Format the code with ruff
 clean: ## Remove the virtual environment and caches (not the state directory)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
-.PHONY: help venv run lint test test-fast openapi bench format clean
+.PHONY: help venv run lint test test-fast openapi bench bench-deps format clean

@@ -41,8 +41,10 @@ from bench.servers import (
     PostgresDatabase,
     Procs,
     Target,
+    answers,
     clean_env,
     free_port,
+    restart_pebble,
     serve_supports_processes,
     start_acmehub,
     start_dns,
@@ -446,6 +448,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         print(report(json.loads(args.report.read_text())))
         return 0
+    needed = ["pebble-challtestsrv"] + ([] if args.no_pebble else ["pebble"])
+    missing = [name for name in needed if shutil.which(name) is None]
+    if missing:
+        print(
+            f"bench: {', '.join(missing)} not found: Debian's pebble package has them"
+            " (`make bench` installs it where it can)",
+            file=sys.stderr,
+        )
+        return 2
     reps = 1 if args.quick else args.reps
     certbot_runs = 1 if args.quick else args.certbot_runs
     workloads = plan(args)
@@ -503,6 +514,18 @@ def main(argv: list[str] | None = None) -> int:
         for t in targets:
             print(f"bench: {t.name}: {t.directory_url} (pids {t.pids}; {'; '.join(t.notes)})")
 
+        def revive(target: Target, label: str) -> None:
+            """A Pebble that stopped answering is replaced before the next workload, and the
+            record says so (acmehub is never restarted: its failures count)."""
+            if target.kind != "pebble" or answers(target):
+                return
+            restart_pebble(
+                procs, target, work / "pebble", http01_port=responder_port, dns_port=dns_port
+            )
+            note = f"Pebble stopped answering; restarted before {label}"
+            notes.append(note)
+            print(f"bench: note: {note}", flush=True)
+
         order = rotations(targets)
         for rep in range(reps):
             servers = next(order)
@@ -511,6 +534,7 @@ def main(argv: list[str] | None = None) -> int:
                     if not applies(w, t, rep):
                         continue
                     label = f"{w.name} {t.name} rep {rep + 1}"
+                    revive(t, label)
                     print(f"bench: {label} ...", end=" ", flush=True)
                     rec = run_loadgen(t, w, responder_port, work, label, args.http)
                     rec.update(workload=w.name, target=t.name, rep=rep + 1)
@@ -530,6 +554,7 @@ def main(argv: list[str] | None = None) -> int:
             certbot_targets = [t for t in targets if t.name in ("acmehub-sqlite", "pebble")]
             for i in range(certbot_runs):
                 for t in certbot_targets if i % 2 == 0 else certbot_targets[::-1]:
+                    revive(t, f"certbot {t.name} run {i + 1}")
                     result = run_certbot(t, responder_port, work, i)
                     certbot.setdefault(t.name, []).append(result)
                     print(f"bench: certbot {t.name} run {i + 1}: {result}", flush=True)

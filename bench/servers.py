@@ -94,6 +94,14 @@ class Procs:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(timeout)
 
+    def stop_pid(self, pid: int) -> None:
+        """Stop the process this run started with ``pid`` (and forget it)."""
+        for i, (_, proc) in enumerate(self._procs):
+            if proc.pid == pid:
+                del self._procs[i]
+                self.stop(proc)
+                return
+
     def stop_all(self) -> None:
         while self._procs:
             _, proc = self._procs.pop()
@@ -375,3 +383,23 @@ def start_pebble(procs: Procs, work: Path, *, http01_port: int, dns_port: int) -
     _wait_ready(procs, proc, "pebble", url, root)
     notes = ["PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0, in memory"]
     return Target("pebble", "pebble", url, root, [proc.pid], notes)
+
+
+def answers(target: Target) -> bool:
+    """Whether the server's directory answers 200 within a second."""
+    return _ready(target.directory_url, target.ca_bundle)
+
+
+def restart_pebble(
+    procs: Procs, target: Target, work: Path, *, http01_port: int, dns_port: int
+) -> None:
+    """Pebble 2.4.0 sometimes stops answering for good (its whole state is in memory): stop it
+    and start a fresh one in its place, noting it on ``target``."""
+    for pid in target.pids:
+        procs.stop_pid(pid)
+    fresh = start_pebble(procs, work, http01_port=http01_port, dns_port=dns_port)
+    target.directory_url, target.ca_bundle, target.pids = (
+        fresh.directory_url,
+        fresh.ca_bundle,
+        fresh.pids,
+    )
