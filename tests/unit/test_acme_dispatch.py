@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from acmehub.protocol.app import AcmeApp
+from acmehub.protocol.app import AcmeApp, Incoming
 from acmehub.protocol.links import Route, routes
 from acmehub.services.context import ProfileMode
 
@@ -21,19 +20,19 @@ class RecordingEndpoint:
     route: Route
     calls: list[tuple[Any, ...]] = field(default_factory=list)
 
-    async def respond(
-        self,
-        method: str,
-        content_type: str,
-        chunks: AsyncIterator[bytes],
-        path: str,
-        query: str,
-        profile: str,
-        object_id: str,
-        query_params: dict[str, str],
-    ) -> tuple[int, dict[str, str], bytes]:
-        body = b"".join([c async for c in chunks])
-        self.calls.append((method, content_type, body, path, query, profile, object_id))
+    async def respond(self, incoming: Incoming) -> tuple[int, dict[str, str], bytes]:
+        body = b"".join([c async for c in incoming.chunks])
+        self.calls.append(
+            (
+                incoming.method,
+                incoming.content_type,
+                body,
+                incoming.path,
+                incoming.query,
+                incoming.profile,
+                incoming.object_id,
+            )
+        )
         return 201, {"Replay-Nonce": "n", "Content-Type": "application/json"}, b"{}"
 
 

@@ -324,25 +324,17 @@ def test_a_pending_order_is_not_ready_whatever_its_csr(
     """The CSR is decoded before the order is read, but the order's state is still judged
     first: a broken CSR on an order that is not ready gets orderNotReady, not badCSR."""
     account, key = owner
-    order = world.new_order(ctx, account, "a.example.com")
-    error = refusal(
-        world.services.finalize.finalize,
-        ctx,
-        account.id,
-        order.id,
-        b"\x30\x03junk",
-        key.spki_sha256,
-    )
-    assert (error.kind, error.status) == (ErrorKind.ORDER_NOT_READY, 403)
+    pending = world.new_order(ctx, account, "a.example.com")
     ready = world.ready_order(ctx, account, "b.example.com")
-    error = refusal(
-        world.services.finalize.finalize,
-        ctx,
-        account.id,
-        ready.id,
-        b"\x30\x03junk",
-        key.spki_sha256,
-    )
-    assert error.kind is ErrorKind.BAD_CSR
+
+    def finalize_junk(order_id: str) -> DomainError:
+        junk = b"\x30\x03junk"
+        return refusal(
+            world.services.finalize.finalize, ctx, account.id, order_id, junk, key.spki_sha256
+        )
+
+    error = finalize_junk(pending.id)
+    assert (error.kind, error.status) == (ErrorKind.ORDER_NOT_READY, 403)
+    assert finalize_junk(ready.id).kind is ErrorKind.BAD_CSR
     assert world.ca.issue_requests == []
     assert world.services.orders.get(ctx, account.id, ready.id).status is OrderStatus.READY

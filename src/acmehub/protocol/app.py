@@ -84,6 +84,19 @@ class ProtocolSettings:
     inline_reads: bool = False
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """One ACME request as the edge hands it to its endpoint."""
+
+    method: str
+    content_type: str
+    path: str
+    query: str  # the raw query string, without "?"
+    profile: str  # the ACME or RA profile name in the path
+    object_id: str  # the {id} in the path, or ""
+    chunks: AsyncIterator[bytes]  # the body, as it arrives
+
+
 def _is_post_as_get(body: bytes) -> bool:
     """Whether a flattened JWS carries the empty payload of a POST-as-GET (RFC 8555 §6.3).
     Anything unexpected answers False: the request then takes the usual path, which judges it."""
@@ -134,30 +147,22 @@ class AcmeEndpoint:
     async def handle(self, request: Request) -> Response:
         """The Starlette route: for the paths :class:`AcmeApp` leaves to the router."""
         status, headers, body = await self.respond(
-            request.method,
-            request.headers.get("content-type", ""),
-            request.stream(),
-            request.url.path,
-            request.url.query,
-            request.path_params["profile"],
-            request.path_params.get("id", ""),
-            dict(request.query_params),
+            Incoming(
+                request.method,
+                request.headers.get("content-type", ""),
+                request.url.path,
+                request.url.query,
+                request.path_params["profile"],
+                request.path_params.get("id", ""),
+                request.stream(),
+            )
         )
         return Response(body, status_code=status, headers=headers)
 
-    async def respond(
-        self,
-        method: str,
-        content_type: str,
-        chunks: AsyncIterator[bytes],
-        path: str,
-        query: str,
-        profile: str,
-        object_id: str,
-        query_params: dict[str, str],
-    ) -> tuple[int, dict[str, str], bytes]:
+    async def respond(self, incoming: Incoming) -> tuple[int, dict[str, str], bytes]:
         """Status, headers and body of the answer to one request of this route."""
-        ref = ProfileRef(self.route.mode, profile)
+        method, query = incoming.method, incoming.query
+        ref = ProfileRef(self.route.mode, incoming.profile)
         links = Linker(self._settings.base_url, ref, self.route.prefix)
         try:
             handler = self._methods.get(method)
@@ -169,11 +174,13 @@ class AcmeEndpoint:
                 )
             body = b""
             if method == "POST":
-                body = await self._read_body(content_type, chunks)
-            url = self._settings.base_url + path
+                body = await self._read_body(incoming.content_type, incoming.chunks)
+            url = self._settings.base_url + incoming.path
             if query:
                 url += "?" + query
-            call = partial(self._run, handler, ref, links, url, body, object_id, query_params)
+            # Repeated parameters: the last one counts, as in Starlette's QueryParams.
+            params = dict(parse_qsl(query, keep_blank_values=True))
+            call = partial(self._run, handler, ref, links, url, body, incoming.object_id, params)
             if self._inline_always or (self._inline and body and _is_post_as_get(body)):
                 reply = call()  # a few reads: cheaper here than the thread hop
             else:
@@ -358,16 +365,16 @@ class AcmeApp:
             if name == b"content-type":  # the first one, as Starlette's Headers.get reads it
                 content_type = value.decode("latin-1")
                 break
-        query = scope.get("query_string", b"").decode("latin-1")
         status, headers, body = await endpoint.respond(
-            scope["method"],
-            content_type,
-            _body_chunks(receive),
-            scope["path"],
-            query,
-            profile,
-            object_id,
-            dict(parse_qsl(query, keep_blank_values=True)),
+            Incoming(
+                scope["method"],
+                content_type,
+                scope["path"],
+                scope.get("query_string", b"").decode("latin-1"),
+                profile,
+                object_id,
+                _body_chunks(receive),
+            )
         )
         raw = [(b"content-length", str(len(body)).encode("latin-1"))]
         raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]

@@ -94,6 +94,11 @@ class WriteGate:
                 if fd is not None:
                     fcntl.flock(fd, fcntl.LOCK_UN)
 
+    def autocommit(self) -> Connection:
+        """A connection on which each statement is its own transaction (for PostgreSQL reads
+        and single-statement writes: one round trip, no BEGIN before nor COMMIT after)."""
+        return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         with (

@@ -35,7 +35,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from acmehub.domain.ports import Clock
-from acmehub.storage.nonces import EXPIRY_BYTES, LEADING_BYTES, open_nonce, seal_nonce
+from acmehub.storage.nonces import open_counter, seal_counter
 
 _MAGIC = b"ACMEHUBN"
 _VERSION = 1
@@ -113,7 +113,6 @@ class MachineNonceStore:
         return int.from_bytes(self._map[_HEADER.size - 8 : _HEADER.size], "little")
 
     def issue(self) -> str:
-        expires = int((self._clock.now() + self._lifetime).timestamp())
         with self._locked_fd():
             counter = self._last() + 1
             # The counter first: the bit cleared next belonged to counter - window, which is
@@ -121,14 +120,12 @@ class MachineNonceStore:
             self._map[_HEADER.size - 8 : _HEADER.size] = counter.to_bytes(8, "little")
             byte, mask = self._bit(counter)
             self._map[byte] &= ~mask & 0xFF
-        body = counter.to_bytes(LEADING_BYTES, "big") + expires.to_bytes(EXPIRY_BYTES, "big")
-        return seal_nonce(self._key, body)
+        return seal_counter(self._key, counter, self._clock.now() + self._lifetime)
 
     def consume(self, nonce: str) -> bool:
-        body = open_nonce(self._key, nonce, self._clock.now())
-        if body is None:
+        counter = open_counter(self._key, nonce, self._clock.now())
+        if counter is None:
             return False
-        counter = int.from_bytes(body[:LEADING_BYTES], "big")
         with self._locked_fd():
             last = self._last()
             if not last - self._window < counter <= last:

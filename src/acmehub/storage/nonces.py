@@ -27,19 +27,19 @@ from acmehub.storage.engine import WriteGate
 from acmehub.storage.statements import Prepared, insert_of
 
 _KEY_NAME = "nonce-hmac-sha256"
-LEADING_BYTES = 9
-EXPIRY_BYTES = 5  # seconds since the epoch, big-endian: good until the year 36812
+_LEADING_BYTES = 9
+_EXPIRY_BYTES = 5  # seconds since the epoch, big-endian: good until the year 36812
 _MAC = 10
-_LENGTH = LEADING_BYTES + EXPIRY_BYTES + _MAC  # 24 bytes -> 32 base64url characters
+_LENGTH = _LEADING_BYTES + _EXPIRY_BYTES + _MAC  # 24 bytes -> 32 base64url characters
 
 
-def seal_nonce(key: bytes, body: bytes) -> str:
+def _seal(key: bytes, body: bytes) -> str:
     """``body`` (leading bytes, then the expiry) and its HMAC, base64url: a nonce."""
     mac = hmac.new(key, body, hashlib.sha256).digest()[:_MAC]
     return base64.urlsafe_b64encode(body + mac).decode("ascii")
 
 
-def open_nonce(key: bytes, nonce: str, now: datetime) -> bytes | None:
+def _open(key: bytes, nonce: str, now: datetime) -> bytes | None:
     """The body of a nonce sealed with ``key`` that has not expired; None for anything else."""
     if len(nonce) != _LENGTH * 4 // 3:
         return None
@@ -47,7 +47,7 @@ def open_nonce(key: bytes, nonce: str, now: datetime) -> bytes | None:
         raw = base64.urlsafe_b64decode(nonce.encode("ascii"))
     except (binascii.Error, UnicodeEncodeError, ValueError):
         return None
-    body, mac = raw[: LEADING_BYTES + EXPIRY_BYTES], raw[LEADING_BYTES + EXPIRY_BYTES :]
+    body, mac = raw[: _LEADING_BYTES + _EXPIRY_BYTES], raw[_LEADING_BYTES + _EXPIRY_BYTES :]
     if not hmac.compare_digest(mac, hmac.new(key, body, hashlib.sha256).digest()[:_MAC]):
         return None
     if _expiry(body) <= now:
@@ -56,7 +56,23 @@ def open_nonce(key: bytes, nonce: str, now: datetime) -> bytes | None:
 
 
 def _expiry(body: bytes) -> datetime:
-    return datetime.fromtimestamp(int.from_bytes(body[LEADING_BYTES:], "big"), UTC)
+    return datetime.fromtimestamp(int.from_bytes(body[_LEADING_BYTES:], "big"), UTC)
+
+
+def _body(leading: bytes, expires: datetime) -> bytes:
+    """What a nonce seals: its leading bytes, then its expiry in whole seconds."""
+    return leading + int(expires.timestamp()).to_bytes(_EXPIRY_BYTES, "big")
+
+
+def seal_counter(key: bytes, counter: int, expires: datetime) -> str:
+    """A nonce whose leading bytes are a counter (the stores that remember used counters)."""
+    return _seal(key, _body(counter.to_bytes(_LEADING_BYTES, "big"), expires))
+
+
+def open_counter(key: bytes, nonce: str, now: datetime) -> int | None:
+    """The counter of a nonce sealed by :func:`seal_counter`; None as :func:`_open`."""
+    body = _open(key, nonce, now)
+    return None if body is None else int.from_bytes(body[:_LEADING_BYTES], "big")
 
 
 #: Recording a used nonce happens on every POST with several server processes: prepared.
@@ -96,22 +112,17 @@ class SqlNonceStore:
             return bytes(conn.execute(query).scalar_one())
 
     def issue(self) -> str:
-        expires = int((self._clock.now() + self._lifetime).timestamp())
-        body = secrets.token_bytes(LEADING_BYTES) + expires.to_bytes(EXPIRY_BYTES, "big")
-        return seal_nonce(self._signing_key(), body)
+        body = _body(secrets.token_bytes(_LEADING_BYTES), self._clock.now() + self._lifetime)
+        return _seal(self._signing_key(), body)
 
     def consume(self, nonce: str) -> bool:
-        body = open_nonce(self._signing_key(), nonce, self._clock.now())
+        body = _open(self._signing_key(), nonce, self._clock.now())
         if body is None:
             return False
         values = {"value": nonce, "expires": _expiry(body)}
         try:
             if self._postgres:
-                # One statement is its own transaction: one round trip, no BEGIN/COMMIT.
-                autocommit = self._gate.engine.connect().execution_options(
-                    isolation_level="AUTOCOMMIT"
-                )
-                with autocommit as conn:
+                with self._gate.autocommit() as conn:
                     _RECORD_USED.run(conn, values)
             else:
                 with self._gate.transaction() as conn:
@@ -155,18 +166,15 @@ class ProcessNonceStore:
         self._used_order: list[int] = []  # a heap of the used counters
 
     def issue(self) -> str:
-        expires = int((self._clock.now() + self._lifetime).timestamp())
         with self._lock:
             self._counter += 1
             counter = self._counter
-        body = counter.to_bytes(LEADING_BYTES, "big") + expires.to_bytes(EXPIRY_BYTES, "big")
-        return seal_nonce(self._key, body)
+        return seal_counter(self._key, counter, self._clock.now() + self._lifetime)
 
     def consume(self, nonce: str) -> bool:
-        body = open_nonce(self._key, nonce, self._clock.now())
-        if body is None:
+        counter = open_counter(self._key, nonce, self._clock.now())
+        if counter is None:
             return False
-        counter = int.from_bytes(body[:LEADING_BYTES], "big")
         with self._lock:
             if counter <= self._floor or counter in self._used:
                 return False

@@ -86,8 +86,7 @@ class SqlUnitOfWorkFactory:
             finally:
                 raw.close()
             return int(found[0]) if found else 0
-        # Autocommit: one round trip, no BEGIN before it nor ROLLBACK after it.
-        with self._gate.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        with self._gate.autocommit() as conn:
             row = _PROFILES_COUNTER.first(conn, {})
         return int(row["value"]) if row else 0
 
@@ -104,9 +103,7 @@ class SqlUnitOfWorkFactory:
             # PostgreSQL reads at READ COMMITTED, where every statement takes its own snapshot
             # inside a transaction too: BEGIN and COMMIT would add two round trips and no
             # consistency, so read units run in autocommit.
-            with self._gate.engine.connect().execution_options(
-                isolation_level="AUTOCOMMIT"
-            ) as conn:
+            with self._gate.autocommit() as conn:
                 yield self._unit(conn, write)
 
     def _unit(self, conn: Connection, write: bool) -> SqlUnitOfWork:

@@ -51,9 +51,10 @@ _CHANNEL = "acmehub_validation"
 class LocalWorker(Protocol):
     """The validation worker of this process, as the queue sees it."""
 
-    name: str
-    lease_seconds: int
-
+    @property
+    def name(self) -> str: ...
+    @property
+    def lease_seconds(self) -> int: ...
     def idle_threads(self) -> int: ...
 
 

@@ -60,8 +60,14 @@ class ValidationWorker:
         self._running = 0  # validations submitted and not finished (a hint, read unlocked)
         self._running_lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self.name = settings.name
-        self.lease_seconds = settings.lease_seconds
+
+    @property
+    def name(self) -> str:
+        return self._settings.name
+
+    @property
+    def lease_seconds(self) -> int:
+        return self._settings.lease_seconds
 
     def idle_threads(self) -> int:
         return self._settings.threads - self._running
