@@ -11,15 +11,15 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from cryptography import x509
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.responses import RedirectResponse
+from starlette.routing import BaseRoute, Mount, Route
 
 from acmehub.ca.embedded import EmbeddedCa
 from acmehub.ca.embedded.authority import create_embedded_authority, import_embedded_authority
@@ -32,14 +32,8 @@ from acmehub.domain.model import Authority
 from acmehub.domain.ports import NonceStore
 from acmehub.management.app import create_management_app
 from acmehub.management.problems import unmatched_path_handler
-from acmehub.protocol.app import (
-    AcmeApp,
-    ProtocolSettings,
-    acme_endpoints,
-    acme_routes,
-    unmatched_acme_path,
-)
-from acmehub.protocol.links import PREFIXES, crl_url
+from acmehub.protocol.app import AcmeApp, AcmeEndpoint, ProtocolSettings, crl_route
+from acmehub.protocol.links import crl_url
 from acmehub.services.container import Services
 from acmehub.services.deps import ServiceDeps
 from acmehub.services.housekeeping import Housekeeper
@@ -55,8 +49,6 @@ from acmehub.validation.worker import ValidationWorker, WorkerSettings
 from acmehub.webui import create_webui_app
 
 log = logging.getLogger("acmehub")
-
-ACME_PREFIXES = tuple(prefix + "/" for prefix in PREFIXES)
 
 DEFAULT_NAME = "default"
 
@@ -171,16 +163,8 @@ def create_app(container: Container, *, background: bool = False) -> AcmeApp:
     ``background``, the app's lifespan runs this process's validation worker threads and
     housekeeping."""
     settings = container.settings
-    endpoints = acme_endpoints(
-        container.services,
-        ProtocolSettings(
-            base_url=settings.base_url,
-            request_threads=settings.request_threads,
-            inline_reads=container.engine.dialect.name == "sqlite"
-            and not isinstance(container.services.deps.nonces, SqlNonceStore),
-        ),
-    )
-    routes = acme_routes(endpoints, container.services)
+    endpoint = AcmeEndpoint(container.services, ProtocolSettings(base_url=settings.base_url))
+    routes: list[BaseRoute] = [crl_route(container.services)]
     routes.append(
         Mount(
             "/api/v1",
@@ -202,17 +186,12 @@ def create_app(container: Container, *, background: bool = False) -> AcmeApp:
                 job.stop()
             container.queue.close()
 
-    async def not_found(request: Request, exc: Exception) -> Response:
-        # Each edge answers its own unknown paths in its own error format.
-        path = request.url.path
-        if path.startswith(ACME_PREFIXES):
-            return await unmatched_acme_path(request)
-        return await unmatched_path_handler(request, exc)
-
     router = Starlette(
-        routes=routes, lifespan=lifespan, exception_handlers={HTTPException: not_found}
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: unmatched_path_handler},
     )
-    return AcmeApp(endpoints, router)
+    return AcmeApp(endpoint, router)
 
 
 async def _to_web_interface(request: Request) -> RedirectResponse:
@@ -236,11 +215,7 @@ def _nonce_store(
     lifetime = timedelta(seconds=settings.nonce_lifetime)
     kind = settings.nonce_store
     if kind == "auto":
-        # Several processes: on SQLite they share one machine; on PostgreSQL they may not
-        # (web nodes behind a load balancer), so the database it is, unless set to "machine".
-        # The machine store needs the boot id to be crash-safe.
-        one_machine = gate.engine.dialect.name == "sqlite" and machine_boot_id() is not None
-        kind = "memory" if server_processes == 1 else "machine" if one_machine else "database"
+        kind = _auto_nonce_store(gate.engine.dialect.name, server_processes, machine_boot_id())
     if kind == "memory":
         return ProcessNonceStore(clock, lifetime)
     if kind == "machine":
@@ -250,6 +225,21 @@ def _nonce_store(
         except ValueError as exc:
             raise ConfigError(f"nonce_store = machine: {exc}") from exc
     return SqlNonceStore(gate, clock, lifetime)
+
+
+def _auto_nonce_store(
+    dialect: str, server_processes: int, boot_id: str | None
+) -> Literal["memory", "machine", "database"]:
+    """What ``nonce_store = auto`` means. On PostgreSQL the database, whatever the number of
+    processes: other `serve` commands on other machines (web nodes behind a load balancer) may
+    share it, and only the database reaches them all. On SQLite every process is on this
+    machine: memory for one process, the state directory's file for several (it needs the boot
+    id to be crash-safe; without one, the database)."""
+    if dialect != "sqlite":
+        return "database"
+    if server_processes == 1:
+        return "memory"
+    return "machine" if boot_id is not None else "database"
 
 
 def app_from_environment() -> AcmeApp:

@@ -48,8 +48,6 @@ class Settings(BaseModel):
     ca_key_type: Literal["ec-p256", "rsa-3072"] = "ec-p256"
     #: Name of the environment variable holding the CA key passphrase (unset: keys unencrypted).
     ca_passphrase_env: str = "ACMEHUB_CA_PASSPHRASE"  # noqa: S105 (a variable name)
-    #: ACME requests one server process handles at once (in threads; more wait their turn).
-    request_threads: int = Field(default=8, ge=1, le=256)
     #: Validation threads run by `serve` itself (0: leave validation to `acmehub worker`).
     validation_workers: int = Field(default=8, ge=0, le=256)
     validation_timeout: float = Field(default=10.0, gt=0, le=120)
@@ -64,8 +62,9 @@ class Settings(BaseModel):
     #: request, forgotten on restart along with the key that signs them), "machine" (the
     #: processes of `serve --processes N` on one machine share a file in the state directory:
     #: any of them accepts any other's nonce once, still with no write to the database),
-    #: "database" (processes on several machines sharing one PostgreSQL), "auto": memory
-    #: for one process; for several, machine on SQLite and database on PostgreSQL.
+    #: "database" (processes on several machines sharing one PostgreSQL), "auto": database on
+    #: PostgreSQL whatever the number of processes (other machines may serve the same
+    #: database); on SQLite memory for one process, machine for several.
     nonce_store: Literal["auto", "memory", "machine", "database"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

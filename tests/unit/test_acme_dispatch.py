@@ -1,4 +1,5 @@
-"""The ACME edge's own dispatch: exact URL-table paths reach their endpoint, all else the router."""
+"""The ACME edge's dispatch: the one route table finds every ACME path; an ACME path that is not
+in it is an ACME 404; everything else goes to the router."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 
 from acmehub.protocol.app import AcmeApp, Incoming
-from acmehub.protocol.links import Route, routes
+from acmehub.protocol.links import Route
 from acmehub.services.context import ProfileMode
 
 ACME, RA = ProfileMode.ACME_PROFILE, ProfileMode.RA_PROFILE
@@ -17,13 +18,13 @@ ACME, RA = ProfileMode.ACME_PROFILE, ProfileMode.RA_PROFILE
 
 @dataclass
 class RecordingEndpoint:
-    route: Route
     calls: list[tuple[Any, ...]] = field(default_factory=list)
 
-    async def respond(self, incoming: Incoming) -> tuple[int, dict[str, str], bytes]:
+    async def respond(self, route: Route, incoming: Incoming) -> tuple[int, dict[str, str], bytes]:
         body = b"".join([c async for c in incoming.chunks])
         self.calls.append(
             (
+                (route.prefix, route.mode, route.link.value),
                 incoming.method,
                 incoming.content_type,
                 body,
@@ -67,10 +68,10 @@ def serve(app: AcmeApp, path: str, *, method: str = "POST", **scope: Any) -> lis
 
 
 @pytest.fixture
-def setup() -> tuple[AcmeApp, dict[tuple[str, ProfileMode, str], RecordingEndpoint], Fallback]:
-    endpoints = {(r.prefix, r.mode, r.link.value): RecordingEndpoint(r) for r in routes()}
+def setup() -> tuple[AcmeApp, RecordingEndpoint, Fallback]:
+    endpoint = RecordingEndpoint()
     fallback = Fallback()
-    return AcmeApp(list(endpoints.values()), fallback), endpoints, fallback  # type: ignore[arg-type]
+    return AcmeApp(endpoint, fallback), endpoint, fallback  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -113,45 +114,69 @@ def test_url_table_paths_reach_their_endpoint_with_profile_and_id(
     profile: str,
     object_id: str,
 ) -> None:
-    app, endpoints, fallback = setup
+    app, endpoint, fallback = setup
     sent = serve(app, path)
-    endpoint = endpoints[(prefix, mode, link)]
     assert endpoint.calls == [
-        ("POST", "application/jose+json", b'{"payload":""}', path, "", profile, object_id)
+        (
+            (prefix, mode, link),
+            "POST",
+            "application/jose+json",
+            b'{"payload":""}',
+            path,
+            "",
+            profile,
+            object_id,
+        )
     ]
     assert sent[0]["status"] == 201
     assert (b"content-length", b"2") in sent[0]["headers"]
     assert (b"replay-nonce", b"n") in sent[0]["headers"]
     assert sent[1] == {"type": "http.response.body", "body": b"{}"}
     assert fallback.paths == []
-    assert sum(len(e.calls) for e in endpoints.values()) == 1
+
+
+def test_a_profile_name_is_any_segment_the_services_then_judge(setup: Any) -> None:
+    app, endpoint, _ = setup
+    serve(app, "/acme/a b/order/x y")
+    assert [c[0][2] for c in endpoint.calls] == ["order"]
+    assert endpoint.calls[0][-2:] == ("a b", "x y")
 
 
 @pytest.mark.parametrize(
     "path",
     [
-        "/acme/default/directory/",  # trailing slash: the router decides
+        "/acme/default/directory/",  # trailing slash
         "/acme//directory",  # empty profile
         "/acme/default/order//finalize",  # empty id
-        "/acme/default/order/a b",  # unusual characters: the router matches as it always did
         "/acme/default/nothing-here",
         "/acme/default",
-        "/acmex/default/directory",
-        "/ui/",
-        "/api/v1/acmeProfiles",
-        "/crl/abc.crl",
+        "/acme/raProfile/ra1",
+        "/api/v1/protocols/acme/default/acct/1/orders/2",
     ],
 )
+def test_acme_paths_outside_the_table_are_acme_404s(setup: Any, path: str) -> None:
+    app, endpoint, fallback = setup
+    sent = serve(app, path)
+    assert sent[0]["status"] == 404
+    assert (b"content-type", b"application/problem+json") in sent[0]["headers"]
+    assert b"urn:ietf:params:acme:error:" in sent[1]["body"]
+    assert fallback.paths == []
+    assert endpoint.calls == []
+
+
+@pytest.mark.parametrize(
+    "path", ["/acmex/default/directory", "/ui/", "/api/v1/acmeProfiles", "/crl/abc.crl", "/"]
+)
 def test_everything_else_goes_to_the_router(setup: Any, path: str) -> None:
-    app, endpoints, fallback = setup
+    app, endpoint, fallback = setup
     serve(app, path)
     assert fallback.paths == [path]
-    assert not any(e.calls for e in endpoints.values())
+    assert endpoint.calls == []
 
 
-def test_other_scopes_and_a_root_path_go_to_the_router(setup: Any) -> None:
-    app, endpoints, fallback = setup
-    serve(app, "/acme/default/directory", root_path="/behind-a-proxy")
+def test_other_scopes_go_to_the_router_and_a_root_path_is_taken_off(setup: Any) -> None:
+    app, endpoint, fallback = setup
+    serve(app, "/behind-a-proxy/acme/default/directory", root_path="/behind-a-proxy")
     asyncio.run(app({"type": "lifespan"}, None, None))  # type: ignore[arg-type]
-    assert fallback.paths == ["/acme/default/directory", "lifespan"]
-    assert not any(e.calls for e in endpoints.values())
+    assert fallback.paths == ["lifespan"]
+    assert [c[-4] for c in endpoint.calls] == ["/acme/default/directory"]

@@ -84,6 +84,60 @@ def routes() -> list[Route]:
 
 
 @dataclass(frozen=True)
+class Match:
+    """A path of the table: its route, the profile name and the object id (or "")."""
+
+    route: Route
+    profile: str
+    object_id: str
+
+
+class RouteTable:
+    """Finds the route of a request path: the dispatcher of every ACME request.
+
+    Built from :func:`routes` (the same entries :class:`Linker` builds URLs from): a path is
+    split once and its shape looked up in a dictionary. A segment is anything but "/" and
+    never empty, as in a path template; what a name may contain is the services' business.
+    """
+
+    def __init__(self) -> None:
+        self._by_shape: dict[tuple[str, ProfileMode, tuple[str, ...]], Route] = {}
+        for route in routes():
+            shape = tuple(PATHS[route.link].strip("/").split("/"))
+            self._by_shape[(route.prefix, route.mode, shape)] = route
+
+    @staticmethod
+    def prefix(path: str) -> str | None:
+        """The ACME prefix ``path`` lives under, or None: not ours to answer."""
+        for prefix in PREFIXES:
+            if path.startswith(prefix) and path[len(prefix) : len(prefix) + 1] == "/":
+                return prefix
+        return None
+
+    def match(self, path: str) -> Match | None:
+        prefix = self.prefix(path)
+        if prefix is None:
+            return None
+        parts = path[len(prefix) + 1 :].split("/")
+        if "" in parts:
+            return None
+        # The RA family first: "raProfile" is never taken for an ACME profile name.
+        if parts[0] == "raProfile" and len(parts) > 2:
+            found = self._find(prefix, ProfileMode.RA_PROFILE, parts[1], parts[2:])
+            if found is not None:
+                return found
+        return self._find(prefix, ProfileMode.ACME_PROFILE, parts[0], parts[1:])
+
+    def _find(self, prefix: str, mode: ProfileMode, profile: str, tail: list[str]) -> Match | None:
+        if not tail:
+            return None
+        object_id = tail[1] if len(tail) > 1 else ""
+        shape = (tail[0], "{id}", *tail[2:]) if object_id else tuple(tail)
+        route = self._by_shape.get((prefix, mode, shape))
+        return None if route is None else Match(route, profile, object_id)
+
+
+@dataclass(frozen=True)
 class Linker:
     """Builds absolute URLs for one request's profile, family and prefix."""
 

@@ -63,7 +63,9 @@ def challenge_types_for(identifier: Identifier) -> tuple[ChallengeType, ...]:
 
 
 def refresh_order(tx: UnitOfWork, order: Order, now: datetime) -> OrderView:
-    """Derive the status from the authorizations and persist a change of pending/ready/invalid."""
+    """The order as it stands now: until finalize its status follows from its authorizations
+    and the time (RFC 8555 §7.1.6), so it is derived here; ``view.order`` carries a changed
+    status for the write paths that record an authorization's outcome. Reading never writes."""
     authzs = tx.authorizations.get_many(order.authorization_ids)
     status, error = order_status(order, authzs, now)
     if status is not order.status and order.status in (OrderStatus.PENDING, OrderStatus.READY):
@@ -113,10 +115,7 @@ class OrderService:
         with self._d.uow() as tx:
             account = self._accounts.for_request(tx, ctx, account_id)
             order = self.owned(tx, account, order_id)
-            view = refresh_order(tx, order, self._d.clock.now())
-        if view.order is not order:
-            self._persist(view.order)
-        return view
+            return refresh_order(tx, order, self._d.clock.now())
 
     def list_for_account(
         self, ctx: AcmeContext, account_id: str, requested_id: str, page: int
@@ -141,12 +140,6 @@ class OrderService:
         if order.account_id != account.id:
             raise DomainError(ErrorKind.UNAUTHORIZED, "the order belongs to another account")
         return order
-
-    def _persist(self, order: Order) -> None:
-        with self._d.uow(write=True) as tx:
-            current = tx.orders.get(order.id)
-            if current is not None and current.status in (OrderStatus.PENDING, OrderStatus.READY):
-                tx.orders.update(replace(current, status=order.status, error=order.error))
 
     @staticmethod
     def _check_terms(ctx: AcmeContext, account: Account) -> None:
