@@ -110,9 +110,10 @@ class CaBackends(Protocol):
 
 
 class Validator(Protocol):
-    """The VA: checks one challenge and returns a result without writing state."""
+    """The VA: checks one challenge and returns a result without writing state. Runs in the
+    caller's event loop."""
 
-    def validate(self, task: ValidationTask) -> ValidationResult: ...
+    async def validate(self, task: ValidationTask) -> ValidationResult: ...
 
 
 # --------------------------------------------------------------------------- storage

@@ -3,7 +3,7 @@
 Built once by the composition root::
 
     va = ValidationAuthority(VaSettings(http01_port=80, tlsalpn01_port=443, timeout=10))
-    result = va.validate(task)  # never raises; result.problem is None when valid
+    result = await va.validate(task)  # never raises; result.problem is None when valid
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import ipaddress
 import time
 from dataclasses import dataclass, field
 
-import dns.resolver
+import dns.asyncresolver
 
 from acmehub.domain.errors import ErrorKind, Problem
 from acmehub.domain.model import ValidationTask
@@ -32,7 +32,7 @@ class CheckContext:
     """
 
     task: ValidationTask
-    resolver: dns.resolver.Resolver
+    resolver: dns.asyncresolver.Resolver
     step: float
     budget: float
     attempts: list[str] = field(default_factory=list)

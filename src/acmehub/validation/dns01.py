@@ -43,14 +43,14 @@ class Dns01Checker:
     def __init__(self, settings: VaSettings) -> None:
         self._settings = settings
 
-    def check(self, ctx: CheckContext) -> None:
+    async def check(self, ctx: CheckContext) -> None:
         task = ctx.task
         if task.identifier.type != "dns":
             raise ctx.fail(ErrorKind.UNSUPPORTED_IDENTIFIER, "dns-01 validates DNS names only")
         name = challenge_name(task.identifier.base_name)
         ctx.note(f"TXT {name}")
         try:
-            values = lookup_txt(ctx, name)
+            values = await lookup_txt(ctx, name)
         except DnsLookupError as exc:
             ctx.note(f"TXT {name}: {exc.detail}")
             if exc.reason is DnsFailure.NXDOMAIN:

@@ -14,6 +14,9 @@ What it does, and the choices made where the RFC leaves room:
   or 443 -- or the configured ``http01_port``/``tlsalpn01_port``, so that deployments and tests on
   unprivileged ports work. Each target host is resolved through our resolver again; https
   targets are not certificate-checked (the name is not proved yet; Let's Encrypt does the same).
+* The request runs in the caller's event loop: asyncio streams (TLS through the ssl module for
+  https targets), the answer parsed by httptools, uvicorn's C parser. Per GET that costs about a
+  quarter of the CPU of aiohttp and a tenth of httpx's async client (measured on loopback).
 * Bodies are read as a stream and never beyond ``max_http_body_bytes``; every network step is
   bounded by ``timeout``, and reading a body as a whole too. We ask for ``identity`` encoding and
   compare raw bytes.
@@ -31,11 +34,13 @@ Problem types (RFC 8555 §6.7):
 
 from __future__ import annotations
 
+import asyncio
 import re
 import ssl
 import time
 from dataclasses import dataclass
 
+import httptools
 import httpx
 
 from acmehub.domain.errors import ErrorKind
@@ -101,22 +106,62 @@ def _describe(exc: BaseException) -> str:
     return text if text else type(exc).__name__
 
 
-class _BodyTooSlowError(Exception):
-    pass
+def _text(raw: bytes) -> str:
+    """A header value as text: ASCII, else UTF-8, else Latin-1 (what httpx does)."""
+    for encoding in ("ascii", "utf-8"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
 
 
-def _read_capped(response: httpx.Response, limit: int, seconds: float) -> tuple[bytes, bool]:
-    """At most ``limit`` bytes of the body, and whether there was more. A server that trickles
-    bytes slower than ``seconds`` for the whole body is cut off."""
-    deadline = time.monotonic() + seconds
-    body = bytearray()
-    for chunk in response.iter_raw():
-        body += chunk
-        if len(body) > limit:
-            return bytes(body[:limit]), True
-        if time.monotonic() > deadline:
-            raise _BodyTooSlowError
-    return bytes(body), False
+class _ConnectFailedError(Exception):
+    """No connection (TCP connect or TLS handshake): the other address may work."""
+
+
+class _ProtocolError(Exception):
+    """The peer's answer is not a complete HTTP/1.x response."""
+
+
+class _Reader:
+    """One HTTP/1.x response, parsed with httptools (uvicorn's C parser) as bytes arrive.
+
+    Stops once the head is read for a redirect, and once the body passes ``limit`` bytes.
+    """
+
+    def __init__(self) -> None:
+        self.status = 0
+        self.location: bytes | None = None
+        self.body = bytearray()
+        self.head_done = False
+        self.done = False
+        self.framed = False  # Content-Length or chunked: EOF before the end is an error
+        self._parser = httptools.HttpResponseParser(self)
+
+    # httptools callbacks
+    def on_header(self, name: bytes, value: bytes) -> None:
+        lowered = name.lower()
+        if lowered == b"location" and self.location is None:
+            self.location = value
+        elif lowered in (b"content-length", b"transfer-encoding"):
+            self.framed = True
+
+    def on_headers_complete(self) -> None:
+        self.head_done = True
+        self.status = self._parser.get_status_code()
+
+    def on_body(self, data: bytes) -> None:
+        self.body += data
+
+    def on_message_complete(self) -> None:
+        self.done = True
+
+    def feed(self, data: bytes) -> None:
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            raise _ProtocolError(f"not a valid HTTP response ({exc})") from exc
 
 
 class Http01Checker:
@@ -129,11 +174,14 @@ class Http01Checker:
         self._tls.check_hostname = False
         self._tls.verify_mode = ssl.CERT_NONE
         self._tls.minimum_version = ssl.TLSVersion.TLSv1_2
-        # One client for every check (httpx clients are thread-safe; building one per check
-        # cost more CPU than the fetch). No connection is kept: each fetch connects anew.
-        self._http = self._client()
+        self._headers = (
+            f"User-Agent: {settings.user_agent}\r\n"
+            "Accept: */*\r\n"
+            "Accept-Encoding: identity\r\n"
+            "Connection: close\r\n"
+        ).encode("latin-1")
 
-    def check(self, ctx: CheckContext) -> None:
+    async def check(self, ctx: CheckContext) -> None:
         task = ctx.task
         if task.identifier.type != "dns":
             raise ctx.fail(ErrorKind.UNSUPPORTED_IDENTIFIER, "http-01 validates DNS names only")
@@ -150,9 +198,8 @@ class Http01Checker:
             raise ctx.fail(ErrorKind.MALFORMED, f"{quote(name)} cannot be used in a URL") from exc
         first_url = url
         redirects = 0
-        client = self._http
         while True:
-            answer = self._fetch(ctx, client, url)
+            answer = await self._fetch(ctx, url)
             if answer.status in _REDIRECT_STATUSES and answer.location is not None:
                 if redirects >= self._settings.max_redirects:
                     raise ctx.fail(
@@ -168,22 +215,7 @@ class Http01Checker:
 
     # ------------------------------------------------------------------ steps
 
-    def _client(self) -> httpx.Client:
-        return httpx.Client(
-            timeout=httpx.Timeout(self._settings.timeout),
-            verify=self._tls,
-            trust_env=False,  # never a proxy from the environment
-            follow_redirects=False,  # followed by hand, see _redirect_target
-            limits=httpx.Limits(max_keepalive_connections=0),  # one connection per request
-            headers={
-                "User-Agent": self._settings.user_agent,
-                "Accept": "*/*",
-                "Accept-Encoding": "identity",
-                "Connection": "close",
-            },
-        )
-
-    def _fetch(self, ctx: CheckContext, client: httpx.Client, url: httpx.URL) -> _Answer:
+    async def _fetch(self, ctx: CheckContext, url: httpx.URL) -> _Answer:
         """GET ``url`` at its addresses from our resolver, in order, until one connects."""
         host = url.raw_host.decode("ascii")
         port = url.port if url.port is not None else _default_port(url.scheme)
@@ -193,7 +225,7 @@ class Http01Checker:
             addresses = [literal]
         else:
             try:
-                addresses = lookup_addresses(ctx, host)
+                addresses = await lookup_addresses(ctx, host)
             except DnsLookupError as exc:
                 ctx.note(f"GET {url}: {exc.detail}")
                 raise dns_failure(ctx.task, exc) from exc
@@ -203,17 +235,17 @@ class Http01Checker:
             ctx.note(f"GET {url} at {peer}")
             step = ctx.step_timeout()
             try:
-                return self._get(client, url, literal is None, address, port, peer, step)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                return await self._get(url, literal is None, address, port, peer, step)
+            except _ConnectFailedError as exc:
                 # Could not connect: the other address family may work.
                 failures.append(f"{peer}: {_describe(exc)}")
-            except (httpx.TimeoutException, _BodyTooSlowError) as exc:
+            except TimeoutError as exc:
                 raise ctx.fail(
                     ErrorKind.CONNECTION,
                     f"Fetching {url} ({peer}): timeout after connect"
                     f" (no complete answer within {step:g}s)",
                 ) from exc
-            except httpx.HTTPError as exc:
+            except (OSError, _ProtocolError) as exc:
                 raise ctx.fail(
                     ErrorKind.CONNECTION, f"Fetching {url} ({peer}): {_describe(exc)}"
                 ) from exc
@@ -222,9 +254,8 @@ class Http01Checker:
             f"Fetching {url}: could not connect ({'; '.join(failures)})",
         )
 
-    def _get(
+    async def _get(
         self,
-        client: httpx.Client,
         url: httpx.URL,
         by_name: bool,
         address: IPAddress,
@@ -232,20 +263,70 @@ class Http01Checker:
         peer: str,
         step: float,
     ) -> _Answer:
-        """One GET; ``step`` bounds each network operation and reading the body as a whole."""
-        # Connect to the address we resolved; the name goes in Host (and SNI for https).
-        target = httpx.URL(scheme=url.scheme, host=str(address), port=port, raw_path=url.raw_path)
-        extensions = {"sni_hostname": url.raw_host.decode("ascii")} if by_name else {}
-        headers = {"Host": _host_header(url)}
-        with client.stream(
-            "GET", target, headers=headers, extensions=extensions, timeout=httpx.Timeout(step)
-        ) as response:
-            status = response.status_code
-            if status in _REDIRECT_STATUSES:
-                return _Answer(status, response.headers.get("location"), b"", False, peer)
-            limit = self._settings.max_http_body_bytes if status == 200 else _ERROR_SNIPPET
-            body, truncated = _read_capped(response, limit, step)
-            return _Answer(status, None, body, truncated, peer)
+        """One GET over a connection of its own; ``step`` bounds the connect (with the TLS
+        handshake), each read, and reading the body as a whole."""
+        https = url.scheme == "https"
+        try:
+            # Connect to the address we resolved; the name goes in Host (and SNI for https).
+            async with asyncio.timeout(step):
+                reader, writer = await asyncio.open_connection(
+                    str(address),
+                    port,
+                    ssl=self._tls if https else None,
+                    server_hostname=url.raw_host.decode("ascii") if https and by_name else None,
+                    ssl_handshake_timeout=step + 1 if https else None,
+                )
+        except (OSError, TimeoutError, ssl.SSLError) as exc:
+            raise _ConnectFailedError(_describe(exc)) from exc
+        try:
+            writer.write(
+                b"GET "
+                + url.raw_path
+                + b" HTTP/1.1\r\nHost: "
+                + _host_header(url).encode("ascii")
+                + b"\r\n"
+                + self._headers
+                + b"\r\n"
+            )
+            response = _Reader()
+            body_deadline: float | None = None
+            limit = self._settings.max_http_body_bytes
+            while not response.done:
+                wait = step
+                if body_deadline is not None:
+                    wait = min(step, body_deadline - time.monotonic())
+                    if wait <= 0:
+                        raise TimeoutError
+                async with asyncio.timeout(wait):
+                    data = await reader.read(65536)
+                if not data:
+                    if response.head_done and not response.framed:
+                        break  # the body ends with the connection (RFC 9112 §6.3)
+                    raise _ProtocolError(
+                        "the server closed the connection before the answer was complete"
+                    )
+                response.feed(data)
+                if response.head_done and body_deadline is None:
+                    status = response.status
+                    if status in _REDIRECT_STATUSES:
+                        location = response.location
+                        return _Answer(
+                            status,
+                            None if location is None else _text(location),
+                            b"",
+                            False,
+                            peer,
+                        )
+                    limit = self._settings.max_http_body_bytes if status == 200 else _ERROR_SNIPPET
+                    body_deadline = time.monotonic() + step
+                if len(response.body) > limit:
+                    return _Answer(response.status, None, bytes(response.body[:limit]), True, peer)
+            return _Answer(response.status, None, bytes(response.body), False, peer)
+        finally:
+            if https:
+                writer.transport.abort()  # no close_notify exchange to wait for
+            else:
+                writer.close()
 
     def _redirect_target(self, ctx: CheckContext, current: httpx.URL, location: str) -> httpx.URL:
         """The URL a redirect points to, if we may follow it (see the module docstring)."""

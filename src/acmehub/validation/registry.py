@@ -1,10 +1,11 @@
 """The validation authority: one entry point that checks any challenge type.
 
-Like Boulder's VA it writes no state: :meth:`ValidationAuthority.validate` returns a
-:class:`~acmehub.domain.model.ValidationResult` whose ``problem`` says why a challenge failed
-(RFC 8555 §7.5.1: the server records it on the challenge) and whose ``attempts`` tell the
-operator what was tried. Nothing raises out of ``validate``: an unexpected exception becomes a
-``serverInternal`` problem with the cause logged, not shown.
+Like Boulder's VA it writes no state: :meth:`ValidationAuthority.validate`, a coroutine run in
+the caller's event loop, returns a :class:`~acmehub.domain.model.ValidationResult` whose
+``problem`` says why a challenge failed (RFC 8555 §7.5.1: the server records it on the
+challenge) and whose ``attempts`` tell the operator what was tried. Nothing raises out of
+``validate``: an unexpected exception becomes a ``serverInternal`` problem with the cause
+logged, not shown.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class ChallengeChecker(Protocol):
     :class:`~acmehub.validation.common.ChallengeError`. Notes what it tries with ``ctx.note``
     and asks ``ctx.step_timeout()`` before each network step."""
 
-    def check(self, ctx: CheckContext) -> None: ...
+    async def check(self, ctx: CheckContext) -> None: ...
 
 
 def default_checkers(settings: VaSettings) -> dict[ChallengeType, ChallengeChecker]:
@@ -43,7 +44,8 @@ def default_checkers(settings: VaSettings) -> dict[ChallengeType, ChallengeCheck
 
 
 class ValidationAuthority:
-    """Implements the domain ``Validator`` port. Thread-safe: it keeps no per-call state."""
+    """Implements the domain ``Validator`` port. Every check runs in the caller's event loop
+    (no threads); it keeps no per-call state, so any number of loops may share it."""
 
     def __init__(
         self,
@@ -59,7 +61,7 @@ class ValidationAuthority:
     def settings(self) -> VaSettings:
         return self._settings
 
-    def validate(self, task: ValidationTask) -> ValidationResult:
+    async def validate(self, task: ValidationTask) -> ValidationResult:
         attempts: list[str] = []
         problem: Problem | None = None
         try:
@@ -72,7 +74,7 @@ class ValidationAuthority:
                     )
                 )
             resolver = build_resolver(task, self._settings, attempts)
-            checker.check(
+            await checker.check(
                 CheckContext(
                     task=task,
                     resolver=resolver,

@@ -2,14 +2,17 @@
 
 Each task is resolved with the resolver of its ACME profile (``dns_resolver_ip``/``port``), else
 the VA's configured fallback, else the system's resolver from /etc/resolv.conf. Names are always
-absolute (no search list) and every query is bounded by ``VaSettings.timeout``.
+absolute (no search list) and every query is bounded by ``VaSettings.timeout``. Lookups run
+in the caller's event loop (dnspython's asyncio resolver); A and AAAA are asked at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 from enum import StrEnum
 
+import dns.asyncresolver
 import dns.exception
 import dns.name
 import dns.nameserver
@@ -45,7 +48,7 @@ class DnsLookupError(Exception):
 
 def build_resolver(
     task: ValidationTask, settings: VaSettings, attempts: list[str]
-) -> dns.resolver.Resolver:
+) -> dns.asyncresolver.Resolver:
     """The resolver for ``task``; notes which one in ``attempts`` for the operator."""
     if task.dns_resolver_ip:
         address, port = task.dns_resolver_ip, task.dns_resolver_port or 53
@@ -55,7 +58,7 @@ def build_resolver(
         address, port = None, 53
     if address is None:
         try:
-            resolver = dns.resolver.Resolver(configure=True)  # /etc/resolv.conf
+            resolver = dns.asyncresolver.Resolver(configure=True)  # /etc/resolv.conf
         except (dns.resolver.NoResolverConfiguration, OSError) as exc:
             raise fail(
                 task, ErrorKind.SERVER_INTERNAL, "The validation authority has no DNS resolver"
@@ -72,7 +75,7 @@ def build_resolver(
                 ErrorKind.SERVER_INTERNAL,
                 "The validation authority's DNS resolver is misconfigured",
             ) from exc
-        resolver = dns.resolver.Resolver(configure=False)
+        resolver = dns.asyncresolver.Resolver(configure=False)
         resolver.nameservers = [dns.nameserver.Do53Nameserver(address, port)]
         attempts.append(f"resolver: {address} port {port}")
     resolver.timeout = settings.timeout
@@ -90,14 +93,14 @@ def _rcode_of(exc: dns.resolver.NoNameservers) -> str | None:
     return None
 
 
-def query(ctx: CheckContext, name: str, rdtype: str) -> list[dns.rdata.Rdata]:
+async def query(ctx: CheckContext, name: str, rdtype: str) -> list[dns.rdata.Rdata]:
     """The records of ``rdtype`` at ``name`` ([] when the name exists without them)."""
     try:
         qname = dns.name.from_text(name)
     except dns.exception.DNSException as exc:
         raise DnsLookupError(DnsFailure.ERROR, f"{name!r} is not a valid DNS name ({exc})") from exc
     try:
-        answer = ctx.resolver.resolve(
+        answer = await ctx.resolver.resolve(
             qname,
             dns.rdatatype.from_text(rdtype),
             search=False,
@@ -133,17 +136,21 @@ def query(ctx: CheckContext, name: str, rdtype: str) -> list[dns.rdata.Rdata]:
     return list(answer.rrset)
 
 
-def lookup_addresses(ctx: CheckContext, name: str) -> list[IPAddress]:
-    """A and AAAA addresses of ``name``; fails only when neither lookup gives one."""
+async def lookup_addresses(ctx: CheckContext, name: str) -> list[IPAddress]:
+    """A and AAAA addresses of ``name`` (asked at once); fails only when neither lookup gives
+    one."""
     addresses: list[IPAddress] = []
     errors: list[DnsLookupError] = []
-    for rdtype in ("A", "AAAA"):
-        try:
-            records = query(ctx, name, rdtype)
-        except DnsLookupError as exc:
-            errors.append(exc)
+    answers = await asyncio.gather(
+        query(ctx, name, "A"), query(ctx, name, "AAAA"), return_exceptions=True
+    )
+    for answer in answers:
+        if isinstance(answer, DnsLookupError):
+            errors.append(answer)
             continue
-        for record in records:
+        if isinstance(answer, BaseException):
+            raise answer
+        for record in answer:
             if isinstance(record, A | AAAA):
                 addresses.append(ipaddress.ip_address(record.address))
     if addresses:
@@ -153,10 +160,10 @@ def lookup_addresses(ctx: CheckContext, name: str) -> list[IPAddress]:
     raise DnsLookupError(DnsFailure.NO_RECORDS, f"no A or AAAA records found for {name}")
 
 
-def lookup_txt(ctx: CheckContext, name: str) -> list[str]:
+async def lookup_txt(ctx: CheckContext, name: str) -> list[str]:
     """The TXT values at ``name``, each record's strings joined (RFC 1035 §3.3.14)."""
     values: list[str] = []
-    for record in query(ctx, name, "TXT"):
+    for record in await query(ctx, name, "TXT"):
         if isinstance(record, TXT):
             values.append(b"".join(record.strings).decode("utf-8", errors="replace"))
     return values

@@ -23,8 +23,8 @@ Problem types (RFC 8555 §6.7):
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-import socket
 import ssl
 from typing import NoReturn
 
@@ -52,7 +52,8 @@ def _names(general_names: list[x509.GeneralName]) -> str:
 
 
 class TlsAlpn01Checker:
-    """Checks one tls-alpn-01 challenge; raises ChallengeError when it is not met."""
+    """Checks one tls-alpn-01 challenge in the caller's event loop (asyncio TLS); raises
+    ChallengeError when it is not met."""
 
     def __init__(self, settings: VaSettings) -> None:
         self._settings = settings
@@ -63,7 +64,7 @@ class TlsAlpn01Checker:
         self._tls.minimum_version = ssl.TLSVersion.TLSv1_2  # RFC 8737 §4
         self._tls.set_alpn_protocols([ACME_TLS_1])  # RFC 8737 §3: the single protocol
 
-    def check(self, ctx: CheckContext) -> None:
+    async def check(self, ctx: CheckContext) -> None:
         task = ctx.task
         if task.identifier.type != "dns":
             raise ctx.fail(ErrorKind.UNSUPPORTED_IDENTIFIER, "tls-alpn-01 validates DNS names only")
@@ -73,7 +74,7 @@ class TlsAlpn01Checker:
         name = task.identifier.value
         port = self._settings.tlsalpn01_port
         try:
-            addresses = lookup_addresses(ctx, name)
+            addresses = await lookup_addresses(ctx, name)
         except DnsLookupError as exc:
             ctx.note(f"TLS {name}: {exc.detail}")
             raise dns_failure(task, exc) from exc
@@ -82,12 +83,13 @@ class TlsAlpn01Checker:
             peer = host_port(address, port)
             ctx.note(f"TLS {peer} SNI {name} ALPN {ACME_TLS_1}")
             try:
-                sock = socket.create_connection((str(address), port), timeout=ctx.step_timeout())
-            except OSError as exc:
+                async with asyncio.timeout(ctx.step_timeout()):
+                    _, writer = await asyncio.open_connection(str(address), port)
+            except (OSError, TimeoutError) as exc:
                 # Could not connect: the other address family may work.
                 failures.append(f"{peer}: {_reason(exc)}")
                 continue
-            protocol, der = self._handshake(ctx, sock, name, peer)
+            protocol, der = await self._handshake(ctx, writer, name, peer)
             self._judge(ctx, name, peer, protocol, der)
             return
         raise ctx.fail(
@@ -95,15 +97,17 @@ class TlsAlpn01Checker:
             f"Connecting to {name} for tls-alpn-01 failed ({'; '.join(failures)})",
         )
 
-    def _handshake(
-        self, ctx: CheckContext, sock: socket.socket, name: str, peer: str
+    async def _handshake(
+        self, ctx: CheckContext, writer: asyncio.StreamWriter, name: str, peer: str
     ) -> tuple[str | None, bytes | None]:
         """The negotiated ALPN protocol and the peer's certificate (DER)."""
-        with sock:
+        try:
             step = ctx.step_timeout()
-            sock.settimeout(step)
             try:
-                tls = self._tls.wrap_socket(sock, server_hostname=name)
+                async with asyncio.timeout(step):
+                    await writer.start_tls(
+                        self._tls, server_hostname=name, ssl_handshake_timeout=step + 1
+                    )
             except TimeoutError as exc:
                 raise ctx.fail(
                     ErrorKind.CONNECTION,
@@ -115,9 +119,14 @@ class TlsAlpn01Checker:
                     ErrorKind.TLS,
                     f"The TLS handshake with {peer} for {name} failed: {_reason(exc)}",
                 ) from exc
-            # RFC 8737 §4: no application data; close once the handshake is done.
-            with tls:
-                return tls.selected_alpn_protocol(), tls.getpeercert(binary_form=True)
+            tls = writer.get_extra_info("ssl_object")
+            if not isinstance(tls, ssl.SSLObject):
+                raise ctx.fail(ErrorKind.TLS, f"The TLS handshake with {peer} for {name} failed")
+            return tls.selected_alpn_protocol(), tls.getpeercert(binary_form=True)
+        finally:
+            # RFC 8737 §4: no application data; close once the handshake is done (at once: no
+            # close_notify exchange to wait for).
+            writer.transport.abort()
 
     def _judge(
         self,

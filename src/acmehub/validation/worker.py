@@ -7,6 +7,7 @@ lease, so a challenge runs on one worker at a time and is retried if its worker 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -129,7 +130,7 @@ class ValidationWorker:
             if task is None:
                 return
             try:
-                result = self._validator.validate(task)
+                result = asyncio.run(self._validator.validate(task))
             except Exception:
                 log.exception("validator crashed on challenge %s", challenge_id)
                 result = ValidationResult(

@@ -11,14 +11,15 @@ import pytest
 from acmehub.domain.errors import ErrorKind
 from acmehub.domain.model import ChallengeType
 from acmehub.validation import ValidationAuthority, VaSettings, expected_txt
+from tests.support.va import Blocking, blocking
 
 pytestmark = pytest.mark.timeout(30)
 
 DNS01 = ChallengeType.DNS_01
 
 
-def va(**overrides: float) -> ValidationAuthority:
-    return ValidationAuthority(VaSettings(timeout=overrides.get("timeout", 2.0)))
+def va(**overrides: float) -> Blocking:
+    return blocking(ValidationAuthority(VaSettings(timeout=overrides.get("timeout", 2.0))))
 
 
 def test_expected_value_is_unpadded_base64url_sha256():
@@ -135,7 +136,9 @@ def test_total_budget_bounds_the_validation(task_for, name, silent_dns, expect_p
     settings = VaSettings(timeout=5.0, total_timeout=0.5)
     started = time.monotonic()
 
-    result = ValidationAuthority(settings).validate(task_for(DNS01, name, dns_port=silent_dns))
+    result = blocking(ValidationAuthority(settings)).validate(
+        task_for(DNS01, name, dns_port=silent_dns)
+    )
 
     expect_problem(result, ErrorKind.DNS, "timed out")
     assert time.monotonic() - started < 3

@@ -12,6 +12,7 @@ from acmehub.domain.errors import ErrorKind
 from acmehub.domain.model import ChallengeType, Identifier
 from acmehub.validation import ValidationAuthority, VaSettings
 from acmehub.validation.common import order_addresses
+from tests.support.va import Blocking, blocking
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -21,10 +22,10 @@ WELL_KNOWN = "/.well-known/acme-challenge/"
 MAPPED = ipaddress.ip_address("::ffff:127.0.0.1")
 
 
-def va(port: int, **overrides: Any) -> ValidationAuthority:
+def va(port: int, **overrides: Any) -> Blocking:
     settings: dict[str, Any] = {"http01_port": port, "timeout": 2.0}
     settings.update(overrides)
-    return ValidationAuthority(VaSettings(**settings))
+    return blocking(ValidationAuthority(VaSettings(**settings)))
 
 
 # --------------------------------------------------------------------------- success

@@ -16,17 +16,18 @@ from acmehub.validation import (
     VaSettings,
     expected_txt,
 )
+from tests.support.va import blocking
 
 pytestmark = pytest.mark.timeout(30)
 
 
 class Exploding:
-    def check(self, ctx: CheckContext) -> None:
+    async def check(self, ctx: CheckContext) -> None:
         raise RuntimeError("secret internals")
 
 
 class FailingWithoutIdentifier:
-    def check(self, ctx: CheckContext) -> None:
+    async def check(self, ctx: CheckContext) -> None:
         ctx.note("tried something")
         raise ChallengeError(Problem(ErrorKind.UNAUTHORIZED, "no"))
 
@@ -37,7 +38,7 @@ def test_is_a_validator():
 
 
 def test_unexpected_exception_becomes_server_internal(task_for, name, caplog, expect_problem):
-    authority = ValidationAuthority(checkers={ChallengeType.HTTP_01: Exploding()})
+    authority = blocking(ValidationAuthority(checkers={ChallengeType.HTTP_01: Exploding()}))
     task = task_for(ChallengeType.HTTP_01, name)
 
     with caplog.at_level(logging.ERROR, logger="acmehub.validation.registry"):
@@ -53,7 +54,7 @@ def test_unexpected_exception_becomes_server_internal(task_for, name, caplog, ex
 
 
 def test_missing_checker_becomes_server_internal(task_for, name, expect_problem):
-    authority = ValidationAuthority(checkers={})
+    authority = blocking(ValidationAuthority(checkers={}))
 
     result = authority.validate(task_for(ChallengeType.DNS_01, name))
 
@@ -61,7 +62,9 @@ def test_missing_checker_becomes_server_internal(task_for, name, expect_problem)
 
 
 def test_problems_always_name_the_identifier(task_for, name):
-    authority = ValidationAuthority(checkers={ChallengeType.DNS_01: FailingWithoutIdentifier()})
+    authority = blocking(
+        ValidationAuthority(checkers={ChallengeType.DNS_01: FailingWithoutIdentifier()})
+    )
 
     result = authority.validate(task_for(ChallengeType.DNS_01, name))
 
@@ -83,7 +86,7 @@ def test_settings_resolver_is_the_fallback(challtestsrv, name):
     )
     challtestsrv.set_txt(f"_acme-challenge.{name}", expected_txt("tok.thumb"))
 
-    result = ValidationAuthority(settings).validate(task)
+    result = blocking(ValidationAuthority(settings)).validate(task)
 
     assert result.ok, result.problem
     assert result.attempts[0] == f"resolver: 127.0.0.1 port {challtestsrv.dns_port}"
@@ -92,13 +95,13 @@ def test_settings_resolver_is_the_fallback(challtestsrv, name):
 def test_misconfigured_resolver_is_our_problem(task_for, name, expect_problem):
     task = task_for(ChallengeType.DNS_01, name, dns_ip="not-an-address")
 
-    result = ValidationAuthority().validate(task)
+    result = blocking(ValidationAuthority()).validate(task)
 
     expect_problem(result, ErrorKind.SERVER_INTERNAL, "resolver is misconfigured")
 
 
 def test_results_are_data(task_for, name):
-    result = ValidationAuthority(VaSettings(timeout=1)).validate(
+    result = blocking(ValidationAuthority(VaSettings(timeout=1))).validate(
         task_for(ChallengeType.HTTP_01, name, token="bad/token")
     )
     assert isinstance(result, ValidationResult)
