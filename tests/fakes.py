@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import secrets
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -997,26 +997,44 @@ class MemoryValidationQueue:
 
     def __init__(self, uow: MemoryUnitOfWorkFactory) -> None:
         self._uow = uow
-        self._event = threading.Event()
         #: How many times the services hinted that work was queued.
         self.wakes = 0
 
-    def claim(self, worker: str, now: datetime, lease_seconds: int, limit: int) -> list[str]:
+    def claim(
+        self, worker: str, now: datetime, lease_seconds: int, limit: int, *, resume: bool = False
+    ) -> list[str]:
         with self._uow(write=True) as tx:
             st = tx.state
             ids = [
                 c.id
                 for c in sorted(st.challenges.values(), key=lambda c: c.id)
                 if c.status is ChallengeStatus.PROCESSING
-                and (c.id not in st.leases or st.leases[c.id][1] < now)
+                and (
+                    (c.id in st.leases and st.leases[c.id][0] == worker)
+                    if resume
+                    else (c.id not in st.leases or st.leases[c.id][1] < now)
+                )
             ][:limit]
             for challenge_id in ids:
                 st.leases[challenge_id] = (worker, now + timedelta(seconds=lease_seconds))
         return ids
 
+    def renew(self, worker: str, ids: Sequence[str], until: datetime) -> set[str]:
+        with self._uow(write=True) as tx:
+            st = tx.state
+            kept = {
+                i
+                for i in ids
+                if i in st.challenges
+                and st.challenges[i].status is ChallengeStatus.PROCESSING
+                and st.leases.get(i, ("", until))[0] == worker
+            }
+            for challenge_id in kept:
+                st.leases[challenge_id] = (worker, until)
+        return kept
+
     def wake(self) -> None:
         self.wakes += 1
-        self._event.set()
 
     def local_lease(self, now: datetime) -> tuple[str, datetime] | None:
         return None  # answered challenges always wait for a claim here
@@ -1024,16 +1042,14 @@ class MemoryValidationQueue:
     def attach(self, worker: object) -> None:
         pass
 
-    def take_handed(self) -> list[str]:
-        return []
+    def listen(self, woken: Callable[[], None]) -> None:
+        pass
 
     def hand_over(self, challenge_id: str) -> None:
         raise AssertionError("nothing is handed over without a local lease")
 
-    def wait(self, timeout: float) -> bool:
-        woken = self._event.wait(timeout)
-        self._event.clear()
-        return woken
+    def expected_validation_seconds(self) -> float | None:
+        return None
 
 
 # --------------------------------------------------------------------------- CA

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import logging
 import os
 import socket
@@ -11,7 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from cryptography import x509
 from sqlalchemy import Engine
@@ -160,8 +162,8 @@ def build_container(
 def create_app(container: Container, *, background: bool = False) -> AcmeApp:
     """One ASGI app: the ACME routes first (they include /api/v1/protocols/acme/...), then the
     management API under /api/v1 and the web interface under /ui (``/`` leads there). With
-    ``background``, the app's lifespan runs this process's validation worker threads and
-    housekeeping."""
+    ``background``, the app's lifespan runs this process's validation worker (in the server's
+    event loop) and housekeeping."""
     settings = container.settings
     endpoint = AcmeEndpoint(container.services, ProtocolSettings(base_url=settings.base_url))
     routes: list[BaseRoute] = [crl_route(container.services)]
@@ -178,12 +180,12 @@ def create_app(container: Container, *, background: bool = False) -> AcmeApp:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        jobs = start_background_jobs(container) if background else []
+        jobs = await start_background_jobs(container) if background else None
         try:
             yield
         finally:
-            for job in jobs:
-                job.stop()
+            if jobs is not None:
+                await jobs.stop()
             container.queue.close()
 
     router = Starlette(
@@ -198,15 +200,33 @@ async def _to_web_interface(request: Request) -> RedirectResponse:
     return RedirectResponse("/ui/", status_code=307)
 
 
-def start_background_jobs(container: Container) -> list[ValidationWorker | Housekeeper]:
-    jobs: list[ValidationWorker | Housekeeper] = []
-    threads = container.settings.validation_workers
-    if threads > 0:
-        jobs.append(make_worker(container, threads))
-    jobs.append(make_housekeeper(container))
-    for job in jobs:
-        job.start()
-    return jobs
+@dataclass(frozen=True)
+class BackgroundJobs:
+    """What a process runs beside answering requests: its validation worker (asyncio tasks in
+    the event loop it was started in) and housekeeping (a thread)."""
+
+    worker: ValidationWorker | None
+    housekeeper: Housekeeper
+
+    async def stop(self) -> None:
+        if self.worker is not None:
+            await self.worker.stop()
+        self.housekeeper.stop()
+
+
+async def start_background_jobs(
+    container: Container, concurrency: int | None = None
+) -> BackgroundJobs:
+    """Start the worker (``concurrency`` validations at once, default ``validation_workers``;
+    0: none) in the running event loop, and housekeeping."""
+    if concurrency is None:
+        concurrency = container.settings.validation_workers
+    worker = make_worker(container, concurrency) if concurrency > 0 else None
+    if worker is not None:
+        await worker.start()
+    housekeeper = make_housekeeper(container)
+    housekeeper.start()
+    return BackgroundJobs(worker, housekeeper)
 
 
 def _nonce_store(
@@ -261,18 +281,51 @@ def make_housekeeper(container: Container) -> Housekeeper:
     )
 
 
-def make_worker(container: Container, threads: int, name: str | None = None) -> ValidationWorker:
+def make_worker(
+    container: Container, concurrency: int, name: str | None = None
+) -> ValidationWorker:
     return ValidationWorker(
         container.services.authorizations,
         container.va,
         container.queue,
         container.clock,
         WorkerSettings(
-            name=name or f"{socket.gethostname()}:{os.getpid()}",
-            threads=threads,
+            name=name or worker_name(container.settings),
+            concurrency=concurrency,
             lease_seconds=container.settings.validation_lease_seconds,
         ),
     )
+
+
+#: The process slots this process holds (see worker_name): open, hence locked, until it exits.
+_held_slots: list[IO[bytes]] = []
+
+
+def worker_name(settings: Settings) -> str:
+    """A validation worker's name, stable across restarts of the same process slot:
+    host name, a digest of the database and state directory, and the lowest slot number no
+    live process of this machine holds (a lock file in the state directory, released by the
+    kernel when its process dies). A restarted process thus gets its predecessor's name and
+    takes back the challenges it held at once (``claim(..., resume=True)``); two live
+    processes never share a name."""
+    host = socket.gethostname()
+    place = f"{settings.database}\0{settings.state_dir.resolve()}".encode()
+    digest = hashlib.sha256(place).hexdigest()[:10]
+    slots = settings.state_dir / "worker-slots"
+    try:
+        slots.mkdir(parents=True, exist_ok=True)
+        for index in range(4096):
+            handle = (slots / f"{index}.lock").open("ab")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            _held_slots.append(handle)
+            return f"{host}:{digest}:{index}"
+    except OSError:
+        log.warning("no worker slot in %s; naming the worker by its process id", slots)
+    return f"{host}:{digest}:pid{os.getpid()}"
 
 
 # ------------------------------------------------------------------ the embedded default

@@ -5,11 +5,11 @@ openapi)."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import signal
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -106,23 +106,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    import uvloop
+
     settings = _settings(args)
     container = bootstrap.build_container(settings)
     bootstrap.check_schema(container)
-    worker = bootstrap.make_worker(container, args.threads or max(settings.validation_workers, 1))
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    worker.start()
-    housekeeper = bootstrap.make_housekeeper(container)
-    housekeeper.start()
-    print("acmehub: validation worker running", flush=True)
-    stop.wait()
-    housekeeper.stop()
-    worker.stop()
-    container.queue.close()
-    container.engine.dispose()
+    concurrency = args.concurrency or max(settings.validation_workers, 1)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(_run_worker(container, concurrency))
     return 0
+
+
+async def _run_worker(container: bootstrap.Container, concurrency: int) -> None:
+    """`acmehub worker`: validations in this event loop until SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    jobs = await bootstrap.start_background_jobs(container, concurrency)
+    print("acmehub: validation worker running", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await jobs.stop()
+        container.queue.close()
+        container.engine.dispose()
 
 
 def cmd_db_stats(args: argparse.Namespace) -> int:
@@ -183,7 +191,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(func=cmd_serve)
     worker = sub.add_parser("worker", help="run validations from the shared database")
-    worker.add_argument("--threads", type=int, default=0)
+    worker.add_argument(
+        "--concurrency",
+        "--threads",
+        dest="concurrency",
+        type=int,
+        default=0,
+        help="validations run at once (default: validation_workers, at least 1)",
+    )
     worker.set_defaults(func=cmd_worker)
     sub.add_parser("migrate", help="upgrade the database schema in place").set_defaults(
         func=cmd_migrate

@@ -51,8 +51,9 @@ class Settings(BaseModel):
     #: Validation threads run by `serve` itself (0: leave validation to `acmehub worker`).
     validation_workers: int = Field(default=8, ge=0, le=256)
     validation_timeout: float = Field(default=10.0, gt=0, le=120)
-    #: Seconds a worker owns a claimed challenge; a dead worker's claim is retried after it.
-    validation_lease_seconds: int = Field(default=120, ge=1, le=3600)
+    #: Seconds a worker owns a claimed challenge; renewed every third of it while the validation
+    #: runs, so a dead worker's claim is retried this soon after it died.
+    validation_lease_seconds: int = Field(default=10, ge=1, le=3600)
     #: Seconds after which an order still processing is taken for a lost finalize and resumed.
     stuck_order_seconds: int = Field(default=120, ge=1)
     #: Seconds between housekeeping runs (the first runs at start-up).

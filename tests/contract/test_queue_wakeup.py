@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,17 +25,51 @@ def pg_engine(postgres: PostgresCluster) -> Iterator[Engine]:
     engine.dispose()
 
 
+@dataclass
+class LocalWorker:
+    """Stands for this process's ValidationWorker: records what the queue asks of it."""
+
+    name: str = "worker-here"
+    lease_seconds: int = 10
+    room: bool = True
+    handed: list[str] = field(default_factory=list)
+    wakes: int = 0
+    expected: float | None = 0.25
+
+    def has_room(self) -> bool:
+        return self.room
+
+    def start_handed(self, challenge_id: str) -> None:
+        self.handed.append(challenge_id)
+
+    def wake(self) -> None:
+        self.wakes += 1
+
+    def expected_seconds(self) -> float | None:
+        return self.expected
+
+
 def test_a_wake_in_one_process_reaches_a_worker_of_another(pg_engine: Engine) -> None:
-    """Two queues on one database stand for a server process and an `acmehub worker`."""
+    """Two queues on one database stand for a server process and an `acmehub worker`; the
+    worker's listener runs in a thread of the queue's and calls back (it would set an event in
+    the worker's loop)."""
     server, worker = (
         SqlValidationQueue(WriteGate(pg_engine)),
         SqlValidationQueue(WriteGate(pg_engine)),
     )
+    woken = threading.Event()
     try:
-        assert worker.wait(0.2) is False  # nothing happened: the wait times out (and listens)
+        worker.listen(woken.set)
+        # The listener starts LISTENing in its thread: wake until it hears one (bounded).
+        for _ in range(300):
+            server.wake()
+            if woken.wait(0.1):
+                break
+        assert woken.is_set()
+        woken.clear()
+        assert not woken.wait(0.3)  # nothing more happened
         server.wake()
-        assert worker.wait(30) is True  # woken by the notification, long before 30 s
-        assert worker.wait(0.2) is False  # one wake, one wake-up
+        assert woken.wait(30)  # one wake, one call, long before 30 s
     finally:
         server.close()
         worker.close()
@@ -44,38 +79,34 @@ def test_a_wake_in_the_same_process_needs_no_database(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path}/q.db", pool_size=1)
     try:
         queue = SqlValidationQueue(WriteGate(engine))
-        assert queue.wait(0.05) is False
+        queue.wake()  # nobody attached: harmless
+        local = LocalWorker()
+        queue.attach(local)
+        queue.listen(lambda: None)  # SQLite: nothing to listen to
         queue.wake()
-        assert queue.wait(30) is True
+        assert local.wakes == 1
+        queue.close()
     finally:
         engine.dispose()
 
 
-@dataclass
-class IdleThreads:
-    name: str = "worker-here"
-    lease_seconds: int = 45
-    idle: int = 1
-
-    def idle_threads(self) -> int:
-        return self.idle
-
-
-def test_a_challenge_goes_straight_to_an_idle_thread_of_this_process(tmp_path: Path) -> None:
+def test_a_challenge_goes_straight_to_the_worker_of_this_process(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path}/q.db", pool_size=1)
     try:
         queue = SqlValidationQueue(WriteGate(engine))
         now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
         assert queue.local_lease(now) is None  # no worker in this process
-        worker = IdleThreads()
+        assert queue.expected_validation_seconds() is None
+        worker = LocalWorker()
         queue.attach(worker)
-        assert queue.local_lease(now) == ("worker-here", now + timedelta(seconds=45))
+        assert queue.local_lease(now) == ("worker-here", now + timedelta(seconds=10))
         queue.hand_over("chall-1")
-        assert queue.wait(30) is True  # the worker wakes at once
-        assert queue.local_lease(now) is None  # its one idle thread is spoken for
-        assert queue.take_handed() == ["chall-1"]
-        assert queue.take_handed() == []
-        worker.idle = 0
-        assert queue.local_lease(now) is None  # every thread busy: the queue's claim it is
+        assert worker.handed == ["chall-1"]  # started at once, no wake-up or poll between
+        assert queue.expected_validation_seconds() == 0.25
+        worker.room = False
+        assert queue.local_lease(now) is None  # every slot busy: the queue's claim it is
+        queue.attach(None)
+        queue.hand_over("chall-2")  # the worker stopped in between: its lease runs out
+        assert worker.handed == ["chall-1"]
     finally:
         engine.dispose()

@@ -8,7 +8,7 @@ nonces and validation leases expire.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -71,7 +71,10 @@ NONCE_LIFETIME = timedelta(minutes=10)
 
 
 class Queue(Protocol):
-    def claim(self, worker: str, now: datetime, lease_seconds: int, limit: int) -> list[str]: ...
+    def claim(
+        self, worker: str, now: datetime, lease_seconds: int, limit: int, *, resume: bool = False
+    ) -> list[str]: ...
+    def renew(self, worker: str, ids: Sequence[str], until: datetime) -> set[str]: ...
     def wake(self) -> None: ...
 
 
@@ -828,6 +831,48 @@ def test_a_lease_recorded_with_the_update_keeps_other_workers_off_until_it_ends(
     assert store.queue.claim("worker-b", NOW + timedelta(seconds=29), 30, 100) == []
     later = NOW + timedelta(seconds=31)
     assert sorted(store.queue.claim("worker-b", later, 30, 100)) == ids
+
+
+def test_a_renewed_lease_keeps_other_workers_off(store: Store) -> None:
+    ids = _processing(store, "q1")
+    assert sorted(store.queue.claim("worker-a", NOW, 10, 100)) == ids
+    renewed_until = NOW + timedelta(seconds=18)
+    assert store.queue.renew("worker-a", ids, renewed_until) == set(ids)
+    assert store.queue.claim("worker-b", NOW + timedelta(seconds=17), 10, 100) == []
+    assert sorted(store.queue.claim("worker-b", NOW + timedelta(seconds=19), 10, 100)) == ids
+
+
+def test_renewal_keeps_the_owner(store: Store) -> None:
+    """A lease that ran out and was claimed by another worker is not taken back by a late
+    renewal of the first; a settled challenge is not renewed either."""
+    ids = _processing(store, "q1")
+    store.queue.claim("worker-a", NOW, 10, 100)
+    later = NOW + timedelta(seconds=11)
+    assert sorted(store.queue.claim("worker-b", later, 10, 100)) == ids
+    assert store.queue.renew("worker-a", ids, later + timedelta(seconds=10)) == set()
+    assert store.queue.claim("worker-c", later + timedelta(seconds=9), 10, 100) == []
+    with store.uow(write=True) as tx:
+        challenge = tx.authorizations.challenge(ids[0])
+        assert challenge is not None
+        tx.authorizations.update_challenge(replace(challenge, status=ChallengeStatus.VALID))
+    assert store.queue.renew("worker-b", ids, later + timedelta(seconds=20)) == set(ids[1:])
+    assert store.queue.renew("worker-b", [], later) == set()
+
+
+def test_a_restarted_worker_resumes_its_own_leases_whatever_their_end(store: Store) -> None:
+    everything = _processing(store, "q1", "q2")
+    mine = sorted(store.queue.claim("worker-a", NOW, 10, 3))
+    others = sorted(store.queue.claim("worker-b", NOW, 10, 100))
+    assert len(mine) == 3
+    assert sorted(mine + others) == everything
+    # Still leased (a restart within the lease) and long after: resumed by name either way.
+    soon = NOW + timedelta(seconds=1)
+    assert sorted(store.queue.claim("worker-a", soon, 10, 100, resume=True)) == mine
+    resumed = store.queue.claim("worker-a", NOW + timedelta(hours=1), 10, 2, resume=True)
+    assert len(resumed) == 2
+    assert set(resumed) <= set(mine)
+    assert store.queue.claim("worker-c", NOW, 10, 100, resume=True) == []
+    assert sorted(store.queue.claim("worker-b", NOW, 10, 100, resume=True)) == others
 
 
 def test_wake_is_always_safe(store: Store) -> None:
