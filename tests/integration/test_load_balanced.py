@@ -22,7 +22,7 @@ Skipped only when PostgreSQL is unreachable; HAProxy is installed by .ci/run.
 
 from __future__ import annotations
 
-import re
+import hashlib
 import shutil
 import threading
 import time
@@ -272,15 +272,22 @@ class HoldAll(dict[str, threading.Event]):
         return self.event
 
 
-def leased_by(cluster: Balanced, pid: int) -> set[str]:
-    """Challenges whose validation lease the process ``pid`` holds (the worker's name has
-    the PID in it), now."""
+def node_mark(server: AcmehubServer) -> str:
+    """What a validation worker's lease owner name on ``server``'s node contains
+    (bootstrap.worker_name: host, a digest of the database and the state directory, a slot)."""
+    settings = server.settings
+    place = f"{settings.database}\0{settings.state_dir.resolve()}".encode()
+    return f":{hashlib.sha256(place).hexdigest()[:10]}:"
+
+
+def leased_by(cluster: Balanced, server: AcmehubServer) -> set[str]:
+    """Challenges whose validation lease a worker of ``server`` holds, now."""
     query = select(t.challenges.c.id, t.challenges.c.lease_owner).where(
         t.challenges.c.status == "processing"
     )
-    owner = re.compile(rf"(?<!\d){pid}(?!\d)")
+    mark = node_mark(server)
     with cluster.a.container().engine.connect() as conn:
-        return {str(row.id) for row in conn.execute(query) if owner.search(row.lease_owner or "")}
+        return {str(row.id) for row in conn.execute(query) if mark in (row.lease_owner or "")}
 
 
 def challenge_status(cluster: Balanced, ids: set[str]) -> dict[str, str]:
@@ -313,11 +320,7 @@ def test_orders_complete_through_the_other_instance_after_one_is_killed(
                 futures = [pool.submit(orders, rc) for rc in accounts]
                 # Every first order's validation is held at the responder: wait until B holds
                 # some of them, then kill it (SIGKILL, by its PID) and let validation go on.
-                b_pid = balanced.b.pid
-                assert b_pid is not None
-                held = poll(
-                    lambda: leased_by(balanced, b_pid), 30, f"validations leased by B ({b_pid})"
-                )
+                held = poll(lambda: leased_by(balanced, balanced.b), 30, "validations leased by B")
                 balanced.b.kill()
                 killed_at.append(time.monotonic())
                 hold.event.set()
