@@ -10,8 +10,13 @@ Modes:
   nonce    HEAD new-nonce as fast as possible.
   account  new-account with a fresh key each time.
 
-Every request reuses the Replay-Nonce of the previous response (one retry on badNonce); polling
-honours Retry-After, capped (50 ms by default) so the server's speed shows. Keys are generated
+Every request reuses the Replay-Nonce of the previous response (one retry on badNonce). The
+poll policy: the first poll of an authorization comes at most ``--first-poll-ms`` (10) after
+its challenge POST, the first poll of an order at most 10 ms after finalize (when the order is
+not yet valid); later polls wait Retry-After capped at ``--poll-cap-ms`` (50), or without
+Retry-After double the previous wait, up to the same cap. So the generator's sleeps do not
+hide the server's speed; "authz polls/order" (in the record) shows how often a server makes
+its clients poll. Keys are generated
 before the timed window. Before it, every virtual client also completes ``--warmup`` operations
 that are not counted. Clients stop starting operations when ``--duration`` is up; those in
 flight finish and count, and the rate is over the whole window.
@@ -95,6 +100,9 @@ class Options:
     responder_port: int = 5002
     ca_bundle: str | None = None
     insecure: bool = False
+    #: The first poll of an authorization (order) at most this long after the challenge
+    #: POST (finalize); later polls: Retry-After or twice the previous wait, capped.
+    first_poll: float = 0.01
     poll_cap: float = 0.05
     order_timeout: float = 60.0
     warmup: int = 1
@@ -131,8 +139,44 @@ class Run:
         base = f"c{client}.r{self.run_id}.{self.opts.domain}"
         return [f"o{seq}-{k}.{base}" for k in range(self.opts.names)]
 
-    def delay(self, response: ResponseLike) -> float:
-        return min(retry_after(response, self.opts.poll_cap), self.opts.poll_cap)
+    def first_delay(self, response: ResponseLike, since: float) -> float:
+        """The wait before the first poll: at most ``first_poll`` after ``since`` (when the
+        challenge POST or finalize was answered), sooner if Retry-After asks for less."""
+        wanted = min(retry_after(response, self.opts.first_poll), self.opts.first_poll)
+        return max(0.0, wanted - (time.monotonic() - since))
+
+    def next_delay(self, response: ResponseLike, previous: float) -> float:
+        """The wait before a later poll: Retry-After, or twice the previous wait (at least
+        ``first_poll``) without one; capped at ``poll_cap``."""
+        backoff = max(2 * previous, self.opts.first_poll)
+        return min(retry_after(response, backoff), self.opts.poll_cap)
+
+
+def poll_policy(first_poll: float, poll_cap: float) -> dict[str, Any]:
+    """The poll policy (waits in seconds), as records state it."""
+    return {
+        "first_poll_ms": round(first_poll * 1000, 3),
+        "poll_cap_ms": round(poll_cap * 1000, 3),
+        "rule": "first authz poll <= first_poll_ms after the challenge POST, first order poll "
+        "<= first_poll_ms after finalize; then Retry-After, or twice the previous wait without "
+        "one, capped at poll_cap_ms",
+    }
+
+
+def describe_poll_policy(policy: dict[str, Any]) -> str:
+    return (
+        f"poll policy: first poll <= {policy['first_poll_ms']:g} ms after the challenge "
+        f"POST / finalize, then Retry-After (or doubling) capped at "
+        f"{policy['poll_cap_ms']:g} ms"
+    )
+
+
+@dataclass
+class Polls:
+    """The polls of one order."""
+
+    authz: int = 0
+    order: int = 0
 
 
 class VirtualClient:
@@ -159,8 +203,9 @@ class VirtualClient:
     async def account_op(self) -> None:
         await self.session.new_account(Signer(self.run.take_key()))
 
-    async def order_op(self) -> None:
+    async def order_op(self) -> Polls:
         run, session = self.run, self.session
+        polls = Polls()
         signer, kid = self.signer, self.kid
         if run.opts.account_per == "order" or kid is None:
             signer = Signer(run.take_key())
@@ -172,7 +217,7 @@ class VirtualClient:
         order = response.json()
         tokens: list[str] = []
         try:
-            waiting: list[tuple[str, float]] = []
+            waiting: list[tuple[str, ResponseLike, float]] = []
             for authz_url in order["authorizations"]:
                 authz = (await session.post("authz", authz_url, signer, None, kid)).json()
                 if authz["status"] == "valid":
@@ -183,16 +228,24 @@ class VirtualClient:
                 run.responder.tokens[token] = signer.key_authorization(token)
                 tokens.append(token)
                 answered = await session.post("challenge", challenge["url"], signer, {}, kid)
-                status = answered.json().get("status")
-                waiting.append((authz_url, 0.0 if status == "valid" else run.delay(answered)))
-            for authz_url, first_delay in waiting:
-                await self._poll_authz(authz_url, signer, kid, first_delay)
+                waiting.append((authz_url, answered, time.monotonic()))
+            for authz_url, answered, at in waiting:
+                valid = answered.json().get("status") == "valid"
+                first = 0.0 if valid else run.first_delay(answered, at)
+                polls.authz += await self._poll_authz(authz_url, signer, kid, first)
             csr = b64url(csr_der(names, self.cert_key))
             response = await session.post("finalize", order["finalize"], signer, {"csr": csr}, kid)
+            finalized = time.monotonic()
             order = response.json()
+            delay = -1.0
             while order["status"] in ("processing", "ready", "pending"):
-                await asyncio.sleep(run.delay(response))
+                if delay < 0:
+                    delay = run.first_delay(response, finalized)
+                else:
+                    delay = run.next_delay(response, delay)
+                await asyncio.sleep(delay)
                 response = await session.post("order-poll", order_url, signer, None, kid)
+                polls.order += 1
                 order = response.json()
             if order["status"] != "valid":
                 raise AcmeError(f"order-{order['status']}", response.status_code)
@@ -205,16 +258,20 @@ class VirtualClient:
             if run.responder is not None:
                 for token in tokens:
                     run.responder.tokens.pop(token, None)
+        return polls
 
-    async def _poll_authz(self, url: str, signer: Signer, kid: str | None, delay: float) -> None:
+    async def _poll_authz(self, url: str, signer: Signer, kid: str | None, delay: float) -> int:
+        """Poll until valid (an error otherwise); returns the number of polls."""
+        polls = 0
         while True:
             if delay > 0:
                 await asyncio.sleep(delay)
             response = await self.session.post("authz-poll", url, signer, None, kid)
+            polls += 1
             authz = response.json()
             status = authz["status"]
             if status == "valid":
-                return
+                return polls
             if status not in ("pending", "processing"):
                 errors = [c["error"] for c in authz.get("challenges", []) if c.get("error")]
                 kind = (
@@ -223,20 +280,20 @@ class VirtualClient:
                     else ""
                 )
                 raise AcmeError(f"authz-{status}:{kind}" if kind else f"authz-{status}", 200)
-            delay = self.run.delay(response)
+            delay = self.run.next_delay(response, delay)
 
     # --- the loop ----------------------------------------------------------------------------
 
-    def operation(self) -> Callable[[], Awaitable[None]]:
+    def operation(self) -> Callable[[], Awaitable[Polls | None]]:
         return {"flow": self.order_op, "nonce": self.nonce_op, "account": self.account_op}[
             self.run.opts.mode
         ]
 
-    async def once(self, op: Callable[[], Awaitable[None]]) -> None:
+    async def once(self, op: Callable[[], Awaitable[Polls | None]]) -> None:
         stats = self.run.stats
         start = time.perf_counter()
         try:
-            await asyncio.wait_for(op(), self.run.opts.order_timeout)
+            polls = await asyncio.wait_for(op(), self.run.opts.order_timeout)
         except AcmeError as exc:
             stats.failure(exc.kind)
         except TimeoutError:
@@ -252,6 +309,8 @@ class VirtualClient:
             stats.failure(f"unexpected:{type(exc).__name__}")
         else:
             stats.success(time.perf_counter() - start)
+            if polls is not None:
+                stats.polls(polls.authz, polls.order)
             return
         await asyncio.sleep(0.01)  # no hot loop on a failing server
 
@@ -399,11 +458,14 @@ def _record(
         "label": opts.label,
         "options": {k: v for k, v in asdict(opts).items() if k != "server_pids"},
         "unit": UNITS[opts.mode],
+        "poll_policy": poll_policy(opts.first_poll, opts.poll_cap),
         "elapsed_s": round(elapsed, 3),
         **stats,
         "rate_per_s": round(completed / elapsed, 2) if elapsed else 0.0,
         "requests_per_s": round(stats["requests"] / elapsed, 1) if elapsed else 0.0,
     }
+    if opts.mode != "flow":
+        del record["polls"]
     if opts.server_pids:
         peak = max((kib for _, kib in rss), default=0)
         record["server"] = {
@@ -440,6 +502,13 @@ def format_report(record: dict[str, Any]) -> str:
         + f"; {record['rate_per_s']} {unit}/s, {record['requests_per_s']} requests/s, "
         f"{record['http_5xx']} 5xx, {record['bad_nonce_retries']} badNonce retries",
     ]
+    if opts["mode"] == "flow":
+        polls = record["polls"]
+        lines.insert(1, f"  {describe_poll_policy(record['poll_policy'])}")
+        lines.append(
+            f"  polls per completed order: {_fmt(polls['authz_per_order'])} authorization, "
+            f"{_fmt(polls['order_per_order'])} order"
+        )
     if record.get("warmup_failures"):
         lines.append(f"  warm-up failures: {record['warmup_failures']}")
     if "server" in record:
@@ -486,7 +555,19 @@ def build_parser() -> argparse.ArgumentParser:
     trust = parser.add_mutually_exclusive_group()
     trust.add_argument("--ca-bundle", help="PEM file of the CA that signed the server's TLS cert")
     trust.add_argument("--insecure", action="store_true", help="do not verify the server's TLS")
-    parser.add_argument("--poll-cap-ms", type=float, default=50.0, help="cap on Retry-After")
+    parser.add_argument(
+        "--first-poll-ms",
+        type=float,
+        default=10.0,
+        help="first authorization (order) poll at most this long after the challenge POST "
+        "(finalize)",
+    )
+    parser.add_argument(
+        "--poll-cap-ms",
+        type=float,
+        default=50.0,
+        help="cap on the wait before a later poll (Retry-After, or doubling without one)",
+    )
     parser.add_argument("--order-timeout", type=float, default=60.0)
     parser.add_argument("--warmup", type=int, default=1, help="uncounted operations per client")
     who = parser.add_mutually_exclusive_group()
@@ -530,6 +611,7 @@ def options_from(args: argparse.Namespace) -> Options:
         responder_port=args.responder_port,
         ca_bundle=args.ca_bundle,
         insecure=args.insecure,
+        first_poll=args.first_poll_ms / 1000,
         poll_cap=args.poll_cap_ms / 1000,
         order_timeout=args.order_timeout,
         warmup=args.warmup,

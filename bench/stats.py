@@ -40,6 +40,9 @@ class Stats:
     status_5xx: int = 0
     bad_nonce_retries: int = 0
     completed: int = 0
+    #: Polls of the completed orders only (flow mode).
+    authz_polls: int = 0
+    order_polls: int = 0
     endpoint_latency: dict[str, list[float]] = field(default_factory=dict)
     operation_latency: list[float] = field(default_factory=list)
     failures: Counter[str] = field(default_factory=Counter)
@@ -62,6 +65,12 @@ class Stats:
             self.completed += 1
             self.operation_latency.append(seconds)
 
+    def polls(self, authz: int, order: int) -> None:
+        """The polls of an order that completed (call right after ``success``)."""
+        if self.recording:
+            self.authz_polls += authz
+            self.order_polls += order
+
     def failure(self, kind: str) -> None:
         (self.failures if self.recording else self.warmup_failures)[kind] += 1
 
@@ -74,6 +83,16 @@ class Stats:
             "requests": self.requests,
             "http_5xx": self.status_5xx,
             "bad_nonce_retries": self.bad_nonce_retries,
+            "polls": {
+                "authz": self.authz_polls,
+                "order": self.order_polls,
+                "authz_per_order": (
+                    round(self.authz_polls / self.completed, 3) if self.completed else None
+                ),
+                "order_per_order": (
+                    round(self.order_polls / self.completed, 3) if self.completed else None
+                ),
+            },
             "latency_ms": {
                 "operation": summary_ms(self.operation_latency),
                 **{name: summary_ms(v) for name, v in sorted(self.endpoint_latency.items())},

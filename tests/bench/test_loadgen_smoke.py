@@ -42,6 +42,12 @@ def test_issuance_flow_two_clients(acmehub: AcmehubServer) -> None:
     for endpoint in ("operation", "new-order", "authz", "challenge", "finalize", "certificate"):
         assert latency[endpoint]["n"] >= record["completed"], endpoint
     assert latency["operation"]["p50"] <= latency["operation"]["p99"]
+    # The poll policy is in the record; every completed order polled its authorization.
+    assert record["poll_policy"]["first_poll_ms"] == 10
+    assert record["poll_policy"]["poll_cap_ms"] == 50
+    assert record["polls"]["authz"] >= record["completed"]
+    assert record["polls"]["authz_per_order"] >= 1
+    assert "authorization" in loadgen.format_report(record)
     server = record["server"]
     assert server["cpu_s"] > 0
     assert server["cpu_ms_per_op"] > 0
