@@ -560,6 +560,7 @@ def saturation_table(saturation: dict[str, dict[str, Any]], targets: list[Target
             steps = ", ".join(
                 f"c={st['clients']} "
                 + (f"ERROR {str(st['error'])[:60]}" if st["error"] else _f(st["rate"]))
+                + (f" ({st['failed']} failed)" if st["failed"] else "")
                 + (" (gen-bound?)" if (st["gen_cores"] or 0) >= GEN_LIMIT else "")
                 for st in run["steps"]
             )
