@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import fcntl
-import os
-import threading
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from acmehub.concurrency import in_event_loop
+from acmehub.storage.group_commit import GroupCommitter
+from acmehub.storage.write_lock import WriteLock
 
 
 def make_engine(database_url: str, *, pool_size: int = 10) -> Engine:
@@ -54,56 +57,89 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 class WriteGate:
-    """Where every write transaction begins.
+    """Where every transaction begins, in a thread or in the event loop.
 
-    SQLite allows one writer at a time; a writer that finds the database locked sleeps in
-    SQLite's busy handler (1-100 ms steps), which made the slowest requests slow. Writers
-    therefore queue first on a lock that hands over without sleeping: a thread lock within the
-    process, then an exclusive ``flock`` on a file beside the database, which the kernel hands
-    from process to process (``serve --processes N``, ``acmehub worker``, the CLI). The busy
-    handler stays as the last resort. On PostgreSQL writers run in parallel: no lock.
+    In the event loop (inside :func:`acmehub.concurrency.run_sync`): on SQLite a write unit
+    joins the process's group commit (group_commit.py); on PostgreSQL every connection comes
+    from the asyncpg engine, driven through SQLAlchemy's asyncio layer, so waiting for the
+    database suspends the request, not the loop. In threads (administration, CLI) as before:
+    SQLite writers queue on the :class:`WriteLock` (a thread lock, then a ``flock`` beside the
+    database, which the kernel hands from process to process without sleeping), PostgreSQL
+    writers run in parallel on psycopg.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, loop_pool_size: int = 10) -> None:
         self.engine = engine
-        sqlite = engine.dialect.name == "sqlite"
-        self._lock = threading.Lock() if sqlite else None
-        database = engine.url.database if sqlite else None
-        self._lock_path = database + "-writer.lock" if database and database != ":memory:" else None
-        self._lock_fd: int | None = None
+        self.dialect_name = engine.dialect.name
+        self._lock: WriteLock | None = None
+        self._group: GroupCommitter | None = None
+        if self.dialect_name == "sqlite":
+            database = engine.url.database
+            memory = not database or database == ":memory:"
+            self._lock = WriteLock(None if memory else f"{database}-writer.lock")
+            self._group = GroupCommitter(engine, self._lock)
+        self._loop_pool_size = loop_pool_size
+        self._loop_engines: dict[asyncio.AbstractEventLoop, Engine] = {}
 
-    def _file_lock(self) -> int | None:
-        if self._lock_path is None:
-            return None
-        if self._lock_fd is None:
-            self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        return self._lock_fd
+    def current(self) -> Engine:
+        """The engine for the caller: asyncpg's in the event loop on PostgreSQL."""
+        if self._group is None and self.dialect_name == "postgresql" and in_event_loop():
+            return self._loop_engine()
+        return self.engine
 
-    @contextmanager
-    def _writer(self) -> Iterator[None]:
-        if self._lock is None:
-            yield
-            return
-        with self._lock:
-            fd = self._file_lock()
-            if fd is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                if fd is not None:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
+    def _loop_engine(self) -> Engine:
+        # asyncpg connections belong to the loop that made them: one pool per loop (a server
+        # has one; tests start several).
+        loop = asyncio.get_running_loop()
+        found = self._loop_engines.get(loop)
+        if found is None:
+            url = self.engine.url.set(drivername="postgresql+asyncpg")
+            found = create_async_engine(
+                url,
+                pool_size=self._loop_pool_size,
+                max_overflow=self._loop_pool_size,
+                pool_recycle=1800,
+            ).sync_engine
+            for old in [old for old in self._loop_engines if old.is_closed()]:
+                del self._loop_engines[old]
+            self._loop_engines[loop] = found
+        return found
+
+    def connect(self) -> Connection:
+        return self.current().connect()
+
+    def raw_connection(self) -> Any:
+        return self.current().raw_connection()
 
     def autocommit(self) -> Connection:
         """A connection on which each statement is its own transaction (for PostgreSQL reads
         and single-statement writes: one round trip, no BEGIN before nor COMMIT after)."""
-        return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return self.current().connect().execution_options(isolation_level="AUTOCOMMIT")
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        with (
-            self._writer(),
-            self.engine.connect().execution_options(acmehub_write=True) as conn,
-            conn.begin(),
-        ):
-            yield conn
+        if self._group is not None and in_event_loop():
+            with self._group.unit() as conn:
+                yield conn
+            return
+        lock = self._lock
+        if lock is not None:
+            lock.acquire()
+        try:
+            with (
+                self.current().connect().execution_options(acmehub_write=True) as conn,
+                conn.begin(),
+            ):
+                yield conn
+        finally:
+            if lock is not None:
+                lock.release()
+
+    @property
+    def group(self) -> GroupCommitter | None:
+        """SQLite's group committer (None on PostgreSQL)."""
+        return self._group
+
+    def close(self) -> None:
+        if self._group is not None:
+            self._group.close()

@@ -85,19 +85,19 @@ class SqlNonceStore:
         self._clock = clock
         self._lifetime = lifetime
         self._key: bytes | None = None
-        self._key_lock = threading.Lock()
         self._postgres = gate.engine.dialect.name == "postgresql"
 
     def _signing_key(self) -> bytes:
+        # No lock: in the event loop a lock held across a database wait would stop the loop
+        # (the next request would wait for it in the loop's own thread). Two first callers both
+        # load; they read the same committed key (the loser of the insert reads the winner's).
         if self._key is None:
-            with self._key_lock:
-                if self._key is None:
-                    self._key = self._load_or_create_key()
+            self._key = self._load_or_create_key()
         return self._key
 
     def _load_or_create_key(self) -> bytes:
         query = select(t.server_secrets.c.value).where(t.server_secrets.c.name == _KEY_NAME)
-        with self._gate.engine.connect() as conn:
+        with self._gate.connect() as conn:
             found = conn.execute(query).scalar_one_or_none()
         if found is not None:
             return bytes(found)
@@ -108,7 +108,7 @@ class SqlNonceStore:
                 )
         except IntegrityError:
             pass  # another process created it first
-        with self._gate.engine.connect() as conn:
+        with self._gate.connect() as conn:
             return bytes(conn.execute(query).scalar_one())
 
     def issue(self) -> str:

@@ -228,6 +228,12 @@ class SqlProfiles:
         self._write(delete(t.acme_profiles).where(t.acme_profiles.c.uuid == uuid))
 
 
+#: One statement for psycopg and asyncpg alike (their placeholders differ).
+_LOCK_KEY = Prepared(
+    select(func.pg_advisory_xact_lock(func.hashtext(bindparam("key", type_=Text))).label("locked"))
+)
+
+
 class SqlAccounts:
     def __init__(self, conn: Connection) -> None:
         self._c = conn
@@ -244,9 +250,7 @@ class SqlAccounts:
         # SQLite writers are serialized already (BEGIN IMMEDIATE); on PostgreSQL two
         # new-account requests with one key would both find no account and both insert.
         if self._c.dialect.name == "postgresql":
-            self._c.exec_driver_sql(
-                "SELECT pg_advisory_xact_lock(hashtext(%(key)s))", {"key": "account:" + thumbprint}
-            )
+            _LOCK_KEY.first(self._c, {"key": "account:" + thumbprint})
 
     def by_thumbprint(self, thumbprint: str) -> Account | None:
         row = _ACCOUNT_BY_THUMBPRINT.first(self._c, {"key_thumbprint": thumbprint})
