@@ -1049,7 +1049,10 @@ class MemoryValidationQueue:
         raise AssertionError("nothing is handed over without a local lease")
 
     def expected_validation_seconds(self) -> float | None:
-        return None
+        return self.expected_seconds
+
+    #: What :meth:`expected_validation_seconds` answers (a test sets it).
+    expected_seconds: float | None = None
 
 
 # --------------------------------------------------------------------------- CA

@@ -120,6 +120,7 @@ class Container:
     ca: CaRegistry
     queue: SqlValidationQueue
     va: ValidationAuthority
+    gate: WriteGate
 
 
 def build_container(
@@ -156,7 +157,7 @@ def build_container(
             resolver_port=settings.dns_resolver_port,
         )
     )
-    return Container(settings, clock, engine, Services.build(deps), ca, queue, va)
+    return Container(settings, clock, engine, Services.build(deps), ca, queue, va, gate)
 
 
 def create_app(container: Container, *, background: bool = False) -> AcmeApp:
@@ -187,6 +188,7 @@ def create_app(container: Container, *, background: bool = False) -> AcmeApp:
             if jobs is not None:
                 await jobs.stop()
             container.queue.close()
+            await container.gate.aclose()
 
     router = Starlette(
         routes=routes,

@@ -16,6 +16,7 @@ from typing import Any
 from acmehub import bootstrap, cli_admin
 from acmehub.config import ConfigError, Settings, load_settings
 from acmehub.domain.errors import DomainError
+from acmehub.protocol.http_server import JoinedWritesHttpProtocol
 from acmehub.storage import maintenance, migrate
 
 
@@ -72,7 +73,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "log_level": settings.log_level.lower(),
         "access_log": False,
         "loop": "uvloop",
-        "http": "httptools",
+        "http": JoinedWritesHttpProtocol,
         "timeout_graceful_shutdown": 10,
     }
     _print_urls(settings)
@@ -130,6 +131,7 @@ async def _run_worker(container: bootstrap.Container, concurrency: int) -> None:
     finally:
         await jobs.stop()
         container.queue.close()
+        await container.gate.aclose()
         container.engine.dispose()
 
 

@@ -420,7 +420,7 @@ def test_order_validity_is_the_order_and_authorization_lifetime(
     assert authz["expires"] == order["expires"]
 
 
-def test_retry_interval_is_sent_as_retry_after_while_validating(
+def test_retry_after_while_validating_is_at_most_the_retry_interval(
     api: httpx.Client, clients: Clients, http01: Http01Responder, ra: dict[str, Any]
 ) -> None:
     acme = new_acme_profile(api, ra, retryInterval=7)
@@ -435,7 +435,11 @@ def test_retry_interval_is_sent_as_retry_after_while_validating(
         assert client.post(challenge["url"], {}).status_code == 200
         response = client.get(challenge["url"])
         assert response.json()["status"] == "processing", response.text
-        assert response.headers["Retry-After"] == "7"
+        # When the result is expected (this server validates in milliseconds), at most 7.
+        assert 1 <= int(response.headers["Retry-After"]) <= 7
+        polled = client.get(authz_url)
+        assert polled.json()["status"] == "pending"
+        assert 1 <= int(polled.headers["Retry-After"]) <= 7
     finally:
         http01.hold[token].set()
     poll_resource(client, authz_url, lambda d: d["status"] == "valid", "authz valid")

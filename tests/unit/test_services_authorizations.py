@@ -117,6 +117,27 @@ def test_responding_starts_validation_and_wakes_the_queue(
     assert seen.challenge.status is ChallengeStatus.PROCESSING
 
 
+@pytest.mark.parametrize(("expected", "retry_after"), [(None, 7), (0.02, 1), (3.2, 4), (30.0, 7)])
+def test_retry_after_says_when_the_validation_is_expected_within_the_retry_interval(
+    world: MemoryWorld,
+    ctx: AcmeContext,
+    account: Account,
+    expected: float | None,
+    retry_after: int,
+) -> None:
+    world.queue.expected_seconds = expected
+    order = world.new_order(ctx, account, "example.com")
+    authz_id = order.authorization_ids[0]
+    assert world.services.authorizations.get(ctx, account.id, authz_id).retry_after is None
+    challenge = challenge_of(world, ctx, account, authz_id, ChallengeType.HTTP_01)
+    assert world.services.authorizations.respond(ctx, account.id, challenge.id).retry_after == (
+        retry_after
+    )
+    assert world.services.authorizations.get(ctx, account.id, authz_id).retry_after == (retry_after)
+    world.services.authorizations.record_result(ValidationResult(challenge.id))
+    assert world.services.authorizations.get(ctx, account.id, authz_id).retry_after is None
+
+
 def test_responding_twice_is_harmless(
     world: MemoryWorld, ctx: AcmeContext, account: Account
 ) -> None:

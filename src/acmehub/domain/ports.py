@@ -439,8 +439,15 @@ class UnitOfWorkFactory(Protocol):
 class ValidationQueue(Protocol):
     """Challenges in ``processing`` waiting for the VA; claimed with a lease by one worker."""
 
-    def claim(self, worker: str, now: datetime, lease_seconds: int, limit: int) -> list[str]:
-        """Challenge ids this worker now owns until the lease ends."""
+    def claim(
+        self, worker: str, now: datetime, lease_seconds: int, limit: int, *, resume: bool = False
+    ) -> list[str]:
+        """Challenge ids this worker now owns until the lease ends; with ``resume``, only those
+        leased to ``worker`` already, whatever their lease's end (a restarted process)."""
+        ...
+
+    def renew(self, worker: str, ids: Sequence[str], until: datetime) -> set[str]:
+        """Extend the worker's leases; returns the ids that are still its own."""
         ...
 
     def wake(self) -> None:
@@ -448,13 +455,17 @@ class ValidationQueue(Protocol):
         ...
 
     def local_lease(self, now: datetime) -> tuple[str, datetime] | None:
-        """(owner, until): a lease for a validation thread of this process that is free now,
+        """(owner, until): a lease for this process's validation worker when it has room now,
         or None. The transaction that answers a challenge records it with the challenge, and
-        :meth:`hand_over` then starts the thread, with no claim of its own."""
+        :meth:`hand_over` then starts the validation, with no claim of its own."""
         ...
 
     def hand_over(self, challenge_id: str) -> None:
-        """Start a local validation thread on a challenge leased with :meth:`local_lease`."""
+        """Start validating a challenge leased with :meth:`local_lease` in this process."""
+        ...
+
+    def expected_validation_seconds(self) -> float | None:
+        """About how long a validation started now takes here (None: no figure)."""
         ...
 
 

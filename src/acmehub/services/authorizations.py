@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,7 @@ from acmehub.services.orders import refresh_order
 class AuthorizationView:
     authorization: Authorization
     status: AuthzStatus
+    retry_after: int | None = None  # seconds, while one of its challenges is being validated
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,14 @@ class ChallengeView:
 
 def _view(authz: Authorization, now: datetime) -> AuthorizationView:
     return AuthorizationView(authz, authorization_status(authz, now))
+
+
+def retry_after_seconds(expected: float | None, retry_interval: int) -> int:
+    """Retry-After (RFC 8555 §7.5.1, §8.2) for a result still being worked out: when it is
+    expected (whole seconds, at least 1), never beyond the profile's retry interval."""
+    if expected is None:
+        return max(1, retry_interval)
+    return max(1, min(retry_interval, math.ceil(expected)))
 
 
 class AuthorizationService:
@@ -61,7 +71,17 @@ class AuthorizationService:
     def get(self, ctx: AcmeContext, account_id: str, authz_id: str) -> AuthorizationView:
         with self._d.uow() as tx:
             account = self._accounts.for_request(tx, ctx, account_id)
-            return _view(self._owned(tx, account, authz_id), self._d.clock.now())
+            view = _view(self._owned(tx, account, authz_id), self._d.clock.now())
+        if view.status is AuthzStatus.PENDING and any(
+            c.status is ChallengeStatus.PROCESSING for c in view.authorization.challenges
+        ):
+            return replace(view, retry_after=self._retry_after(ctx))
+        return view
+
+    def _retry_after(self, ctx: AcmeContext) -> int:
+        return retry_after_seconds(
+            self._d.queue.expected_validation_seconds(), ctx.acme_profile.retry_interval
+        )
 
     def deactivate(
         self, ctx: AcmeContext, account_id: str, authz_id: str, payload: dict[str, Any]
@@ -136,16 +156,11 @@ class AuthorizationService:
         # Anything but pending is returned as it is: answering twice is harmless (§7.5.1).
         return self._challenge_view(ctx, challenge, authz)
 
-    @staticmethod
     def _challenge_view(
-        ctx: AcmeContext, challenge: Challenge, authz: Authorization
+        self, ctx: AcmeContext, challenge: Challenge, authz: Authorization
     ) -> ChallengeView:
-        retry = (
-            ctx.acme_profile.retry_interval
-            if challenge.status is ChallengeStatus.PROCESSING
-            else None
-        )
-        return ChallengeView(challenge, authz.id, retry)
+        processing = challenge.status is ChallengeStatus.PROCESSING
+        return ChallengeView(challenge, authz.id, self._retry_after(ctx) if processing else None)
 
     # ------------------------------------------------------------------ the VA's side
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from acmehub.concurrency import in_event_loop
 from acmehub.storage.group_commit import GroupCommitter
@@ -79,7 +79,7 @@ class WriteGate:
             self._lock = WriteLock(None if memory else f"{database}-writer.lock")
             self._group = GroupCommitter(engine, self._lock)
         self._loop_pool_size = loop_pool_size
-        self._loop_engines: dict[asyncio.AbstractEventLoop, Engine] = {}
+        self._loop_engines: dict[asyncio.AbstractEventLoop, AsyncEngine] = {}
 
     def current(self) -> Engine:
         """The engine for the caller: asyncpg's in the event loop on PostgreSQL."""
@@ -99,11 +99,18 @@ class WriteGate:
                 pool_size=self._loop_pool_size,
                 max_overflow=self._loop_pool_size,
                 pool_recycle=1800,
-            ).sync_engine
+            )
             for old in [old for old in self._loop_engines if old.is_closed()]:
                 del self._loop_engines[old]
             self._loop_engines[loop] = found
-        return found
+        return found.sync_engine
+
+    async def aclose(self) -> None:
+        """Close the running loop's asyncpg connections (when a server's loop, or a test's,
+        ends: they cannot be closed from another loop)."""
+        engine = self._loop_engines.pop(asyncio.get_running_loop(), None)
+        if engine is not None:
+            await engine.dispose()
 
     def connect(self) -> Connection:
         return self.current().connect()

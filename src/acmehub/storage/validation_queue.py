@@ -157,7 +157,7 @@ class SqlValidationQueue:
         if local is not None:
             local.wake()
         if self._postgres:
-            with self._gate.engine.connect() as conn:
+            with self._gate.connect() as conn:
                 conn.exec_driver_sql(f"NOTIFY {_CHANNEL}")
                 conn.commit()
 

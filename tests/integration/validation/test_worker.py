@@ -10,7 +10,7 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -123,6 +123,19 @@ class World:
     ctx: AcmeContext
     account: Account
     dns_port: int
+    gate: WriteGate
+
+    def run(self, scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run ``scenario`` in an event loop of its own; the loop's database connections
+        (asyncpg on PostgreSQL) are closed in it at the end."""
+
+        async def closing() -> None:
+            try:
+                await scenario()
+            finally:
+                await self.gate.aclose()
+
+        asyncio.run(closing())
 
     def worker(self, name: str, http_port: int, **settings: Any) -> ValidationWorker:
         va = ValidationAuthority(VaSettings(http01_port=http_port, timeout=BOUND))
@@ -250,6 +263,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path, challtestsrv: Any) -> 
         ctx,
         account,
         challtestsrv.dns_port,
+        gate,
     )
     queue.close()
     engine.dispose()
@@ -281,7 +295,7 @@ def test_a_queued_challenge_is_claimed_and_validated(world: World, responder: Re
         assert worker.expected_seconds() is not None
         assert world.queue.expected_validation_seconds() is None  # detached once stopped
 
-    asyncio.run(scenario())
+    world.run(scenario)
     owner, until, _ = world.lease_of(challenge.id)
     assert (owner, until) == (None, None)  # a settled challenge has no lease
 
@@ -306,7 +320,7 @@ def test_a_restarted_worker_resumes_its_leased_challenge_at_once(
         finally:
             await worker.stop()
 
-    asyncio.run(scenario())
+    world.run(scenario)
     assert world.clock.now() == NOW  # no time had to pass
 
 
@@ -336,7 +350,7 @@ def test_lease_renewal_keeps_a_slow_validation_leased(world: World, responder: R
             await worker.stop()
         assert responder.requests == 1  # validated once, by the lease holder
 
-    asyncio.run(scenario())
+    world.run(scenario)
 
 
 def test_a_hand_over_from_another_thread_starts_at_once(world: World, responder: Responder) -> None:
@@ -363,7 +377,7 @@ def test_a_hand_over_from_another_thread_starts_at_once(world: World, responder:
             await worker.stop()
         assert world.queue.local_lease(NOW) is None  # stopped: no more hand-overs
 
-    asyncio.run(scenario())
+    world.run(scenario)
     owner, _, status = world.lease_of(challenge.id)
     assert (owner, status) == (None, "valid")
 
@@ -386,4 +400,4 @@ def test_at_most_concurrency_validations_at_once(world: World, responder: Respon
         finally:
             await worker.stop()
 
-    asyncio.run(scenario())
+    world.run(scenario)

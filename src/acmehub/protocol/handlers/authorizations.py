@@ -17,7 +17,10 @@ def authorization(req: AcmeRequest) -> Reply:
         view = req.services.authorizations.deactivate(
             req.ctx, account_id, req.object_id, auth.jws.json_payload()
         )
-    return Reply(json=authorization_json(view.authorization, view.status, req.links))
+    reply = Reply(json=authorization_json(view.authorization, view.status, req.links))
+    if view.retry_after is not None:
+        reply.headers["Retry-After"] = str(view.retry_after)
+    return reply
 
 
 def _challenge_reply(req: AcmeRequest, view: ChallengeView) -> Reply:

@@ -18,7 +18,9 @@ def _order_reply(req: AcmeRequest, view: OrderView, status: int = 200) -> Reply:
         headers={"Location": req.links.url(Link.ORDER, view.order.id)},
     )
     if view.status is OrderStatus.PROCESSING:
-        reply.headers["Retry-After"] = str(req.ctx.acme_profile.retry_interval)
+        # Finalize signs before it answers: an order seen processing is being signed by another
+        # request right now (or its process died and housekeeping will take it over).
+        reply.headers["Retry-After"] = "1"
     return reply
 
 
