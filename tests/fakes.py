@@ -1051,6 +1051,9 @@ class MemoryValidationQueue:
     def expected_validation_seconds(self) -> float | None:
         return self.expected_seconds
 
+    def wait_settled(self, challenge_ids: Sequence[str], timeout: float) -> bool:
+        return False  # nothing validates in this process
+
     #: What :meth:`expected_validation_seconds` answers (a test sets it).
     expected_seconds: float | None = None
 

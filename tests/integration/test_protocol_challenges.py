@@ -30,6 +30,28 @@ def new_authz(client: AcmeClient, name: str | None = None) -> tuple[str, str, di
     return response.headers["Location"], authz_url, client.get(authz_url).json()
 
 
+def test_a_poll_during_validation_is_held_until_the_result_is_recorded(
+    client: AcmeClient, http01: Http01Responder
+) -> None:
+    """The validation runs in the process that took the answer: a poll of the authorization
+    that comes meanwhile waits for the result (at most a second) instead of reading pending."""
+    _, authz_url, authz = new_authz(client)
+    challenge = challenge_of(authz, "http-01")
+    token = challenge["token"]
+    http01.answers[token] = client.key_authorization(token)
+    gate = http01.hold[token] = threading.Event()
+    try:
+        assert client.post(challenge["url"], {}).json()["status"] == "processing"
+        # The responder answers once the poll below is on its way.
+        threading.Timer(0.2, gate.set).start()
+        polled = client.get(authz_url)
+    finally:
+        gate.set()
+    assert polled.status_code == 200
+    assert polled.json()["status"] == "valid", polled.text
+    assert "Retry-After" not in polled.headers
+
+
 def test_http01_processing_then_valid(
     client: AcmeClient, http01: Http01Responder, state: State
 ) -> None:
@@ -54,7 +76,10 @@ def test_http01_processing_then_valid(
         assert polled.json()["status"] == "processing"
         assert polled.headers["Retry-After"] == "1"
         assert link_header(polled, "up") == [authz_url]
-        assert client.get(authz_url).json()["status"] == "pending"
+        # A poll of the authorization is held a second at most, then reads pending.
+        held = client.get(authz_url)
+        assert held.json()["status"] == "pending"
+        assert held.headers["Retry-After"] == "1"
         assert client.get(order_url).json()["status"] == "pending"
 
         # Answering again while processing is harmless.

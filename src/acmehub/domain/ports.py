@@ -468,6 +468,12 @@ class ValidationQueue(Protocol):
         """About how long a validation started now takes here (None: no figure)."""
         ...
 
+    def wait_settled(self, challenge_ids: Sequence[str], timeout: float) -> bool:
+        """Hold a poll, at most ``timeout`` seconds, while this process validates
+        ``challenge_ids``; True when they ended meanwhile (False at once when nothing here
+        validates them)."""
+        ...
+
 
 class CaProvisioner(Protocol):
     """Creates or imports the keys and certificates of an embedded Authority."""

@@ -44,6 +44,17 @@ def _view(authz: Authorization, now: datetime) -> AuthorizationView:
     return AuthorizationView(authz, authorization_status(authz, now))
 
 
+#: The longest a poll of an authorization waits for a validation running in this process.
+HOLD_POLL_SECONDS = 1.0
+
+
+def _validating(view: AuthorizationView) -> list[str]:
+    """The challenges of a pending authorization that are being validated."""
+    if view.status is not AuthzStatus.PENDING:
+        return []
+    return [c.id for c in view.authorization.challenges if c.status is ChallengeStatus.PROCESSING]
+
+
 def retry_after_seconds(expected: float | None, retry_interval: int) -> int:
     """Retry-After (RFC 8555 §7.5.1, §8.2) for a result still being worked out: when it is
     expected (whole seconds, at least 1), never beyond the profile's retry interval."""
@@ -69,14 +80,21 @@ class AuthorizationService:
         return authz
 
     def get(self, ctx: AcmeContext, account_id: str, authz_id: str) -> AuthorizationView:
-        with self._d.uow() as tx:
-            account = self._accounts.for_request(tx, ctx, account_id)
-            view = _view(self._owned(tx, account, authz_id), self._d.clock.now())
-        if view.status is AuthzStatus.PENDING and any(
-            c.status is ChallengeStatus.PROCESSING for c in view.authorization.challenges
-        ):
+        view = self._read(ctx, account_id, authz_id)
+        validating = _validating(view)
+        # A poll that comes while this process validates the challenge is held until the
+        # result is recorded (briefly): the client's first poll normally finds the result.
+        if validating and self._d.queue.wait_settled(validating, HOLD_POLL_SECONDS):
+            view = self._read(ctx, account_id, authz_id)
+            validating = _validating(view)
+        if validating:
             return replace(view, retry_after=self._retry_after(ctx))
         return view
+
+    def _read(self, ctx: AcmeContext, account_id: str, authz_id: str) -> AuthorizationView:
+        with self._d.uow() as tx:
+            account = self._accounts.for_request(tx, ctx, account_id)
+            return _view(self._owned(tx, account, authz_id), self._d.clock.now())
 
     def _retry_after(self, ctx: AcmeContext) -> int:
         return retry_after_seconds(

@@ -9,6 +9,7 @@ under the same name takes back its own leases at once (``claim(..., resume=True)
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import threading
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Integer, bindparam, or_, select, update
 
+from acmehub.concurrency import in_event_loop, wait_for
 from acmehub.domain.model import ChallengeStatus
 from acmehub.storage import tables as t
 from acmehub.storage.engine import WriteGate
@@ -82,6 +84,7 @@ class LocalWorker(Protocol):
     def start_handed(self, challenge_id: str) -> None: ...
     def wake(self) -> None: ...
     def expected_seconds(self) -> float | None: ...
+    def settled(self, challenge_id: str) -> asyncio.Future[None] | None: ...
 
 
 class SqlValidationQueue:
@@ -122,6 +125,19 @@ class SqlValidationQueue:
         What a Retry-After header on a processing challenge or authorization can say."""
         local = self._local
         return None if local is None else local.expected_seconds()
+
+    def wait_settled(self, challenge_ids: Sequence[str], timeout: float) -> bool:
+        """Inside the event loop's request path: wait, at most ``timeout`` seconds, until this
+        process's worker has ended its validations of ``challenge_ids``; True when it held any
+        and they ended. Elsewhere (threads, another process validating): False at once."""
+        local = self._local
+        if local is None or not in_event_loop():
+            return False
+        pending = [f for f in (local.settled(c) for c in challenge_ids) if f is not None]
+        if not pending:
+            return False
+        done = wait_for(asyncio.wait(pending, timeout=timeout))[0]
+        return len(done) == len(pending)
 
     def claim(
         self, worker: str, now: datetime, lease_seconds: int, limit: int, *, resume: bool = False

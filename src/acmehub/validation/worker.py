@@ -68,6 +68,8 @@ class QueueLike(Protocol):
 class _Job:
     task: asyncio.Task[None] | None = None
     validating: bool = False  # in the VA (not in a database call): safe to cancel
+    #: Done when the job ends (its result recorded, or given up): what a held poll awaits.
+    done: asyncio.Future[None] | None = None
 
 
 class _Durations:
@@ -138,6 +140,16 @@ class ValidationWorker:
         (from the start of the validation to its recorded result), or None before the first
         one. Read from any thread."""
         return self._durations.average
+
+    def settled(self, challenge_id: str) -> asyncio.Future[None] | None:
+        """In the worker's loop: a future done when this worker's validation of
+        ``challenge_id`` has ended (result recorded or given up); None when it holds none."""
+        job = self._jobs.get(challenge_id)
+        if job is None or self._loop is None:
+            return None
+        if job.done is None:
+            job.done = self._loop.create_future()
+        return job.done
 
     def start_handed(self, challenge_id: str) -> None:
         """Validate a challenge already leased to this worker (by the transaction that answered
@@ -305,7 +317,9 @@ class ValidationWorker:
             self._finished(challenge_id)
 
     def _finished(self, challenge_id: str) -> None:
-        self._jobs.pop(challenge_id, None)
+        job = self._jobs.pop(challenge_id, None)
+        if job is not None and job.done is not None and not job.done.done():
+            job.done.set_result(None)
         while self._waiting and not self._stopping:
             waiting = self._waiting.popleft()
             if waiting in self._jobs:
