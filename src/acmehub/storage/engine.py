@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -79,6 +80,8 @@ class WriteGate:
             self._lock = WriteLock(None if memory else f"{database}-writer.lock")
             self._group = GroupCommitter(engine, self._lock)
         self._loop_pool_size = loop_pool_size
+        # SQLite: each event loop thread's reader connection (sqlite_read).
+        self._readers = threading.local()
         self._loop_engines: dict[asyncio.AbstractEventLoop, AsyncEngine] = {}
 
     def current(self) -> Engine:
@@ -141,6 +144,48 @@ class WriteGate:
         finally:
             if lock is not None:
                 lock.release()
+
+    @contextmanager
+    def sqlite_read(self) -> Iterator[Connection]:
+        """A SQLite read transaction (a WAL snapshot). In the event loop it runs on the loop
+        thread's own reader connection, kept open (no pool checkout per unit), unless a unit of
+        that thread holds it already (then on a pooled connection)."""
+        reader = self._loop_reader()
+        if reader is None:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+            return
+        self._readers.busy = True
+        try:
+            with reader.begin():
+                yield reader
+        finally:
+            self._readers.busy = False
+
+    @contextmanager
+    def sqlite_dbapi(self) -> Iterator[Any]:
+        """A bare SQLite DBAPI connection, outside any transaction, for one statement."""
+        reader = self._loop_reader()
+        if reader is not None:
+            self._readers.busy = True
+            try:
+                yield reader.connection.dbapi_connection
+            finally:
+                self._readers.busy = False
+            return
+        raw = self.engine.raw_connection()
+        try:
+            yield raw
+        finally:
+            raw.close()
+
+    def _loop_reader(self) -> Connection | None:
+        if self._group is None or not in_event_loop() or getattr(self._readers, "busy", False):
+            return None
+        reader: Connection | None = getattr(self._readers, "conn", None)
+        if reader is None:
+            reader = self._readers.conn = self.engine.connect()
+        return reader
 
     @property
     def group(self) -> GroupCommitter | None:

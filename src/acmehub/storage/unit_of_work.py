@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy import Connection, select
 
@@ -24,31 +26,57 @@ from acmehub.storage.web_repositories import SqlSessions, SqlUsers
 
 
 class SqlUnitOfWork:
-    def __init__(
-        self,
-        profiles: SqlProfiles,
-        accounts: SqlAccounts,
-        orders: SqlOrders,
-        authorizations: SqlAuthorizations,
-        certificates: SqlCertificates,
-        eab_keys: SqlEabKeys,
-        tokens: SqlTokens,
-        audit: SqlAudit,
-        users: SqlUsers,
-        web_sessions: SqlSessions,
-        reports: SqlReports,
-    ) -> None:
-        self.profiles = profiles
-        self.accounts = accounts
-        self.orders = orders
-        self.authorizations = authorizations
-        self.certificates = certificates
-        self.eab_keys = eab_keys
-        self.tokens = tokens
-        self.audit = audit
-        self.users = users
-        self.web_sessions = web_sessions
-        self.reports = reports
+    """The repositories of one transaction, each made when first used (a request uses two or
+    three of the eleven)."""
+
+    def __init__(self, conn: Connection, now: datetime, write: bool) -> None:
+        self._conn = conn
+        self._now = now
+        self._write = write
+
+    @cached_property
+    def profiles(self) -> SqlProfiles:
+        return SqlProfiles(self._conn)
+
+    @cached_property
+    def accounts(self) -> SqlAccounts:
+        return SqlAccounts(self._conn)
+
+    @cached_property
+    def orders(self) -> SqlOrders:
+        return SqlOrders(self._conn, self._now, lock=self._write)
+
+    @cached_property
+    def authorizations(self) -> SqlAuthorizations:
+        return SqlAuthorizations(self._conn, lock=self._write)
+
+    @cached_property
+    def certificates(self) -> SqlCertificates:
+        return SqlCertificates(self._conn)
+
+    @cached_property
+    def eab_keys(self) -> SqlEabKeys:
+        return SqlEabKeys(self._conn)
+
+    @cached_property
+    def tokens(self) -> SqlTokens:
+        return SqlTokens(self._conn)
+
+    @cached_property
+    def audit(self) -> SqlAudit:
+        return SqlAudit(self._conn)
+
+    @cached_property
+    def users(self) -> SqlUsers:
+        return SqlUsers(self._conn)
+
+    @cached_property
+    def web_sessions(self) -> SqlSessions:
+        return SqlSessions(self._conn)
+
+    @cached_property
+    def reports(self) -> SqlReports:
+        return SqlReports(self._conn)
 
     def __enter__(self) -> SqlUnitOfWork:
         return self
@@ -73,18 +101,14 @@ class SqlUnitOfWorkFactory:
     def profiles_generation(self) -> int:
         """The committed "profiles" change counter (tables.change_counters), read on every ACME
         request: one prepared SELECT (statements.py). SQLite's needs no transaction (one
-        statement is its own snapshot) and cannot lose its connection: it runs on a bare pooled
-        DBAPI connection, a third of the cost."""
+        statement is its own snapshot) and runs on a bare DBAPI connection."""
         if self._sqlite:
-            raw = self._gate.engine.raw_connection()
-            try:
+            with self._gate.sqlite_dbapi() as raw:
                 cursor = raw.cursor()
                 compiled = _PROFILES_COUNTER.compiled(self._gate.engine.dialect)
                 cursor.execute(compiled.sql, compiled.parameters({}))
                 found = cursor.fetchone()
                 cursor.close()
-            finally:
-                raw.close()
             return int(found[0]) if found else 0
         with self._gate.autocommit() as conn:
             row = _PROFILES_COUNTER.first(conn, {})
@@ -94,29 +118,14 @@ class SqlUnitOfWorkFactory:
     def __call__(self, *, write: bool = False) -> Iterator[SqlUnitOfWork]:
         if write:
             with self._gate.transaction() as conn:
-                yield self._unit(conn, write)
+                yield SqlUnitOfWork(conn, self._clock.now(), write)
         elif self._sqlite:
             # One snapshot for every statement of the unit (WAL read transaction).
-            with self._gate.engine.connect() as conn, conn.begin():
-                yield self._unit(conn, write)
+            with self._gate.sqlite_read() as conn:
+                yield SqlUnitOfWork(conn, self._clock.now(), write)
         else:
             # PostgreSQL reads at READ COMMITTED, where every statement takes its own snapshot
             # inside a transaction too: BEGIN and COMMIT would add two round trips and no
             # consistency, so read units run in autocommit.
             with self._gate.autocommit() as conn:
-                yield self._unit(conn, write)
-
-    def _unit(self, conn: Connection, write: bool) -> SqlUnitOfWork:
-        return SqlUnitOfWork(
-            SqlProfiles(conn),
-            SqlAccounts(conn),
-            SqlOrders(conn, self._clock.now(), lock=write),
-            SqlAuthorizations(conn, lock=write),
-            SqlCertificates(conn),
-            SqlEabKeys(conn),
-            SqlTokens(conn),
-            SqlAudit(conn),
-            SqlUsers(conn),
-            SqlSessions(conn),
-            SqlReports(conn),
-        )
+                yield SqlUnitOfWork(conn, self._clock.now(), write)
