@@ -751,6 +751,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--certbot-runs", type=int, default=5)
     parser.add_argument("--only", help="comma-separated workload names to run (e.g. 'flow c=8')")
     parser.add_argument("--no-pebble", action="store_true")
+    parser.add_argument(
+        "--pg-separate-worker",
+        action="store_true",
+        help="acmehub-pg validates in one separate `acmehub worker` process instead of in each "
+        "of its 2 serve processes",
+    )
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument(
         "--sqlite-processes",
@@ -814,13 +820,14 @@ def main(argv: list[str] | None = None) -> int:
                 if processes == 1:
                     notes.append(
                         "acmehub-pg: `acmehub serve` has no --processes option yet: one serve "
-                        "process with in-process validation threads (the issue wants 2 + 1 worker)"
+                        "process with in-process validation (the issue wants 2)"
                     )
                 targets.append(
                     start_acmehub(
                         procs, "acmehub-pg", work / "pg-state",
                         http01_port=responder_port, dns_port=dns_port,
                         database_url=database.create(), processes=processes,
+                        separate_worker=args.pg_separate_worker,
                     )
                 )  # fmt: skip
             else:

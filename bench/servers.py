@@ -192,12 +192,11 @@ def start_acmehub(
 ) -> Target:
     """`acmehub serve` on a fresh state directory (initialized by serve on first start).
 
-    With ``processes`` > 1 (only if serve has --processes), validation moves to one separate
-    `acmehub worker` process unless ``separate_worker`` is False (then every serve process
-    runs its validation threads).
+    With ``separate_worker``, validation moves to one separate `acmehub worker` process;
+    otherwise every serve process validates the challenges it is answered (the default).
     """
     if separate_worker is None:
-        separate_worker = processes > 1
+        separate_worker = False
     port = free_port()
     env = clean_env(
         ACMEHUB_STATE_DIR=str(state_dir),
@@ -225,16 +224,16 @@ def start_acmehub(
         env["ACMEHUB_VALIDATION_WORKERS"] = "0"
         notes.append(f"{processes} serve processes + 1 acmehub worker")
     elif processes > 1:
-        notes.append(f"{processes} serve processes, validation threads inside each")
+        notes.append(f"{processes} serve processes, each validating in its event loop")
     else:
-        notes.append("1 serve process, validation threads inside it")
+        notes.append("1 serve process, validating in its event loop")
     proc = procs.start(name, argv, env)
     ca = state_dir / "ca" / "root.pem"
     url = f"https://{LOOPBACK}:{port}/acme/default/directory"
     _wait_ready(procs, proc, name, url, ca)
     pids = [proc.pid]
     if separate_worker:
-        worker_argv = [sys.executable, "-m", "acmehub.cli", "worker", "--threads", "8"]
+        worker_argv = [sys.executable, "-m", "acmehub.cli", "worker", "--concurrency", "64"]
         worker = procs.start(f"{name}-worker", worker_argv, env)
         time.sleep(1.0)
         procs.check_alive(worker, f"{name}-worker")

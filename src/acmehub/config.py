@@ -48,8 +48,9 @@ class Settings(BaseModel):
     ca_key_type: Literal["ec-p256", "rsa-3072"] = "ec-p256"
     #: Name of the environment variable holding the CA key passphrase (unset: keys unencrypted).
     ca_passphrase_env: str = "ACMEHUB_CA_PASSPHRASE"  # noqa: S105 (a variable name)
-    #: Validation threads run by `serve` itself (0: leave validation to `acmehub worker`).
-    validation_workers: int = Field(default=8, ge=0, le=256)
+    #: Validations `serve` runs at once in its event loop (0: leave validation to
+    #: `acmehub worker`); each mostly waits on the network, so many cost little.
+    validation_workers: int = Field(default=64, ge=0, le=1024)
     validation_timeout: float = Field(default=10.0, gt=0, le=120)
     #: Seconds a worker owns a claimed challenge; renewed every third of it while the validation
     #: runs, so a dead worker's claim is retried this soon after it died.
