@@ -535,6 +535,23 @@ def format_report(record: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def add_poll_options(parser: argparse.ArgumentParser) -> None:
+    """The poll policy's options (the load generator's and `bench.run`'s)."""
+    parser.add_argument(
+        "--first-poll-ms",
+        type=float,
+        default=10.0,
+        help="first authorization (order) poll at most this long after the challenge POST "
+        "(finalize)",
+    )
+    parser.add_argument(
+        "--poll-cap-ms",
+        type=float,
+        default=50.0,
+        help="cap on the wait before a later poll (Retry-After, or doubling without one)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench.loadgen",
@@ -555,19 +572,7 @@ def build_parser() -> argparse.ArgumentParser:
     trust = parser.add_mutually_exclusive_group()
     trust.add_argument("--ca-bundle", help="PEM file of the CA that signed the server's TLS cert")
     trust.add_argument("--insecure", action="store_true", help="do not verify the server's TLS")
-    parser.add_argument(
-        "--first-poll-ms",
-        type=float,
-        default=10.0,
-        help="first authorization (order) poll at most this long after the challenge POST "
-        "(finalize)",
-    )
-    parser.add_argument(
-        "--poll-cap-ms",
-        type=float,
-        default=50.0,
-        help="cap on the wait before a later poll (Retry-After, or doubling without one)",
-    )
+    add_poll_options(parser)
     parser.add_argument("--order-timeout", type=float, default=60.0)
     parser.add_argument("--warmup", type=int, default=1, help="uncounted operations per client")
     who = parser.add_mutually_exclusive_group()

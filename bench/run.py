@@ -44,7 +44,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.loadgen import describe_poll_policy, poll_policy
+from bench.loadgen import add_poll_options, describe_poll_policy, poll_policy
 from bench.servers import (
     PostgresDatabase,
     Procs,
@@ -367,13 +367,18 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         groups.setdefault(f"{rec['workload']}|{rec['target']}", []).append(rec)
     out: dict[str, dict[str, Any]] = {}
     for key, recs in groups.items():
-        ok = [r for r in recs if "error" not in r]
+        done = [r for r in recs if "error" not in r]
         failures: dict[str, int] = {}
-        for r in ok:
+        for r in done:
             for kind, n in r["failures"].items():
                 failures[kind] = failures.get(kind, 0) + n
+        # A repetition with failed operations (Pebble 2.4.0 deadlocks now and then: its POSTs
+        # stop answering) says nothing of the server's speed: the figures are medians over the
+        # clean repetitions when there is one; the totals below count every repetition.
+        ok = [r for r in done if not r["failed"]] or done
         out[key] = {
             "runs": len(recs),
+            "figures_from": len(ok),
             "errors": [r["error"] for r in recs if "error" in r],
             "rate": _median([r["rate_per_s"] for r in ok]),
             "p50": _median([r["latency_ms"]["operation"].get("p50") for r in ok]),
@@ -382,10 +387,10 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             "req_s": _median([r["requests_per_s"] for r in ok]),
             "authz_polls": _median([(r.get("polls") or {}).get("authz_per_order") for r in ok]),
             "order_polls": _median([(r.get("polls") or {}).get("order_per_order") for r in ok]),
-            "completed": sum(r["completed"] for r in ok),
-            "failed": sum(r["failed"] for r in ok),
+            "completed": sum(r["completed"] for r in done),
+            "failed": sum(r["failed"] for r in done),
             "failures": failures,
-            "http_5xx": sum(r["http_5xx"] for r in ok),
+            "http_5xx": sum(r["http_5xx"] for r in done),
             "gen_cores": _median(
                 [round(r["generator"]["cpu_s"] / r["elapsed_s"], 2) for r in ok if r["elapsed_s"]]
             ),
@@ -611,7 +616,13 @@ def table(
                 f"{_f(s['gen_cores'], 2):>6}{_f(s['other_cores'], 2):>6}"
             )
             if s["failures"]:
-                lines.append(f"{'':<32}failures: {s['failures']}")
+                clean = (
+                    f"; figures from the {s['figures_from']} of {s['runs']} repetitions "
+                    "without failures"
+                    if s.get("figures_from", s["runs"]) < s["runs"]
+                    else ""
+                )
+                lines.append(f"{'':<32}failures: {s['failures']}{clean}")
             if w.name.startswith("soak"):
                 lines.append(
                     f"{'':<32}RSS MiB at start {_f(s['rss_start_mib'])}, "
@@ -733,19 +744,7 @@ def main(argv: list[str] | None = None) -> int:
         default=5.0,
         help="a server stops climbing when a step gains less than this many percent orders/s",
     )
-    parser.add_argument(
-        "--first-poll-ms",
-        type=float,
-        default=10.0,
-        help="first authorization (order) poll at most this long after the challenge POST "
-        "(finalize)",
-    )
-    parser.add_argument(
-        "--poll-cap-ms",
-        type=float,
-        default=50.0,
-        help="later polls: Retry-After (or doubling without one) capped at this",
-    )
+    add_poll_options(parser)
     parser.add_argument("--soak", action="store_true", help="also 256 clients for a long run")
     parser.add_argument("--soak-duration", type=float, default=60.0)
     parser.add_argument("--certbot-runs", type=int, default=5)
@@ -772,7 +771,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, help="print the table of an earlier --out file")
     args = parser.parse_args(argv)
     if args.report:
-        print(report(json.loads(args.report.read_text())))
+        recorded = json.loads(args.report.read_text())
+        recorded["summary"] = summarise(recorded["records"])  # today's rules for the medians
+        print(report(recorded))
         return 0
     needed = ["pebble-challtestsrv"] + ([] if args.no_pebble else ["pebble"])
     missing = [name for name in needed if shutil.which(name) is None]
@@ -841,11 +842,18 @@ def main(argv: list[str] | None = None) -> int:
         for t in targets:
             print(f"bench: {t.name}: {t.directory_url} (pids {t.pids}; {'; '.join(t.notes)})")
 
+        troubled: set[str] = set()  # Pebbles whose last workload had failures
+
         def revive(target: Target, label: str) -> None:
-            """A Pebble that stopped answering is replaced before the next workload, and the
-            record says so (acmehub is never restarted: its failures count)."""
-            if target.kind != "pebble" or answers(target):
+            """A Pebble that stopped answering, or whose last workload had failures, is replaced
+            before the next workload, and the record says so (acmehub is never restarted: its
+            failures count). Pebble 2.4.0 can deadlock on its own state under load: it then
+            still serves its directory, but no POST returns."""
+            if target.kind != "pebble":
                 return
+            if target.name not in troubled and answers(target):
+                return
+            troubled.discard(target.name)
             restart_pebble(
                 procs, target, work / "pebble", http01_port=responder_port, dns_port=dns_port
             )
@@ -860,6 +868,8 @@ def main(argv: list[str] | None = None) -> int:
             rec = run_loadgen(t, w, responder_port, work, label, args.http, poll)
             rec.update(workload=w.name, target=t.name, rep=rep + 1)
             records.append(rec)
+            if "error" in rec or rec.get("failed"):
+                troubled.add(t.name)
             if "error" in rec:
                 print(f"ERROR {rec['error'][:300]}", flush=True)
             else:

@@ -925,6 +925,8 @@ class MemoryUnitOfWorkFactory:
         self._write_lock = threading.Lock()
         self._writer: int | None = None
         self._generation = 0
+        #: Write units opened so far (what a test of a read-only path counts).
+        self.write_units = 0
 
     def profiles_generation(self) -> int:
         """Any committed write counts as a change (the SQL factory is more precise)."""
@@ -942,6 +944,7 @@ class MemoryUnitOfWorkFactory:
                 raise RuntimeError("a write unit of work was opened inside another one")
             self._write_lock.acquire()
             self._writer = threading.get_ident()
+            self.write_units += 1
         try:
             with self._state_lock:
                 working = self._committed.copy()

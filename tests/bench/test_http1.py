@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bench import http1, responder
-from tests.bench.isolated import run_isolated
+from tests.support.isolated import run_isolated
 
 CHUNKED = (
     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nReplay-Nonce: n1\r\n\r\n"

@@ -10,7 +10,7 @@ from bench import loadgen, procstat
 
 # One import of the package: ruff's isort would file `bench.loadgen` as third-party (the
 # `src` setting finds a `bench` under tests/ only).
-from tests.bench.isolated import run_isolated
+from tests.support.isolated import run_isolated
 from tests.support.server import AcmehubServer
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from acmehub.concurrency import run_sync
 from acmehub.storage.engine import WriteGate, make_engine
+from tests.support.isolated import run_isolated
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def test_concurrent_units_share_commits_and_return_after_theirs(gate: WriteGate)
     async def requests() -> None:
         await asyncio.gather(*(run_sync(unit, n) for n in range(40)))
 
-    asyncio.run(requests())
+    run_isolated(requests())
     group = gate.group
     assert group is not None
     assert seen_after_return == [True] * 40
@@ -77,7 +78,7 @@ def test_a_failed_unit_changes_nothing_and_its_group_commits_the_others(
             return_exceptions=True,
         )
 
-    results = asyncio.run(requests())
+    results = run_isolated(requests())
     assert isinstance(results[1], RuntimeError)
     assert results[3] == 2  # the two good units before it, not the failed one
     assert committed(gate) == {"g1": 1, "g2": 2}
@@ -90,4 +91,4 @@ def test_reads_in_the_loop_see_committed_data_only(gate: WriteGate) -> None:
         with gate.sqlite_read() as conn:
             return int(conn.execute(text("SELECT count(*) FROM t")).scalar_one())
 
-    assert asyncio.run(run_sync(write_then_read)) == 1
+    assert run_isolated(run_sync(write_then_read)) == 1

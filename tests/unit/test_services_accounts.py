@@ -242,7 +242,11 @@ def test_update_can_remove_every_contact(world: MemoryWorld, ctx: AcmeContext) -
 
 def test_update_with_an_empty_payload_changes_nothing(world: MemoryWorld, ctx: AcmeContext) -> None:
     account, _ = world.new_account(ctx)
+    writes = world.uow.write_units
     assert world.services.accounts.update(ctx, account.id, {}) == account
+    # A POST-as-GET of the account (RFC 8555 §7.3.2 with nothing to change) only reads.
+    assert world.services.accounts.update(ctx, account.id, {"status": "valid"}) == account
+    assert world.uow.write_units == writes
 
 
 def test_update_echoing_the_current_status_is_accepted(

@@ -336,13 +336,15 @@ def test_an_order_left_unfinalized_past_its_expiry_is_invalid(
 ) -> None:
     order = world.ready_order(ctx, account, "example.com")
     world.clock.set(order.expires)
+    writes = world.uow.write_units
     view = world.services.orders.get(ctx, account.id, order.id)
     assert view.status is OrderStatus.INVALID
     assert view.order.error is not None
     assert "expired" in view.order.error.detail
-    # The outcome is kept: it stays invalid when read again.
+    # Derived from the time on every read, and reading never writes.
     world.clock.advance(days=1)
     assert world.services.orders.get(ctx, account.id, order.id).order.status is OrderStatus.INVALID
+    assert world.uow.write_units == writes
 
 
 def test_the_orders_list_pages_in_creation_order(

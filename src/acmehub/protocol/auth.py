@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.protocol.jws import (
@@ -53,6 +53,7 @@ def authenticate(
         with services.deps.uow() as tx:
             account = services.accounts.for_request(tx, ctx, account_id)
         key = verify_signature(jws, keys.get(account.jwk))
+        ctx = replace(ctx, account=account)
     else:
         if use == "kid":
             raise DomainError(ErrorKind.MALFORMED, "this request must carry a kid, not a jwk")

@@ -66,7 +66,11 @@ class AccountService:
         self._d = deps
 
     def for_request(self, tx: UnitOfWork, ctx: AcmeContext, account_id: str) -> Account:
-        """The account a ``kid`` names, checked for use under this profile (RFC 8555 §6.2)."""
+        """The account a ``kid`` names, checked for use under this profile (RFC 8555 §6.2).
+        The request's authentication read it already (``ctx.account``): not read twice."""
+        known = ctx.account
+        if known is not None and known.id == account_id:
+            return known
         account = tx.accounts.get(account_id)
         if account is None:
             raise DomainError(
@@ -156,23 +160,15 @@ class AccountService:
             return account, True
 
     def update(self, ctx: AcmeContext, account_id: str, payload: dict[str, Any]) -> Account:
-        """RFC 8555 §7.3.2 (update) and §7.3.6 (deactivation); unknown fields are ignored."""
+        """RFC 8555 §7.3.2 (update) and §7.3.6 (deactivation); unknown fields are ignored.
+        A POST-as-GET, or an update that changes nothing, only reads."""
+        with self._d.uow() as tx:
+            account = self.for_request(tx, ctx, account_id)
+        if self._changed(account, payload) == account:
+            return account
         with self._d.uow(write=True) as tx:
             account = self.for_request(tx, ctx, account_id)
-            changed = account
-            if "contact" in payload:
-                changed = replace(changed, contact=parse_contacts(payload["contact"]))
-            if payload.get("termsOfServiceAgreed") is True:
-                changed = replace(
-                    changed, terms_of_service_agreed=True, tos_agreed_at=self._d.clock.now()
-                )
-            # Clients may echo the current status back (the acme library's update does).
-            if "status" in payload and payload["status"] != account.status.value:
-                if payload["status"] != AccountStatus.DEACTIVATED.value:
-                    raise DomainError(
-                        ErrorKind.MALFORMED, "an account's status can only be set to deactivated"
-                    )
-                changed = replace(changed, status=AccountStatus.DEACTIVATED)
+            changed = self._changed(account, payload)
             if changed != account:
                 tx.accounts.update(changed)
                 deactivated = changed.status is not account.status
@@ -186,6 +182,24 @@ class AccountService:
                     accountId=account.id,
                 )
             return changed
+
+    def _changed(self, account: Account, payload: dict[str, Any]) -> Account:
+        """The account as ``payload`` would leave it (refusing what may not change)."""
+        changed = account
+        if "contact" in payload:
+            changed = replace(changed, contact=parse_contacts(payload["contact"]))
+        if payload.get("termsOfServiceAgreed") is True:
+            changed = replace(
+                changed, terms_of_service_agreed=True, tos_agreed_at=self._d.clock.now()
+            )
+        # Clients may echo the current status back (the acme library's update does).
+        if "status" in payload and payload["status"] != account.status.value:
+            if payload["status"] != AccountStatus.DEACTIVATED.value:
+                raise DomainError(
+                    ErrorKind.MALFORMED, "an account's status can only be set to deactivated"
+                )
+            changed = replace(changed, status=AccountStatus.DEACTIVATED)
+        return changed
 
     def change_key(
         self,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.domain.model import AcmeProfile, RaProfile
+from acmehub.domain.model import Account, AcmeProfile, RaProfile
 from acmehub.domain.ports import UnitOfWork, UnitOfWorkFactory
 
 
@@ -32,6 +32,9 @@ class AcmeContext:
     ref: ProfileRef
     acme_profile: AcmeProfile
     ra_profile: RaProfile
+    #: The account this request was authenticated as (read once, by the authentication):
+    #: the use cases take it from here instead of reading it again (RFC 8555 §6.2).
+    account: Account | None = None
 
 
 def _refuse(detail: str, not_found: bool) -> DomainError:

@@ -134,6 +134,11 @@ class WriteGate:
             return
         lock = self._lock
         if lock is not None:
+            running = asyncio._get_running_loop()
+            if running is not None and self._group is not None and self._group.serves(running):
+                # The thread of the loop that commits the group, outside run_sync: waiting here
+                # for the group's lock would stop that loop for good. A bug, not a wait.
+                raise RuntimeError("a blocking SQLite write in the event loop; use run_sync")
             lock.acquire()
         try:
             with (

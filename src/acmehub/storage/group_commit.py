@@ -63,6 +63,10 @@ class GroupCommitter:
         assert self._units is not None
         return self._units
 
+    def serves(self, loop: asyncio.AbstractEventLoop) -> bool:
+        """Whether this committer's groups are committed by ``loop``."""
+        return self._loop is loop
+
     @contextmanager
     def unit(self) -> Iterator[Connection]:
         """One write unit; call only inside :func:`acmehub.concurrency.run_sync`."""

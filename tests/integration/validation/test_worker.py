@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from acmehub.concurrency import run_sync
 from acmehub.domain.model import (
     Account,
     AccountStatus,
@@ -47,6 +48,7 @@ from acmehub.storage.validation_queue import SqlValidationQueue
 from acmehub.validation import ValidationAuthority, VaSettings
 from acmehub.validation.worker import ValidationWorker, WorkerSettings
 from tests.fakes import FixedClock, MemoryNonceStore
+from tests.support.isolated import run_isolated
 from tests.support.postgres import PostgresCluster
 
 pytestmark = pytest.mark.timeout(60)
@@ -135,7 +137,7 @@ class World:
             finally:
                 await self.gate.aclose()
 
-        asyncio.run(closing())
+        run_isolated(closing())  # a browser test may leave a loop running on this thread
 
     def worker(self, name: str, http_port: int, **settings: Any) -> ValidationWorker:
         va = ValidationAuthority(VaSettings(http01_port=http_port, timeout=BOUND))
@@ -342,7 +344,10 @@ def test_lease_renewal_keeps_a_slow_validation_leased(world: World, responder: R
                 "the lease renewed from the clock's now",
                 bound=worker.settings.renew_seconds * 4,
             )
-            assert world.queue.claim("w-other", later + timedelta(seconds=2), 3, 10) == []
+            claimed = await run_sync(
+                world.queue.claim, "w-other", later + timedelta(seconds=2), 3, 10
+            )
+            assert claimed == []
             assert world.status(challenge.id) == "processing"
             responder.release.set()
             await eventually(lambda: world.status(challenge.id) == "valid", "validated")

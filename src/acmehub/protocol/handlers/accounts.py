@@ -32,7 +32,7 @@ def new_account(req: AcmeRequest) -> Reply:
     payload = auth.jws.json_payload()
     eab = _external_binding(auth, payload)
     account, created = req.services.accounts.new_account(
-        req.ctx, NewAccountRequest(auth.key.jwk, auth.key.thumbprint(), payload, eab)
+        auth.ctx, NewAccountRequest(auth.key.jwk, auth.key.thumbprint(), payload, eab)
     )
     return Reply(
         status=201 if created else 200,
@@ -51,7 +51,7 @@ def account(req: AcmeRequest) -> Reply:
     auth = req.auth()
     account_id = _own_account(req, auth.account_id)
     payload = {} if auth.jws.is_post_as_get else auth.jws.json_payload()
-    updated = req.services.accounts.update(req.ctx, account_id, payload)
+    updated = req.services.accounts.update(auth.ctx, account_id, payload)
     return Reply(json=account_json(updated, req.links))
 
 
@@ -62,7 +62,7 @@ def orders(req: AcmeRequest) -> Reply:
         raise DomainError(ErrorKind.MALFORMED, "cursor must be a page number")
     page = int(cursor)
     ids, more = req.services.orders.list_for_account(
-        req.ctx, auth.account_id or "", req.object_id, page
+        auth.ctx, auth.account_id or "", req.object_id, page
     )
     reply = Reply(json={"orders": [req.links.url(Link.ORDER, i) for i in ids]})
     if more:
@@ -90,7 +90,7 @@ def key_change(req: AcmeRequest) -> Reply:
         raise DomainError(ErrorKind.MALFORMED, "the new key is the same as the old key")
     try:
         updated = req.services.accounts.change_key(
-            req.ctx, account_id, old_key.thumbprint(), new_key.jwk, new_key.thumbprint()
+            auth.ctx, account_id, old_key.thumbprint(), new_key.jwk, new_key.thumbprint()
         )
     except DomainError as exc:
         if exc.kind is ErrorKind.CONFLICT and "Location" in exc.headers:

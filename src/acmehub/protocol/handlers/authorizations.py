@@ -12,10 +12,10 @@ def authorization(req: AcmeRequest) -> Reply:
     auth = req.auth()
     account_id = auth.account_id or ""
     if auth.jws.is_post_as_get:
-        view = req.services.authorizations.get(req.ctx, account_id, req.object_id)
+        view = req.services.authorizations.get(auth.ctx, account_id, req.object_id)
     else:
         view = req.services.authorizations.deactivate(
-            req.ctx, account_id, req.object_id, auth.jws.json_payload()
+            auth.ctx, account_id, req.object_id, auth.jws.json_payload()
         )
     reply = Reply(json=authorization_json(view.authorization, view.status, req.links))
     if view.retry_after is not None:
@@ -38,8 +38,8 @@ def challenge(req: AcmeRequest) -> Reply:
     auth = req.auth()
     account_id = auth.account_id or ""
     if auth.jws.is_post_as_get:
-        view = req.services.authorizations.get_challenge(req.ctx, account_id, req.object_id)
+        view = req.services.authorizations.get_challenge(auth.ctx, account_id, req.object_id)
     else:
         auth.jws.json_payload()  # RFC 8555 §7.5.1: the response is the JSON object {}
-        view = req.services.authorizations.respond(req.ctx, account_id, req.object_id)
+        view = req.services.authorizations.respond(auth.ctx, account_id, req.object_id)
     return _challenge_reply(req, view)

@@ -13,7 +13,7 @@ PEM_CHAIN = "application/pem-certificate-chain"
 def certificate(req: AcmeRequest) -> Reply:
     auth = req.auth()
     require_post_as_get(auth)
-    cert = req.services.certificates.download(req.ctx, auth.account_id or "", req.object_id)
+    cert = req.services.certificates.download(auth.ctx, auth.account_id or "", req.object_id)
     return Reply(body=cert.full_chain_pem.encode(), content_type=PEM_CHAIN)
 
 
@@ -29,6 +29,6 @@ def revoke(req: AcmeRequest) -> Reply:
         else RevocationSigner(key_spki_sha256=auth.key.spki_sha256())
     )
     req.services.certificates.revoke(
-        req.ctx, signer, b64url_decode(encoded, "certificate"), payload.get("reason")
+        auth.ctx, signer, b64url_decode(encoded, "certificate"), payload.get("reason")
     )
     return Reply(status=200)

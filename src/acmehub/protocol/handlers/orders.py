@@ -26,14 +26,14 @@ def _order_reply(req: AcmeRequest, view: OrderView, status: int = 200) -> Reply:
 
 def new_order(req: AcmeRequest) -> Reply:
     auth = req.auth()
-    order = req.services.orders.new_order(req.ctx, auth.account_id or "", auth.jws.json_payload())
+    order = req.services.orders.new_order(auth.ctx, auth.account_id or "", auth.jws.json_payload())
     return _order_reply(req, OrderView(order, order.status), status=201)
 
 
 def order(req: AcmeRequest) -> Reply:
     auth = req.auth()
     require_post_as_get(auth)
-    view = req.services.orders.get(req.ctx, auth.account_id or "", req.object_id)
+    view = req.services.orders.get(auth.ctx, auth.account_id or "", req.object_id)
     return _order_reply(req, view)
 
 
@@ -45,6 +45,6 @@ def finalize(req: AcmeRequest) -> Reply:
         raise DomainError(ErrorKind.MALFORMED, "finalize payload needs a csr string")
     csr_der = b64url_decode(csr, "csr")
     view = req.services.finalize.finalize(
-        req.ctx, auth.account_id or "", req.object_id, csr_der, auth.key.spki_sha256()
+        auth.ctx, auth.account_id or "", req.object_id, csr_der, auth.key.spki_sha256()
     )
     return _order_reply(req, view)
