@@ -51,7 +51,7 @@ from tests.support.acme_client import AcmeClient
 from tests.support.challtestsrv import ChallTestSrv
 from tests.support.haproxy import Backend, HAProxy
 from tests.support.http01 import HOLD_SECONDS, Http01Responder
-from tests.support.postgres import PostgresCluster, PostgresUnavailable, admin_url
+from tests.support.postgres import PostgresCluster
 from tests.support.procs import free_port, poll
 from tests.support.server import AcmehubServer
 
@@ -114,18 +114,10 @@ class Balanced:
 
 
 @pytest.fixture(scope="module")
-def database_url() -> Iterator[str]:
-    """A fresh PostgreSQL database, dropped at the end; the module is skipped without one."""
-    cluster = PostgresCluster(admin_url())
-    try:
-        cluster.check()
-    except PostgresUnavailable as exc:
-        pytest.skip(str(exc))
-    cluster.drop_leftovers()
-    try:
-        yield cluster.new_database("balanced")
-    finally:
-        cluster.close()
+def database_url(postgres: PostgresCluster) -> str:
+    """A fresh PostgreSQL database (dropped at the end of the session). Like every PostgreSQL
+    suite, this one fails, never skips, when PostgreSQL is not there."""
+    return postgres.new_database("balanced")
 
 
 @pytest.fixture(scope="module")
