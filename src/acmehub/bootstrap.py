@@ -310,9 +310,7 @@ def worker_name(settings: Settings) -> str:
     kernel when its process dies). A restarted process thus gets its predecessor's name and
     takes back the challenges it held at once (``claim(..., resume=True)``); two live
     processes never share a name."""
-    host = socket.gethostname()
-    place = f"{settings.database}\0{settings.state_dir.resolve()}".encode()
-    digest = hashlib.sha256(place).hexdigest()[:10]
+    prefix = worker_name_prefix(settings)
     slots = settings.state_dir / "worker-slots"
     try:
         slots.mkdir(parents=True, exist_ok=True)
@@ -324,10 +322,17 @@ def worker_name(settings: Settings) -> str:
                 handle.close()
                 continue
             _held_slots.append(handle)
-            return f"{host}:{digest}:{index}"
+            return f"{prefix}:{index}"
     except OSError:
         log.warning("no worker slot in %s; naming the worker by its process id", slots)
-    return f"{host}:{digest}:pid{os.getpid()}"
+    return f"{prefix}:pid{os.getpid()}"
+
+
+def worker_name_prefix(settings: Settings) -> str:
+    """What the names of every worker of one node share: its host name and a digest of its
+    database and state directory (:func:`worker_name` adds the slot)."""
+    place = f"{settings.database}\0{settings.state_dir.resolve()}".encode()
+    return f"{socket.gethostname()}:{hashlib.sha256(place).hexdigest()[:10]}"
 
 
 # ------------------------------------------------------------------ the embedded default

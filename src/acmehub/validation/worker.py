@@ -123,10 +123,6 @@ class ValidationWorker:
     def settings(self) -> WorkerSettings:
         return self._settings
 
-    def running(self) -> int:
-        """Validations started or waiting for room in this worker (a hint, read unlocked)."""
-        return len(self._jobs)
-
     def has_room(self) -> bool:
         """Whether a challenge answered now would start at once (any thread)."""
         return (
