@@ -32,6 +32,7 @@ from acmehub.config import ConfigError, Settings, load_settings
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import Authority
 from acmehub.domain.ports import NonceStore
+from acmehub.domain.urls import Urls
 from acmehub.management.app import create_management_app
 from acmehub.management.problems import unmatched_path_handler
 from acmehub.protocol.app import AcmeApp, AcmeEndpoint, ProtocolSettings, crl_route
@@ -145,6 +146,7 @@ def build_container(
         ca=ca,
         queue=queue,
         provisioner=EmbeddedProvisioner(settings, clock),
+        urls=Urls(settings.base_url),
     )
     va = ValidationAuthority(
         VaSettings(

@@ -136,7 +136,7 @@ def test_a_new_profile_has_the_platform_defaults_and_starts_disabled(
         "customAttributes": {},
         "certificateAssociations": None,
     }
-    assert uuid in [p["uuid"] for p in ok(api.get("/acmeProfiles"))]
+    assert uuid in [p["uuid"] for p in ok(api.get("/acmeProfiles"))["items"]]
     assert [e.detail["name"] for e in audit_events(acmehub, "acmeProfile.create", uuid)] == [name]
     # Disabled: its directory answers the platform's message.
     with acmehub.client() as http:
@@ -247,7 +247,7 @@ def test_roles(
     url = profile_url(acme)
     # Auditors read, nothing else.
     assert ok(auditor.get(url))["uuid"] == acme["uuid"]
-    assert acme["uuid"] in [p["uuid"] for p in ok(auditor.get("/acmeProfiles"))]
+    assert acme["uuid"] in [p["uuid"] for p in ok(auditor.get("/acmeProfiles"))["items"]]
     for response in (
         auditor.post("/acmeProfiles", json={"name": label("no")}),
         auditor.put(url, json={"description": "no"}),

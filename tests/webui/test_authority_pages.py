@@ -179,7 +179,7 @@ def test_acme_activation_on_an_ra_profile(admin: WebClient, acmehub: AcmehubServ
     services = acmehub.container().services
     authority = new_authority(admin, unique("ca"))
     ra_uuid = new_ra(admin, authority, unique("ra"))
-    acme = services.acme_profiles.create(CLI_ACTOR, unique("acme"))
+    acme = services.platform.create_acme_profile(unique("acme"))
 
     admin.get(f"/ui/ra-profiles/{ra_uuid}")
     bad = admin.form(

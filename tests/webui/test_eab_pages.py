@@ -16,8 +16,8 @@ from tests.webui.conftest import ClientFactory, WebClient
 
 def profile(acmehub: AcmehubServer) -> AcmeProfile:
     name = f"eab-{secrets.token_hex(4)}"
-    return acmehub.container().services.acme_profiles.create(
-        CLI_ACTOR, name, require_external_account_binding=True
+    return acmehub.container().services.platform.create_acme_profile(
+        name, require_external_account_binding=True
     )
 
 

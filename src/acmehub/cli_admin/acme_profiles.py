@@ -1,101 +1,39 @@
-"""`acmehub acme-profile ...`: ACME endpoints' configuration (services/acme_profiles.py)."""
+"""`acmehub acme-profile ...`: ACME endpoints' configuration, as the API's actions
+(management/routers/acme_profiles.py); the options are the commands' fields (cli_admin/options.py).
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from collections.abc import Callable
 
 from acmehub.cli_admin.base import (
     Admin,
     SubParsers,
     acme_profile_ref,
-    changes,
+    every,
     json_flag,
-    json_object,
-    on_off,
     ra_profile_ref,
     run,
 )
-from acmehub.management.routers.acme_profiles import (
+from acmehub.cli_admin.options import Resolver, add_options, command_of
+from acmehub.management.routers import acme_profiles as api
+from acmehub.services.commands.acme_profiles import (
     AcmeProfileDetail,
-    BulkActionMessage,
-    UuidResponse,
+    AcmeProfileRequest,
+    AcmeProfileUpdate,
 )
+from acmehub.services.commands.base import BulkMessage
 
-#: option dest -> AcmeProfile field.
-_FIELDS = {
-    "description": "description",
-    "tos_url": "terms_of_service_url",
-    "website_url": "website_url",
-    "caa_identity": "caa_identities",
-    "dns_resolver_ip": "dns_resolver_ip",
-    "dns_resolver_port": "dns_resolver_port",
-    "retry_interval": "retry_interval",
-    "validity": "validity",
-    "tos_change_disable": "terms_of_service_change_disable",
-    "tos_change_url": "terms_of_service_change_url",
-    "require_contact": "require_contact",
-    "require_tos": "require_terms_of_service",
-    "require_eab": "require_external_account_binding",
-    "issue_attributes": "issue_certificate_attributes",
-    "revoke_attributes": "revoke_certificate_attributes",
-    "custom_attributes": "custom_attributes",
-    "associations": "certificate_associations",
-}
-#: Fields an empty option value clears.
-_NULLABLE = {
-    "terms_of_service_url",
-    "website_url",
-    "dns_resolver_ip",
-    "terms_of_service_change_url",
-}
-
-
-def _options(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--description")
-    command.add_argument("--ra-profile", help="the default RA profile (name or UUID)")
-    command.add_argument("--tos-url", help="terms of service URL ('' clears)")
-    command.add_argument("--website-url", help="website URL ('' clears)")
-    command.add_argument(
-        "--caa-identity", action="append", help="directory meta.caaIdentities (repeat)"
-    )
-    command.add_argument("--dns-resolver-ip", help="resolver for validations ('' = system)")
-    command.add_argument("--dns-resolver-port", type=int)
-    command.add_argument("--retry-interval", type=int, metavar="SECONDS")
-    command.add_argument(
-        "--validity", type=int, metavar="SECONDS", help="order and authorization lifetime"
-    )
-    command.add_argument(
-        "--tos-change-disable",
-        type=on_off,
-        metavar="yes|no",
-        help="refuse new orders until accounts agree to the terms again",
-    )
-    command.add_argument("--tos-change-url", help="where the changed terms are ('' clears)")
-    command.add_argument("--require-contact", type=on_off, metavar="yes|no")
-    command.add_argument("--require-tos", type=on_off, metavar="yes|no")
-    command.add_argument(
-        "--require-eab", type=on_off, metavar="yes|no", help="require external account binding"
-    )
-    for name in ("issue-attributes", "revoke-attributes", "custom-attributes"):
-        command.add_argument(f"--{name}", type=json_object, help="JSON object (or @FILE)")
-    command.add_argument(
-        "--associations",
-        type=json_object,
-        help='certificate associations: {"ownerUuid", "groupUuids", "customAttributes"}',
-    )
-
-
-def _values(admin: Admin, args: argparse.Namespace) -> dict[str, Any]:
-    values = changes(args, _FIELDS)
-    for name in _NULLABLE & set(values):
-        if values[name] == "":
-            values[name] = None
-    if "caa_identities" in values:
-        values["caa_identities"] = tuple(values["caa_identities"])
-    if args.ra_profile is not None:
-        values["default_ra_profile_uuid"] = ra_profile_ref(admin, args.ra_profile)
-    return values
+#: The list's columns (header, value), as the web interface's list shows them.
+COLUMNS: tuple[tuple[str, Callable[[AcmeProfileDetail], object]], ...] = (
+    ("UUID", lambda d: d.uuid),
+    ("NAME", lambda d: d.name),
+    ("ENABLED", lambda d: d.enabled),
+    ("DEFAULT RA PROFILE", lambda d: d.ra_profile.name if d.ra_profile else None),
+    ("EAB", lambda d: d.require_external_account_binding),
+    ("DIRECTORY", lambda d: d.directory_url),
+)
 
 
 def register(sub: SubParsers) -> None:
@@ -114,15 +52,14 @@ def register(sub: SubParsers) -> None:
         "create", parents=[as_json], help="create an ACME profile (disabled unless --enable)"
     )
     create.add_argument("name", help='unique, in ACME URLs; not "raProfile"')
-    create.add_argument("--enable", action="store_true", help="create it enabled")
-    _options(create)
+    add_options(create, AcmeProfileRequest, skip=("name",))
     create.set_defaults(func=run(_create))
 
     update = actions.add_parser(
         "update", parents=[as_json], help="change an ACME profile (options left out stay)"
     )
     update.add_argument("acme_profile", metavar="acme-profile", help="name or UUID")
-    _options(update)
+    add_options(update, AcmeProfileUpdate)
     update.set_defaults(func=run(_update))
 
     default = actions.add_parser(
@@ -152,33 +89,24 @@ def register(sub: SubParsers) -> None:
         command.set_defaults(func=run(_bulk), change=action)
 
 
+def _resolvers(admin: Admin) -> dict[str, Resolver]:
+    return {"ra_profiles": lambda ref: ra_profile_ref(admin, ref)}
+
+
 def _list(admin: Admin, args: argparse.Namespace) -> None:
-    request = admin.request()
-    views = admin.services.acme_profiles.list_all(admin.actor)
-    details = [AcmeProfileDetail.of(v, request) for v in views]
+    details: list[AcmeProfileDetail] = every(admin, api.LIST)
     if admin.json:
         admin.emit(details)
         return
     admin.table(
-        [
-            (
-                d.uuid,
-                d.name,
-                d.enabled,
-                d.ra_profile.name if d.ra_profile else None,
-                d.require_external_account_binding,
-                d.directory_url,
-            )
-            for d in details
-        ],
-        ("UUID", "NAME", "ENABLED", "DEFAULT RA PROFILE", "EAB", "DIRECTORY"),
+        [tuple(value(d) for _, value in COLUMNS) for d in details],
+        tuple(header for header, _ in COLUMNS),
     )
 
 
 def _show(admin: Admin, args: argparse.Namespace) -> None:
     uuid_ = acme_profile_ref(admin, args.acme_profile)
-    view = admin.services.acme_profiles.get(admin.actor, uuid_)
-    detail = AcmeProfileDetail.of(view, admin.request())
+    detail = admin.do(api.GET, {"acmeProfileUuid": uuid_})
     if admin.json:
         admin.emit(detail)
         return
@@ -186,22 +114,21 @@ def _show(admin: Admin, args: argparse.Namespace) -> None:
 
 
 def _create(admin: Admin, args: argparse.Namespace) -> None:
-    values = _values(admin, args)
-    values["enabled"] = bool(args.enable)
-    profile = admin.services.acme_profiles.create(admin.actor, args.name, **values)
+    command = command_of(
+        AcmeProfileRequest, args, extra={"name": args.name}, resolvers=_resolvers(admin)
+    )
+    created = admin.do(api.CREATE, body=command)
     if admin.json:
-        admin.emit(UuidResponse(uuid=profile.uuid))
+        admin.emit(created)
         return
-    state = "enabled" if profile.enabled else "disabled"
-    admin.say(f"created ACME profile {profile.name} ({profile.uuid}), {state}")
+    state = "enabled" if command.enabled else "disabled"
+    admin.say(f"created ACME profile {command.name} ({created.uuid}), {state}")
 
 
 def _update(admin: Admin, args: argparse.Namespace) -> None:
     uuid_ = acme_profile_ref(admin, args.acme_profile)
-    admin.services.acme_profiles.update(admin.actor, uuid_, **_values(admin, args))
-    detail = AcmeProfileDetail.of(
-        admin.services.acme_profiles.get(admin.actor, uuid_), admin.request()
-    )
+    command = command_of(AcmeProfileUpdate, args, resolvers=_resolvers(admin))
+    detail = admin.do(api.UPDATE, {"acmeProfileUuid": uuid_}, body=command)
     if admin.json:
         admin.emit(detail)
         return
@@ -209,26 +136,28 @@ def _update(admin: Admin, args: argparse.Namespace) -> None:
 
 
 def _set_default(admin: Admin, args: argparse.Namespace) -> None:
-    uuid_ = acme_profile_ref(admin, args.acme_profile)
-    ra = ra_profile_ref(admin, args.ra_profile)
-    view = admin.services.acme_profiles.set_default_ra_profile(admin.actor, uuid_, ra)
-    detail = AcmeProfileDetail.of(view, admin.request())
+    path = {
+        "acmeProfileUuid": acme_profile_ref(admin, args.acme_profile),
+        "raProfileUuid": ra_profile_ref(admin, args.ra_profile),
+    }
+    detail = admin.do(api.SET_DEFAULT_RA, path)
     if admin.json:
         admin.emit(detail)
         return
     admin.say(f"ACME profile {detail.name} now uses RA profile {args.ra_profile} by default")
 
 
+_BULK = {
+    "enable": api.BULK_ENABLE,
+    "disable": api.BULK_DISABLE,
+    "delete": api.BULK_DELETE,
+}
+
+
 def _bulk(admin: Admin, args: argparse.Namespace) -> None:
-    profiles = admin.services.acme_profiles
     uuids = [acme_profile_ref(admin, ref) for ref in args.acme_profiles]
-    if args.change == "delete":
-        failures = (profiles.force_delete if args.force else profiles.bulk_delete)(
-            admin.actor, uuids
-        )
-    else:
-        failures = getattr(profiles, f"bulk_{args.change}")(admin.actor, uuids)
-    messages = [BulkActionMessage.of(f) for f in failures]
+    action = api.FORCE_DELETE if args.change == "delete" and args.force else _BULK[args.change]
+    messages: list[BulkMessage] = admin.do(action, body=uuids)
     admin.failed = bool(messages)
     if admin.json:
         admin.emit(messages)

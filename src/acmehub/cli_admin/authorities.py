@@ -24,12 +24,12 @@ from acmehub.cli_admin.base import (
     run,
 )
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.management.routers.acme_profiles import UuidResponse
 from acmehub.management.routers.authorities import (
     AuthorityDetail,
     RaProfileAcme,
     RaProfileDetail,
 )
+from acmehub.management.routers.shared import UuidResponse
 from acmehub.services.authorities import KEY_TYPES, ImportedCa
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,12 +26,15 @@ from pydantic import BaseModel
 from starlette.requests import Request
 
 from acmehub import bootstrap
+from acmehub.cli_admin.backend import CLI_CONFIG, Backend, LocalBackend, RemoteBackend, remote_of
 from acmehub.config import load_settings
 from acmehub.domain.errors import DomainError, ErrorKind
+from acmehub.management.actions import Action
 from acmehub.management.app import create_management_app
 from acmehub.management.openapi import MOUNT_PATH
 from acmehub.management.problems import status_of
 from acmehub.services.admin import CLI_ACTOR, Actor
+from acmehub.services.commands.base import MAX_PAGE
 from acmehub.services.container import Services
 
 EXIT_REFUSED = 1
@@ -40,16 +44,38 @@ SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 @dataclass
 class Admin:
-    """One command's view: the services, who acts, and how to print."""
+    """One command's view: where its actions run (in-process or a remote server), who acts,
+    and how to print."""
 
-    services: Services
-    actor: Actor
+    backend: Backend
     json: bool
+    #: The services of a local run (None when the command drives a remote server).
+    local: Services | None = None
+    actor: Actor = CLI_ACTOR
     #: The server's external base URL (for the directory URLs shown).
     base_url: str = ""
     out: TextIO = field(default_factory=lambda: sys.stdout)
     err: TextIO = field(default_factory=lambda: sys.stderr)
     failed: bool = False
+
+    @property
+    def services(self) -> Services:
+        """For the commands not yet written as actions: they run locally only."""
+        if self.local is None:
+            raise DomainError(
+                ErrorKind.MALFORMED, "this command runs only on the server's machine", status=400
+            )
+        return self.local
+
+    def do(
+        self,
+        action: Action,
+        path: Mapping[str, str] | None = None,
+        body: Any = None,
+        query: Any = None,
+    ) -> Any:
+        """Perform an administrative action, here or on the remote server."""
+        return self.backend.do(action, path, body, query)
 
     def emit(self, value: Any) -> None:
         """JSON on stdout (``--json``), pretty and stable."""
@@ -119,18 +145,36 @@ def open_services(args: argparse.Namespace) -> Iterator[tuple[Services, str]]:
 
 
 def run(handler: Handler) -> Callable[[argparse.Namespace], int]:
-    """An argparse ``func`` that runs ``handler`` with the services and reports refusals."""
+    """An argparse ``func`` that runs ``handler`` (locally, or on ``--server``) and reports
+    refusals."""
 
     def func(args: argparse.Namespace) -> int:
         as_json = bool(getattr(args, "json", False))
+        admin: Admin | None = None
         try:
-            with open_services(args) as (services, base_url):
-                admin = Admin(services, CLI_ACTOR, as_json, base_url)
-                handler(admin, args)
+            remote = remote_of(
+                getattr(args, "server", None),
+                getattr(args, "token", None),
+                getattr(args, "profile", None),
+                getattr(args, "ca_file", None),
+                os.environ,
+            )
+            if remote is not None:
+                backend = RemoteBackend(remote.server, remote.token, remote.ca_file)
+                try:
+                    admin = Admin(backend, as_json)
+                    handler(admin, args)
+                finally:
+                    backend.close()
+            else:
+                with open_services(args) as (services, base_url):
+                    admin = Admin(LocalBackend(services, CLI_ACTOR), as_json, services)
+                    admin.base_url = base_url
+                    handler(admin, args)
         except DomainError as exc:
             report(exc, as_json, sys.stderr)
             return EXIT_REFUSED
-        return EXIT_REFUSED if admin.failed else 0
+        return EXIT_REFUSED if admin is not None and admin.failed else 0
 
     return func
 
@@ -145,10 +189,28 @@ def report(exc: DomainError, as_json: bool, err: TextIO) -> None:
 
 
 def json_flag() -> argparse.ArgumentParser:
-    """A parent parser adding ``--json`` to a command."""
+    """A parent parser adding ``--json`` and the remote options to a command."""
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--json", action="store_true", help="print JSON (the API's shapes)")
+    add_remote_options(parent, default=argparse.SUPPRESS)
     return parent
+
+
+def add_remote_options(parser: argparse.ArgumentParser, default: Any = None) -> None:
+    """``--server``/``--token``/``--profile``/``--ca-file``: drive a running acmehub's API."""
+    group = parser.add_argument_group("remote server (default: this machine's configuration)")
+    group.add_argument(
+        "--server", default=default, metavar="URL", help="base URL of a running acmehub"
+    )
+    group.add_argument(
+        "--token", default=default, help="API token (or ACMEHUB_TOKEN; prefer a profile)"
+    )
+    group.add_argument(
+        "--profile", default=default, help=f"a [profiles.NAME] of {CLI_CONFIG} (or ACMEHUB_PROFILE)"
+    )
+    group.add_argument(
+        "--ca-file", default=default, metavar="PEM", help="CA certificates to trust for --server"
+    )
 
 
 def jsonable(value: Any) -> Any:
@@ -186,9 +248,23 @@ def ra_profile_ref(admin: Admin, ref: str) -> str:
     return find_ref("RA Profile", ref, [(v.profile.uuid, v.profile.name) for v in views])
 
 
+def every(admin: Admin, action: Action, **filters: Any) -> list[Any]:
+    """Every item of a paginated list action, page by page."""
+    items: list[Any] = []
+    query_model = action.query
+    while True:
+        query = query_model(offset=len(items), limit=MAX_PAGE, **filters)
+        page = admin.do(action, query=query)
+        items.extend(page.items)
+        if not page.has_more or not page.items:
+            return items
+
+
 def acme_profile_ref(admin: Admin, ref: str) -> str:
-    views = admin.services.acme_profiles.list_all(admin.actor)
-    return find_ref("ACME Profile", ref, [(v.profile.uuid, v.profile.name) for v in views])
+    from acmehub.management.routers import acme_profiles
+
+    found = every(admin, acme_profiles.LIST)
+    return find_ref("ACME Profile", ref, [(p.uuid, p.name) for p in found])
 
 
 # --------------------------------------------------------------------------- input

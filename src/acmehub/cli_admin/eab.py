@@ -15,7 +15,6 @@ from acmehub.cli_admin.base import (
     run,
 )
 from acmehub.domain.ports import Page
-from acmehub.management.routers.acme_profiles import directory_url
 from acmehub.management.routers.eab import EabKeyInfo, EabKeyPage
 from acmehub.services.eab import NewEabKey
 
@@ -64,7 +63,7 @@ def _create(admin: Admin, args: argparse.Namespace) -> None:
     created = admin.services.eab.create(admin.actor, profile, spec)
     key = created.key
     secret = base64.urlsafe_b64encode(created.secret).rstrip(b"=").decode("ascii")
-    directory = directory_url(admin.request(), created.profile.name)
+    directory = admin.services.deps.urls.directory(created.profile.name)
     if admin.json:
         info = EabKeyInfo.of(key, key.created_at).model_dump(mode="json", by_alias=True)
         admin.emit({**info, "hmacKey": secret, "directoryUrl": directory})

@@ -85,6 +85,19 @@ class Problem:
         )
 
 
+@dataclass(frozen=True)
+class FieldError:
+    """One field a command refused: its path as the API spells it (``caaIdentities.0``), a
+    stable code (``too_long``, ``missing``, ``url_scheme``...) and a message for people."""
+
+    field: str
+    code: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"field": self.field, "code": self.code, "message": self.message}
+
+
 @dataclass
 class DomainError(Exception):
     """The single exception type raised for any refusal, anywhere in acmehub."""
@@ -101,6 +114,8 @@ class DomainError(Exception):
     algorithms: tuple[str, ...] = ()
     #: Overrides the HTTP status the edge would pick for ``kind`` (e.g. 401 for unauthorized).
     status: int | None = None
+    #: The fields of a command that were refused (invalidInput), one entry each.
+    errors: tuple[FieldError, ...] = ()
 
     def __post_init__(self) -> None:
         super().__init__(f"{self.kind.value}: {self.detail}")

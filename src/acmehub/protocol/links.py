@@ -1,69 +1,37 @@
-"""The ONE URL table: it registers every ACME route and builds every URL handed to clients.
-
-Two families (platform-reference.md): ``/acme/{acmeProfileName}/...`` and
-``/acme/raProfile/{raProfileName}/...``; both also live under ``/api/v1/protocols/acme/``
-for clients configured with the platform's own URL form. Handlers never format URLs.
+"""The ACME side of the one URL table (domain/urls.py): it dispatches every ACME request and
+builds every URL handed to an ACME client. Handlers never format URLs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
-from acmehub.services.context import ProfileMode, ProfileRef
-
-
-class Link(StrEnum):
-    DIRECTORY = "directory"
-    NEW_NONCE = "newNonce"
-    NEW_ACCOUNT = "newAccount"
-    NEW_ORDER = "newOrder"
-    REVOKE_CERT = "revokeCert"
-    KEY_CHANGE = "keyChange"
-    ACCOUNT = "account"
-    ACCOUNT_ORDERS = "accountOrders"
-    ORDER = "order"
-    FINALIZE = "finalize"
-    AUTHZ = "authz"
-    CHALLENGE = "challenge"
-    CERT = "cert"
-
-
-#: Path of each resource below a family's root. ``{id}`` is the object's protocol id.
-PATHS: dict[Link, str] = {
-    Link.DIRECTORY: "/directory",
-    Link.NEW_NONCE: "/new-nonce",
-    Link.NEW_ACCOUNT: "/new-account",
-    Link.NEW_ORDER: "/new-order",
-    Link.REVOKE_CERT: "/revoke-cert",
-    Link.KEY_CHANGE: "/key-change",
-    Link.ACCOUNT: "/acct/{id}",
-    Link.ACCOUNT_ORDERS: "/acct/{id}/orders",
-    Link.ORDER: "/order/{id}",
-    Link.FINALIZE: "/order/{id}/finalize",
-    Link.AUTHZ: "/authz/{id}",
-    Link.CHALLENGE: "/chall/{id}",
-    Link.CERT: "/cert/{id}",
-}
-
-#: Directory members (RFC 8555 §7.1.1) and the resources they name.
-DIRECTORY_MEMBERS = (
-    Link.NEW_NONCE,
-    Link.NEW_ACCOUNT,
-    Link.NEW_ORDER,
-    Link.REVOKE_CERT,
-    Link.KEY_CHANGE,
+from acmehub.domain.urls import (
+    CRL_PATH,
+    DIRECTORY_MEMBERS,
+    FAMILY_TEMPLATES,
+    PATHS,
+    PREFIXES,
+    Link,
+    ProfileMode,
+    Urls,
+    family_root,
 )
+from acmehub.services.context import ProfileRef
 
-PREFIXES = ("/acme", "/api/v1/protocols/acme")
-CRL_PATH = "/crl/{authority}.crl"
-
-#: Starlette path templates of each family's root, in matching order (RA family first so that
-#: "raProfile" is never taken for an ACME profile name; the name is reserved anyway).
-FAMILY_TEMPLATES: tuple[tuple[ProfileMode, str], ...] = (
-    (ProfileMode.RA_PROFILE, "/raProfile/{profile}"),
-    (ProfileMode.ACME_PROFILE, "/{profile}"),
-)
+__all__ = [
+    "CRL_PATH",
+    "DIRECTORY_MEMBERS",
+    "PATHS",
+    "PREFIXES",
+    "Link",
+    "Linker",
+    "Match",
+    "Route",
+    "RouteTable",
+    "crl_url",
+    "routes",
+]
 
 
 @dataclass(frozen=True)
@@ -146,8 +114,7 @@ class Linker:
     prefix: str = PREFIXES[0]
 
     def root(self, prefix: str | None = None) -> str:
-        family = "/raProfile/" if self.ref.mode is ProfileMode.RA_PROFILE else "/"
-        return f"{self.base_url}{prefix or self.prefix}{family}{self.ref.name}"
+        return self.base_url + family_root(self.ref.mode, self.ref.name, prefix or self.prefix)
 
     def url(self, link: Link, object_id: str = "") -> str:
         return self.root() + PATHS[link].replace("{id}", object_id)
@@ -164,4 +131,4 @@ class Linker:
 
 
 def crl_url(base_url: str, authority_uuid: str) -> str:
-    return base_url + CRL_PATH.replace("{authority}", authority_uuid)
+    return Urls(base_url).crl(authority_uuid)

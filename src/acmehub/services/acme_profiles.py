@@ -17,12 +17,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
-from typing import Any
 
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import AccountStatus, AcmeProfile, RaProfile, Role
 from acmehub.domain.ports import AccountFilter, Page, UnitOfWork
 from acmehub.services.admin import Actor, record, require
+from acmehub.services.commands.acme_profiles import (
+    MAX_ORDER_VALIDITY,
+    MAX_RETRY_INTERVAL,
+    AcmeProfileDetail,
+    AcmeProfileRequest,
+    AcmeProfileUpdate,
+)
+from acmehub.services.commands.base import Paged, PageQuery
 from acmehub.services.deps import ServiceDeps
 from acmehub.services.profile_rules import (
     RESERVED_ACME_PROFILE_NAMES,
@@ -43,8 +50,6 @@ from acmehub.services.ra_profiles import RaProfileService, detach_acme
 
 #: Infix of a retired (force-deleted while accounts still refer to it) profile's name.
 RETIRED_INFIX = "~deleted~"
-MAX_RETRY_INTERVAL = 86400
-MAX_ORDER_VALIDITY = 30 * 86400
 #: What create and update may set (uuid and name are fixed; the ToS-change time is derived).
 SETTABLE = frozenset(f.name for f in fields(AcmeProfile) if f.name not in ("uuid", "name")) - {
     "terms_of_service_changed_at"
@@ -123,6 +128,13 @@ class AcmeProfileService:
         with self._d.uow() as tx:
             return self._view(tx, self.find(tx, profile_uuid))
 
+    def detail(self, actor: Actor, profile_uuid: str) -> AcmeProfileDetail:
+        return AcmeProfileDetail.of(self.get(actor, profile_uuid), self._d.urls)
+
+    def page(self, actor: Actor, query: PageQuery) -> Paged[AcmeProfileDetail]:
+        views = [AcmeProfileDetail.of(v, self._d.urls) for v in self.list_all(actor)]
+        return Paged.slice(views, query)
+
     @staticmethod
     def find(tx: UnitOfWork, profile_uuid: str) -> AcmeProfile:
         profile = tx.profiles.acme_profile(profile_uuid)
@@ -132,9 +144,11 @@ class AcmeProfileService:
 
     # ------------------------------------------------------------------ configuration
 
-    def create(self, actor: Actor, name: str, **values: Any) -> AcmeProfile:
-        """A new profile; disabled unless ``enabled=True`` (platform-reference.md)."""
+    def create(self, actor: Actor, command: AcmeProfileRequest) -> AcmeProfile:
+        """A new profile; disabled unless ``enabled`` (platform-reference.md)."""
         require(actor, Role.ADMIN)
+        name = command.name
+        values = command.values(only_set=False)
         check_url_name(name, "ACME Profile")
         if name in RESERVED_ACME_PROFILE_NAMES or RETIRED_INFIX in name:
             raise invalid(f"name: {name!r} cannot be an ACME Profile name")
@@ -164,7 +178,7 @@ class AcmeProfileService:
             )
         return profile
 
-    def update(self, actor: Actor, profile_uuid: str, **changes: Any) -> AcmeProfile:
+    def update(self, actor: Actor, profile_uuid: str, command: AcmeProfileUpdate) -> AcmeProfile:
         """Change only the given fields (a PUT that leaves a field out keeps it).
 
         Switching ``terms_of_service_change_disable`` on makes every account agree again
@@ -172,6 +186,7 @@ class AcmeProfileService:
         through the default (as :meth:`set_default_ra_profile` does).
         """
         require(actor, Role.ADMIN)
+        changes = command.values(only_set=True)
         with self._d.uow(write=True) as tx:
             current = self.find(tx, profile_uuid)
             if "name" in changes and changes.pop("name") != current.name:
@@ -232,6 +247,12 @@ class AcmeProfileService:
                 accountsMoved=moved,
             )
             return self._view(tx, updated)
+
+    def set_default_ra_profile_detail(
+        self, actor: Actor, profile_uuid: str, ra_profile_uuid: str
+    ) -> AcmeProfileDetail:
+        view = self.set_default_ra_profile(actor, profile_uuid, ra_profile_uuid)
+        return AcmeProfileDetail.of(view, self._d.urls)
 
     @staticmethod
     def _apply_default(tx: UnitOfWork, current: AcmeProfile, updated: AcmeProfile) -> int | None:

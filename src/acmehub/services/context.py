@@ -7,16 +7,13 @@ shared/design/platform-reference.md, "Validations on every ACME request").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import Account, AcmeProfile, RaProfile
 from acmehub.domain.ports import UnitOfWork, UnitOfWorkFactory
+from acmehub.domain.urls import ProfileMode
 
-
-class ProfileMode(StrEnum):
-    ACME_PROFILE = "acme"  # /acme/{acmeProfileName}/...
-    RA_PROFILE = "raProfile"  # /acme/raProfile/{raProfileName}/...
+__all__ = ["AcmeContext", "ContextCache", "ProfileMode", "ProfileRef", "resolve_context"]
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from acmehub.domain.ports import (
     CaBackends,
@@ -13,6 +13,7 @@ from acmehub.domain.ports import (
     UnitOfWorkFactory,
     ValidationQueue,
 )
+from acmehub.domain.urls import Urls
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class ServiceDeps:
     queue: ValidationQueue
     #: Creates embedded Authorities (None where the deployment cannot hold CA keys).
     provisioner: CaProvisioner | None = None
+    #: The deployment's URLs (the configured external base URL), for the views that show them.
+    urls: Urls = field(default_factory=lambda: Urls(""))
 
 
 def new_id() -> str:

@@ -10,6 +10,12 @@ from acmehub.domain.model import AcmeProfile, Authority, RaProfile
 from acmehub.services.acme_profiles import AcmeProfileService
 from acmehub.services.admin import SYSTEM_ACTOR, Actor
 from acmehub.services.authorities import AuthorityService
+from acmehub.services.commands.acme_profiles import (
+    AcmeProfileRequest,
+    AcmeProfileUpdate,
+    command_names,
+)
+from acmehub.services.commands.base import parse
 from acmehub.services.ra_profiles import RaProfileService
 
 
@@ -33,10 +39,20 @@ class PlatformService:
         return self._ra.create(self._actor, authority_uuid, name, **fields)
 
     def create_acme_profile(self, name: str, **fields: Any) -> AcmeProfile:
-        return self._acme.create(self._actor, name, **fields)
+        """``fields`` by their AcmeProfile names."""
+        command = parse(AcmeProfileRequest, {"name": name, **command_names(fields)})
+        return self._acme.create(self._actor, command)
 
     def update_acme_profile(self, uuid_: str, **changes: Any) -> AcmeProfile:
-        return self._acme.update(self._actor, uuid_, **changes)
+        """``changes`` by their AcmeProfile names; ``enabled`` switches the profile."""
+        enabled = changes.pop("enabled", None)
+        profile = self._acme.update(
+            self._actor, uuid_, parse(AcmeProfileUpdate, command_names(changes))
+        )
+        if enabled is not None and enabled != profile.enabled:
+            switch = self._acme.enable if enabled else self._acme.disable
+            profile = switch(self._actor, uuid_)
+        return profile
 
     def update_ra_profile(self, uuid_: str, **changes: Any) -> RaProfile:
         return self._ra.update(self._actor, uuid_, **changes)

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from acmehub.domain.model import IssuancePolicy
 from acmehub.management.deps import ActorDep, ServicesDep
 from acmehub.management.openapi import Problem
-from acmehub.management.routers.acme_profiles import (
+from acmehub.management.routers.shared import (
     URL_NAME_PATTERN,
     CamelModel,
     Keep,

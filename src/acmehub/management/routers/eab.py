@@ -29,6 +29,7 @@ from acmehub.domain.ports import Page
 from acmehub.management.deps import ActorDep, ServicesDep
 from acmehub.management.openapi import MOUNT_PATH, Problem
 from acmehub.management.params import Timestamp
+from acmehub.management.routers.shared import directory_url
 from acmehub.management.routers.strict_query import reject_unknown_query
 from acmehub.services.eab import MAX_DESCRIPTION, EabKeyState, NewEabKey, key_state
 
@@ -127,10 +128,8 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
 
 
 def _directory_url(request: Request, profile: AcmeProfile) -> str:
-    """The profile's directory on this server, as the caller reached the management API."""
-    root = str(request.scope.get("root_path", "")).rstrip("/")
-    prefix = root.removesuffix(MOUNT_PATH)
-    return f"{request.url.scheme}://{request.url.netloc}{prefix}/acme/{profile.name}/directory"
+    """The profile's directory (the configured base URL, not the caller's Host header)."""
+    return directory_url(request, profile.name)
 
 
 def _flags(directory_url: str, key: EabKey, secret_b64: str) -> ClientFlags:

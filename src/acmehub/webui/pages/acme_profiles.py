@@ -9,7 +9,6 @@ framework turn a refusal into a page, except where it belongs next to a form fie
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,50 +19,20 @@ from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import AcmeProfile
 from acmehub.domain.ports import AccountFilter, Page
 from acmehub.services.acme_profiles import AcmeProfileView
+from acmehub.services.commands.acme_profiles import AcmeProfileRequest, AcmeProfileUpdate
 from acmehub.services.profile_rules import BulkFailure
-from acmehub.webui.framework import PREFIX, Flash, PageRoute, Req, field_errors, safe_next
+from acmehub.webui import forms
+from acmehub.webui.forms import errors_of, fieldsets, posted, values_of
+from acmehub.webui.framework import PREFIX, Flash, PageRoute, Req, safe_next
 from acmehub.webui.paging import PageRequest, keep_query, paginate
 
 LIST = f"{PREFIX}/acme-profiles"
-_DEFAULTS = AcmeProfile(uuid="", name="", enabled=False)
-
-#: Text fields of the form: API name -> domain field. Empty means "not set" (None).
-OPTIONAL_TEXT = {
-    "termsOfServiceUrl": "terms_of_service_url",
-    "websiteUrl": "website_url",
-    "termsOfServiceChangeUrl": "terms_of_service_change_url",
-    "dnsResolverIp": "dns_resolver_ip",
-    "raProfileUuid": "default_ra_profile_uuid",
-}
-INTEGERS = {"retryInterval": "retry_interval", "validity": "validity"}
-OPTIONAL_INTEGERS = {"dnsResolverPort": "dns_resolver_port"}
-FLAGS = {
-    "termsOfServiceChangeDisable": "terms_of_service_change_disable",
-    "requireContact": "require_contact",
-    "requireTermsOfService": "require_terms_of_service",
-    "requireExternalAccountBinding": "require_external_account_binding",
-}
-JSON_OBJECTS = {
-    "issueCertificateAttributes": "issue_certificate_attributes",
-    "revokeCertificateAttributes": "revoke_certificate_attributes",
-}
-FIELDS = (
-    "name",
-    "description",
-    *OPTIONAL_TEXT,
-    *INTEGERS,
-    *OPTIONAL_INTEGERS,
-    *FLAGS,
-    *JSON_OBJECTS,
-    "enabled",
-)
 
 
 def directory_url(req: Req, name: str, *, ra_family: bool = False) -> str:
-    """The profile's ACME directory; the same paths as protocol/links.py (family roots
-    /acme/{name} and /acme/raProfile/{name}). Names are unreserved characters: no escaping."""
-    family = f"/raProfile/{name}" if ra_family else f"/{name}"
-    return f"{req.ui.base_url}/acme{family}/directory"
+    """The profile's ACME directory (the one URL table and the configured base URL)."""
+    urls = req.services.deps.urls
+    return urls.ra_directory(name) if ra_family else urls.directory(name)
 
 
 # --------------------------------------------------------------------------- list
@@ -265,63 +234,8 @@ def switch(req: Req) -> Response:
 
 
 # --------------------------------------------------------------------------- create / edit
-
-
-def _values_of(profile: AcmeProfile) -> dict[str, Any]:
-    """The form's values for a stored profile (or the defaults for a new one)."""
-    values: dict[str, Any] = {"name": profile.name, "description": profile.description}
-    for api, attr in {**OPTIONAL_TEXT, **INTEGERS, **OPTIONAL_INTEGERS}.items():
-        value = getattr(profile, attr)
-        values[api] = "" if value is None else str(value)
-    for api, attr in FLAGS.items():
-        values[api] = bool(getattr(profile, attr))
-    for api, attr in JSON_OBJECTS.items():
-        value = getattr(profile, attr)
-        values[api] = json.dumps(value, indent=2, sort_keys=True) if value else ""
-    values["enabled"] = profile.enabled
-    return values
-
-
-def _values_from_form(req: Req) -> dict[str, Any]:
-    form = req.form
-    values: dict[str, Any] = {}
-    for name in ("name", "description", *OPTIONAL_TEXT, *INTEGERS, *OPTIONAL_INTEGERS):
-        values[name] = form.get(name).strip()
-    for name in JSON_OBJECTS:
-        values[name] = form.get(name)
-    for name in (*FLAGS, "enabled"):
-        values[name] = form.has(name)
-    return values
-
-
-def _changes(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """The service's keyword arguments from the form's values, or the fields that cannot be
-    read (numbers, JSON): those are the form's concern, every other rule is the service's."""
-    changes: dict[str, Any] = {"description": values["description"]}
-    errors: dict[str, str] = {}
-    for api, attr in OPTIONAL_TEXT.items():
-        changes[attr] = values[api] or None
-    for api, attr in {**INTEGERS, **OPTIONAL_INTEGERS}.items():
-        text = values[api]
-        if not text and api in OPTIONAL_INTEGERS:
-            changes[attr] = None
-        elif text.lstrip("-").isdigit():
-            changes[attr] = int(text)
-        else:
-            errors[api] = f"{api} must be a whole number"
-    for api, attr in FLAGS.items():
-        changes[attr] = values[api]
-    for api, attr in JSON_OBJECTS.items():
-        text = values[api].strip()
-        try:
-            parsed = json.loads(text) if text else {}
-        except json.JSONDecodeError:
-            parsed = None
-        if isinstance(parsed, dict):
-            changes[attr] = parsed
-        else:
-            errors[api] = f'{api} must be a JSON object, e.g. {{"key": "value"}}'
-    return changes, errors
+# The form is the commands' fields (webui/forms.py): AcmeProfileRequest to create, the same
+# inputs with the name read-only to edit (AcmeProfileUpdate).
 
 
 def _form(
@@ -334,50 +248,53 @@ def _form(
     status: int = 200,
 ) -> Response:
     ra_profiles = req.services.ra_profiles.list_all(req.actor)
+    options = {
+        "ra_profiles": [("", "None")] + [(v.profile.uuid, v.profile.name) for v in ra_profiles]
+    }
+    editing = profile is not None
     return req.render(
         "acme_profiles/form.html",
         status=status,
         profile=profile,
+        fieldsets=fieldsets(
+            AcmeProfileRequest,
+            options=options,
+            readonly={"name"} if editing else (),
+            skip={"enabled"} if editing else (),
+        ),
         values=values,
         errors=errors or {},
         error=error,
-        ra_options=[("", "None")] + [(v.profile.uuid, v.profile.name) for v in ra_profiles],
     )
 
 
 def new_form(req: Req) -> Response:
-    return _form(req, profile=None, values=_values_of(_DEFAULTS))
+    return _form(req, profile=None, values=values_of(AcmeProfileRequest))
 
 
 def create(req: Req) -> Response:
-    values = _values_from_form(req)
-    changes, errors = _changes(values)
-    if errors:
-        return _form(req, profile=None, values=values, errors=errors, status=422)
     try:
-        profile = req.services.acme_profiles.create(
-            req.actor, values["name"], enabled=values["enabled"], **changes
-        )
+        command = forms.command_of(AcmeProfileRequest, req.form)
+        profile = req.services.acme_profiles.create(req.actor, command)
     except DomainError as exc:
-        return _refused(req, exc, None, values)
+        return _refused(req, exc, None, posted(AcmeProfileRequest, req.form))
     return req.redirect(
         f"{LIST}/{profile.uuid}", Flash("success", f"ACME profile {profile.name} created.")
     )
 
 
 def edit_form(req: Req) -> Response:
-    view = req.services.acme_profiles.get(req.actor, req.path_param("uuid"))
-    return _form(req, profile=view.profile, values=_values_of(view.profile))
+    detail = req.services.acme_profiles.detail(req.actor, req.path_param("uuid"))
+    view = req.services.acme_profiles.get(req.actor, detail.uuid)
+    return _form(req, profile=view.profile, values=values_of(AcmeProfileRequest, detail))
 
 
 def update(req: Req) -> Response:
     current = req.services.acme_profiles.get(req.actor, req.path_param("uuid")).profile
-    values = {**_values_from_form(req), "name": current.name, "enabled": current.enabled}
-    changes, errors = _changes(values)
-    if errors:
-        return _form(req, profile=current, values=values, errors=errors, status=422)
+    values = {**posted(AcmeProfileRequest, req.form), "name": current.name}
     try:
-        profile = req.services.acme_profiles.update(req.actor, current.uuid, **changes)
+        command = forms.command_of(AcmeProfileUpdate, req.form)
+        profile = req.services.acme_profiles.update(req.actor, current.uuid, command)
     except DomainError as exc:
         return _refused(req, exc, current, values)
     return req.redirect(
@@ -393,7 +310,7 @@ def _refused(
         return _form(req, profile=profile, values=values, errors={"name": exc.detail}, status=409)
     if exc.kind is not ErrorKind.INVALID_INPUT:
         raise exc
-    errors, error = field_errors(exc, FIELDS)
+    errors, error = errors_of(exc, AcmeProfileRequest)
     return _form(req, profile=profile, values=values, errors=errors, error=error, status=422)
 
 

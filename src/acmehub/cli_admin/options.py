@@ -1,0 +1,86 @@
+"""CLI options made from a command model's fields: a field added to a command is an option of
+every CLI command that takes it, with its help, its type and the command's own validation.
+
+``--some-field VALUE`` per field (the field's ``cli`` hint names it when the name differs):
+yes/no for true/false, a number, text ('' clears a field that takes null), a JSON object (or
+@FILE) for objects, and a repeated option for lists. Fields whose values name other objects
+(``options`` hint) take a name or a UUID, resolved by the command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+from pydantic import BaseModel
+
+from acmehub.cli_admin.base import json_object, on_off
+from acmehub.services.commands.base import hints, kind_of, parse
+
+#: Resolves a reference the user typed (a name or a UUID) to a UUID.
+Resolver = Callable[[str], str]
+
+
+def option_name(field: str, info_hints: Mapping[str, Any]) -> str:
+    cli = info_hints.get("cli")
+    return str(cli) if cli else re.sub(r"_", "-", field)
+
+
+def _dest(model: type[BaseModel], field: str) -> str:
+    return f"opt_{field}"
+
+
+def add_options(
+    parser: argparse.ArgumentParser, model: type[BaseModel], *, skip: Collection[str] = ()
+) -> None:
+    """One option per field of ``model`` (except ``skip``)."""
+    for field, info in model.model_fields.items():
+        if field in skip:
+            continue
+        found = hints(info)
+        kind, nullable = kind_of(info)
+        flag = "--" + option_name(field, found)
+        text = str(found.get("help") or info.description or info.title or "")
+        options: dict[str, Any] = {"dest": _dest(model, field)}
+        if kind == "bool" and found.get("flag"):
+            options.update(action="store_const", const=True)
+        elif kind == "bool":
+            options.update(type=on_off, metavar="yes|no")
+        elif kind == "int":
+            options.update(type=int, metavar="N")
+        elif kind == "json":
+            options.update(type=json_object, metavar="JSON")
+            text = f"{text} (a JSON object, or @FILE)"
+        elif kind == "lines":
+            options.update(action="append", metavar="VALUE")
+            text = f"{text} (repeat the option)"
+        elif found.get("options"):
+            options.update(metavar="NAME-OR-UUID")
+        if nullable and kind in ("text", "int", "json"):
+            text = f"{text} ('' clears)" if kind == "text" else text
+        parser.add_argument(flag, help=text.replace("%", "%%"), **options)
+
+
+def command_of(
+    model: type[BaseModel],
+    args: argparse.Namespace,
+    *,
+    extra: Mapping[str, Any] | None = None,
+    resolvers: Mapping[str, Resolver] | None = None,
+) -> Any:
+    """The command the user's options (and ``extra`` fields) make, validated by the model."""
+    data: dict[str, Any] = dict(extra or {})
+    for field, info in model.model_fields.items():
+        value = getattr(args, _dest(model, field), None)
+        if value is None:
+            continue
+        found = hints(info)
+        kind, nullable = kind_of(info)
+        if value == "" and nullable and kind == "text":
+            value = None
+        elif found.get("options") and resolvers and isinstance(value, str):
+            value = resolvers[str(found["options"])](value)
+        data[field] = value
+    return parse(model, data)

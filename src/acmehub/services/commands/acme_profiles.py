@@ -1,0 +1,285 @@
+"""ACME profiles: the commands that create and change one, and the view the API and the CLI
+show (platform-reference.md, "ACME Profile fields"). A field added here appears in the API, its
+OpenAPI document, the web form and the CLI's options without further code.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
+
+from acmehub.domain.model import AcmeProfile, RaProfile
+from acmehub.domain.urls import Urls
+from acmehub.services.commands.base import (
+    ApiModel,
+    Int,
+    NameAndUuid,
+    UrlName,
+    change_command,
+    ui,
+)
+from acmehub.services.profile_rules import MAX_DESCRIPTION, MAX_URL
+
+if TYPE_CHECKING:
+    from acmehub.services.acme_profiles import AcmeProfileView
+
+MAX_RETRY_INTERVAL = 86400
+MAX_ORDER_VALIDITY = 30 * 86400
+_DEFAULTS = AcmeProfile(uuid="", name="", enabled=False)
+
+Url = Annotated[str, Field(max_length=MAX_URL, description="Absolute http or https URL")]
+Attributes = Annotated[dict[str, Any], Field(description="Passed to the Authority")]
+CaaIdentity = Annotated[str, Field(min_length=1, max_length=253)]
+RetryInterval = Int(1, MAX_RETRY_INTERVAL)
+Validity = Int(1, MAX_ORDER_VALIDITY)
+Port = Int(1, 65535)
+
+_PROFILE = "Profile"
+_CLIENTS = "What clients must do"
+_TIMING = "Validation and timing"
+_ATTRS = "Attributes passed to the Authority"
+
+
+class CertificateAssociations(ApiModel):
+    """Applied to every certificate issued through the profile (stored on the certificate)."""
+
+    owner_uuid: str | None = Field(default=None, max_length=200)
+    group_uuids: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=100
+    )
+    custom_attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class _AcmeProfileFields(ApiModel):
+    """The settable fields, in the web form's order (``ui`` groups them into fieldsets)."""
+
+    description: str = Field(
+        default="",
+        max_length=MAX_DESCRIPTION,
+        title="Description",
+        json_schema_extra=ui(group=_PROFILE, widget="textarea"),
+    )
+    ra_profile_uuid: str | None = Field(
+        default=None,
+        max_length=36,
+        title="Default RA profile",
+        description="The default RA profile (accounts bound through the default follow it)",
+        json_schema_extra=ui(
+            group=_PROFILE,
+            widget="select",
+            options="ra_profiles",
+            cli="ra-profile",
+            help="Issues the certificates of this profile's /acme/NAME/ directory. Accounts "
+            "bound through the default follow it when it changes.",
+        ),
+    )
+    require_contact: bool = Field(
+        default=False,
+        title="Require a contact on new accounts",
+        json_schema_extra=ui(group=_CLIENTS),
+    )
+    require_terms_of_service: bool = Field(
+        default=False,
+        title="Require agreement to the terms of service",
+        json_schema_extra=ui(group=_CLIENTS, cli="require-tos"),
+    )
+    require_external_account_binding: bool = Field(
+        default=False,
+        title="Require external account binding (EAB)",
+        description="Directory meta.externalAccountRequired (RFC 8555 §7.3.4)",
+        json_schema_extra=ui(group=_CLIENTS, cli="require-eab"),
+    )
+    terms_of_service_url: Url | None = Field(
+        default=None,
+        title="Terms of service URL",
+        description="Directory meta.termsOfService",
+        json_schema_extra=ui(group=_CLIENTS, widget="url", cli="tos-url"),
+    )
+    website_url: Url | None = Field(
+        default=None,
+        title="Website URL",
+        description="Directory meta.website",
+        json_schema_extra=ui(group=_CLIENTS, widget="url"),
+    )
+    caa_identities: list[CaaIdentity] = Field(
+        default_factory=list,
+        max_length=20,
+        title="CAA identities",
+        description="Directory meta.caaIdentities (RFC 8555 §7.1.1)",
+        json_schema_extra=ui(group=_CLIENTS, widget="lines", cli="caa-identity"),
+    )
+    terms_of_service_change_disable: bool = Field(
+        default=False,
+        title="Terms have changed: refuse new orders until accounts agree again",
+        description="New orders are refused until the account agrees to the terms again",
+        json_schema_extra=ui(group=_CLIENTS, cli="tos-change-disable"),
+    )
+    terms_of_service_change_url: Url | None = Field(
+        default=None,
+        title="Changed terms URL",
+        json_schema_extra=ui(group=_CLIENTS, widget="url", cli="tos-change-url"),
+    )
+    dns_resolver_ip: str | None = Field(
+        default=None,
+        max_length=45,
+        title="DNS resolver IP address",
+        description="Resolver for validations; null: the system's",
+        json_schema_extra=ui(
+            group=_TIMING, help="For this profile's validations; empty: the system's resolver."
+        ),
+    )
+    dns_resolver_port: Port | None = Field(  # type: ignore[valid-type]
+        default=None, title="DNS resolver port", json_schema_extra=ui(group=_TIMING)
+    )
+    retry_interval: RetryInterval = Field(  # type: ignore[valid-type]
+        default=_DEFAULTS.retry_interval,
+        title="Retry interval (seconds)",
+        description="Seconds, sent as Retry-After",
+        json_schema_extra=ui(group=_TIMING, help="Sent to clients as Retry-After."),
+    )
+    validity: Validity = Field(  # type: ignore[valid-type]
+        default=_DEFAULTS.validity,
+        title="Order validity (seconds)",
+        description="Order and authorization lifetime, seconds",
+        json_schema_extra=ui(group=_TIMING, help="How long orders and authorizations stay valid."),
+    )
+    issue_certificate_attributes: Attributes = Field(
+        default_factory=dict,
+        title="Issue certificate attributes (JSON object)",
+        json_schema_extra=ui(group=_ATTRS, widget="json", cli="issue-attributes"),
+    )
+    revoke_certificate_attributes: Attributes = Field(
+        default_factory=dict,
+        title="Revoke certificate attributes (JSON object)",
+        json_schema_extra=ui(group=_ATTRS, widget="json", cli="revoke-attributes"),
+    )
+    custom_attributes: dict[str, Any] = Field(
+        default_factory=dict,
+        title="Custom attributes (JSON object)",
+        json_schema_extra=ui(group=_ATTRS, widget="json"),
+    )
+    certificate_associations: CertificateAssociations | None = Field(
+        default=None,
+        title="Certificate associations (JSON object)",
+        description='{"ownerUuid", "groupUuids", "customAttributes"}',
+        json_schema_extra=ui(group=_ATTRS, widget="json", cli="associations"),
+    )
+
+    def values(self, *, only_set: bool) -> dict[str, Any]:
+        """The AcmeProfile fields this command sets (all, or only the ones it carries)."""
+        names = self.model_fields_set if only_set else type(self).model_fields.keys()
+        values: dict[str, Any] = {}
+        for name in names:
+            if name in ("name", "enabled") and name not in self.model_fields_set:
+                continue
+            value = getattr(self, name)
+            if name == "certificate_associations":
+                value = (
+                    value.model_dump(by_alias=True, exclude_unset=True) if value is not None else {}
+                )
+            elif name == "caa_identities":
+                value = tuple(value)
+            values[_DOMAIN_NAMES.get(name, name)] = value
+        values.pop("name", None)
+        return values
+
+
+#: Command field -> AcmeProfile field, where they differ.
+_DOMAIN_NAMES = {"ra_profile_uuid": "default_ra_profile_uuid"}
+
+
+def command_names(values: dict[str, Any]) -> dict[str, Any]:
+    """AcmeProfile field names -> the commands' (for code that speaks in domain terms)."""
+    back = {v: k for k, v in _DOMAIN_NAMES.items()}
+    return {back.get(k, k): v for k, v in values.items()}
+
+
+class AcmeProfileRequest(_AcmeProfileFields):
+    """Create an ACME profile (POST /acmeProfiles). Absent fields take the defaults."""
+
+    name: UrlName("ACME Profile") = Field(  # type: ignore[valid-type]
+        description='Unique; not "raProfile"',
+        title="Name",
+        json_schema_extra=ui(
+            group=_PROFILE,
+            order=0,
+            help="Appears in the directory URL: letters, digits and - . _ ~. It cannot be "
+            "changed later.",
+        ),
+    )
+    enabled: bool = Field(
+        default=False,
+        title="Enable the profile now",
+        description="New profiles start disabled",
+        json_schema_extra=ui(
+            group=_PROFILE,
+            order=3,
+            cli="enable",
+            flag=True,
+            help="New profiles start disabled: clients are refused until it is enabled.",
+        ),
+    )
+
+
+@change_command
+class AcmeProfileUpdate(_AcmeProfileFields):
+    """Change an ACME profile (PUT): a field left out keeps its value; null clears a nullable
+    one."""
+
+
+# --------------------------------------------------------------------------- views
+
+
+class DefaultRaProfile(ApiModel):
+    uuid: str
+    name: str
+    enabled: bool
+    authority_uuid: str
+
+    @classmethod
+    def of(cls, ra: RaProfile) -> DefaultRaProfile:
+        return cls(uuid=ra.uuid, name=ra.name, enabled=ra.enabled, authority_uuid=ra.authority_uuid)
+
+
+class AcmeProfileDetail(_AcmeProfileFields):
+    """An ACME profile as the API and the CLI show it: every settable field, and more."""
+
+    uuid: str
+    name: str
+    enabled: bool
+    #: Shown as ``raProfile`` (an object) instead.
+    ra_profile_uuid: SkipJsonSchema[str | None] = Field(default=None, exclude=True)
+    terms_of_service_changed_at: datetime | None = Field(
+        description="When termsOfServiceChangeDisable was last switched on"
+    )
+    ra_profile: DefaultRaProfile | None = Field(description="The default RA profile")
+    directory_url: str = Field(description="The ACME directory (ACME-profile URL family)")
+    activated_on: list[NameAndUuid] = Field(
+        description="RA profiles this ACME profile is activated on (RA-profile URL family)"
+    )
+
+    @classmethod
+    def of(cls, view: AcmeProfileView, urls: Urls) -> AcmeProfileDetail:
+        p = view.profile
+        values = {
+            name: getattr(p, _DOMAIN_NAMES.get(name, name))
+            for name in cls.model_fields
+            if hasattr(p, _DOMAIN_NAMES.get(name, name))
+        }
+        values["caa_identities"] = list(p.caa_identities)
+        values["certificate_associations"] = (
+            CertificateAssociations.model_validate(p.certificate_associations)
+            if p.certificate_associations
+            else None
+        )
+        return cls(
+            **values,
+            ra_profile=DefaultRaProfile.of(view.default_ra_profile)
+            if view.default_ra_profile
+            else None,
+            directory_url=urls.directory(p.name),
+            activated_on=[NameAndUuid(uuid=r.uuid, name=r.name) for r in view.activated_on],
+        )

@@ -1,0 +1,237 @@
+"""What every command and view shares: camelCase JSON names, field-level errors, pages.
+
+A command is validated when it is built (pydantic); :func:`parse` turns a refusal into the one
+error type (DomainError ``invalidInput``, HTTP 422) with one :class:`FieldError` per field, the
+same objects the API puts in its problem document, the web interface beside its form fields
+and the CLI on its error stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Generic, TypeVar, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WrapValidator
+from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
+
+from acmehub.domain.errors import DomainError, ErrorKind, FieldError
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+#: The largest page a list returns.
+MAX_PAGE = 1000
+#: The most objects one bulk action takes.
+MAX_BULK = 1000
+#: Unreserved URL characters (RFC 3986 §2.3): profile names appear in ACME URLs.
+URL_NAME_PATTERN = r"^[A-Za-z0-9._~-]{1,200}$"
+
+
+class ApiModel(BaseModel):
+    """JSON members in camelCase (``termsOfServiceUrl``); Python code uses snake_case."""
+
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True)
+
+
+def _omit_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def Keep(**kwargs: Any) -> Any:  # noqa: N802 (reads as a marker in field declarations)
+    """A change field that may be left out (then the stored value stays) but is never null."""
+    return Field(default=None, json_schema_extra=_omit_default, **kwargs)
+
+
+C = TypeVar("C", bound=type[BaseModel])
+
+
+def change_command(cls: C) -> C:
+    """Make a create command's fields into a change command's: every field may be left out
+    (then the stored value stays); a field whose type has no null still refuses null. The
+    OpenAPI document shows no defaults for them."""
+    for info in cls.__pydantic_fields__.values():
+        info.default = None
+        info.default_factory = None
+    cls.model_config["json_schema_extra"] = _strip_defaults
+    cls.model_rebuild(force=True)
+    return cls
+
+
+def _strip_defaults(schema: dict[str, Any]) -> None:
+    for member in schema.get("properties", {}).values():
+        member.pop("default", None)
+
+
+def ui(**hints: Any) -> dict[str, Any]:
+    """How the web form shows a field (``json_schema_extra``): ``group`` (fieldset legend),
+    ``widget`` (text, textarea, json, checkbox, select, lines), ``options`` (a named option
+    list the page supplies), ``help``, ``cli`` (the CLI option name when it differs)."""
+    return {"x-ui": hints}
+
+
+#: Error codes of acmehub's own field types, and what joins the field's name to their message
+#: ("retryInterval must be an integer between 1 and 86400"), as the services' refusals read.
+OWN_CODES = {"int_range": " ", "url_name": ": "}
+
+
+def _int_between(low: int, high: int) -> Any:
+    def check(value: Any, handler: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            try:
+                return handler(value)
+            except ValidationError:
+                pass
+        raise PydanticCustomError(
+            "int_range", "must be an integer between {low} and {high}", {"low": low, "high": high}
+        )
+
+    return WrapValidator(check)
+
+
+def Int(low: int, high: int) -> Any:  # noqa: N802 (a type)
+    """A whole number in [low, high]: a JSON integer (not "60", not true), one message."""
+    return Annotated[int, Field(ge=low, le=high), _int_between(low, high)]
+
+
+def hints(info: FieldInfo) -> dict[str, Any]:
+    """A field's :func:`ui` hints."""
+    extra = info.json_schema_extra
+    found = extra.get("x-ui") if isinstance(extra, dict) else None
+    return dict(found) if isinstance(found, dict) else {}
+
+
+def kind_of(info: FieldInfo) -> tuple[str, bool]:
+    """How a field is entered as text (web form, CLI option): ``bool``, ``int``, ``text``,
+    ``lines`` (a list of strings) or ``json`` (an object); and whether it takes null."""
+    annotation = info.annotation
+    args = get_args(annotation)
+    nullable = type(None) in args
+    if nullable:
+        annotation = next(a for a in args if a is not type(None))
+    base = get_origin(annotation) or annotation
+    if base is Annotated:
+        base = get_origin(get_args(annotation)[0]) or get_args(annotation)[0]
+    if base is bool:
+        return "bool", nullable
+    if base is int:
+        return "int", nullable
+    if base is list:
+        return "lines", nullable
+    if base is dict or (isinstance(base, type) and issubclass(base, BaseModel)):
+        return "json", nullable
+    return "text", nullable
+
+
+def UrlName(what: str) -> Any:  # noqa: N802 (a type)
+    """A name that appears in ACME URLs: unreserved URL characters (RFC 3986 §2.3)."""
+
+    def check(value: Any, handler: Any) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            raise PydanticCustomError(
+                "url_name",
+                "the {what} name must be 1-200 of the characters A-Z a-z 0-9 - . _ ~ "
+                "(it appears in ACME URLs)",
+                {"what": what},
+            ) from None
+
+    return Annotated[str, Field(pattern=URL_NAME_PATTERN), WrapValidator(check)]
+
+
+def field_path(loc: Sequence[int | str], model: type[BaseModel] | None = None) -> str:
+    """A pydantic error location as the API spells it (``caaIdentities.0``)."""
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    if parts and model is not None and parts[0] in model.model_fields:
+        parts[0] = model.model_fields[parts[0]].alias or parts[0]
+    return ".".join(parts) or "body"
+
+
+def field_errors(exc: ValidationError, model: type[BaseModel] | None = None) -> list[FieldError]:
+    errors = []
+    for err in exc.errors():
+        path = field_path(err["loc"], model)
+        code = str(err["type"])
+        sep = OWN_CODES.get(code, ": ")
+        errors.append(FieldError(path, code, f"{path}{sep}{err['msg']}"))
+    return errors
+
+
+def invalid_fields(errors: Sequence[FieldError]) -> DomainError:
+    """The refusal of a command whose fields do not validate (HTTP 422)."""
+    detail = "; ".join(e.message for e in errors)
+    return DomainError(ErrorKind.INVALID_INPUT, detail, status=422, errors=tuple(errors))
+
+
+def parse(model: type[M], data: Mapping[str, Any]) -> M:
+    """``data`` (JSON names or field names) as a ``model``, or DomainError with field errors."""
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as exc:
+        raise invalid_fields(field_errors(exc, model)) from None
+
+
+def changed(command: BaseModel) -> dict[str, Any]:
+    """The fields a change command carries (left-out fields keep their stored values)."""
+    return {name: getattr(command, name) for name in command.model_fields_set}
+
+
+# --------------------------------------------------------------------------- shared views
+
+
+class PageQuery(ApiModel):
+    """``?offset=&limit=`` of every list."""
+
+    offset: int = Field(default=0, ge=0, le=2**31 - 1)
+    limit: int = Field(default=100, ge=1, le=MAX_PAGE)
+
+
+class Paged(ApiModel, Generic[T]):
+    """Every list's shape: one page of items and how to ask for the next."""
+
+    items: list[T]
+    offset: int
+    limit: int
+    total: int = Field(description="How many objects match the filters")
+    has_more: bool = Field(description="Whether a next page exists (ask with offset + limit)")
+
+    @classmethod
+    def of(cls, items: Sequence[T], query: PageQuery, total: int) -> Paged[T]:
+        return cls(
+            items=list(items),
+            offset=query.offset,
+            limit=query.limit,
+            total=total,
+            has_more=query.offset + len(items) < total,
+        )
+
+    @classmethod
+    def slice(cls, everything: Sequence[T], query: PageQuery) -> Paged[T]:
+        """A page of a list that is small enough to be read whole (profiles, authorities)."""
+        items = everything[query.offset : query.offset + query.limit]
+        return cls.of(items, query, len(everything))
+
+
+class UuidView(ApiModel):
+    uuid: str
+
+
+class NameAndUuid(ApiModel):
+    uuid: str
+    name: str
+
+
+class BulkMessage(ApiModel):
+    """One object a bulk action could not act on (the platform's BulkActionMessage)."""
+
+    uuid: str
+    name: str = Field(description="The object's name (empty when it was not found)")
+    message: str
+
+
+class Uuids(ApiModel):
+    """The objects a bulk action acts on (the body is a JSON array of UUIDs)."""
+
+    uuids: list[str] = Field(max_length=MAX_BULK)
