@@ -41,6 +41,7 @@ from acmehub.protocol.links import crl_url
 from acmehub.services.container import Services
 from acmehub.services.deps import ServiceDeps
 from acmehub.services.housekeeping import Housekeeper
+from acmehub.services.sign_in_throttle import ThrottlePolicy
 from acmehub.storage import migrate
 from acmehub.storage.engine import WriteGate, make_engine
 from acmehub.storage.machine_nonces import MachineNonceStore, machine_boot_id
@@ -160,7 +161,9 @@ def build_container(
             resolver_port=settings.dns_resolver_port,
         )
     )
-    return Container(settings, clock, engine, Services.build(deps), ca, queue, va, gate)
+    sign_in = ThrottlePolicy(lockout_after=settings.sign_in_lockout_failures)
+    services = Services.build(deps, sign_in=sign_in)
+    return Container(settings, clock, engine, services, ca, queue, va, gate)
 
 
 def create_app(container: Container, *, background: bool = False) -> AcmeApp:
