@@ -37,6 +37,8 @@ class BodyLimit:
         self._app = app
         self._refusal = refusal
         self._max = max_bytes
+        # Mount builds URLs (url_for) through its app's routes: the wrapped app's.
+        self.routes = getattr(app, "routes", [])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -92,6 +94,7 @@ class ClientAddress:
     def __init__(self, app: ASGIApp, trusted_proxies: Iterable[str] = ()) -> None:
         self._app = app
         self._trusted = parse_networks(trusted_proxies)
+        self.routes = getattr(app, "routes", [])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self._trusted:
