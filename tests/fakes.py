@@ -59,6 +59,7 @@ from acmehub.domain.model import (
     Order,
     OrderStatus,
     RaProfile,
+    SignInFailures,
     User,
     ValidationResult,
     WebSession,
@@ -145,6 +146,7 @@ class MemoryState:
     audit_events: dict[int, AuditEvent] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
     web_sessions: dict[str, WebSession] = field(default_factory=dict)
+    sign_in_failures: dict[str, SignInFailures] = field(default_factory=dict)
 
     def copy(self) -> MemoryState:
         return MemoryState(
@@ -830,6 +832,47 @@ class MemorySessions:
         return len(doomed)
 
 
+class MemorySignInFailures:
+    def __init__(self, tx: _Tx) -> None:
+        self._tx = tx
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, SignInFailures]:
+        rows = self._tx.state.sign_in_failures
+        return {k: rows[k] for k in keys if k in rows}
+
+    def add_failure(self, key: str, now: datetime, forget_before: datetime) -> SignInFailures:
+        st = self._tx.write()
+        old = st.sign_in_failures.get(key)
+        if old is None:
+            new = SignInFailures(key, 1, now)
+        elif old.locked_at is None and old.last_failure_at < forget_before:
+            new = replace(old, failures=1, last_failure_at=now)
+        else:
+            new = replace(old, failures=old.failures + 1, last_failure_at=now)
+        st.sign_in_failures[key] = new
+        return new
+
+    def lock(self, key: str, now: datetime) -> None:
+        st = self._tx.write()
+        old = st.sign_in_failures.get(key)
+        if old is not None and old.locked_at is None:
+            st.sign_in_failures[key] = replace(old, locked_at=now)
+
+    def clear(self, key: str) -> SignInFailures | None:
+        return self._tx.write().sign_in_failures.pop(key, None)
+
+    def purge(self, before: datetime, limit: int) -> int:
+        st = self._tx.write()
+        doomed = [
+            k
+            for k, v in st.sign_in_failures.items()
+            if v.locked_at is None and v.last_failure_at < before
+        ][:limit]
+        for key in doomed:
+            del st.sign_in_failures[key]
+        return len(doomed)
+
+
 class MemoryReports:
     """The dashboard's aggregates computed over the in-memory tables (like SqlReports)."""
 
@@ -902,6 +945,7 @@ class MemoryUnitOfWork:
         self.audit = MemoryAudit(tx)
         self.users = MemoryUsers(tx)
         self.web_sessions = MemorySessions(tx)
+        self.sign_in_failures = MemorySignInFailures(tx)
         self.reports = MemoryReports(tx)
 
     def __enter__(self) -> MemoryUnitOfWork:

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import BaseRoute, Mount, Route
 
+from acmehub.admin_edge import BodyLimit, ClientAddress
 from acmehub.ca.embedded import EmbeddedCa
 from acmehub.ca.embedded.authority import create_embedded_authority, import_embedded_authority
 from acmehub.ca.embedded.backend import issue_tls_server_certificate
@@ -34,12 +35,14 @@ from acmehub.domain.model import Authority
 from acmehub.domain.ports import NonceStore
 from acmehub.domain.urls import Urls
 from acmehub.management.app import create_management_app
+from acmehub.management.problems import body_too_large as api_body_too_large
 from acmehub.management.problems import unmatched_path_handler
 from acmehub.protocol.app import AcmeApp, AcmeEndpoint, ProtocolSettings, crl_route
 from acmehub.protocol.links import crl_url
 from acmehub.services.container import Services
 from acmehub.services.deps import ServiceDeps
 from acmehub.services.housekeeping import Housekeeper
+from acmehub.services.sign_in_throttle import ThrottlePolicy
 from acmehub.storage import migrate
 from acmehub.storage.engine import WriteGate, make_engine
 from acmehub.storage.machine_nonces import MachineNonceStore, machine_boot_id
@@ -50,6 +53,7 @@ from acmehub.validation.registry import ValidationAuthority
 from acmehub.validation.settings import VaSettings
 from acmehub.validation.worker import ValidationWorker, WorkerSettings
 from acmehub.webui import create_webui_app
+from acmehub.webui.app import body_too_large as ui_body_too_large
 
 log = logging.getLogger("acmehub")
 
@@ -159,7 +163,9 @@ def build_container(
             resolver_port=settings.dns_resolver_port,
         )
     )
-    return Container(settings, clock, engine, Services.build(deps), ca, queue, va, gate)
+    sign_in = ThrottlePolicy(lockout_after=settings.sign_in_lockout_failures)
+    services = Services.build(deps, sign_in=sign_in)
+    return Container(settings, clock, engine, services, ca, queue, va, gate)
 
 
 def create_app(container: Container, *, background: bool = False) -> AcmeApp:
@@ -170,15 +176,16 @@ def create_app(container: Container, *, background: bool = False) -> AcmeApp:
     settings = container.settings
     endpoint = AcmeEndpoint(container.services, ProtocolSettings(base_url=settings.base_url))
     routes: list[BaseRoute] = [crl_route(container.services)]
-    routes.append(
-        Mount(
-            "/api/v1",
-            app=create_management_app(container.services, base_url=container.settings.base_url),
-        )
-    )
-    routes.append(
-        Mount("/ui", app=create_webui_app(container.services, base_url=container.settings.base_url))
-    )
+    # The administrative apps: bodies capped before anything reads them, and the real client
+    # address (trusted proxies only) in the scope before anything audits it.
+    management = create_management_app(container.services, base_url=settings.base_url)
+    webui = create_webui_app(container.services, base_url=settings.base_url)
+    for path, app, refusal in (
+        ("/api/v1", management, api_body_too_large),
+        ("/ui", webui, ui_body_too_large),
+    ):
+        edge = ClientAddress(BodyLimit(app, refusal), settings.trusted_proxies)
+        routes.append(Mount(path, app=edge))
     routes.append(Route("/", _to_web_interface))
 
     @asynccontextmanager

@@ -72,6 +72,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "ssl_keyfile": str(tls[1]) if tls else None,
         "log_level": settings.log_level.lower(),
         "access_log": False,
+        # The client address comes from the socket, or from a proxy's header only when the
+        # peer is one of the configured trusted_proxies (admin_edge.ClientAddress); uvicorn's
+        # own rewriting would believe any local peer's X-Forwarded-For.
+        "proxy_headers": False,
         "loop": "uvloop",
         "http": JoinedWritesHttpProtocol,
         "timeout_graceful_shutdown": 10,

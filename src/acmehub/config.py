@@ -5,6 +5,7 @@ Every field is optional with a safe default. Errors name the field.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -69,6 +70,13 @@ class Settings(BaseModel):
     #: database); on SQLite memory for one process, machine for several.
     nonce_store: Literal["auto", "memory", "machine", "database"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: Proxies (IP addresses or CIDR blocks) whose Forwarded / X-Forwarded-For header names
+    #: the real client of the management API and web interface (audit, sign-in throttle).
+    #: Empty: the socket's peer is the client and those headers are ignored.
+    trusted_proxies: tuple[str, ...] = ()
+    #: Failed sign-ins in a row after which a web user is locked out until an administrator
+    #: unlocks them (`acmehub user unlock NAME`); 0: never lock out (the back-off still holds).
+    sign_in_lockout_failures: int = Field(default=10, ge=0, le=1000)
 
     @field_validator("external_base_url")
     @classmethod
@@ -76,6 +84,16 @@ class Settings(BaseModel):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or CIDR block") from None
+        return tuple(item.strip() for item in value)
 
     @property
     def database(self) -> str:
@@ -103,7 +121,7 @@ class Settings(BaseModel):
         return self.ca_dir / "root.pem"
 
 
-_LIST_FIELDS = {"tls_hosts"}
+_LIST_FIELDS = {"tls_hosts", "trusted_proxies"}
 
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:

@@ -64,3 +64,22 @@ def test_broken_toml_and_missing_file_are_reported(tmp_path: Path) -> None:
         load_settings(broken, {})
     with pytest.raises(ConfigError, match="cannot read"):
         load_settings(tmp_path / "absent.toml", {})
+
+
+def test_trusted_proxies_are_addresses_or_cidr_blocks(tmp_path: Path) -> None:
+    assert load_settings(None, {}).trusted_proxies == ()
+    env = {"ACMEHUB_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.1,2001:db8::/32"}
+    assert load_settings(None, env).trusted_proxies == ("10.0.0.0/8", "192.0.2.1", "2001:db8::/32")
+    path = tmp_path / "acmehub.toml"
+    path.write_text('trusted_proxies = ["127.0.0.1", "proxy.example"]\n')
+    with pytest.raises(ConfigError, match=r"trusted_proxies: .*'proxy.example' is not an IP"):
+        load_settings(path, {})
+
+
+def test_the_sign_in_lock_out_threshold_is_bounded() -> None:
+    assert load_settings(None, {}).sign_in_lockout_failures == 10
+    assert (
+        load_settings(None, {"ACMEHUB_SIGN_IN_LOCKOUT_FAILURES": "0"}).sign_in_lockout_failures == 0
+    )
+    with pytest.raises(ConfigError, match="sign_in_lockout_failures"):
+        load_settings(None, {"ACMEHUB_SIGN_IN_LOCKOUT_FAILURES": "-1"})

@@ -76,9 +76,11 @@ class WebClient:
             pairs.extend((key, str(v)) for v in values)
         return self.post(path, pairs, **kwargs)
 
-    def sign_in(self, username: str, password: str = PASSWORD) -> httpx.Response:
+    def sign_in(self, username: str, password: str = PASSWORD, **kwargs: Any) -> httpx.Response:
         self.get("/ui/signin")
-        return self.form("/ui/signin", {"username": username, "password": password, "next": "/ui/"})
+        return self.form(
+            "/ui/signin", {"username": username, "password": password, "next": "/ui/"}, **kwargs
+        )
 
 
 UserFactory = Callable[[Role], str]

@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,9 @@ import pytest
 from acmehub import bootstrap
 from acmehub.cli import main
 from acmehub.config import load_settings
+from acmehub.domain.errors import DomainError
+from acmehub.domain.ports import AuditFilter, Page
+from acmehub.services.admin import CLI_ACTOR
 
 PASSWORD = "a long enough password"
 
@@ -92,5 +96,41 @@ def test_a_new_password_works_and_the_old_one_does_not(
         users = container.services.users
         assert users.check_password("carol", "a brand new password")[0] is not None
         assert users.check_password("carol", PASSWORD) == (None, "bad password")
+    finally:
+        container.engine.dispose()
+
+
+def test_unlock_lifts_a_lock_out_after_failed_sign_ins(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, _, _ = run(
+        config, monkeypatch, "user", "create", "dave", "--role", "operator", "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )  # fmt: skip
+    assert code == 0
+    container = bootstrap.build_container(load_settings(config, {}))
+    try:
+        services = container.services
+        lockout_after = services.sessions.throttle.policy.lockout_after
+        with services.deps.uow(write=True) as tx:  # ten failures, as spaced-out guesses leave
+            now = container.clock.now()
+            for _ in range(lockout_after):
+                tx.sign_in_failures.add_failure("user:dave", now, now - timedelta(days=1))
+            tx.sign_in_failures.lock("user:dave", now)
+        with pytest.raises(DomainError) as locked:
+            services.sessions.sign_in("dave", PASSWORD, source="192.0.2.1")
+        assert "this user is locked" in locked.value.detail
+
+        code, out, _ = run(config, monkeypatch, "user", "unlock", "dave")
+        assert (code, out) == (0, "unlocked user dave\n")
+        services.sessions.sign_in("dave", PASSWORD, source="192.0.2.1")
+        code, out, _ = run(config, monkeypatch, "user", "unlock", "dave", "--json")
+        assert (code, json.loads(out)) == (0, {"username": "dave", "wasLocked": False})
+        code, _, err = run(config, monkeypatch, "user", "unlock", "nobody")
+        assert (code, err) == (1, "acmehub: no user named nobody\n")
+        events = services.audit_log.list(
+            CLI_ACTOR, AuditFilter(action="user.unlock"), Page(0, 10)
+        ).events
+        assert [(e.actor, e.detail["wasLocked"]) for e in events] == [("cli", False), ("cli", True)]
     finally:
         container.engine.dispose()

@@ -1,4 +1,5 @@
-"""`acmehub user create|list|disable|enable|password`: people who sign in to the web interface.
+"""`acmehub user create|list|disable|enable|unlock|password`: people who sign in to the web
+interface.
 
 The password is asked twice on the terminal, or read from the first line of standard input
 with ``--password-stdin`` (for scripts: ``printf '%s\\n' "$PW" | acmehub user create ...``).
@@ -41,6 +42,7 @@ def register(sub: SubParsers) -> None:
     for name, helptext, handler in (
         ("disable", "stop a user from signing in and end their sessions", _disable),
         ("enable", "let a disabled user sign in again", _enable),
+        ("unlock", "lift a lock-out after failed sign-ins and forget the failures", _unlock),
     ):
         action = actions.add_parser(name, parents=[as_json], help=helptext)
         action.add_argument("username")
@@ -124,6 +126,17 @@ def _enable(admin: Admin, args: argparse.Namespace) -> None:
         admin.emit(user_json(user))
         return
     admin.say(f"enabled user {user.username}")
+
+
+def _unlock(admin: Admin, args: argparse.Namespace) -> None:
+    locked = admin.services.users.unlock(admin.actor, args.username)
+    if admin.json:
+        admin.emit({"username": args.username, "wasLocked": locked})
+        return
+    if locked:
+        admin.say(f"unlocked user {args.username}")
+    else:
+        admin.say(f"user {args.username} was not locked; their failed sign-ins are forgotten")
 
 
 def _password(admin: Admin, args: argparse.Namespace) -> None:

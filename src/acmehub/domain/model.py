@@ -311,6 +311,16 @@ class WebSession:
 
 
 @dataclass(frozen=True)
+class SignInFailures:
+    """Failed sign-ins in a row for one key: ``user:<name>`` or ``address:<ip>``."""
+
+    key: str
+    failures: int
+    last_failure_at: datetime
+    locked_at: datetime | None = None  # set on a user key at the lock-out; an admin clears it
+
+
+@dataclass(frozen=True)
 class AuditEvent:
     at: datetime
     actor: str  # "token:<name>", "cli", "acme:<account id>", "system"

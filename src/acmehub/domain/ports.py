@@ -26,6 +26,7 @@ from acmehub.domain.model import (
     ValidationTask,
     WebSession,
 )
+from acmehub.domain.sign_in_ports import SignInFailureRepository
 
 
 class Clock(Protocol):
@@ -420,6 +421,8 @@ class UnitOfWork(Protocol):
     def users(self) -> UserRepository: ...
     @property
     def web_sessions(self) -> SessionRepository: ...
+    @property
+    def sign_in_failures(self) -> SignInFailureRepository: ...
     @property
     def reports(self) -> ReportsRepository: ...
 

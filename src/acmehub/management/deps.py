@@ -31,7 +31,10 @@ def get_actor(
             status=401,
             headers={"WWW-Authenticate": "Bearer"},
         )
-    actor = get_services(request).tokens.authenticate(credentials.credentials)
+    client = request.client  # the real client (admin_edge.ClientAddress)
+    actor = get_services(request).tokens.authenticate(
+        credentials.credentials, source=client.host if client else ""
+    )
     if actor is None:
         raise DomainError(
             ErrorKind.UNAUTHORIZED,

@@ -34,6 +34,18 @@ def status_of(exc: DomainError) -> int:
     return exc.status or _STATUS.get(exc.kind, 422)
 
 
+def body_too_large(max_bytes: int) -> JSONResponse:
+    """The answer to a body over the API's cap (admin_edge.BodyLimit), sent before the body
+    is read, parsed or the caller authenticated; the connection closes after it."""
+    response = problem(
+        413,
+        "payloadTooLarge",
+        f"the request body is larger than {max_bytes} bytes",
+    )
+    response.headers["Connection"] = "close"
+    return response
+
+
 async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     response = problem(status_of(exc), exc.kind.value, exc.detail)

@@ -22,6 +22,7 @@ from acmehub.services.orders import OrderService
 from acmehub.services.platform import PlatformService
 from acmehub.services.ra_profiles import RaProfileService
 from acmehub.services.sessions import SessionService
+from acmehub.services.sign_in_throttle import ThrottlePolicy
 from acmehub.services.tokens import TokenService
 from acmehub.services.users import UserService
 
@@ -50,7 +51,7 @@ class Services:
     contexts: ContextCache
 
     @classmethod
-    def build(cls, deps: ServiceDeps) -> Services:
+    def build(cls, deps: ServiceDeps, *, sign_in: ThrottlePolicy | None = None) -> Services:
         accounts = AccountService(deps)
         authorities = AuthorityService(deps)
         ra_profiles = RaProfileService(deps)
@@ -73,7 +74,7 @@ class Services:
             eab=EabService(deps),
             certificate_admin=CertificateAdminService(deps),
             users=users,
-            sessions=SessionService(deps, users),
+            sessions=SessionService(deps, users, throttle=sign_in),
             dashboard=DashboardService(deps),
             order_browser=OrderBrowserService(deps),
             contexts=ContextCache(deps.uow),

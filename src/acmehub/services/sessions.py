@@ -8,8 +8,12 @@ password, and at sign-out.
 The CSRF token of a session is derived from its secret (a SHA-256 under another label), so it is
 never stored and cannot be computed from what the database holds.
 
-Every sign-in is audited (``user.signIn``), the failures too with their reason; the person
-signing in is told only "Wrong username or password", whatever the reason.
+Every sign-in is audited (``user.signIn``), the failures too with their reason and the client
+address (``source``: the edge's real client address, a proxy's claim only from a trusted
+proxy); the person signing in is told only "Wrong username or password", whatever the reason.
+Failures slow down and then lock out further attempts (services/sign_in_throttle.py); an
+attempt refused by the throttle is not audited one by one (it costs the attacker nothing, so
+it would fill the log), the lock-out is (``user.lockOut``).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import User, WebSession
 from acmehub.services.admin import Actor, record
 from acmehub.services.deps import ServiceDeps
+from acmehub.services.sign_in_throttle import SignInThrottle, ThrottlePolicy
 from acmehub.services.users import UserService
 
 IDLE_TIMEOUT = timedelta(hours=8)
@@ -74,9 +79,11 @@ class SessionService:
         *,
         idle: timedelta = IDLE_TIMEOUT,
         absolute: timedelta = ABSOLUTE_TIMEOUT,
+        throttle: ThrottlePolicy | None = None,
     ) -> None:
         self._d = deps
         self._users = users
+        self.throttle = SignInThrottle(deps.clock, throttle)
         self.idle = idle
         self.absolute = absolute
 
@@ -84,12 +91,15 @@ class SessionService:
         """A new session: its secret (for the cookie) and who signed in.
 
         Refused with 401 and the same message for an unknown user, a wrong password and a
-        disabled user; the audit event says which.
+        disabled user; the audit event says which. Refused with 429 before any password is
+        checked while the throttle holds the name or the address (``source``) back.
         """
+        name = str(username)[:100]
+        with self._d.uow() as tx:
+            self.throttle.check(tx, name, source)
         user, reason = self._users.check_password(username, password)
         now = self._d.clock.now()
         if user is None:
-            name = str(username)[:100]
             with self._d.uow(write=True) as tx:
                 record(
                     tx,
@@ -102,6 +112,7 @@ class SessionService:
                     reason=reason,
                     source=source,
                 )
+                self.throttle.failed(tx, name, source)
             raise DomainError(ErrorKind.UNAUTHORIZED, SIGN_IN_REFUSED, status=401)
         self._users.rehash_if_needed(user, password)
         secret = secrets.token_urlsafe(32)  # 256 bits
@@ -115,7 +126,9 @@ class SessionService:
         with self._d.uow(write=True) as tx:
             tx.web_sessions.purge_expired(now, now - self.idle, _PURGE_BATCH)
             tx.web_sessions.add(session)
-            user = replace(user, last_sign_in_at=now)
+            self.throttle.succeeded(tx, name)
+            # Read again: rehash_if_needed may just have stored a new hash.
+            user = replace(tx.users.get(user.uuid) or user, last_sign_in_at=now)
             tx.users.update(user)
             record(
                 tx,

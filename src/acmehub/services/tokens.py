@@ -57,12 +57,29 @@ class TokenService:
         with self._d.uow() as tx:
             return tx.tokens.list()
 
-    def authenticate(self, secret: str) -> Actor | None:
-        """The actor a bearer secret stands for, or None (unknown or revoked)."""
-        if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
-            return None
-        with self._d.uow() as tx:
-            token = tx.tokens.by_hash(hash_secret(secret))
-        if token is None or token.revoked_at is not None:
-            return None
-        return Actor(f"token:{token.name}", token.role)
+    def authenticate(self, secret: str, *, source: str = "") -> Actor | None:
+        """The actor a bearer secret stands for, or None (unknown or revoked).
+
+        A refused secret is audited (``token.use``, failure, with the client address
+        ``source`` and whether it was unknown or revoked; never the secret). A good one is
+        not: a script makes many calls, and what it changes is audited under its name.
+        """
+        token = None
+        if secret.startswith(TOKEN_PREFIX) and len(secret) <= 200:
+            with self._d.uow() as tx:
+                token = tx.tokens.by_hash(hash_secret(secret))
+        if token is not None and token.revoked_at is None:
+            return Actor(f"token:{token.name}", token.role)
+        with self._d.uow(write=True) as tx:
+            record(
+                tx,
+                self._d.clock,
+                "anonymous",
+                "token.use",
+                "token",
+                token.name if token else "-",
+                outcome="failure",
+                reason="revoked" if token else "unknown",
+                source=source,
+            )
+        return None

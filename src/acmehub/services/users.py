@@ -4,6 +4,16 @@ hashed with argon2id, one role each (the API's roles), switched off with ``disab
 Checking a password (:meth:`UserService.check_password`) costs the same whether the user
 exists or not: an unknown name is checked against a throw-away hash, so the time a refusal
 takes does not tell which names exist.
+
+The argon2 work is bounded. New hashes use argon2id with m=19 MiB, t=2, p=1: OWASP's
+Password Storage Cheat Sheet's first recommended minimum for argon2id, which it rates as
+strong as its other options (46 MiB/t=1, 12 MiB/t=3, ...) and which costs a third of the
+library's default 64 MiB (RFC 9106's second option), the figure that bounds memory under
+parallel sign-ins. At most ``concurrent_hashes`` hashes or verifications run at once in a
+process (a semaphore; the rest wait, and give up after ``hash_wait`` seconds with 503), so parallel
+attempts need at most about ``concurrent_hashes`` x 19 MiB, not 64 MiB each. Hashes made with
+other parameters (the old default) still verify: argon2 reads them from the hash, and the next
+successful sign-in stores a new one (:meth:`UserService.rehash_if_needed`).
 """
 
 from __future__ import annotations
@@ -12,6 +22,8 @@ import re
 import secrets
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 from argon2 import PasswordHasher
@@ -21,6 +33,15 @@ from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import Role, User
 from acmehub.services.admin import Actor, record, require
 from acmehub.services.deps import ServiceDeps
+from acmehub.services.sign_in_throttle import user_key
+
+#: argon2id: OWASP's first minimum (m=19 MiB, t=2, p=1); see the module's docstring.
+HASH_MEMORY_KIB = 19 * 1024
+HASH_TIME_COST = 2
+HASH_PARALLELISM = 1
+#: Hashes or verifications at once per process, and how long one waits for its turn (seconds).
+CONCURRENT_HASHES = 4
+HASH_WAIT = 30.0
 
 #: Letters, digits and . _ @ - (an e-mail address works as a username).
 _USERNAME = re.compile(r"^[A-Za-z0-9._@-]{1,100}$")
@@ -43,10 +64,20 @@ def check_password(password: str) -> None:
 
 
 class UserService:
-    def __init__(self, deps: ServiceDeps, hasher: PasswordHasher | None = None) -> None:
+    def __init__(
+        self,
+        deps: ServiceDeps,
+        hasher: PasswordHasher | None = None,
+        *,
+        concurrent_hashes: int = CONCURRENT_HASHES,
+        hash_wait: float = HASH_WAIT,
+    ) -> None:
         self._d = deps
-        # argon2id with the library's defaults (RFC 9106's second recommended option).
-        self._hasher = hasher or PasswordHasher()
+        self._hasher = hasher or PasswordHasher(
+            time_cost=HASH_TIME_COST, memory_cost=HASH_MEMORY_KIB, parallelism=HASH_PARALLELISM
+        )
+        self._hash_slots = threading.BoundedSemaphore(concurrent_hashes)
+        self._hash_wait = hash_wait
         self._dummy_hash: str | None = None
         self._dummy_lock = threading.Lock()
 
@@ -59,7 +90,7 @@ class UserService:
         user = User(
             uuid=str(uuid.uuid4()),
             username=username,
-            password_hash=self._hasher.hash(password),
+            password_hash=self._hash(password),
             role=Role(role),
             created_at=self._d.clock.now(),
         )
@@ -96,11 +127,32 @@ class UserService:
     def enable(self, actor: Actor, username: str) -> User:
         return self._set_disabled(actor, username, False)
 
+    def unlock(self, actor: Actor, username: str) -> bool:
+        """Lift a lock-out after failed sign-ins and forget the failures; True if the user
+        was locked."""
+        require(actor, Role.ADMIN)
+        with self._d.uow(write=True) as tx:
+            user = self._find(tx.users.by_username(username), username)
+            cleared = tx.sign_in_failures.clear(user_key(username))
+            locked = cleared is not None and cleared.locked_at is not None
+            record(
+                tx,
+                self._d.clock,
+                actor.name,
+                "user.unlock",
+                "user",
+                user.uuid,
+                username=username,
+                wasLocked=locked,
+                failures=cleared.failures if cleared else 0,
+            )
+            return locked
+
     def set_password(self, actor: Actor, username: str, password: str) -> User:
         """A new password; every session of the user ends."""
         require(actor, Role.ADMIN)
         check_password(password)
-        password_hash = self._hasher.hash(password)
+        password_hash = self._hash(password)
         with self._d.uow(write=True) as tx:
             user = replace(
                 self._find(tx.users.by_username(username), username), password_hash=password_hash
@@ -173,18 +225,38 @@ class UserService:
         with self._d.uow(write=True) as tx:
             current = tx.users.get(user.uuid)
             if current is not None and current.password_hash == user.password_hash:
-                tx.users.update(replace(current, password_hash=self._hasher.hash(password)))
+                tx.users.update(replace(current, password_hash=self._hash(password)))
 
     def _verify(self, password_hash: str, password: str) -> bool:
         if not isinstance(password, str) or len(password) > MAX_PASSWORD:
             password = ""
+        with self._hash_slot():
+            try:
+                return bool(self._hasher.verify(password_hash, password))
+            except (VerificationError, InvalidHashError):
+                return False
+
+    def _hash(self, password: str) -> str:
+        with self._hash_slot():
+            return self._hasher.hash(password)
+
+    @contextmanager
+    def _hash_slot(self) -> Iterator[None]:
+        """One of the few argon2 computations allowed at once (see the module's docstring)."""
+        if not self._hash_slots.acquire(timeout=self._hash_wait):
+            raise DomainError(
+                ErrorKind.RATE_LIMITED,
+                "Too many sign-ins at once: try again in a moment.",
+                status=503,
+                headers={"Retry-After": "5"},
+            )
         try:
-            return bool(self._hasher.verify(password_hash, password))
-        except (VerificationError, InvalidHashError):
-            return False
+            yield
+        finally:
+            self._hash_slots.release()
 
     def _dummy(self) -> str:
         with self._dummy_lock:
             if self._dummy_hash is None:
-                self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+                self._dummy_hash = self._hash(secrets.token_urlsafe(16))
             return self._dummy_hash

@@ -275,3 +275,14 @@ web_sessions = Table(
     Column("last_seen_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False, index=True),
 )
+
+#: The sign-in throttle (services/sign_in_throttle.py): failed sign-ins in a row per key,
+#: "user:<name>" or "address:<ip>"; a user key's lock-out lasts until an admin clears it.
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("key", String(150), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", UtcDateTime, nullable=False),
+    Column("locked_at", UtcDateTime),
+)

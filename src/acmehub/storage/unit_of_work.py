@@ -22,12 +22,12 @@ from acmehub.storage.repositories import (
     SqlProfiles,
 )
 from acmehub.storage.statements import Prepared
-from acmehub.storage.web_repositories import SqlSessions, SqlUsers
+from acmehub.storage.web_repositories import SqlSessions, SqlSignInFailures, SqlUsers
 
 
 class SqlUnitOfWork:
     """The repositories of one transaction, each made when first used (a request uses two or
-    three of the eleven)."""
+    three of the twelve)."""
 
     def __init__(self, conn: Connection, now: datetime, write: bool) -> None:
         self._conn = conn
@@ -73,6 +73,10 @@ class SqlUnitOfWork:
     @cached_property
     def web_sessions(self) -> SqlSessions:
         return SqlSessions(self._conn)
+
+    @cached_property
+    def sign_in_failures(self) -> SqlSignInFailures:
+        return SqlSignInFailures(self._conn)
 
     @cached_property
     def reports(self) -> SqlReports:

@@ -1,14 +1,16 @@
-"""Repositories of the web interface: users and their sessions."""
+"""Repositories of the web interface: users, their sessions and failed sign-ins."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, or_, select, update
+from sqlalchemy import Connection, and_, case, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from acmehub.domain.model import Role, User, WebSession
+from acmehub.domain.model import Role, SignInFailures, User, WebSession
 from acmehub.storage import tables as t
 
 Row = Mapping[Any, Any]
@@ -123,4 +125,74 @@ class SqlSessions:
         if not ids:
             return 0
         result = self._c.execute(delete(t.web_sessions).where(c.id_hash.in_(ids)))
+        return int(result.rowcount)
+
+
+def failures_from_row(r: Row) -> SignInFailures:
+    return SignInFailures(
+        key=r["key"],
+        failures=int(r["failures"]),
+        last_failure_at=r["last_failure_at"],
+        locked_at=r["locked_at"],
+    )
+
+
+class SqlSignInFailures:
+    def __init__(self, conn: Connection) -> None:
+        self._c = conn
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, SignInFailures]:
+        c = t.sign_in_failures.c
+        rows = self._c.execute(select(t.sign_in_failures).where(c.key.in_(list(keys))))
+        return {r.key: failures_from_row(r._mapping) for r in rows}
+
+    def add_failure(self, key: str, now: datetime, forget_before: datetime) -> SignInFailures:
+        # One statement (INSERT ... ON CONFLICT DO UPDATE ... RETURNING, on SQLite and
+        # PostgreSQL alike), so two processes counting the same key at once both count.
+        table = t.sign_in_failures
+        insert_ = pg_insert if self._c.dialect.name == "postgresql" else sqlite_insert
+        statement = (
+            insert_(table)
+            .values(key=key, failures=1, last_failure_at=now, locked_at=None)
+            .on_conflict_do_update(
+                index_elements=[table.c.key],
+                set_={
+                    "failures": case(
+                        (
+                            and_(
+                                table.c.locked_at.is_(None),
+                                table.c.last_failure_at < forget_before,
+                            ),
+                            1,
+                        ),
+                        else_=table.c.failures + 1,
+                    ),
+                    "last_failure_at": now,
+                },
+            )
+            .returning(*table.c)
+        )
+        return failures_from_row(self._c.execute(statement).one()._mapping)
+
+    def lock(self, key: str, now: datetime) -> None:
+        c = t.sign_in_failures.c
+        self._c.execute(
+            update(t.sign_in_failures)
+            .where(c.key == key, c.locked_at.is_(None))
+            .values(locked_at=now)
+        )
+
+    def clear(self, key: str) -> SignInFailures | None:
+        found = self.get_many([key]).get(key)
+        if found is not None:
+            self._c.execute(delete(t.sign_in_failures).where(t.sign_in_failures.c.key == key))
+        return found
+
+    def purge(self, before: datetime, limit: int) -> int:
+        c = t.sign_in_failures.c
+        doomed = select(c.key).where(c.locked_at.is_(None), c.last_failure_at < before).limit(limit)
+        keys = [r[0] for r in self._c.execute(doomed)]
+        if not keys:
+            return 0
+        result = self._c.execute(delete(t.sign_in_failures).where(c.key.in_(keys)))
         return int(result.rowcount)

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.applications import Starlette
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -74,6 +74,16 @@ def _unknown(req: Req) -> Response:
 
 
 UNKNOWN_PAGE = PageRoute("/{path:path}", _unknown)
+
+
+def body_too_large(max_bytes: int) -> Response:
+    """The answer to a form over the cap (admin_edge.BodyLimit), before it is read whole,
+    parsed or its session looked up; the connection closes after it."""
+    return PlainTextResponse(
+        f"413 Payload Too Large: this form is larger than {max_bytes // 1024} KiB.\n",
+        status_code=413,
+        headers={"Connection": "close", "Cache-Control": "no-store"},
+    )
 
 
 def when(value: datetime | None, missing: str = "-") -> str:

@@ -171,6 +171,7 @@ def create_eab_key(
     secret_b64 = base64.urlsafe_b64encode(created.secret).rstrip(b"=").decode("ascii")
     directory_url = _directory_url(request, created.profile)
     response.headers["Location"] = f"{MOUNT_PATH}/acmeProfiles/{profile_uuid}/eabKeys/{key.key_id}"
+    response.headers["Cache-Control"] = "no-store"  # the HMAC key: kept by no cache
     return EabKeyCreated(
         **EabKeyInfo.of(key, key.created_at).model_dump(),
         hmac_key=secret_b64,

@@ -39,14 +39,17 @@ def _form(req: Req, status: int, error: str = "", username: str = "") -> Respons
 def signin(req: Req) -> Response:
     username = req.form.get("username").strip()
     password = req.form.get("password")
-    client = req.request.client
+    client = req.request.client  # the real client (admin_edge.ClientAddress)
     try:
         secret, _ = req.services.sessions.sign_in(
             username, password, source=client.host if client else ""
         )
     except DomainError as exc:
-        if exc.status == 401:
-            return _form(req, 401, exc.detail, username)
+        # 401: wrong name or password; 429: the throttle (wait, or locked); 503: busy.
+        if exc.status in (401, 429, 503):
+            response = _form(req, exc.status, exc.detail, username)
+            response.headers.update(exc.headers)
+            return response
         raise
     if req.secret:  # signed in already (another tab): that session ends
         req.services.sessions.sign_out(req.secret)
