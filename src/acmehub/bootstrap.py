@@ -75,10 +75,16 @@ class Container:
 
 
 def build_container(
-    settings: Settings, clock: SystemClock | None = None, *, server_processes: int = 1
+    settings: Settings,
+    clock: SystemClock | None = None,
+    *,
+    server_processes: int = 1,
+    environ: Mapping[str, str] | None = None,
 ) -> Container:
     """``server_processes``: how many processes serve ACME requests on this database (what
-    the "auto" nonce store chooses by)."""
+    the "auto" nonce store chooses by); ``environ``: where CA key passphrases and the
+    ``ca_kek_env`` variable are read (default: the process environment)."""
+    environ = os.environ if environ is None else environ
     clock = clock or SystemClock()
     engine = make_engine(settings.database)
     base_url = settings.base_url
@@ -86,8 +92,8 @@ def build_container(
     def crl_for(authority: Authority) -> str | None:
         return crl_url(base_url, authority.uuid)
 
-    kek = load_kek(settings, os.environ)
-    ca = CaRegistry(passphrase_lookup=environ_passphrases(os.environ), crl_url_for=crl_for, kek=kek)
+    kek = load_kek(settings, environ)
+    ca = CaRegistry(passphrase_lookup=environ_passphrases(environ), crl_url_for=crl_for, kek=kek)
     gate = WriteGate(engine)
     queue = SqlValidationQueue(gate)
     deps = ServiceDeps(

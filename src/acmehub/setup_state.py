@@ -43,7 +43,9 @@ from acmehub.storage.setup_marks import (
     setup_guard,
 )
 
-EMBEDDED_NAME = "acmehub embedded CA"
+#: The Authority `init` makes, and the name in its certificates.
+EMBEDDED_NAME = "embedded"
+EMBEDDED_CA_NAME = "acmehub embedded CA"
 _DEFAULTS_MARK = "defaults"
 
 
@@ -127,11 +129,11 @@ def _kek(settings: Settings, engine: Engine, report: SetupReport) -> Kek:
 
 def _finish_objects(container: bootstrap.Container, kek: Kek, report: SetupReport) -> None:
     engine = container.engine
+    check_key_files(container)
     _move_keys_in(container, kek, report)
     authority = _defaults(container, report)
     created = ensure_secret(engine, NONCE_KEY_NAME)
     report.add("server secrets", "created" if created else "already present")
-    check_key_files(container)
     if authority is not None:
         try:
             container.ca.for_authority(authority)
@@ -178,7 +180,9 @@ def _defaults(container: bootstrap.Container, report: SetupReport) -> Authority 
         return authority
     authority = authority or authorities.get(EMBEDDED_NAME)
     if authority is None:
-        authority = platform.create_embedded_authority(EMBEDDED_NAME, settings.ca_key_type)
+        authority = platform.create_embedded_authority(
+            EMBEDDED_NAME, settings.ca_key_type, EMBEDDED_CA_NAME
+        )
         report.add("embedded authority", "created")
     else:
         report.add("embedded authority", f"already present ({authority.name})")

@@ -91,8 +91,11 @@ class AuthorityService:
 
     # ------------------------------------------------------------------ creation
 
-    def create_embedded(self, actor: Actor, name: str, key_type: str = "ec-p256") -> AuthorityView:
-        """Generate a new root and intermediate and record the Authority."""
+    def create_embedded(
+        self, actor: Actor, name: str, key_type: str = "ec-p256", ca_name: str | None = None
+    ) -> AuthorityView:
+        """Generate a new root and intermediate and record the Authority (``ca_name``: the
+        name in the certificates, when not ``name``)."""
         require(actor, Role.ADMIN)
         check_display_name(name, "Authority")
         if key_type not in KEY_TYPES:
@@ -100,7 +103,7 @@ class AuthorityService:
         provisioner = self._provisioner()
         self._check_name_free(name)
         authority_uuid = str(uuid.uuid4())
-        made = provisioner.create(authority_uuid, name, key_type)
+        made = provisioner.create(authority_uuid, ca_name or name, key_type)
         return self._record_new(actor, name, EMBEDDED, made, "generate", authority_uuid)
 
     def import_embedded(self, actor: Actor, name: str, ca: ImportedCa) -> AuthorityView:

@@ -30,8 +30,8 @@ class PlatformService:
     def create_authority(self, name: str, kind: str, config: dict[str, Any]) -> Authority:
         return self._authorities.register(self._actor, name, kind, config)
 
-    def create_embedded_authority(self, name: str, key_type: str) -> Authority:
-        return self._authorities.create_embedded(self._actor, name, key_type).authority
+    def create_embedded_authority(self, name: str, key_type: str, ca_name: str) -> Authority:
+        return self._authorities.create_embedded(self._actor, name, key_type, ca_name).authority
 
     def move_authority_keys_in(self, authority_uuid: str, made: ProvisionedCa) -> Authority:
         return self._authorities.move_keys_in(self._actor, authority_uuid, made)
