@@ -8,7 +8,6 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,14 +34,14 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
     """The environment of one machine: a state directory, and a fresh PostgreSQL database
     for the PostgreSQL run."""
     env = {"ACMEHUB_STATE_DIR": str(tmp_path / "state")}
     if request.param == "postgresql":
         postgres: PostgresCluster = request.getfixturevalue("postgres")
         env["ACMEHUB_DATABASE_URL"] = postgres.new_database("setup")
-    yield env
+    return env
 
 
 def set_up_state(env: dict[str, str]) -> tuple[list[str], list[str | None]]:
@@ -53,8 +52,10 @@ def set_up_state(env: dict[str, str]) -> tuple[list[str], list[str | None]]:
         with container.services.deps.uow() as tx:
             acme = tx.profiles.acme_profile_by_name("default")
             ra = tx.profiles.ra_profile_by_name("default")
-        assert acme is not None and acme.enabled
-        assert ra is not None and ra.acme_profile_uuid == acme.uuid
+        assert acme is not None
+        assert acme.enabled
+        assert ra is not None
+        assert ra.acme_profile_uuid == acme.uuid
         assert acme.default_ra_profile_uuid == ra.uuid
         views = container.services.authorities.list_all(SYSTEM_ACTOR)
         return [v.authority.name for v in views], [v.problem for v in views]
@@ -100,7 +101,7 @@ def test_two_machines_setting_up_one_database_at_once_make_one_authority(
         for env in envs
     ]
     outputs = [proc.communicate(timeout=120) for proc in started]
-    for proc, (out, err) in zip(started, outputs, strict=True):
+    for proc, (_out, err) in zip(started, outputs, strict=True):
         assert proc.returncode == 0, err
     created = [out for out, _ in outputs if "embedded authority: created" in out]
     assert len(created) == 1, [out for out, _ in outputs]
