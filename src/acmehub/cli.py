@@ -157,7 +157,8 @@ def _sqlite_only(settings: Settings, what: str) -> None:
     if settings.database_url and not settings.database_url.startswith("sqlite"):
         raise ConfigError(
             f"{what} covers the embedded default (SQLite); back up PostgreSQL with its own "
-            f"tools (pg_dump, pg_basebackup) and copy {settings.ca_dir} alongside"
+            f"tools (pg_dump, pg_basebackup) and keep the key-encryption key"
+            f" ({settings.kek_path} or ${settings.ca_kek_env}) safe apart from them"
         )
 
 
