@@ -7,13 +7,12 @@ import hashlib
 import logging
 import os
 import socket
-import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Literal
 
 from cryptography import x509
 from sqlalchemy import Engine
@@ -25,9 +24,10 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from acmehub.admin_edge import BodyLimit, ClientAddress
 from acmehub.ca.embedded import EmbeddedCa
-from acmehub.ca.embedded.authority import create_embedded_authority, import_embedded_authority
 from acmehub.ca.embedded.backend import issue_tls_server_certificate
-from acmehub.ca.embedded.keys import environ_passphrases, parse_private_key, private_key_pem
+from acmehub.ca.embedded.keys import environ_passphrases
+from acmehub.ca.embedded.provisioner import EmbeddedProvisioner
+from acmehub.ca.embedded.sealing import Kek, parse_kek, read_kek_file
 from acmehub.ca.registry import CaRegistry
 from acmehub.config import ConfigError, Settings, load_settings
 from acmehub.domain.errors import DomainError, ErrorKind
@@ -67,55 +67,6 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-class EmbeddedProvisioner:
-    """Creates embedded Authorities under the state directory (implements CaProvisioner)."""
-
-    def __init__(self, settings: Settings, clock: SystemClock) -> None:
-        self._settings = settings
-        self._clock = clock
-
-    def _directory(self) -> Path:
-        return self._settings.ca_dir / "authorities" / str(uuid.uuid4())
-
-    def _passphrase(self) -> bytes | None:
-        value = os.environ.get(self._settings.ca_passphrase_env)
-        return value.encode() if value else None
-
-    def create(self, name: str, key_type: str) -> dict[str, Any]:
-        if key_type not in ("ec-p256", "ec-p384", "rsa-3072"):
-            raise DomainError(
-                ErrorKind.INVALID_INPUT,
-                "keyType must be one of ec-p256, ec-p384, rsa-3072",
-                status=422,
-            )
-        return create_embedded_authority(
-            self._directory(),
-            name=name,
-            key_type=key_type,  # type: ignore[arg-type]
-            passphrase=self._passphrase(),
-            now=self._clock.now(),
-            passphrase_env=self._settings.ca_passphrase_env,
-        )
-
-    def import_ca(
-        self, name: str, cert_pem: str, key_pem: str, chain_pem: str, passphrase: bytes | None
-    ) -> dict[str, Any]:
-        # ``passphrase`` opens the uploaded key; the stored copy is protected by the
-        # deployment's passphrase, the one the server loads CA keys with.
-        key = parse_private_key(
-            key_pem.encode(), passphrase, source="the CA key", kind=ErrorKind.INVALID_INPUT
-        )
-        return import_embedded_authority(
-            self._directory(),
-            cert_pem,
-            private_key_pem(key, None),
-            chain_pem,
-            self._passphrase(),
-            now=self._clock.now(),
-            passphrase_env=self._settings.ca_passphrase_env,
-        )
-
-
 @dataclass(frozen=True)
 class Container:
     settings: Settings
@@ -129,10 +80,16 @@ class Container:
 
 
 def build_container(
-    settings: Settings, clock: SystemClock | None = None, *, server_processes: int = 1
+    settings: Settings,
+    clock: SystemClock | None = None,
+    *,
+    server_processes: int = 1,
+    environ: Mapping[str, str] | None = None,
 ) -> Container:
     """``server_processes``: how many processes serve ACME requests on this database (what
-    the "auto" nonce store chooses by)."""
+    the "auto" nonce store chooses by); ``environ``: where CA key passphrases and the
+    ``ca_kek_env`` variable are read (default: the process environment)."""
+    environ = os.environ if environ is None else environ
     clock = clock or SystemClock()
     engine = make_engine(settings.database)
     base_url = settings.base_url
@@ -140,7 +97,8 @@ def build_container(
     def crl_for(authority: Authority) -> str | None:
         return crl_url(base_url, authority.uuid)
 
-    ca = CaRegistry(passphrase_lookup=environ_passphrases(os.environ), crl_url_for=crl_for)
+    kek = load_kek(settings, environ)
+    ca = CaRegistry(passphrase_lookup=environ_passphrases(environ), crl_url_for=crl_for, kek=kek)
     gate = WriteGate(engine)
     queue = SqlValidationQueue(gate)
     deps = ServiceDeps(
@@ -149,7 +107,7 @@ def build_container(
         nonces=_nonce_store(settings, gate, clock, server_processes),
         ca=ca,
         queue=queue,
-        provisioner=EmbeddedProvisioner(settings, clock),
+        provisioner=EmbeddedProvisioner(kek, clock.now),
         urls=Urls(settings.base_url),
     )
     va = ValidationAuthority(
@@ -166,6 +124,17 @@ def build_container(
     sign_in = ThrottlePolicy(lockout_after=settings.sign_in_lockout_failures)
     services = Services.build(deps, sign_in=sign_in)
     return Container(settings, clock, engine, services, ca, queue, va, gate)
+
+
+def load_kek(settings: Settings, environ: Mapping[str, str]) -> Kek | None:
+    """This machine's key-encryption key for CA keys in the database: the ``ca_kek_env``
+    variable, else the ``kek_path`` file (refused when group or others may read it), else
+    None."""
+    value = environ.get(settings.ca_kek_env)
+    if value:
+        return parse_kek(value, f"${settings.ca_kek_env}")
+    path = settings.kek_path
+    return read_kek_file(path) if path.exists() else None
 
 
 def create_app(container: Container, *, background: bool = False) -> AcmeApp:
@@ -355,39 +324,6 @@ def is_initialized(settings: Settings) -> bool:
         finally:
             engine.dispose()
     return (settings.state_dir / "acmehub.db").exists()
-
-
-def init_state(settings: Settings, clock: SystemClock | None = None) -> Container:
-    """`acmehub init`: database, embedded Authority, RA profile and enabled ACME profile."""
-    clock = clock or SystemClock()
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(settings.state_dir, 0o700)
-    container = build_container(settings, clock)
-    migrate.upgrade(container.engine)
-    platform = container.services.platform
-    passphrase_env = settings.ca_passphrase_env
-    passphrase = os.environ.get(passphrase_env)
-    config = create_embedded_authority(
-        settings.ca_dir,
-        name="acmehub embedded CA",
-        key_type=settings.ca_key_type,
-        passphrase=passphrase.encode() if passphrase else None,
-        now=clock.now(),
-        passphrase_env=passphrase_env,
-    )
-    authority = platform.create_authority("embedded", "embedded", config)
-    ra = platform.create_ra_profile(authority.uuid, DEFAULT_NAME, description="Embedded default")
-    acme = platform.create_acme_profile(
-        DEFAULT_NAME,
-        enabled=True,
-        description="Embedded default ACME profile",
-        default_ra_profile_uuid=ra.uuid,
-        retry_interval=1,
-        dns_resolver_ip=settings.dns_resolver_ip or None,
-        dns_resolver_port=settings.dns_resolver_port if settings.dns_resolver_ip else None,
-    )
-    platform.activate_acme(ra.uuid, acme.uuid)
-    return container
 
 
 def check_schema(container: Container) -> None:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from acmehub import bootstrap, cli_admin
+from acmehub import bootstrap, cli_admin, setup_state
 from acmehub.config import ConfigError, Settings, load_settings
 from acmehub.domain.errors import DomainError
 from acmehub.protocol.http_server import JoinedWritesHttpProtocol
@@ -36,12 +36,17 @@ def _print_urls(settings: Settings) -> None:
     print(f"acmehub: CA bundle to trust {settings.ca_bundle.resolve()}", flush=True)
 
 
+def _set_up(settings: Settings, *, upgrade: bool = True) -> bootstrap.Container:
+    """Finish whatever set-up is missing (setup_state.py) and say what was done."""
+    report, container = setup_state.finish(settings, upgrade=upgrade)
+    for line in report.lines():
+        print(f"acmehub: {line}", flush=True)
+    return container
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    if bootstrap.is_initialized(settings):
-        print(f"acmehub: {settings.state_dir} is already initialized", file=sys.stderr)
-        return 1
-    bootstrap.init_state(settings)
+    _set_up(settings).engine.dispose()
     print(f"acmehub: initialized {settings.state_dir.resolve()}")
     _print_urls(settings)
     return 0
@@ -49,9 +54,11 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    container = bootstrap.build_container(settings)
-    migrate.upgrade(container.engine)
-    print(f"acmehub: schema at {migrate.current_revision(container.engine)}")
+    container = _set_up(settings)
+    try:
+        print(f"acmehub: schema at {migrate.current_revision(container.engine)}")
+    finally:
+        container.engine.dispose()
     return 0
 
 
@@ -59,11 +66,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = _settings(args)
-    if not bootstrap.is_initialized(settings):
-        bootstrap.init_state(settings)
-        print(f"acmehub: initialized {settings.state_dir.resolve()}", flush=True)
-    container = bootstrap.build_container(settings)
-    bootstrap.check_schema(container)
+    # A new database is set up here; one on an older schema needs `acmehub migrate`.
+    container = _set_up(settings, upgrade=not bootstrap.is_initialized(settings))
     tls = bootstrap.ensure_tls_files(container)
     options: dict[str, Any] = {
         "host": settings.listen_host,
@@ -157,7 +161,8 @@ def _sqlite_only(settings: Settings, what: str) -> None:
     if settings.database_url and not settings.database_url.startswith("sqlite"):
         raise ConfigError(
             f"{what} covers the embedded default (SQLite); back up PostgreSQL with its own "
-            f"tools (pg_dump, pg_basebackup) and copy {settings.ca_dir} alongside"
+            f"tools (pg_dump, pg_basebackup) and keep the key-encryption key"
+            f" ({settings.kek_path} or ${settings.ca_kek_env}) safe apart from them"
         )
 
 
@@ -186,7 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="TOML configuration file (or ACMEHUB_CONFIG)")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser(
-        "init", help="create the state directory, database and embedded CA"
+        "init",
+        help="finish whatever set-up is missing: schema, key-encryption key, embedded CA, "
+        "default profiles (safe to run again)",
     ).set_defaults(func=cmd_init)
     serve = sub.add_parser("serve", help="serve ACME (initializing the embedded default if needed)")
     serve.add_argument(
@@ -206,9 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="validations run at once (default: validation_workers, at least 1)",
     )
     worker.set_defaults(func=cmd_worker)
-    sub.add_parser("migrate", help="upgrade the database schema in place").set_defaults(
-        func=cmd_migrate
-    )
+    sub.add_parser(
+        "migrate", help="upgrade the database schema in place (and finish set-up, as init)"
+    ).set_defaults(func=cmd_migrate)
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("stats", help="rows and on-disk size of each table").set_defaults(

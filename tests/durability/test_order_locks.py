@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from acmehub.bootstrap import Container, init_state
+from acmehub.bootstrap import Container
 from acmehub.config import Settings
 from acmehub.domain.model import Account, AccountStatus, Identifier, Order, OrderStatus
+from acmehub.setup_state import init_state
 from tests.durability.conftest import DATABASES, database_url
 from tests.durability.driver import at_once
 

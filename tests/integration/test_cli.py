@@ -12,6 +12,7 @@ from cryptography import x509
 
 from acmehub.bootstrap import build_container
 from acmehub.config import load_settings
+from acmehub.services.admin import SYSTEM_ACTOR
 
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -49,9 +50,11 @@ def test_init_creates_state_with_private_keys_and_default_profiles(tmp_path: Pat
             assert ra.acme_profile_uuid == acme.uuid
     finally:
         container.engine.dispose()
+    assert stat.S_IMODE((ca_dir / "kek").stat().st_mode) == 0o600
+    # Running it again finishes nothing more and says so (tests/integration/test_setup.py).
     again = run_cli("init", env=env)
-    assert again.returncode == 1
-    assert "already initialized" in again.stderr
+    assert again.returncode == 0, again.stderr
+    assert "embedded authority and default profiles: set up before" in again.stdout
 
 
 def test_init_with_passphrase_encrypts_the_ca_keys(tmp_path: Path) -> None:
@@ -127,17 +130,23 @@ def test_db_stats_backup_and_restore(tmp_path: Path) -> None:
     archive = tmp_path / "backup.tar.gz"
     backup = run_cli("backup", str(archive), env=env)
     assert backup.returncode == 0, backup.stderr
+    # It holds the CA keys and the key-encryption key: the owner's alone.
+    assert stat.S_IMODE(archive.stat().st_mode) == 0o600
     restored_env = {"ACMEHUB_STATE_DIR": str(tmp_path / "restored")}
     restore = run_cli("restore", str(archive), env=restored_env)
     assert restore.returncode == 0, restore.stderr
     for key in (tmp_path / "restored" / "ca").rglob("*.key"):
         assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "restored" / "ca" / "kek").stat().st_mode) == 0o600
     container = build_container(load_settings(None, restored_env))
     try:
         with container.services.deps.uow() as tx:
             acme = tx.profiles.acme_profile_by_name("default")
             assert acme is not None
             assert acme.enabled
+        # The restored CA opens with the restored key-encryption key.
+        for restored in container.services.authorities.list_all(SYSTEM_ACTOR):
+            assert restored.problem is None, restored.problem
     finally:
         container.engine.dispose()
     again = run_cli("restore", str(archive), env=restored_env)

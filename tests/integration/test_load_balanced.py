@@ -6,10 +6,10 @@ balancing decision per request) sends consecutive requests of one client to alte
 Both advertise the balancer's URL. Nothing is set for nonces: ``nonce_store = auto`` must
 pick the database on PostgreSQL, or nearly every request would be a badNonce.
 
-What the second machine shares with the first (docs/operations.md): the database and the CA
-directory. The Authority row records the absolute paths of its key files (under the first
-node's ``state_dir/ca``), so every node needs them at that path; here both nodes are on one
-machine, and node B also gets a copy of ``ca/`` in its own state directory (its CA bundle).
+What the second machine shares with the first (docs/operations.md): the database and the
+key-encryption key; node B gets a copy of node A's ``ca/`` directory, which holds the KEK
+file set-up generated (``ca/kek``). The CA keys themselves are in the database
+(tests/integration/test_two_machines.py shows a node with nothing copied but the KEK).
 
 1. Orders complete through the balancer; the balancer's log shows one client's requests
    alternating between the instances, and no client ever sees badNonce.
@@ -147,7 +147,7 @@ def balanced(
     try:
         responder.start()
         a.start()  # initializes the database and the embedded CA (under node-a/ca)
-        # The second machine: its own state directory with a copy of the CA directory.
+        # The second machine: its own state directory with a copy of the CA directory (the KEK).
         b.state_dir.mkdir(mode=0o700)
         shutil.copytree(a.settings.ca_dir, b.settings.ca_dir)
         b.start()

@@ -256,6 +256,7 @@ def test_a_ca_failure_makes_the_order_invalid(
     ctx: AcmeContext,
     owner: tuple[Account, AccountKey],
     cert_key: ec.EllipticCurvePrivateKey,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     account, key = owner
     order = world.ready_order(ctx, account, "example.com")
@@ -265,7 +266,13 @@ def test_a_ca_failure_makes_the_order_invalid(
     assert view.status is OrderStatus.INVALID
     assert view.order.error is not None
     assert view.order.error.kind is ErrorKind.SERVER_INTERNAL
-    assert "HSM unreachable" in view.order.error.detail
+    # The CA's text goes to the log, under the reference the client reads.
+    assert "HSM unreachable" not in view.order.error.detail
+    reference = view.order.error.detail.removeprefix("internal error, reference ")
+    assert reference != view.order.error.detail
+    assert any(
+        reference in r.getMessage() and "HSM unreachable" in r.getMessage() for r in caplog.records
+    )
     seen = world.services.orders.get(ctx, account.id, order.id)
     assert (seen.status, seen.order.certificate_id) == (OrderStatus.INVALID, None)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from acmehub import bootstrap
+from acmehub import bootstrap, setup_state
 from acmehub.cli import main
 from acmehub.config import load_settings
 from acmehub.domain.errors import DomainError
@@ -26,7 +26,7 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("cli-users")
     path = root / "acmehub.toml"
     path.write_text(f'state_dir = "{root / "state"}"\n')
-    bootstrap.init_state(load_settings(path, {})).engine.dispose()
+    setup_state.init_state(load_settings(path, {})).engine.dispose()
     return path
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from acmehub.ca.embedded import EmbeddedCa, PassphraseLookup, no_passphrases
+from acmehub.ca.embedded.sealing import Kek
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import Authority
 from acmehub.domain.ports import CaBackend
@@ -21,6 +22,8 @@ class BackendContext:
     crl_url: str | None
     #: Resolves the environment variable named in the config to a key passphrase.
     passphrase_lookup: PassphraseLookup
+    #: This machine's key-encryption key for CA keys held in the database (None: none set).
+    kek: Kek | None = None
 
 
 #: Builds the backend for an authority; raise DomainError for a bad configuration.
@@ -33,7 +36,12 @@ def _no_crl_url(authority: Authority) -> str | None:
 
 def embedded_factory(authority: Authority, context: BackendContext) -> CaBackend:
     return EmbeddedCa(
-        authority.config, crl_url=context.crl_url, passphrase_lookup=context.passphrase_lookup
+        authority.config,
+        crl_url=context.crl_url,
+        passphrase_lookup=context.passphrase_lookup,
+        authority_uuid=authority.uuid,
+        key_material=authority.key_material,
+        kek=context.kek,
     )
 
 
@@ -42,7 +50,8 @@ class CaRegistry:
 
     ``crl_url_for`` gives each authority's CRL URL (the composition root knows the public base
     URL); ``passphrase_lookup`` resolves key passphrases (bootstrap passes
-    ``environ_passphrases(os.environ)``). The "embedded" type is registered from the start.
+    ``environ_passphrases(os.environ)``); ``kek`` opens CA keys held in the database. The
+    "embedded" type is registered from the start.
     A backend is built once and reused until the authority's type, config or CRL URL changes.
     """
 
@@ -51,8 +60,10 @@ class CaRegistry:
         *,
         passphrase_lookup: PassphraseLookup = no_passphrases,
         crl_url_for: Callable[[Authority], str | None] = _no_crl_url,
+        kek: Kek | None = None,
     ) -> None:
         self._passphrase_lookup = passphrase_lookup
+        self._kek = kek
         self._crl_url_for = crl_url_for
         self._factories: dict[str, BackendFactory] = {"embedded": embedded_factory}
         self._cache: dict[str, tuple[str, CaBackend]] = {}
@@ -102,7 +113,9 @@ class CaRegistry:
     def _build(
         self, factory: BackendFactory, authority: Authority, crl_url: str | None
     ) -> CaBackend:
-        context = BackendContext(crl_url=crl_url, passphrase_lookup=self._passphrase_lookup)
+        context = BackendContext(
+            crl_url=crl_url, passphrase_lookup=self._passphrase_lookup, kek=self._kek
+        )
         try:
             return factory(authority, context)
         except DomainError:
@@ -117,4 +130,5 @@ class CaRegistry:
 
 def _fingerprint(authority: Authority, crl_url: str | None) -> str:
     config = json.dumps(authority.config, sort_keys=True, default=str)
-    return f"{json.dumps(authority.kind)}|{crl_url!r}|{config}"
+    keys = json.dumps(authority.key_material, sort_keys=True, default=str)
+    return f"{json.dumps(authority.kind)}|{crl_url!r}|{config}|{keys}"

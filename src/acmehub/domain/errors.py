@@ -6,6 +6,7 @@ RFC 8555 §6.7 problem document, the management edge to an RFC 9457 problem.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -123,3 +124,14 @@ class DomainError(Exception):
     @property
     def problem(self) -> Problem:
         return Problem(self.kind, self.detail, self.identifier, self.subproblems)
+
+
+def internal_reference() -> str:
+    """A short random reference that ties a hidden serverInternal answer to its log line."""
+    return secrets.token_hex(4)
+
+
+def hidden_internal(reference: str) -> Problem:
+    """What a client reads of an unexpected failure: no path, no CA or library text, only the
+    reference under which the real cause is logged (RFC 8555 §6.7 serverInternal)."""
+    return Problem(ErrorKind.SERVER_INTERNAL, f"internal error, reference {reference}")

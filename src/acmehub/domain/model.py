@@ -77,6 +77,9 @@ class Authority:
     kind: str  # CA backend type name, e.g. "embedded"
     enabled: bool
     config: dict[str, Any] = field(default_factory=dict)
+    #: Secrets of the backend (the embedded CA's keys, sealed under the deployment's
+    #: key-encryption key); kept apart from ``config`` so that they never travel with it.
+    key_material: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)

@@ -478,15 +478,29 @@ class ValidationQueue(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ProvisionedCa:
+    """A new embedded Authority's configuration and its secrets (sealed keys)."""
+
+    config: dict[str, Any]
+    key_material: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
 class CaProvisioner(Protocol):
     """Creates or imports the keys and certificates of an embedded Authority."""
 
-    def create(self, name: str, key_type: str) -> dict[str, Any]:
-        """Generate a root and an intermediate; returns the Authority config."""
+    def create(self, authority_uuid: str, name: str, key_type: str) -> ProvisionedCa:
+        """Generate a root and an intermediate for the Authority ``authority_uuid``."""
         ...
 
     def import_ca(
-        self, name: str, cert_pem: str, key_pem: str, chain_pem: str, passphrase: bytes | None
-    ) -> dict[str, Any]:
-        """Bring an existing CA certificate and key; returns the Authority config."""
+        self,
+        authority_uuid: str,
+        name: str,
+        cert_pem: str,
+        key_pem: str,
+        chain_pem: str,
+        passphrase: bytes | None,
+    ) -> ProvisionedCa:
+        """Bring an existing CA certificate and key."""
         ...

@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from acmehub.concurrency import run_sync
-from acmehub.domain.errors import DomainError, ErrorKind
+from acmehub.domain.errors import DomainError, ErrorKind, hidden_internal, internal_reference
 from acmehub.protocol.handlers import accounts, authorizations, certificates, directory, orders
 from acmehub.protocol.jws import KeyCache
 from acmehub.protocol.links import CRL_PATH, Link, Linker, Match, RouteTable
@@ -159,8 +159,12 @@ class AcmeEndpoint:
         except DomainError as exc:
             return self._problem(exc)
         except Exception:
-            log.exception("unhandled error on %s %s", call.link.value, call.url)
-            return self._problem(DomainError(ErrorKind.SERVER_INTERNAL, "internal server error"))
+            reference = internal_reference()
+            log.exception(
+                "unhandled error on %s %s (reference %s)", call.link.value, call.url, reference
+            )
+            hidden = hidden_internal(reference).detail
+            return self._problem(DomainError(ErrorKind.SERVER_INTERNAL, hidden))
         reply.headers["Replay-Nonce"] = self._services.deps.nonces.issue()
         return reply
 

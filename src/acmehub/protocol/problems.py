@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from acmehub.domain.errors import DomainError, ErrorKind
+from acmehub.domain.errors import DomainError, ErrorKind, hidden_internal, internal_reference
+
+log = logging.getLogger("acmehub.protocol")
+#: How every hidden serverInternal detail starts (domain/errors.py hidden_internal).
+HIDDEN_PREFIX = hidden_internal("").detail
 
 ACME_ERROR_NS = "urn:ietf:params:acme:error:"
 
@@ -54,7 +59,18 @@ _NOT_ACME = {
 
 
 def acme_problem(error: DomainError) -> tuple[int, dict[str, Any]]:
-    """Status and problem document for the ACME edge."""
+    """Status and problem document for the ACME edge. A serverInternal's detail (a server
+    path, a CA's or a library's text) is never sent: the client reads a reference, the log
+    has it with the real cause."""
+    if error.kind is ErrorKind.SERVER_INTERNAL and not error.detail.startswith(HIDDEN_PREFIX):
+        reference = internal_reference()
+        log.error("serverInternal (reference %s): %s", reference, error.detail)
+        error = DomainError(
+            ErrorKind.SERVER_INTERNAL,
+            hidden_internal(reference).detail,
+            headers=error.headers,
+            status=error.status,
+        )
     status = error.status or STATUS[error.kind]
     doc = error.problem.to_json()
     if error.kind in _NOT_ACME:

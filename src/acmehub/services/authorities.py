@@ -3,7 +3,8 @@
 An embedded Authority's keys are made or imported by the deployment's CaProvisioner; this
 service records the Authority and shows its issuing certificate and chain. A disabled Authority
 refuses issuance (services/finalize.py fails the order, naming the Authority). Deleting one is
-refused while RA profiles use it; its key files stay where they are (the operator removes them).
+refused while RA profiles use it; key files of an Authority from before keys were kept in the
+database stay where they are (the operator removes them).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from cryptography import x509
 from acmehub.domain.csr import serial_to_hex
 from acmehub.domain.errors import DomainError
 from acmehub.domain.model import Authority, RaProfile, Role
-from acmehub.domain.ports import CaProvisioner, UnitOfWork
+from acmehub.domain.ports import CaProvisioner, ProvisionedCa, UnitOfWork
 from acmehub.services.admin import Actor, record, require
 from acmehub.services.deps import ServiceDeps
 from acmehub.services.profile_rules import check_display_name, conflict, invalid, not_found
@@ -90,16 +91,20 @@ class AuthorityService:
 
     # ------------------------------------------------------------------ creation
 
-    def create_embedded(self, actor: Actor, name: str, key_type: str = "ec-p256") -> AuthorityView:
-        """Generate a new root and intermediate and record the Authority."""
+    def create_embedded(
+        self, actor: Actor, name: str, key_type: str = "ec-p256", ca_name: str | None = None
+    ) -> AuthorityView:
+        """Generate a new root and intermediate and record the Authority (``ca_name``: the
+        name in the certificates, when not ``name``)."""
         require(actor, Role.ADMIN)
         check_display_name(name, "Authority")
         if key_type not in KEY_TYPES:
             raise invalid(f"keyType must be one of {', '.join(KEY_TYPES)}")
         provisioner = self._provisioner()
         self._check_name_free(name)
-        config = provisioner.create(name, key_type)
-        return self._record_new(actor, name, EMBEDDED, config, "generate")
+        authority_uuid = str(uuid.uuid4())
+        made = provisioner.create(authority_uuid, ca_name or name, key_type)
+        return self._record_new(actor, name, EMBEDDED, made, "generate", authority_uuid)
 
     def import_embedded(self, actor: Actor, name: str, ca: ImportedCa) -> AuthorityView:
         """Adopt an existing CA certificate and key (with the chain above it)."""
@@ -107,14 +112,18 @@ class AuthorityService:
         check_display_name(name, "Authority")
         provisioner = self._provisioner()
         self._check_name_free(name)
-        config = provisioner.import_ca(name, ca.cert_pem, ca.key_pem, ca.chain_pem, ca.passphrase)
-        return self._record_new(actor, name, EMBEDDED, config, "import")
+        authority_uuid = str(uuid.uuid4())
+        made = provisioner.import_ca(
+            authority_uuid, name, ca.cert_pem, ca.key_pem, ca.chain_pem, ca.passphrase
+        )
+        return self._record_new(actor, name, EMBEDDED, made, "import", authority_uuid)
 
     def register(self, actor: Actor, name: str, kind: str, config: dict[str, Any]) -> Authority:
         """Record an Authority whose backend configuration already exists (``acmehub init``)."""
         require(actor, Role.ADMIN)
         check_display_name(name, "Authority")
-        return self._record_new(actor, name, kind, config, "register").authority
+        made = ProvisionedCa(config)
+        return self._record_new(actor, name, kind, made, "register", str(uuid.uuid4())).authority
 
     def _provisioner(self) -> CaProvisioner:
         if self._d.provisioner is None:
@@ -128,9 +137,9 @@ class AuthorityService:
                 raise conflict(f"Authority {name} already exists")
 
     def _record_new(
-        self, actor: Actor, name: str, kind: str, config: dict[str, Any], how: str
+        self, actor: Actor, name: str, kind: str, made: ProvisionedCa, how: str, authority_uuid: str
     ) -> AuthorityView:
-        authority = Authority(str(uuid.uuid4()), name, kind, True, config)
+        authority = Authority(authority_uuid, name, kind, True, made.config, made.key_material)
         with self._d.uow(write=True) as tx:
             if any(a.name == name for a in tx.profiles.list_authorities()):
                 raise conflict(f"Authority {name} already exists")
@@ -149,6 +158,19 @@ class AuthorityService:
         return self._view(authority, ())
 
     # ------------------------------------------------------------------ changes
+
+    def move_keys_in(self, actor: Actor, authority_uuid: str, made: ProvisionedCa) -> Authority:
+        """Replace the backend configuration of an Authority whose keys were in files by the
+        same CA held in the database (set-up calls this; the files stay where they are)."""
+        require(actor, Role.ADMIN)
+        with self._d.uow(write=True) as tx:
+            authority = self.find(tx, authority_uuid)
+            changed = replace(authority, config=made.config, key_material=made.key_material)
+            tx.profiles.update_authority(changed)
+            record(
+                tx, self._d.clock, actor.name, "authority.keys_stored", "authority", authority.uuid
+            )
+            return changed
 
     def enable(self, actor: Actor, authority_uuid: str) -> Authority:
         return self._switch(actor, authority_uuid, True)

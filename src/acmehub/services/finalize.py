@@ -19,7 +19,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from acmehub.domain.csr import check_finalize_csr, parse_csr
-from acmehub.domain.errors import DomainError, ErrorKind, Problem
+from acmehub.domain.errors import (
+    DomainError,
+    ErrorKind,
+    Problem,
+    hidden_internal,
+    internal_reference,
+)
 from acmehub.domain.model import (
     AcmeProfile,
     Authority,
@@ -125,14 +131,17 @@ class FinalizeService:
     def _sign_and_store(self, order: Order, sources: _IssuanceSources) -> Order:
         now = self._d.clock.now()
         ra, acme, authority = sources.ra, sources.acme, sources.authority
+        if ra is None or acme is None or authority is None:
+            return self._fail(
+                order, Problem(ErrorKind.SERVER_INTERNAL, "the order's RA profile is gone")
+            )
+        if not authority.enabled:
+            detail = f"Authority {authority.name!r} of RA Profile {ra.name!r} is disabled"
+            log.warning("issuance refused for order %s: %s", order.id, detail)
+            return self._fail(
+                order, Problem(ErrorKind.SERVER_INTERNAL, f"issuance failed: {detail}")
+            )
         try:
-            if ra is None or acme is None or authority is None:
-                raise DomainError(ErrorKind.SERVER_INTERNAL, "the order's RA profile is gone")
-            if not authority.enabled:
-                raise DomainError(
-                    ErrorKind.SERVER_INTERNAL,
-                    f"Authority {authority.name!r} of RA Profile {ra.name!r} is disabled",
-                )
             not_before, not_after = self._validity(order, ra.validity_default, now)
             names = tuple(i.value for i in order.identifiers)
             assert order.csr_der is not None
@@ -147,13 +156,20 @@ class FinalizeService:
                 )
             )
         except DomainError as exc:
-            log.warning("issuance failed for order %s: %s", order.id, exc)
-            return self._fail(
-                order, Problem(ErrorKind.SERVER_INTERNAL, f"issuance failed: {exc.detail}")
-            )
+            if exc.kind is not ErrorKind.SERVER_INTERNAL:  # the request's fault (e.g. its CSR)
+                log.warning("issuance refused for order %s: %s", order.id, exc)
+                return self._fail(
+                    order, Problem(ErrorKind.SERVER_INTERNAL, f"issuance failed: {exc.detail}")
+                )
+            # The CA's own trouble (a key that does not open, a file, a remote CA's text): the
+            # client gets a reference, the log the cause.
+            reference = internal_reference()
+            log.error("issuance failed for order %s (reference %s): %s", order.id, reference, exc)
+            return self._fail(order, hidden_internal(reference))
         except Exception:
-            log.exception("issuance failed for order %s", order.id)
-            return self._fail(order, Problem(ErrorKind.SERVER_INTERNAL, "issuance failed"))
+            reference = internal_reference()
+            log.exception("issuance failed for order %s (reference %s)", order.id, reference)
+            return self._fail(order, hidden_internal(reference))
         log.info("signed certificate %s for order %s", issued.serial_hex, order.id)
         cert = Certificate(
             id=new_id(),

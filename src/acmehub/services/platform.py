@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from acmehub.domain.model import AcmeProfile, Authority, RaProfile
+from acmehub.domain.ports import ProvisionedCa
 from acmehub.services.acme_profiles import AcmeProfileService
 from acmehub.services.admin import SYSTEM_ACTOR, Actor
 from acmehub.services.authorities import AuthorityService
@@ -34,6 +35,12 @@ class PlatformService:
 
     def create_authority(self, name: str, kind: str, config: dict[str, Any]) -> Authority:
         return self._authorities.register(self._actor, name, kind, config)
+
+    def create_embedded_authority(self, name: str, key_type: str, ca_name: str) -> Authority:
+        return self._authorities.create_embedded(self._actor, name, key_type, ca_name).authority
+
+    def move_authority_keys_in(self, authority_uuid: str, made: ProvisionedCa) -> Authority:
+        return self._authorities.move_keys_in(self._actor, authority_uuid, made)
 
     def create_ra_profile(self, authority_uuid: str, name: str, **fields: Any) -> RaProfile:
         return self._ra.create(self._actor, authority_uuid, name, **fields)

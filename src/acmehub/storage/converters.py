@@ -36,7 +36,14 @@ def _problem(doc: Any) -> Problem | None:
 
 
 def authority_from_row(r: Row) -> Authority:
-    return Authority(r["uuid"], r["name"], r["kind"], r["enabled"], dict(r["config"]))
+    return Authority(
+        r["uuid"],
+        r["name"],
+        r["kind"],
+        r["enabled"],
+        dict(r["config"]),
+        dict(r["key_material"] or {}),
+    )
 
 
 def authority_to_row(a: Authority) -> dict[str, Any]:
@@ -46,6 +53,7 @@ def authority_to_row(a: Authority) -> dict[str, Any]:
         "kind": a.kind,
         "enabled": a.enabled,
         "config": a.config,
+        "key_material": a.key_material or None,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import tarfile
@@ -59,7 +60,10 @@ def backup_sqlite(database: Path, ca_dir: Path, archive: Path) -> None:
             target.close()
             source.close()
         archive.parent.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(archive, "w:gz") as tar:
+        # The archive holds the CA keys and the key-encryption key: owner-only from creation.
+        fd = os.open(archive, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+        with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
             tar.add(copy, arcname="acmehub.db")
             tar.add(ca_dir, arcname="ca")
 
@@ -73,4 +77,6 @@ def restore_sqlite(archive: Path, state_dir: Path) -> None:
         tar.extractall(state_dir, filter="data")
     for key in (state_dir / "ca").rglob("*.key"):
         key.chmod(0o600)
+    if (state_dir / "ca" / "kek").exists():
+        (state_dir / "ca" / "kek").chmod(0o600)
     shutil.rmtree(state_dir / "tls", ignore_errors=True)  # re-issued at the next start

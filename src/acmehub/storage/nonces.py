@@ -26,7 +26,9 @@ from acmehub.storage import tables as t
 from acmehub.storage.engine import WriteGate
 from acmehub.storage.statements import Prepared, insert_of
 
-_KEY_NAME = "nonce-hmac-sha256"
+#: The name of the nonce signing key in server_secrets (set-up creates it).
+NONCE_KEY_NAME = "nonce-hmac-sha256"
+_KEY_NAME = NONCE_KEY_NAME
 _LEADING_BYTES = 9
 _EXPIRY_BYTES = 5  # seconds since the epoch, big-endian: good until the year 36812
 _MAC = 10

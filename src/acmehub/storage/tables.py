@@ -36,6 +36,8 @@ authorities = Table(
     Column("kind", String(50), nullable=False),
     Column("enabled", Boolean, nullable=False),
     Column("config", JSON, nullable=False),
+    # The backend's secrets (sealed CA keys); NULL for none.
+    Column("key_material", JSON),
 )
 
 acme_profiles = Table(

@@ -16,6 +16,7 @@ Config keys (all paths absolute):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -69,34 +70,14 @@ def create_embedded_authority(
     encrypted with ``passphrase`` when given) and returns the Authority.config dict.
     Refuses to overwrite existing files (CONFLICT).
     """
-    require_aware(now)
-    if not name.strip():
-        raise DomainError(ErrorKind.INVALID_INPUT, "the CA name must not be empty")
+    made = generate_ca(name, key_type, now)
+    root_key, root, intermediate_key, intermediate = (
+        made.root_key,
+        made.root,
+        made.issuer_key,
+        made.issuer,
+    )
     directory = _prepare_directory(directory)
-    root_key = generate_key(key_type)
-    intermediate_key = generate_key(key_type)
-    start = now - BACKDATE
-    root_name = _ca_name(name, "Root CA")
-    root = _ca_certificate(
-        subject=root_name,
-        issuer=root_name,
-        public_key_of=root_key,
-        signer=root_key,
-        issuer_certificate=None,
-        not_before=start,
-        not_after=start + ROOT_VALIDITY,
-        path_length=None,
-    )
-    intermediate = _ca_certificate(
-        subject=_ca_name(name, "Intermediate CA"),
-        issuer=root_name,
-        public_key_of=intermediate_key,
-        signer=root_key,
-        issuer_certificate=root,
-        not_before=start,
-        not_after=start + INTERMEDIATE_VALIDITY,
-        path_length=0,  # RFC 5280 §4.2.1.9: it issues end-entity certificates only
-    )
     paths = {
         "root_cert": directory / "root.pem",
         "root_key": directory / "root.key",
@@ -139,27 +120,8 @@ def import_embedded_authority(
     matches it, that each chain certificate issued the previous one and, given ``now``, that
     the certificate is currently valid. Failures are INVALID_INPUT.
     """
-    certificates = parse_certificates(_as_bytes(cert_pem), source="the CA certificate")
-    if len(certificates) != 1:
-        raise DomainError(ErrorKind.INVALID_INPUT, "give exactly one CA certificate")
-    certificate = certificates[0]
-    chain = parse_certificates(_as_bytes(chain_pem), source="the CA chain")
-    key = parse_private_key(
-        _as_bytes(key_pem), passphrase, source="the CA key", kind=ErrorKind.INVALID_INPUT
-    )
+    certificate, key, chain = validate_import(cert_pem, key_pem, chain_pem, passphrase, now)
     key_type = key_type_of(key)
-    _check_can_issue(certificate, "the CA certificate")
-    if not key_matches_certificate(key, certificate):
-        raise DomainError(ErrorKind.INVALID_INPUT, "the CA key does not match the CA certificate")
-    _check_chain(certificate, chain)
-    if now is not None:
-        require_aware(now)
-        if not certificate.not_valid_before_utc <= now < certificate.not_valid_after_utc:
-            raise DomainError(
-                ErrorKind.INVALID_INPUT,
-                "the CA certificate is not valid now (valid from "
-                f"{certificate.not_valid_before_utc} to {certificate.not_valid_after_utc})",
-            )
     directory = _prepare_directory(directory)
     top = chain[-1] if chain else certificate
     has_root = top.issuer == top.subject
@@ -184,6 +146,78 @@ def import_embedded_authority(
     if passphrase:
         config["passphrase_env"] = passphrase_env
     return config
+
+
+@dataclass(frozen=True)
+class GeneratedCa:
+    root_key: CaPrivateKey
+    root: x509.Certificate
+    issuer_key: CaPrivateKey
+    issuer: x509.Certificate
+
+
+def generate_ca(name: str, key_type: str, now: datetime) -> GeneratedCa:
+    """A new root CA (10 years) and intermediate (5 years, pathLen 0), in memory."""
+    require_aware(now)
+    if not name.strip():
+        raise DomainError(ErrorKind.INVALID_INPUT, "the CA name must not be empty")
+    root_key = generate_key(key_type)
+    intermediate_key = generate_key(key_type)
+    start = now - BACKDATE
+    root_name = _ca_name(name, "Root CA")
+    root = _ca_certificate(
+        subject=root_name,
+        issuer=root_name,
+        public_key_of=root_key,
+        signer=root_key,
+        issuer_certificate=None,
+        not_before=start,
+        not_after=start + ROOT_VALIDITY,
+        path_length=None,
+    )
+    intermediate = _ca_certificate(
+        subject=_ca_name(name, "Intermediate CA"),
+        issuer=root_name,
+        public_key_of=intermediate_key,
+        signer=root_key,
+        issuer_certificate=root,
+        not_before=start,
+        not_after=start + INTERMEDIATE_VALIDITY,
+        path_length=0,  # RFC 5280 §4.2.1.9: it issues end-entity certificates only
+    )
+    return GeneratedCa(root_key, root, intermediate_key, intermediate)
+
+
+def validate_import(
+    cert_pem: bytes | str,
+    key_pem: bytes | str,
+    chain_pem: bytes | str,
+    passphrase: bytes | None,
+    now: datetime | None,
+) -> tuple[x509.Certificate, CaPrivateKey, list[x509.Certificate]]:
+    """The checks of :func:`import_embedded_authority`; returns certificate, key and chain."""
+    certificates = parse_certificates(_as_bytes(cert_pem), source="the CA certificate")
+    if len(certificates) != 1:
+        raise DomainError(ErrorKind.INVALID_INPUT, "give exactly one CA certificate")
+    certificate = certificates[0]
+    chain = parse_certificates(_as_bytes(chain_pem), source="the CA chain")
+    key = parse_private_key(
+        _as_bytes(key_pem), passphrase, source="the CA key", kind=ErrorKind.INVALID_INPUT
+    )
+    key_type_of(key)
+    _check_can_issue(certificate, "the CA certificate")
+    if not key_matches_certificate(key, certificate):
+        raise DomainError(ErrorKind.INVALID_INPUT, "the CA key does not match the CA certificate")
+    _check_chain(certificate, chain)
+    if now is not None:
+        require_aware(now)
+        if not certificate.not_valid_before_utc <= now < certificate.not_valid_after_utc:
+            raise DomainError(
+                ErrorKind.INVALID_INPUT,
+                "the CA certificate is not valid now (valid from "
+                f"{certificate.not_valid_before_utc} to {certificate.not_valid_after_utc})",
+            )
+    return certificate, key, chain
 
 
 def load_issuer(config: Mapping[str, Any], passphrase_lookup: PassphraseLookup) -> Issuer:

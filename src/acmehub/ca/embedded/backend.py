@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from acmehub.ca.embedded.authority import load_issuer
 from acmehub.ca.embedded.issuer import IpAddress, Issuer, reason_flag, require_aware
 from acmehub.ca.embedded.keys import PassphraseLookup, no_passphrases
+from acmehub.ca.embedded.sealing import Kek
+from acmehub.ca.embedded.stored import is_stored, load_stored_issuer
 from acmehub.domain.csr import check_csr_key, parse_csr, parse_serial_hex, serial_to_hex
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.ports import IssuedCertificate, IssueRequest, RevokedEntry, RevokeRequest
@@ -22,7 +24,9 @@ _PEM = serialization.Encoding.PEM
 
 
 class EmbeddedCa:
-    """Issues from an intermediate whose key is loaded once, at construction.
+    """Issues from an intermediate whose key is loaded once, at construction: opened with the
+    key-encryption key ``kek`` from ``key_material`` (an Authority in the database), or read
+    from the files its ``config`` names (an Authority from before).
 
     ``crl_url`` is the CRL distribution point placed in every certificate (and the CRL's
     issuing distribution point); None leaves both out.
@@ -34,8 +38,16 @@ class EmbeddedCa:
         *,
         crl_url: str | None = None,
         passphrase_lookup: PassphraseLookup = no_passphrases,
+        authority_uuid: str = "",
+        key_material: Mapping[str, Any] | None = None,
+        kek: Kek | None = None,
     ) -> None:
-        self._issuer: Issuer = load_issuer(config, passphrase_lookup)
+        # Held in the database (stored.py), or an Authority from before that, in files.
+        self._issuer: Issuer = (
+            load_stored_issuer(authority_uuid, config, key_material or {}, kek)
+            if is_stored(config)
+            else load_issuer(config, passphrase_lookup)
+        )
         self._crl_url = crl_url
         self._chain_pem = self._issuer.chain_pem()
         # What clients get after their leaf: the issuers up to, not including, the self-signed
