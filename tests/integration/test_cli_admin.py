@@ -192,10 +192,11 @@ def test_refusals_are_problem_documents_with_json(process: Cli) -> None:
     assert result.stdout == ""
     problem = json.loads(result.stderr)
     assert problem == {
-        "type": "about:blank",
-        "title": "notFound",
+        "type": "https://acmehub.dev/problems/notFound",
+        "title": "Not found",
         "status": 404,
         "detail": "no ACME Profile with the name or UUID no-such-profile",
+        "code": "notFound",
     }
     invalid = process("acme-profile", "create", "raProfile", "--json")
     assert json.loads(invalid.stderr)["status"] == 422

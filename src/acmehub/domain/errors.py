@@ -85,6 +85,18 @@ class Problem:
         )
 
 
+@dataclass(frozen=True)
+class FieldError:
+    """One field at fault in invalid input: the edges show it beside the field (API problem
+    documents' ``errors``, form errors, CLI messages)."""
+
+    #: The field's path as the API spells it (camelCase, dots for nesting: "raProfile.name").
+    field: str
+    #: A stable machine word: "missing", "too_long", "invalid", "taken"...
+    code: str
+    message: str
+
+
 @dataclass
 class DomainError(Exception):
     """The single exception type raised for any refusal, anywhere in acmehub."""
@@ -101,6 +113,8 @@ class DomainError(Exception):
     algorithms: tuple[str, ...] = ()
     #: Overrides the HTTP status the edge would pick for ``kind`` (e.g. 401 for unauthorized).
     status: int | None = None
+    #: For invalid input: each field at fault.
+    fields: tuple[FieldError, ...] = ()
 
     def __post_init__(self) -> None:
         super().__init__(f"{self.kind.value}: {self.detail}")
