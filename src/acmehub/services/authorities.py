@@ -17,7 +17,7 @@ from cryptography import x509
 
 from acmehub.domain.csr import serial_to_hex
 from acmehub.domain.errors import DomainError
-from acmehub.domain.model import Authority, RaProfile, Role
+from acmehub.domain.model import Authority, RaProfile, Role, serial_display
 from acmehub.domain.ports import CaProvisioner, UnitOfWork
 from acmehub.services.admin import Actor, record, require
 from acmehub.services.deps import ServiceDeps
@@ -34,6 +34,7 @@ class CaCertificateInfo:
 
     subject: str
     issuer: str
+    #: Whole octets, as ``openssl x509 -serial`` shows it.
     serial_hex: str
     not_before: datetime
     not_after: datetime
@@ -206,7 +207,7 @@ class AuthorityService:
         info = CaCertificateInfo(
             subject=issuing.subject.rfc4514_string(),
             issuer=issuing.issuer.rfc4514_string(),
-            serial_hex=serial_to_hex(issuing.serial_number),
+            serial_hex=serial_display(serial_to_hex(issuing.serial_number)),
             not_before=issuing.not_valid_before_utc,
             not_after=issuing.not_valid_after_utc,
             chain_pem=chain_pem,

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.domain.model import Account, Certificate, Role
+from acmehub.domain.model import Account, Certificate, Role, serial_lookup
 from acmehub.domain.ports import CertificateFilter, Page, UnitOfWork
 from acmehub.services.admin import Actor, require
 from acmehub.services.certificates import check_revocation_reason, revoke_stored
@@ -150,7 +150,11 @@ class CertificateAdminService:
 
     @staticmethod
     def _find(tx: UnitOfWork, certificate_id: str) -> Certificate:
+        """By id, or by serial number (with or without its leading zero, as openssl shows it)."""
         cert = tx.certificates.get(certificate_id)
+        serial = serial_lookup(certificate_id) if cert is None else None
+        if serial is not None:
+            cert = tx.certificates.by_serial(serial)
         if cert is None:
             raise DomainError(ErrorKind.NOT_FOUND, "Certificate not found", status=404)
         return cert
