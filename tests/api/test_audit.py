@@ -157,8 +157,11 @@ def test_token_list_shows_names_and_roles_never_secrets(
         "role": "operator",
         "createdAt": listed[name]["createdAt"],
         "revokedAt": None,
+        "expiresAt": listed[name]["expiresAt"],
+        "scopes": [],
     }
     assert datetime.fromisoformat(listed[name]["createdAt"]) == token.created_at
+    assert datetime.fromisoformat(listed[name]["expiresAt"]) == token.expires_at
     assert secret not in response.text
     assert token.token_hash not in response.text
     names = list(listed)

@@ -303,6 +303,10 @@ class ApiToken:
     role: Role
     created_at: datetime
     revoked_at: datetime | None = None
+    #: After this the token authenticates no one; None: it never expires.
+    expires_at: datetime | None = None
+    #: What it may touch, narrower than its role ("certificates:read"...); empty: the role's all.
+    scopes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

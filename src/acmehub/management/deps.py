@@ -31,15 +31,11 @@ def get_actor(
             status=401,
             headers={"WWW-Authenticate": "Bearer"},
         )
-    actor = get_services(request).tokens.authenticate(credentials.credentials)
-    if actor is None:
-        raise DomainError(
-            ErrorKind.UNAUTHORIZED,
-            "the API token is unknown or revoked",
-            status=401,
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        )
-    return actor
+    try:
+        return get_services(request).tokens.identify(credentials.credentials)
+    except DomainError as exc:  # unknown, revoked or expired: the detail says which
+        exc.headers.setdefault("WWW-Authenticate", 'Bearer error="invalid_token"')
+        raise
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

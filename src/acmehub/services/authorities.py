@@ -19,7 +19,7 @@ from acmehub.domain.csr import serial_to_hex
 from acmehub.domain.errors import DomainError
 from acmehub.domain.model import Authority, RaProfile, Role, serial_display
 from acmehub.domain.ports import CaProvisioner, UnitOfWork
-from acmehub.services.admin import Actor, record, require
+from acmehub.services.admin import Actor, Family, record, require
 from acmehub.services.deps import ServiceDeps
 from acmehub.services.profile_rules import check_display_name, conflict, invalid, not_found
 
@@ -66,7 +66,7 @@ class AuthorityService:
     # ------------------------------------------------------------------ reads
 
     def list_all(self, actor: Actor) -> list[AuthorityView]:
-        require(actor, Role.AUDITOR)
+        require(actor, Role.AUDITOR, Family.AUTHORITIES)
         with self._d.uow() as tx:
             authorities = tx.profiles.list_authorities()
             ra_profiles = tx.profiles.list_ra_profiles()
@@ -76,7 +76,7 @@ class AuthorityService:
         ]
 
     def get(self, actor: Actor, authority_uuid: str) -> AuthorityView:
-        require(actor, Role.AUDITOR)
+        require(actor, Role.AUDITOR, Family.AUTHORITIES)
         with self._d.uow() as tx:
             authority = self.find(tx, authority_uuid)
             ra_profiles = tuple(tx.profiles.list_ra_profiles(authority_uuid))
@@ -93,7 +93,7 @@ class AuthorityService:
 
     def create_embedded(self, actor: Actor, name: str, key_type: str = "ec-p256") -> AuthorityView:
         """Generate a new root and intermediate and record the Authority."""
-        require(actor, Role.ADMIN)
+        require(actor, Role.ADMIN, Family.AUTHORITIES)
         check_display_name(name, "Authority")
         if key_type not in KEY_TYPES:
             raise invalid(f"keyType must be one of {', '.join(KEY_TYPES)}")
@@ -104,7 +104,7 @@ class AuthorityService:
 
     def import_embedded(self, actor: Actor, name: str, ca: ImportedCa) -> AuthorityView:
         """Adopt an existing CA certificate and key (with the chain above it)."""
-        require(actor, Role.ADMIN)
+        require(actor, Role.ADMIN, Family.AUTHORITIES)
         check_display_name(name, "Authority")
         provisioner = self._provisioner()
         self._check_name_free(name)
@@ -113,7 +113,7 @@ class AuthorityService:
 
     def register(self, actor: Actor, name: str, kind: str, config: dict[str, Any]) -> Authority:
         """Record an Authority whose backend configuration already exists (``acmehub init``)."""
-        require(actor, Role.ADMIN)
+        require(actor, Role.ADMIN, Family.AUTHORITIES)
         check_display_name(name, "Authority")
         return self._record_new(actor, name, kind, config, "register").authority
 
@@ -159,7 +159,7 @@ class AuthorityService:
         return self._switch(actor, authority_uuid, False)
 
     def _switch(self, actor: Actor, authority_uuid: str, enabled: bool) -> Authority:
-        require(actor, Role.OPERATOR)
+        require(actor, Role.OPERATOR, Family.AUTHORITIES)
         word = "enabled" if enabled else "disabled"
         with self._d.uow(write=True) as tx:
             authority = self.find(tx, authority_uuid)
@@ -172,7 +172,7 @@ class AuthorityService:
             return changed
 
     def delete(self, actor: Actor, authority_uuid: str) -> None:
-        require(actor, Role.ADMIN)
+        require(actor, Role.ADMIN, Family.AUTHORITIES)
         with self._d.uow(write=True) as tx:
             authority = self.find(tx, authority_uuid)
             users = tx.profiles.list_ra_profiles(authority_uuid)

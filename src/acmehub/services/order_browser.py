@@ -26,7 +26,7 @@ from acmehub.domain.status import (
     failed_authorization_problem,
     order_status,
 )
-from acmehub.services.admin import Actor, require
+from acmehub.services.admin import Actor, Family, require
 from acmehub.services.deps import ServiceDeps
 
 
@@ -82,7 +82,7 @@ class OrderBrowserService:
         self, actor: Actor, where: OrderFilter, page: Page
     ) -> tuple[list[OrderSummary], int]:
         """One page of the matching orders (newest first) and how many match in all."""
-        require(actor, Role.AUDITOR)
+        require(actor, Role.AUDITOR, Family.ORDERS)
         now = self._d.clock.now()
         with self._d.uow() as tx:
             orders = tx.orders.search(where, page)
@@ -108,7 +108,7 @@ class OrderBrowserService:
             return rows, total
 
     def get(self, actor: Actor, order_id: str) -> OrderDetail:
-        require(actor, Role.AUDITOR)
+        require(actor, Role.AUDITOR, Family.ORDERS)
         now = self._d.clock.now()
         with self._d.uow() as tx:
             order = tx.orders.get(order_id)
