@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from acmehub.domain.errors import DomainError, ErrorKind, FieldError
 from acmehub.domain.model import ApiToken, Role
@@ -78,17 +79,10 @@ class TokenService:
             if tx.tokens.by_name(name) is not None:
                 raise DomainError(ErrorKind.CONFLICT, f"token {name} already exists", status=409)
             tx.tokens.add(token)
-            narrowed = {"scopes": list(token.scopes)} if token.scopes else {}
-            record(
-                tx,
-                self._d.clock,
-                actor.name,
-                "token.create",
-                "token",
-                name,
-                role=role.value,
-                **narrowed,
-            )
+            detail: dict[str, Any] = {"role": role.value}
+            if token.scopes:
+                detail["scopes"] = list(token.scopes)
+            record(tx, self._d.clock, actor.name, "token.create", "token", name, **detail)
         return token, secret
 
     @staticmethod
