@@ -42,7 +42,7 @@ TITLES: dict[ErrorKind, str] = {
     ErrorKind.UNAUTHORIZED: "Authentication required",
     ErrorKind.FORBIDDEN: "Not allowed",
     ErrorKind.NOT_FOUND: "Not found",
-    ErrorKind.CONFLICT: "Already exists",
+    ErrorKind.CONFLICT: "Conflict",
     ErrorKind.INVALID_INPUT: "Invalid input",
     ErrorKind.MALFORMED: "Malformed request",
     ErrorKind.METHOD_NOT_ALLOWED: "Method not allowed",
