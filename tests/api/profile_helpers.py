@@ -94,3 +94,8 @@ def activate(
 def audit_events(server: AcmehubServer, action: str, object_id: str) -> list[AuditEvent]:
     with server.container().services.deps.uow() as tx:
         return tx.audit.list(AuditFilter(action=action, object_id=object_id), Page())
+
+
+def octets_hex(serial: int) -> str:
+    """A serial as ``openssl x509 -serial`` prints it (whole octets, leading zero kept)."""
+    return serial.to_bytes((serial.bit_length() + 7) // 8, "big").hex()

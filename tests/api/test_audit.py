@@ -39,7 +39,7 @@ def _problem(response: httpx.Response, status: int) -> dict[str, object]:
 def test_anonymous_callers_get_401(anonymous: httpx.Client) -> None:
     for path in ("/auditLogs", "/tokens"):
         body = _problem(anonymous.get(path), 401)
-        assert body["title"] == "unauthorized"
+        assert body["code"] == "unauthorized"
 
 
 @pytest.mark.parametrize("role", list(Role))
@@ -125,7 +125,7 @@ def test_invalid_query_is_a_422_problem_naming_the_field(
     api: httpx.Client, params: dict[str, str], field: str, words: str
 ) -> None:
     body = _problem(api.get("/auditLogs", params=params), 422)
-    assert body["title"] == "invalidInput"
+    assert body["code"] == "invalidInput"
     errors = body["errors"]
     assert isinstance(errors, list)
     assert [e["field"] for e in errors] == [field]
@@ -157,8 +157,11 @@ def test_token_list_shows_names_and_roles_never_secrets(
         "role": "operator",
         "createdAt": listed[name]["createdAt"],
         "revokedAt": None,
+        "expiresAt": listed[name]["expiresAt"],
+        "scopes": [],
     }
     assert datetime.fromisoformat(listed[name]["createdAt"]) == token.created_at
+    assert datetime.fromisoformat(listed[name]["expiresAt"]) == token.expires_at
     assert secret not in response.text
     assert token.token_hash not in response.text
     names = list(listed)
@@ -168,7 +171,7 @@ def test_token_list_shows_names_and_roles_never_secrets(
 def test_the_audit_log_cannot_be_written_over_http(api: httpx.Client) -> None:
     for method in ("POST", "PUT", "PATCH", "DELETE"):
         body = _problem(api.request(method, "/auditLogs", json={}), 405)
-        assert body["title"] == "methodNotAllowed"
+        assert body["code"] == "methodNotAllowed"
     refused = api.post("/tokens", json={"name": "x", "role": "admin"})
     _problem(refused, 405)
     assert refused.headers["allow"] == "GET"
@@ -176,4 +179,4 @@ def test_the_audit_log_cannot_be_written_over_http(api: httpx.Client) -> None:
 
 def test_unknown_paths_are_404_problems(api: httpx.Client) -> None:
     body = _problem(api.get("/auditLogs/nothing-here"), 404)
-    assert body["title"] == "notFound"
+    assert body["code"] == "notFound"

@@ -24,6 +24,7 @@ from tests.api.profile_helpers import (
     label,
     new_acme_profile,
     new_ra_profile,
+    octets_hex,
     ok,
     problem,
     ra_url,
@@ -105,7 +106,7 @@ def test_the_embedded_authority_shows_its_certificate_and_chain(
     cert = doc["certificate"]
     assert cert["subject"] == intermediate.subject.rfc4514_string()
     assert cert["issuer"] == root.subject.rfc4514_string()
-    assert cert["serialNumber"] == format(intermediate.serial_number, "x")
+    assert cert["serialNumber"] == octets_hex(intermediate.serial_number)
     assert datetime.fromisoformat(cert["notBefore"]) == intermediate.not_valid_before_utc
     assert datetime.fromisoformat(cert["notAfter"]) == intermediate.not_valid_after_utc
     assert "default" in [r["name"] for r in doc["raProfiles"]]

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from acmehub.domain.model import AcmeProfile, Role
 from acmehub.domain.ports import AuditFilter, Page
 from tests.api.conftest import ApiFactory
+from tests.api.profile_helpers import octets_hex
 from tests.integration.conftest import (
     Clients,
     Flows,
@@ -138,7 +139,7 @@ def test_list_filters_and_pages(
     assert (doc["total"], doc["hasMore"], doc["offset"], doc["limit"]) == (3, False, 0, 100)
     row = doc["items"][2]
     assert row["names"] == first.names
-    assert row["serialNumber"] == f"{first.leaf.serial_number:x}"
+    assert row["serialNumber"] == octets_hex(first.leaf.serial_number)
     assert (row["status"], row["revokedAt"]) == ("valid", None)
     assert (row["accountUuid"], row["accountId"]) == (owner_account.uuid, owner_account.id)
     assert row["raProfileUuid"] == profile.default_ra_profile_uuid
@@ -194,7 +195,7 @@ def test_detail(
     assert x509.load_pem_x509_certificate(doc["certificatePem"].encode()) == chain[0]
     assert x509.load_pem_x509_certificates(doc["chainPem"].encode()) == chain[1:]
     assert sorted(doc["names"]) == sorted(issued.names)
-    assert doc["serialNumber"] == f"{chain[0].serial_number:x}"
+    assert doc["serialNumber"] == octets_hex(chain[0].serial_number)
     assert doc["notBefore"] == chain[0].not_valid_before_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert doc["notAfter"] == chain[0].not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert doc["issuedAt"]
@@ -203,6 +204,12 @@ def test_detail(
     assert doc["acmeProfileUuid"] == profile.uuid
     assert doc["accountId"] == last_segment(client.kid or "")
     problem(auditor.get("/certificates/no-such-certificate"), 404, "Certificate not found")
+    # Found by its serial too, as openssl prints it or without a leading zero.
+    serial = chain[0].serial_number
+    for ref in (octets_hex(serial), f"{serial:x}", f"{serial:X}"):
+        by_serial = auditor.get(f"/certificates/{ref}")
+        assert by_serial.status_code == 200, by_serial.text
+        assert by_serial.json()["id"] == issued.cert_id
 
 
 def test_revoke_with_a_reason_updates_the_crl(

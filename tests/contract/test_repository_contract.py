@@ -911,6 +911,23 @@ def test_api_token_round_trips_by_hash_and_name(store: Store) -> None:
         assert tx.tokens.by_name(token.name) == revoked
 
 
+def test_api_token_expiry_and_scopes_round_trip(store: Store) -> None:
+    scoped = api_token(
+        1,
+        expires_at=NOW + timedelta(days=90),
+        scopes=("acmeProfiles:write", "certificates:read"),
+    )
+    unscoped = api_token(2)
+    with store.uow(write=True) as tx:
+        tx.tokens.add(scoped)
+        tx.tokens.add(unscoped)
+    with store.uow() as tx:
+        assert tx.tokens.by_name(scoped.name) == scoped
+        found = tx.tokens.by_name(unscoped.name)
+        assert found is not None
+        assert (found.expires_at, found.scopes) == (None, ())
+
+
 def test_api_tokens_are_listed_by_name(store: Store) -> None:
     with store.uow(write=True) as tx:
         for n, name in ((1, "zeta"), (2, "alpha"), (3, "mid")):

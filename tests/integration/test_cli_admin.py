@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -101,12 +102,20 @@ def test_token_lifecycle_prints_the_secret_once_and_is_audited(cli: Cli, process
     )
 
     rows = _rows(cli.ok("token", "list"))
-    assert rows[0] == ["NAME", "ROLE", "CREATED", "REVOKED"]
+    assert rows[0] == ["NAME", "ROLE", "CREATED", "REVOKED", "EXPIRES", "SCOPES"]
     assert rows[1][:2] == ["ci-bot", "operator"]
     assert rows[1][3] == "-"
     listed = cli.json("token", "list")
     assert [t["name"] for t in listed] == ["ci-bot"]
-    assert set(listed[0]) == {"uuid", "name", "role", "createdAt", "revokedAt"}
+    assert set(listed[0]) == {
+        "uuid",
+        "name",
+        "role",
+        "createdAt",
+        "revokedAt",
+        "expiresAt",
+        "scopes",
+    }
 
     assert cli.ok("token", "revoke", "ci-bot").strip() == "revoked token ci-bot"
     assert cli.json("token", "list")[0]["revokedAt"] is not None
@@ -192,10 +201,11 @@ def test_refusals_are_problem_documents_with_json(process: Cli) -> None:
     assert result.stdout == ""
     problem = json.loads(result.stderr)
     assert problem == {
-        "type": "about:blank",
-        "title": "notFound",
+        "type": "https://acmehub.dev/problems/notFound",
+        "title": "Not found",
         "status": 404,
         "detail": "no ACME Profile with the name or UUID no-such-profile",
+        "code": "notFound",
     }
     invalid = process("acme-profile", "create", "raProfile", "--json")
     assert json.loads(invalid.stderr)["status"] == 422
@@ -208,3 +218,44 @@ def test_usage_errors_exit_2_and_uninitialized_state_says_so(process: Cli, tmp_p
     empty = Cli(_config(tmp_path, tmp_path / "none"), subprocess=True)
     assert "is not initialized: run `acmehub init` first" in empty.refused("token", "list")
     assert not (tmp_path / "none").exists()
+
+
+def test_tokens_take_an_expiry_and_scopes(cli: Cli, process: Cli) -> None:
+    made = cli.json(
+        "token",
+        "create",
+        "scoped-bot",
+        "--role",
+        "operator",
+        "--expires-in",
+        "12h",
+        "--scope",
+        "certificates:write,orders:read",
+        "--scope",
+        "acmeAccounts:read",
+    )
+    created = datetime.fromisoformat(made["createdAt"])
+    assert datetime.fromisoformat(made["expiresAt"]) - created == timedelta(hours=12)
+    assert made["scopes"] == ["acmeAccounts:read", "certificates:write", "orders:read"]
+
+    forever = cli.json(
+        "token", "create", "forever-bot", "--role", "auditor", "--expires-in", "never"
+    )
+    assert forever["expiresAt"] is None
+    dated = cli.json(
+        "token", "create", "dated-bot", "--role", "auditor", "--expires-at", "2099-01-02"
+    )
+    assert dated["expiresAt"] == "2099-01-02T00:00:00Z"
+    rows = {row[0]: row for row in _rows(cli.ok("token", "list"))[1:]}
+    assert rows["scoped-bot"][5] == "acmeAccounts:read certificates:write orders:read"
+    assert rows["dated-bot"][4] == "2099-01-02 00:00:00Z"
+
+    assert "unknown scope(s) certificates:delete" in cli.refused(
+        "token", "create", "bad-bot", "--role", "admin", "--scope", "certificates:delete"
+    )
+    assert "is not in the future" in cli.refused(
+        "token", "create", "old-bot", "--role", "admin", "--expires-at", "2001-01-01"
+    )
+    usage = process("token", "create", "x", "--role", "admin", "--expires-in", "soon")
+    assert usage.returncode == 2
+    assert "e.g. 90d, or never" in usage.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 
-from acmehub.services.admin import CLI_ACTOR
 from tests.support.server import AcmehubServer
 from tests.webui.conftest import WebClient
 
@@ -13,8 +12,8 @@ from tests.webui.conftest import WebClient
 def test_the_page_showing_a_new_eab_key_is_not_cached(
     admin: WebClient, acmehub: AcmehubServer
 ) -> None:
-    acme = acmehub.container().services.acme_profiles.create(
-        CLI_ACTOR, f"eab-{secrets.token_hex(4)}", require_external_account_binding=True
+    acme = acmehub.container().services.platform.create_acme_profile(
+        f"eab-{secrets.token_hex(4)}", require_external_account_binding=True
     )
     admin.get(f"/ui/eab-keys/{acme.uuid}")
     created = admin.form(f"/ui/eab-keys/{acme.uuid}/new", {"algorithm": "HS256"})

@@ -32,7 +32,7 @@ from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.management.actions import Action
 from acmehub.management.app import create_management_app
 from acmehub.management.openapi import MOUNT_PATH
-from acmehub.management.problems import status_of
+from acmehub.management.problems import error_document
 from acmehub.services.admin import CLI_ACTOR, Actor
 from acmehub.services.commands.base import MAX_PAGE
 from acmehub.services.container import Services
@@ -181,8 +181,7 @@ def run(handler: Handler) -> Callable[[argparse.Namespace], int]:
 
 def report(exc: DomainError, as_json: bool, err: TextIO) -> None:
     if as_json:
-        document = {"type": "about:blank", "title": exc.kind.value, "status": status_of(exc)}
-        json.dump({**document, "detail": exc.detail}, err, ensure_ascii=False)
+        json.dump(error_document(exc), err, ensure_ascii=False)
         err.write("\n")
     else:
         print(f"acmehub: {exc.detail}", file=err)

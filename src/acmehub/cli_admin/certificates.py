@@ -45,14 +45,16 @@ def register(sub: SubParsers) -> None:
     listing.set_defaults(func=run(_list))
 
     show = actions.add_parser("show", parents=[as_json], help="a certificate")
-    show.add_argument("certificate", help="the certificate id (see `certificate list`)")
+    show.add_argument(
+        "certificate", help="the certificate id or serial number (see `certificate list`)"
+    )
     show.add_argument("--pem", action="store_true", help="print the certificate and chain (PEM)")
     show.set_defaults(func=run(_show))
 
     revoke = actions.add_parser(
         "revoke", parents=[as_json], help="revoke a certificate (the CRL lists it at once)"
     )
-    revoke.add_argument("certificate", help="the certificate id")
+    revoke.add_argument("certificate", help="the certificate id or serial number")
     revoke.add_argument(
         "--reason",
         type=_reason,

@@ -3,10 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import re
+from datetime import timedelta
 
-from acmehub.cli_admin.base import Admin, json_flag, run
+from acmehub.cli_admin.base import Admin, json_flag, parse_time, run
 from acmehub.domain.model import Role
 from acmehub.management.routers.tokens import ApiTokenInfo
+from acmehub.services.admin import SCOPES
+from acmehub.services.tokens import DEFAULT_LIFETIME, Expiry
+
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_DURATION = re.compile(r"^(\d{1,6})([mhdw])$")
+
+
+def lifetime(text: str) -> timedelta | None:
+    """An argparse type: ``90d``, ``12h``, ``30m``, ``2w``, or ``never``."""
+    if text == "never":
+        return None
+    match = _DURATION.match(text)
+    if not match or int(match.group(1)) == 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a positive number and a unit (m, h, d, w), e.g. 90d, or never"
+        )
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,6 +45,26 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         choices=[r.value for r in Role],
         help="admin: everything; operator: enable, disable, revoke; auditor: read only",
     )
+    expiry = create.add_mutually_exclusive_group()
+    expiry.add_argument(
+        "--expires-in",
+        type=lifetime,
+        default=DEFAULT_LIFETIME,
+        metavar="DURATION",
+        help=f"lifetime: 90d, 12h, 30m, 2w or never (default {DEFAULT_LIFETIME.days}d)",
+    )
+    expiry.add_argument(
+        "--expires-at", type=parse_time, metavar="TIME", help="ISO 8601 (UTC if no zone)"
+    )
+    create.add_argument(
+        "--scope",
+        action="append",
+        default=[],
+        metavar="SCOPE",
+        help="narrow the token to these (repeat, or separate by commas): "
+        "<family>:read or <family>:write, e.g. certificates:read; families: "
+        + ", ".join(sorted({s.split(":")[0] for s in SCOPES})),
+    )
     create.set_defaults(func=run(_create))
 
     revoke = actions.add_parser("revoke", parents=[as_json], help="revoke a token by name")
@@ -37,16 +76,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _create(admin: Admin, args: argparse.Namespace) -> None:
-    token, secret = admin.services.tokens.create(admin.actor, args.name, Role(args.role))
+    expires: Expiry = args.expires_at if args.expires_at is not None else args.expires_in
+    token, secret = admin.services.tokens.create(
+        admin.actor, args.name, Role(args.role), expires=expires, scopes=args.scope
+    )
     if admin.json:
         admin.emit(
             {**ApiTokenInfo.of(token).model_dump(mode="json", by_alias=True), "secret": secret}
         )
         return
     # The secret alone on stdout (TOKEN=$(acmehub token create ...)); the advice on stderr.
+    until = f"until {token.expires_at.isoformat()}" if token.expires_at else "without expiry"
+    scopes = f", scopes {' '.join(token.scopes)}" if token.scopes else ""
     admin.note(
-        f"created token {token.name} with role {token.role.value}; its secret follows and "
-        "is not shown again: keep it now"
+        f"created token {token.name} with role {token.role.value}{scopes}, valid {until}; "
+        "its secret follows and is not shown again: keep it now"
     )
     print(secret, file=admin.out)
 
@@ -65,6 +109,9 @@ def _list(admin: Admin, args: argparse.Namespace) -> None:
         admin.emit([ApiTokenInfo.of(t) for t in tokens])
         return
     admin.table(
-        [(t.name, t.role.value, t.created_at, t.revoked_at) for t in tokens],
-        ("NAME", "ROLE", "CREATED", "REVOKED"),
+        [
+            (t.name, t.role.value, t.created_at, t.revoked_at, t.expires_at, " ".join(t.scopes))
+            for t in tokens
+        ],
+        ("NAME", "ROLE", "CREATED", "REVOKED", "EXPIRES", "SCOPES"),
     )

@@ -230,6 +230,25 @@ class Certificate:
     def full_chain_pem(self) -> str:
         return self.pem + self.chain_pem
 
+    @property
+    def serial_display(self) -> str:
+        """The serial as people see it (``openssl x509 -serial``): whole octets, even length."""
+        return serial_display(self.serial_hex)
+
+
+def serial_display(serial_hex: str) -> str:
+    """Canonical serial hex (no leading zeros) as whole octets: "abc" -> "0abc"."""
+    return serial_hex if len(serial_hex) % 2 == 0 else "0" + serial_hex
+
+
+def serial_lookup(text: str) -> str | None:
+    """The canonical serial hex of a serial as a person may type it (either form, any case,
+    octets separated by colons as some tools print them), or None if it is not one."""
+    digits = text.strip().lower().replace(":", "").lstrip("0")
+    if not digits or len(digits) > 40 or any(c not in "0123456789abcdef" for c in digits):
+        return None
+    return digits
+
 
 @dataclass(frozen=True)
 class ValidationTask:
@@ -287,6 +306,10 @@ class ApiToken:
     role: Role
     created_at: datetime
     revoked_at: datetime | None = None
+    #: After this the token authenticates no one; None: it never expires.
+    expires_at: datetime | None = None
+    #: What it may touch, narrower than its role ("certificates:read"...); empty: the role's all.
+    scopes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -32,17 +32,13 @@ def get_actor(
             headers={"WWW-Authenticate": "Bearer"},
         )
     client = request.client  # the real client (admin_edge.ClientAddress)
-    actor = get_services(request).tokens.authenticate(
-        credentials.credentials, source=client.host if client else ""
-    )
-    if actor is None:
-        raise DomainError(
-            ErrorKind.UNAUTHORIZED,
-            "the API token is unknown or revoked",
-            status=401,
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    try:
+        return get_services(request).tokens.identify(
+            credentials.credentials, source=client.host if client else ""
         )
-    return actor
+    except DomainError as exc:  # unknown, revoked or expired: the detail says which
+        exc.headers.setdefault("WWW-Authenticate", 'Bearer error="invalid_token"')
+        raise
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

@@ -1,8 +1,9 @@
 """The OpenAPI document and the interactive docs page, both served without any network access.
 
-* Error responses are problem documents (``application/problem+json``, RFC 9457): 401, 403 and
-  422 are declared for every operation, and any 4xx/5xx a router declares with a model is
-  published under that media type (the only one the API answers errors with).
+* Error responses are problem documents (``application/problem+json``, RFC 9457): 400 (a body
+  that is not JSON), 401, 403 and 422 are declared for every operation, and any 4xx/5xx a
+  router declares with a model is published under that media type (the only one the API
+  answers errors with).
 * ``servers`` is fixed to ``/api/v1``, so the document does not depend on how it is reached and
   the copy checked into docs/openapi.json can be compared with the served one.
 * The docs page is Swagger UI from the ``fastapi-offline`` package's static files, served by
@@ -28,17 +29,22 @@ SWAGGER_UI_PACKAGE = ("fastapi_offline", "static")
 
 
 class FieldProblem(BaseModel):
-    field: str = Field(description='The request field at fault, e.g. "body.name" or "limit"')
+    field: str = Field(description='The request field at fault, camelCase: "name", "limit"')
+    code: str = Field(description='A stable machine word: "missing", "string_too_long"...')
     message: str
 
 
 class Problem(BaseModel):
     """An RFC 9457 problem document, as every error of this API is reported."""
 
-    type: str = Field(default="about:blank")
-    title: str = Field(description='A short code: "unauthorized", "notFound", "invalidInput"...')
+    type: str = Field(
+        description="The problem type, a URI: https://acmehub.dev/problems/<code> "
+        "(docs/management.md lists them)"
+    )
+    title: str = Field(description='A short phrase for the type: "Not found", "Invalid input"...')
     status: int
-    detail: str = Field(description="What went wrong, for a person")
+    detail: str = Field(description="What went wrong this time, for a person")
+    code: str = Field(description='The type\'s machine word: "notFound", "invalidInput"...')
     errors: list[FieldProblem] | None = Field(
         default=None, description="For invalid input: each field at fault"
     )
@@ -50,7 +56,10 @@ def _problem(description: str) -> dict[str, Any]:
 
 #: Declared on every operation (app-level ``responses``).
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: _problem("The request body is not JSON (or not UTF-8)"),
+    400: _problem(
+        "Malformed request: the body is not JSON (not UTF-8, not parseable, or sent with "
+        "another Content-Type than application/json)"
+    ),
     401: _problem("No API token, or an unknown or revoked one"),
     403: _problem("The token's role may not do this"),
     422: _problem("Invalid input (query, path or body)"),

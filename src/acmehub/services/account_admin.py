@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import Account, AccountStatus, Role
 from acmehub.domain.ports import AccountFilter, Page, UnitOfWork
-from acmehub.services.admin import Actor, record, require
+from acmehub.services.admin import Actor, Family, record, require
 from acmehub.services.deps import ServiceDeps
 
 
@@ -62,14 +62,14 @@ class AccountAdminService:
         self, actor: Actor, where: AccountFilter, page: Page
     ) -> tuple[list[AccountView], int]:
         """One page of accounts (oldest first) and how many match in all."""
-        require(actor, Role.AUDITOR)
+        require(actor, Role.AUDITOR, Family.ACME_ACCOUNTS)
         with self._d.uow() as tx:
             accounts = tx.accounts.list(where, page)
             total = tx.accounts.count(where)
             return [self._view(tx, a) for a in accounts], total
 
     def get(self, actor: Actor, acme_profile_uuid: str, account_uuid: str) -> AccountView:
-        require(actor, Role.AUDITOR)
+        require(actor, Role.AUDITOR, Family.ACME_ACCOUNTS)
         with self._d.uow() as tx:
             return self._view(tx, self._find(tx, account_uuid, acme_profile_uuid))
 
@@ -123,7 +123,7 @@ class AccountAdminService:
         rule: Callable[[Account], tuple[Account, str]],
     ) -> Account:
         """Apply ``rule`` and audit it in one transaction."""
-        require(actor, Role.OPERATOR)
+        require(actor, Role.OPERATOR, Family.ACME_ACCOUNTS)
         with self._d.uow(write=True) as tx:
             account = self._find(tx, account_uuid, acme_profile_uuid)
             changed, action = rule(account)
@@ -147,7 +147,7 @@ class AccountAdminService:
         rule: Callable[[Account], tuple[Account, str]],
     ) -> list[BulkFailure]:
         """Each account in its own transaction: one refusal does not undo the others."""
-        require(actor, Role.OPERATOR)
+        require(actor, Role.OPERATOR, Family.ACME_ACCOUNTS)
         failures: list[BulkFailure] = []
         for account_uuid in dict.fromkeys(account_uuids):  # once each, in the given order
             try:

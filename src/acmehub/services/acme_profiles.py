@@ -21,7 +21,7 @@ from dataclasses import dataclass, fields, replace
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import AccountStatus, AcmeProfile, RaProfile, Role
 from acmehub.domain.ports import AccountFilter, Page, UnitOfWork
-from acmehub.services.admin import Actor, record, require
+from acmehub.services.admin import Actor, Family, record, require
 from acmehub.services.commands.acme_profiles import (
     MAX_ORDER_VALIDITY,
     MAX_RETRY_INTERVAL,
@@ -110,7 +110,7 @@ class AcmeProfileService:
     # ------------------------------------------------------------------ reads
 
     def list_all(self, actor: Actor) -> list[AcmeProfileView]:
-        require(actor, Role.AUDITOR)
+        require(actor, Role.AUDITOR, Family.ACME_PROFILES)
         with self._d.uow() as tx:
             profiles = tx.profiles.list_acme_profiles()
             ra_profiles = {r.uuid: r for r in tx.profiles.list_ra_profiles()}
@@ -124,7 +124,7 @@ class AcmeProfileService:
         ]
 
     def get(self, actor: Actor, profile_uuid: str) -> AcmeProfileView:
-        require(actor, Role.AUDITOR)
+        require(actor, Role.AUDITOR, Family.ACME_PROFILES)
         with self._d.uow() as tx:
             return self._view(tx, self.find(tx, profile_uuid))
 
@@ -146,7 +146,7 @@ class AcmeProfileService:
 
     def create(self, actor: Actor, command: AcmeProfileRequest) -> AcmeProfile:
         """A new profile; disabled unless ``enabled`` (platform-reference.md)."""
-        require(actor, Role.ADMIN)
+        require(actor, Role.ADMIN, Family.ACME_PROFILES)
         name = command.name
         values = command.values(only_set=False)
         check_url_name(name, "ACME Profile")
@@ -185,7 +185,7 @@ class AcmeProfileService:
         before its next order; changing the default RA profile moves the accounts bound
         through the default (as :meth:`set_default_ra_profile` does).
         """
-        require(actor, Role.ADMIN)
+        require(actor, Role.ADMIN, Family.ACME_PROFILES)
         changes = command.values(only_set=True)
         with self._d.uow(write=True) as tx:
             current = self.find(tx, profile_uuid)
@@ -228,7 +228,7 @@ class AcmeProfileService:
     ) -> AcmeProfileView:
         """PATCH /acmeProfiles/{uuid}/raprofile/{raProfileUuid}: accounts bound through the
         default RA profile follow it (AccountRepository.rebind_default)."""
-        require(actor, Role.ADMIN)
+        require(actor, Role.ADMIN, Family.ACME_PROFILES)
         with self._d.uow(write=True) as tx:
             current = self.find(tx, profile_uuid)
             ra = RaProfileService.find(tx, ra_profile_uuid)
@@ -278,7 +278,7 @@ class AcmeProfileService:
         return self._switch(actor, profile_uuid, False)
 
     def _switch(self, actor: Actor, profile_uuid: str, enabled: bool) -> AcmeProfile:
-        require(actor, Role.OPERATOR)
+        require(actor, Role.OPERATOR, Family.ACME_PROFILES)
         with self._d.uow(write=True) as tx:
             return self._switch_in(tx, actor, self.find(tx, profile_uuid), enabled)
 
@@ -300,28 +300,28 @@ class AcmeProfileService:
         return changed
 
     def bulk_enable(self, actor: Actor, uuids: Sequence[str]) -> list[BulkFailure]:
-        require(actor, Role.OPERATOR)
+        require(actor, Role.OPERATOR, Family.ACME_PROFILES)
         return self._bulk(uuids, lambda tx, p: self._switch_in(tx, actor, p, True))
 
     def bulk_disable(self, actor: Actor, uuids: Sequence[str]) -> list[BulkFailure]:
-        require(actor, Role.OPERATOR)
+        require(actor, Role.OPERATOR, Family.ACME_PROFILES)
         return self._bulk(uuids, lambda tx, p: self._switch_in(tx, actor, p, False))
 
     # ------------------------------------------------------------------ delete
 
     def delete(self, actor: Actor, profile_uuid: str) -> None:
         """Refused (422) while RA profiles have it activated or accounts are bound to it."""
-        require(actor, Role.ADMIN)
+        require(actor, Role.ADMIN, Family.ACME_PROFILES)
         with self._d.uow(write=True) as tx:
             self._delete_in(tx, actor, self.find(tx, profile_uuid))
 
     def bulk_delete(self, actor: Actor, uuids: Sequence[str]) -> list[BulkFailure]:
-        require(actor, Role.ADMIN)
+        require(actor, Role.ADMIN, Family.ACME_PROFILES)
         return self._bulk(uuids, lambda tx, p: self._delete_in(tx, actor, p))
 
     def force_delete(self, actor: Actor, uuids: Sequence[str]) -> list[BulkFailure]:
         """Delete whatever depends on them: see the module docstring."""
-        require(actor, Role.ADMIN)
+        require(actor, Role.ADMIN, Family.ACME_PROFILES)
         return self._bulk(uuids, lambda tx, p: self._force_delete_in(tx, actor, p))
 
     def _delete_in(self, tx: UnitOfWork, actor: Actor, profile: AcmeProfile) -> None:

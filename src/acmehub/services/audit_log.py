@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import AuditEvent, Role
 from acmehub.domain.ports import AuditFilter, Page
-from acmehub.services.admin import Actor, require
+from acmehub.services.admin import Actor, Family, require
 from acmehub.services.deps import ServiceDeps
 
 #: The largest page one query returns.
@@ -31,7 +31,7 @@ class AuditLogService:
 
     def list(self, actor: Actor, where: AuditFilter, page: Page) -> AuditPage:
         """Events matching every given filter; auditors and up may read the trail."""
-        require(actor, Role.AUDITOR)
+        require(actor, Role.AUDITOR, Family.AUDIT_LOGS)
         _check(where, page)
         with self._d.uow() as tx:
             # One more than asked tells whether another page follows, without a count query.

@@ -18,9 +18,9 @@ from cryptography import x509
 
 from acmehub.domain.csr import serial_to_hex
 from acmehub.domain.errors import DomainError
-from acmehub.domain.model import Authority, RaProfile, Role
+from acmehub.domain.model import Authority, RaProfile, Role, serial_display
 from acmehub.domain.ports import CaProvisioner, ProvisionedCa, UnitOfWork
-from acmehub.services.admin import Actor, record, require
+from acmehub.services.admin import Actor, Family, record, require
 from acmehub.services.deps import ServiceDeps
 from acmehub.services.profile_rules import check_display_name, conflict, invalid, not_found
 
@@ -35,6 +35,7 @@ class CaCertificateInfo:
 
     subject: str
     issuer: str
+    #: Whole octets, as ``openssl x509 -serial`` shows it.
     serial_hex: str
     not_before: datetime
     not_after: datetime
@@ -66,7 +67,7 @@ class AuthorityService:
     # ------------------------------------------------------------------ reads
 
     def list_all(self, actor: Actor) -> list[AuthorityView]:
-        require(actor, Role.AUDITOR)
+        require(actor, Role.AUDITOR, Family.AUTHORITIES)
         with self._d.uow() as tx:
             authorities = tx.profiles.list_authorities()
             ra_profiles = tx.profiles.list_ra_profiles()
@@ -76,7 +77,7 @@ class AuthorityService:
         ]
 
     def get(self, actor: Actor, authority_uuid: str) -> AuthorityView:
-        require(actor, Role.AUDITOR)
+        require(actor, Role.AUDITOR, Family.AUTHORITIES)
         with self._d.uow() as tx:
             authority = self.find(tx, authority_uuid)
             ra_profiles = tuple(tx.profiles.list_ra_profiles(authority_uuid))
@@ -96,7 +97,7 @@ class AuthorityService:
     ) -> AuthorityView:
         """Generate a new root and intermediate and record the Authority (``ca_name``: the
         name in the certificates, when not ``name``)."""
-        require(actor, Role.ADMIN)
+        require(actor, Role.ADMIN, Family.AUTHORITIES)
         check_display_name(name, "Authority")
         if key_type not in KEY_TYPES:
             raise invalid(f"keyType must be one of {', '.join(KEY_TYPES)}")
@@ -108,7 +109,7 @@ class AuthorityService:
 
     def import_embedded(self, actor: Actor, name: str, ca: ImportedCa) -> AuthorityView:
         """Adopt an existing CA certificate and key (with the chain above it)."""
-        require(actor, Role.ADMIN)
+        require(actor, Role.ADMIN, Family.AUTHORITIES)
         check_display_name(name, "Authority")
         provisioner = self._provisioner()
         self._check_name_free(name)
@@ -120,7 +121,7 @@ class AuthorityService:
 
     def register(self, actor: Actor, name: str, kind: str, config: dict[str, Any]) -> Authority:
         """Record an Authority whose backend configuration already exists (``acmehub init``)."""
-        require(actor, Role.ADMIN)
+        require(actor, Role.ADMIN, Family.AUTHORITIES)
         check_display_name(name, "Authority")
         made = ProvisionedCa(config)
         return self._record_new(actor, name, kind, made, "register", str(uuid.uuid4())).authority
@@ -162,7 +163,7 @@ class AuthorityService:
     def move_keys_in(self, actor: Actor, authority_uuid: str, made: ProvisionedCa) -> Authority:
         """Replace the backend configuration of an Authority whose keys were in files by the
         same CA held in the database (set-up calls this; the files stay where they are)."""
-        require(actor, Role.ADMIN)
+        require(actor, Role.ADMIN, Family.AUTHORITIES)
         with self._d.uow(write=True) as tx:
             authority = self.find(tx, authority_uuid)
             changed = replace(authority, config=made.config, key_material=made.key_material)
@@ -180,7 +181,7 @@ class AuthorityService:
         return self._switch(actor, authority_uuid, False)
 
     def _switch(self, actor: Actor, authority_uuid: str, enabled: bool) -> Authority:
-        require(actor, Role.OPERATOR)
+        require(actor, Role.OPERATOR, Family.AUTHORITIES)
         word = "enabled" if enabled else "disabled"
         with self._d.uow(write=True) as tx:
             authority = self.find(tx, authority_uuid)
@@ -193,7 +194,7 @@ class AuthorityService:
             return changed
 
     def delete(self, actor: Actor, authority_uuid: str) -> None:
-        require(actor, Role.ADMIN)
+        require(actor, Role.ADMIN, Family.AUTHORITIES)
         with self._d.uow(write=True) as tx:
             authority = self.find(tx, authority_uuid)
             users = tx.profiles.list_ra_profiles(authority_uuid)
@@ -228,7 +229,7 @@ class AuthorityService:
         info = CaCertificateInfo(
             subject=issuing.subject.rfc4514_string(),
             issuer=issuing.issuer.rfc4514_string(),
-            serial_hex=serial_to_hex(issuing.serial_number),
+            serial_hex=serial_display(serial_to_hex(issuing.serial_number)),
             not_before=issuing.not_valid_before_utc,
             not_after=issuing.not_valid_after_utc,
             chain_pem=chain_pem,

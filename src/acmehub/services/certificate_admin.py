@@ -12,9 +12,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.domain.model import Account, Certificate, Role
+from acmehub.domain.model import Account, Certificate, Role, serial_lookup
 from acmehub.domain.ports import CertificateFilter, Page, UnitOfWork
-from acmehub.services.admin import Actor, require
+from acmehub.services.admin import Actor, Family, require
 from acmehub.services.certificates import check_revocation_reason, revoke_stored
 from acmehub.services.deps import ServiceDeps
 
@@ -94,7 +94,7 @@ class CertificateAdminService:
         self, actor: Actor, query: CertificateQuery, page: Page
     ) -> tuple[list[CertificateView], int]:
         """One page, newest first, and how many match in all."""
-        require(actor, Role.AUDITOR)
+        require(actor, Role.AUDITOR, Family.CERTIFICATES)
         now = self._d.clock.now()
         with self._d.uow() as tx:
             account_id = query.account_id
@@ -125,7 +125,7 @@ class CertificateAdminService:
         return views, total
 
     def get(self, actor: Actor, certificate_id: str) -> CertificateView:
-        require(actor, Role.AUDITOR)
+        require(actor, Role.AUDITOR, Family.CERTIFICATES)
         with self._d.uow() as tx:
             cert = self._find(tx, certificate_id)
             account = tx.accounts.get(cert.account_id)
@@ -135,7 +135,7 @@ class CertificateAdminService:
         self, actor: Actor, certificate_id: str, reason: int | str | None
     ) -> CertificateView:
         """Revoke with an RFC 5280 reason; 422 when it is already revoked."""
-        require(actor, Role.OPERATOR)
+        require(actor, Role.OPERATOR, Family.CERTIFICATES)
         code = reason_code(reason)
         with self._d.uow(write=True) as tx:
             cert = self._find(tx, certificate_id)
@@ -150,7 +150,11 @@ class CertificateAdminService:
 
     @staticmethod
     def _find(tx: UnitOfWork, certificate_id: str) -> Certificate:
+        """By id, or by serial number (with or without its leading zero, as openssl shows it)."""
         cert = tx.certificates.get(certificate_id)
+        serial = serial_lookup(certificate_id) if cert is None else None
+        if serial is not None:
+            cert = tx.certificates.by_serial(serial)
         if cert is None:
             raise DomainError(ErrorKind.NOT_FOUND, "Certificate not found", status=404)
         return cert

@@ -18,7 +18,7 @@ from enum import StrEnum
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import AcmeProfile, EabKey, Role
 from acmehub.domain.ports import Page, UnitOfWork
-from acmehub.services.admin import Actor, record, require
+from acmehub.services.admin import Actor, Family, record, require
 from acmehub.services.deps import ServiceDeps
 
 #: MAC algorithms and the size of the secret we generate for each: the hash output size, the
@@ -122,7 +122,7 @@ class EabService:
     def create(self, actor: Actor, acme_profile_uuid: str, spec: NewEabKey) -> CreatedEabKey:
         """A new key and its secret. The secret is returned this once; only the key row keeps
         it (the server needs it to verify MACs), and no read ever shows it again."""
-        require(actor, Role.ADMIN)
+        require(actor, Role.ADMIN, Family.EAB_KEYS)
         if spec.algorithm not in EAB_KEY_OCTETS:
             raise DomainError(
                 ErrorKind.INVALID_INPUT,
@@ -180,19 +180,19 @@ class EabService:
 
     def list(self, actor: Actor, acme_profile_uuid: str, page: Page) -> list[EabKey]:
         """The profile's keys, oldest first (404 for an unknown profile)."""
-        require(actor, Role.AUDITOR)
+        require(actor, Role.AUDITOR, Family.EAB_KEYS)
         with self._d.uow() as tx:
             self._profile(tx, acme_profile_uuid)
             return tx.eab_keys.list(acme_profile_uuid, page)
 
     def get(self, actor: Actor, acme_profile_uuid: str, key_id: str) -> EabKey:
-        require(actor, Role.AUDITOR)
+        require(actor, Role.AUDITOR, Family.EAB_KEYS)
         with self._d.uow() as tx:
             return self._key(tx, acme_profile_uuid, key_id)
 
     def revoke(self, actor: Actor, acme_profile_uuid: str, key_id: str) -> EabKey:
         """Revoke a key: it admits no more accounts. Idempotent; accounts it admitted stay."""
-        require(actor, Role.OPERATOR)
+        require(actor, Role.OPERATOR, Family.EAB_KEYS)
         with self._d.uow(write=True) as tx:
             key = self._key(tx, acme_profile_uuid, key_id)
             if key.revoked_at is not None:

@@ -7,7 +7,7 @@ authorization past its expiry reads as invalid / expired even when the stored ro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from acmehub.domain.errors import DomainError, ErrorKind, Problem
@@ -26,7 +26,8 @@ from acmehub.domain.status import (
     failed_authorization_problem,
     order_status,
 )
-from acmehub.services.admin import Actor, require
+from acmehub.services.admin import Actor, Family, require
+from acmehub.services.certificate_admin import CertificateStatus, certificate_status
 from acmehub.services.deps import ServiceDeps
 
 
@@ -59,6 +60,8 @@ class OrderDetail:
     ra_profile_name: str
     authorizations: tuple[AuthorizationDetail, ...]
     certificate: Certificate | None
+    #: The certificate's status now (valid, revoked, expired), when there is one.
+    certificate_status: CertificateStatus | None = None
 
 
 def _failed_authorization(authorizations: list[Authorization], now: datetime) -> Problem | None:
@@ -79,12 +82,19 @@ class OrderBrowserService:
         self._d = deps
 
     def search(
-        self, actor: Actor, where: OrderFilter, page: Page
+        self, actor: Actor, where: OrderFilter, page: Page, *, account_uuid: str | None = None
     ) -> tuple[list[OrderSummary], int]:
-        """One page of the matching orders (newest first) and how many match in all."""
-        require(actor, Role.AUDITOR)
+        """One page of the matching orders (newest first) and how many match in all.
+        ``account_uuid``: the account's management id (the filter's ``account_id`` is the
+        protocol id; both given, they must name the same account)."""
+        require(actor, Role.AUDITOR, Family.ORDERS)
         now = self._d.clock.now()
         with self._d.uow() as tx:
+            if account_uuid is not None:
+                account = tx.accounts.by_uuid(account_uuid)
+                if account is None or where.account_id not in (None, account.id):
+                    return [], 0  # no order can match
+                where = replace(where, account_id=account.id)
             orders = tx.orders.search(where, page)
             total = tx.orders.count(where)
             accounts: dict[str, str] = {}
@@ -108,7 +118,7 @@ class OrderBrowserService:
             return rows, total
 
     def get(self, actor: Actor, order_id: str) -> OrderDetail:
-        require(actor, Role.AUDITOR)
+        require(actor, Role.AUDITOR, Family.ORDERS)
         now = self._d.clock.now()
         with self._d.uow() as tx:
             order = tx.orders.get(order_id)
@@ -133,6 +143,7 @@ class OrderBrowserService:
                     AuthorizationDetail(a, authorization_status(a, now)) for a in authorizations
                 ),
                 certificate=certificate,
+                certificate_status=certificate_status(certificate, now) if certificate else None,
             )
 
     @staticmethod

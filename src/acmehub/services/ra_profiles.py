@@ -16,7 +16,7 @@ from typing import Any
 from acmehub.domain.model import AcmeProfile, Authority, IssuancePolicy, RaProfile, Role
 from acmehub.domain.policy import normalized, policy_errors
 from acmehub.domain.ports import AccountFilter, UnitOfWork
-from acmehub.services.admin import Actor, record, require
+from acmehub.services.admin import Actor, Family, record, require
 from acmehub.services.authorities import AuthorityService
 from acmehub.services.deps import ServiceDeps
 from acmehub.services.profile_rules import (
@@ -101,14 +101,14 @@ class RaProfileService:
 
     def list_all(self, actor: Actor, authority_uuid: str | None = None) -> list[RaProfileView]:
         """RA profiles of one Authority (404 when it does not exist), or of all."""
-        require(actor, Role.AUDITOR)
+        require(actor, Role.AUDITOR, Family.RA_PROFILES)
         with self._d.uow() as tx:
             if authority_uuid is not None:
                 AuthorityService.find(tx, authority_uuid)
             return [self._view(tx, p) for p in tx.profiles.list_ra_profiles(authority_uuid)]
 
     def get(self, actor: Actor, ra_uuid: str, authority_uuid: str | None = None) -> RaProfileView:
-        require(actor, Role.AUDITOR)
+        require(actor, Role.AUDITOR, Family.RA_PROFILES)
         with self._d.uow() as tx:
             return self._view(tx, self.find(tx, ra_uuid, authority_uuid))
 
@@ -128,7 +128,7 @@ class RaProfileService:
 
     def create(self, actor: Actor, authority_uuid: str, name: str, **values: Any) -> RaProfile:
         """A new RA profile (enabled unless ``enabled=False``) on the Authority."""
-        require(actor, Role.ADMIN)
+        require(actor, Role.ADMIN, Family.RA_PROFILES)
         check_url_name(name, "RA Profile")
         unknown = sorted(set(values) - SETTABLE)
         if unknown:
@@ -176,7 +176,7 @@ class RaProfileService:
     ) -> RaProfile:
         """Change the given fields only. ``policy`` may be a whole IssuancePolicy or a mapping
         of the policy fields to change. The name is immutable (it is in ACME URLs)."""
-        require(actor, Role.ADMIN)
+        require(actor, Role.ADMIN, Family.RA_PROFILES)
         with self._d.uow(write=True) as tx:
             current = self.find(tx, ra_uuid, authority_uuid)
             if "name" in changes and changes.pop("name") != current.name:
@@ -221,7 +221,7 @@ class RaProfileService:
     def _switch(
         self, actor: Actor, ra_uuid: str, authority_uuid: str | None, enabled: bool
     ) -> RaProfile:
-        require(actor, Role.OPERATOR)
+        require(actor, Role.OPERATOR, Family.RA_PROFILES)
         word = "enabled" if enabled else "disabled"
         with self._d.uow(write=True) as tx:
             profile = self.find(tx, ra_uuid, authority_uuid)
@@ -235,7 +235,7 @@ class RaProfileService:
 
     def delete(self, actor: Actor, ra_uuid: str, authority_uuid: str | None = None) -> None:
         """Refused while an ACME profile has it as default or accounts are bound to it."""
-        require(actor, Role.ADMIN)
+        require(actor, Role.ADMIN, Family.RA_PROFILES)
         with self._d.uow(write=True) as tx:
             profile = self.find(tx, ra_uuid, authority_uuid)
             defaults = [
@@ -282,7 +282,7 @@ class RaProfileService:
         authority_uuid: str | None = None,
     ) -> RaProfileView:
         """Activate an ACME profile on the RA profile (replacing any other one)."""
-        require(actor, Role.ADMIN)
+        require(actor, Role.ADMIN, Family.RA_PROFILES)
         with self._d.uow(write=True) as tx:
             profile = self.find(tx, ra_uuid, authority_uuid)
             acme = tx.profiles.acme_profile(acme_profile_uuid)
@@ -313,7 +313,7 @@ class RaProfileService:
     def deactivate_acme(
         self, actor: Actor, ra_uuid: str, authority_uuid: str | None = None
     ) -> RaProfile:
-        require(actor, Role.ADMIN)
+        require(actor, Role.ADMIN, Family.RA_PROFILES)
         with self._d.uow(write=True) as tx:
             profile = self.find(tx, ra_uuid, authority_uuid)
             if profile.acme_profile_uuid is None:

@@ -1,18 +1,29 @@
-"""API tokens: created and revoked by administrators (CLI), stored hashed, one role each."""
+"""API tokens: created and revoked by administrators (CLI), stored hashed, one role each.
+
+A token expires (90 days after its creation unless told otherwise; ``expires=None``: never)
+and may carry scopes narrower than its role (services/admin.py ``require`` enforces them).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
 
-from acmehub.domain.errors import DomainError, ErrorKind
+from acmehub.domain.errors import DomainError, ErrorKind, FieldError
 from acmehub.domain.model import ApiToken, Role
-from acmehub.services.admin import Actor, record, require
+from acmehub.services.admin import Actor, Family, parse_scopes, record, require
 from acmehub.services.deps import ServiceDeps
 
 TOKEN_PREFIX = "acmehub_"  # noqa: S105 (a prefix, not a secret)
+#: How long a token lives unless its creator says otherwise.
+DEFAULT_LIFETIME = timedelta(days=90)
+#: When a token expires: after a lifetime from now, at a time, or never (None).
+Expiry = timedelta | datetime | None
 
 
 def hash_secret(secret: str) -> str:
@@ -20,28 +31,76 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _unauthorized(detail: str) -> DomainError:
+    return DomainError(ErrorKind.UNAUTHORIZED, detail, status=401)
+
+
+def _invalid(field: str, message: str) -> DomainError:
+    return DomainError(
+        ErrorKind.INVALID_INPUT,
+        message,
+        status=422,
+        errors=(FieldError(field, "invalid", message),),
+    )
+
+
 class TokenService:
     def __init__(self, deps: ServiceDeps) -> None:
         self._d = deps
 
-    def create(self, actor: Actor, name: str, role: Role) -> tuple[ApiToken, str]:
+    def create(
+        self,
+        actor: Actor,
+        name: str,
+        role: Role,
+        *,
+        expires: Expiry = DEFAULT_LIFETIME,
+        scopes: Iterable[str] = (),
+    ) -> tuple[ApiToken, str]:
         """The token and its secret; the secret is shown once and never stored."""
-        require(actor, Role.ADMIN)
+        require(actor, Role.ADMIN, Family.TOKENS)
         if not name or len(name) > 200:
             raise DomainError(
                 ErrorKind.INVALID_INPUT, "token name must be 1-200 characters", status=422
             )
+        now = self._d.clock.now()
+        expires_at = self._expiry(expires, now)
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        token = ApiToken(str(uuid.uuid4()), name, hash_secret(secret), role, self._d.clock.now())
+        token = ApiToken(
+            str(uuid.uuid4()),
+            name,
+            hash_secret(secret),
+            role,
+            now,
+            expires_at=expires_at,
+            scopes=parse_scopes(scopes),
+        )
         with self._d.uow(write=True) as tx:
             if tx.tokens.by_name(name) is not None:
                 raise DomainError(ErrorKind.CONFLICT, f"token {name} already exists", status=409)
             tx.tokens.add(token)
-            record(tx, self._d.clock, actor.name, "token.create", "token", name, role=role.value)
+            detail: dict[str, Any] = {"role": role.value}
+            if token.scopes:
+                detail["scopes"] = list(token.scopes)
+            record(tx, self._d.clock, actor.name, "token.create", "token", name, **detail)
         return token, secret
 
+    @staticmethod
+    def _expiry(expires: Expiry, now: datetime) -> datetime | None:
+        if expires is None:
+            return None
+        if isinstance(expires, timedelta):
+            if expires <= timedelta(0):
+                raise _invalid("expiresIn", "a token's lifetime must be positive")
+            return now + expires
+        if expires.utcoffset() is None:
+            raise _invalid("expiresAt", "the expiry needs a time zone")
+        if expires <= now:
+            raise _invalid("expiresAt", f"the expiry {expires.isoformat()} is not in the future")
+        return expires
+
     def revoke(self, actor: Actor, name: str) -> ApiToken:
-        require(actor, Role.ADMIN)
+        require(actor, Role.ADMIN, Family.TOKENS)
         with self._d.uow(write=True) as tx:
             token = tx.tokens.by_name(name)
             if token is None:
@@ -53,23 +112,34 @@ class TokenService:
             return token
 
     def list(self, actor: Actor) -> list[ApiToken]:
-        require(actor, Role.AUDITOR)
+        require(actor, Role.AUDITOR, Family.TOKENS)
         with self._d.uow() as tx:
             return tx.tokens.list()
 
-    def authenticate(self, secret: str, *, source: str = "") -> Actor | None:
-        """The actor a bearer secret stands for, or None (unknown or revoked).
+    def identify(self, secret: str, *, source: str = "") -> Actor:
+        """The actor a bearer secret stands for; 401 (saying why) if unknown, revoked or
+        expired (by the injected clock).
 
         A refused secret is audited (``token.use``, failure, with the client address
-        ``source`` and whether it was unknown or revoked; never the secret). A good one is
-        not: a script makes many calls, and what it changes is audited under its name.
+        ``source`` and the reason; never the secret). A good one is not: a script makes many
+        calls, and what it changes is audited under its name.
         """
         token = None
         if secret.startswith(TOKEN_PREFIX) and len(secret) <= 200:
             with self._d.uow() as tx:
                 token = tx.tokens.by_hash(hash_secret(secret))
-        if token is not None and token.revoked_at is None:
-            return Actor(f"token:{token.name}", token.role)
+        refusal = None
+        if token is None or token.revoked_at is not None:
+            refusal = _unauthorized("the API token is unknown or revoked")
+        elif token.expires_at is not None and token.expires_at <= self._d.clock.now():
+            refusal = _unauthorized(
+                f"the API token {token.name} expired at {token.expires_at.isoformat()}; "
+                "ask an administrator for a new one"
+            )
+        if refusal is None and token is not None:
+            scopes = frozenset(token.scopes) if token.scopes else None
+            return Actor(f"token:{token.name}", token.role, scopes)
+        reason = "unknown" if token is None else "revoked" if token.revoked_at else "expired"
         with self._d.uow(write=True) as tx:
             record(
                 tx,
@@ -79,7 +149,15 @@ class TokenService:
                 "token",
                 token.name if token else "-",
                 outcome="failure",
-                reason="revoked" if token else "unknown",
+                reason=reason,
                 source=source,
             )
-        return None
+        assert refusal is not None
+        raise refusal
+
+    def authenticate(self, secret: str, *, source: str = "") -> Actor | None:
+        """The actor a bearer secret stands for, or None (unknown, revoked or expired)."""
+        try:
+            return self.identify(secret, source=source)
+        except DomainError:
+            return None

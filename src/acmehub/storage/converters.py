@@ -354,6 +354,8 @@ def token_from_row(r: Row) -> ApiToken:
         role=Role(r["role"]),
         created_at=r["created_at"],
         revoked_at=r["revoked_at"],
+        expires_at=r["expires_at"],
+        scopes=tuple((r["scopes"] or "").split()),
     )
 
 
@@ -365,6 +367,8 @@ def token_to_row(t: ApiToken) -> dict[str, Any]:
         "role": t.role.value,
         "created_at": t.created_at,
         "revoked_at": t.revoked_at,
+        "expires_at": t.expires_at,
+        "scopes": " ".join(t.scopes) or None,
     }
 
 

@@ -240,6 +240,9 @@ api_tokens = Table(
     Column("role", String(20), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime),
+    Column("expires_at", UtcDateTime),
+    # Space-separated, as OAuth writes scopes (RFC 6749 §3.3); NULL: the role's whole reach.
+    Column("scopes", String(1000)),
 )
 
 audit_events = Table(

@@ -11,6 +11,7 @@ from acmehub.management.routers import (
     authorities,
     certificates,
     eab,
+    orders,
     tokens,
 )
 
@@ -20,6 +21,7 @@ ROUTERS: list[APIRouter] = [
     acme_accounts.router,
     eab.router,
     certificates.router,
+    orders.router,
     authorities.router,
     acme_profiles.router,
 ]

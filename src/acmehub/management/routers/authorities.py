@@ -51,7 +51,7 @@ _Pattern = Annotated[str, Field(min_length=1, max_length=253)]
 class CaCertificate(CamelModel):
     subject: str
     issuer: str
-    serial_number: str = Field(description="Lower-case hex")
+    serial_number: str = Field(description="Lower-case hex, whole octets (as openssl shows it)")
     not_before: datetime
     not_after: datetime
 

@@ -38,7 +38,9 @@ class _Camel(BaseModel):
 
 class CertificateSummary(_Camel):
     id: str
-    serial_number: str = Field(description="Hexadecimal, lower case")
+    serial_number: str = Field(
+        description="Hexadecimal, lower case, whole octets (as `openssl x509 -serial` shows it)"
+    )
     names: list[str]
     status: CertificateStatus
     not_before: datetime
@@ -56,7 +58,7 @@ class CertificateSummary(_Camel):
         c = view.certificate
         return {
             "id": c.id,
-            "serial_number": c.serial_hex,
+            "serial_number": c.serial_display,
             "names": list(c.names),
             "status": view.status,
             "not_before": c.not_before,
@@ -157,7 +159,10 @@ class RevokeRequest(_Camel):
     )
 
 
-CertificateId = Annotated[str, Path(alias="certificateId", max_length=64)]
+CertificateId = Annotated[
+    str,
+    Path(alias="certificateId", max_length=64, description="The id, or the serial number (hex)"),
+]
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": Problem, "description": "No such certificate"}
 }

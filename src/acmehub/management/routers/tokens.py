@@ -1,4 +1,4 @@
-"""GET /tokens: who holds API tokens, with which role (read only).
+"""GET /tokens: who holds API tokens, with which role, expiry and scopes (read only).
 
 Tokens are created and revoked with the CLI (`acmehub token create|revoke`), never over HTTP,
 so a leaked token cannot mint others. Secrets and their hashes are never shown.
@@ -26,6 +26,11 @@ class ApiTokenInfo(BaseModel):
     role: Role
     created_at: datetime
     revoked_at: datetime | None = Field(description="Set once the token is revoked")
+    expires_at: datetime | None = Field(description="When it stops working; null: never")
+    scopes: list[str] = Field(
+        description='What it may touch, narrower than its role ("certificates:read"...); '
+        "empty: all its role allows"
+    )
 
     @classmethod
     def of(cls, token: ApiToken) -> ApiTokenInfo:
@@ -35,6 +40,8 @@ class ApiTokenInfo(BaseModel):
             role=token.role,
             created_at=token.created_at,
             revoked_at=token.revoked_at,
+            expires_at=token.expires_at,
+            scopes=list(token.scopes),
         )
 
 

@@ -115,7 +115,7 @@ def pem(req: Req) -> Response:
     return Response(
         cert.full_chain_pem,
         media_type=CHAIN_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{name}-{cert.serial_hex}.pem"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}-{cert.serial_display}.pem"'},
     )
 
 
@@ -142,7 +142,7 @@ def revoke(req: Req) -> Response:
         )
     return req.redirect(
         f"{INDEX}/{cert_id}",
-        Flash("success", f"Certificate {view.certificate.serial_hex} revoked ({reason})."),
+        Flash("success", f"Certificate {view.certificate.serial_display} revoked ({reason})."),
     )
 
 
