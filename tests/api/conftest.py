@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from acmehub.domain.model import Role
 from acmehub.services.admin import CLI_ACTOR
+from tests.support.remote_cli import Remote, remote_session
 from tests.support.server import AcmehubServer
 
 ApiFactory = Callable[[Role], httpx.Client]
@@ -51,3 +53,9 @@ def anonymous(acmehub: AcmehubServer) -> Iterator[httpx.Client]:
         base_url=f"{acmehub.base_url}/api/v1", verify=acmehub.ssl_context(), timeout=30
     ) as client:
         yield client
+
+
+@pytest.fixture
+def remote(acmehub: AcmehubServer, tmp_path: Path) -> Iterator[Remote]:
+    """The CLI driving the session's server with ``--server`` and an admin token."""
+    yield from remote_session(acmehub, tmp_path)

@@ -9,68 +9,13 @@ import io
 import json
 import os
 import secrets
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from acmehub.cli import main
 from acmehub.domain.model import Role
 from acmehub.services.admin import CLI_ACTOR
+from tests.support.remote_cli import Remote, token_for
 from tests.support.server import AcmehubServer
-
-
-class Remote:
-    def __init__(self, acmehub: AcmehubServer, token: str, home: Path) -> None:
-        self.acmehub = acmehub
-        self.token = token
-        # No configuration of the server's: a config file pointing at an empty directory.
-        self.config = home / "laptop.toml"
-        self.config.write_text(f'state_dir = "{home / "nothing-here"}"\n')
-
-    def __call__(self, *args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
-        argv = [
-            "--config",
-            str(self.config),
-            *args,
-            "--server",
-            self.acmehub.base_url,
-            "--token",
-            token or self.token,
-            "--ca-file",
-            str(self.acmehub.ca_bundle),
-        ]
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(argv)
-        return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
-
-    def ok(self, *args: str) -> str:
-        result = self(*args)
-        assert result.returncode == 0, (args, result.stdout, result.stderr)
-        return result.stdout
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self.ok(*args, "--json"))
-
-
-def _token(acmehub: AcmehubServer, role: Role) -> str:
-    name = f"laptop-{role.value}-{secrets.token_hex(4)}"
-    _, secret = acmehub.container().services.tokens.create(CLI_ACTOR, name, role)
-    return secret
-
-
-@pytest.fixture
-def remote(acmehub: AcmehubServer, tmp_path: Path) -> Iterator[Remote]:
-    saved = {k: v for k, v in os.environ.items() if k.startswith("ACMEHUB_")}
-    for key in saved:
-        del os.environ[key]
-    try:
-        yield Remote(acmehub, _token(acmehub, Role.ADMIN), tmp_path)
-    finally:
-        os.environ.update(saved)
 
 
 def test_a_profile_is_created_changed_and_shown_remotely(
@@ -106,7 +51,7 @@ def test_refusals_come_back_with_the_servers_problem(remote: Remote) -> None:
 
 
 def test_the_tokens_role_limits_what_the_cli_may_do(remote: Remote, acmehub: AcmehubServer) -> None:
-    auditor = _token(acmehub, Role.AUDITOR)
+    auditor = token_for(acmehub, Role.AUDITOR)
     listed = remote("acme-profile", "list", token=auditor)
     assert listed.returncode == 0, listed.stderr
     refused = remote("acme-profile", "create", f"a-{secrets.token_hex(3)}", token=auditor)
