@@ -16,6 +16,7 @@ from acmehub.cli_admin import (
     certificates,
     eab,
     openapi,
+    orders,
     tokens,
     users,
 )
@@ -28,6 +29,7 @@ FAMILIES = (
     accounts,
     eab,
     certificates,
+    orders,
     tokens,
     users,
     audit,

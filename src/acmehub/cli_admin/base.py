@@ -34,7 +34,7 @@ from acmehub.management.app import create_management_app
 from acmehub.management.openapi import MOUNT_PATH
 from acmehub.management.problems import error_document
 from acmehub.services.admin import CLI_ACTOR, Actor
-from acmehub.services.commands.base import MAX_PAGE
+from acmehub.services.commands.base import MAX_PAGE, Column
 from acmehub.services.container import Services
 
 EXIT_REFUSED = 1
@@ -84,6 +84,25 @@ class Admin:
 
     def table(self, rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
         print_table(self.out, headers, rows)
+
+    def listing(self, items: Sequence[Any], columns: Sequence[Column[Any]]) -> None:
+        """A table of views with the columns declared once (the web interface shows them
+        too), or the views as JSON."""
+        if self.json:
+            self.emit(list(items))
+            return
+        rows = [tuple(c.value(item) for c in columns) for item in items]
+        self.table(rows, tuple(c.header.upper() for c in columns))
+
+    def page(self, page: Any, columns: Sequence[Column[Any]]) -> None:
+        """One page of a list (``--offset``/``--limit``): the page as JSON, or a table and
+        where the next page starts."""
+        if self.json:
+            self.emit(page)
+            return
+        self.listing(page.items, columns)
+        if page.has_more:
+            self.note(f"more follow: --offset {page.offset + len(page.items)}")
 
     def details(self, model: BaseModel, *, skip: Sequence[str] = ()) -> None:
         """One ``field: value`` line per field of an API model (camelCase, as in JSON)."""

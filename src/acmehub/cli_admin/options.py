@@ -12,11 +12,14 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Callable, Collection, Mapping
-from typing import Any
+from datetime import datetime
+from enum import Enum
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from acmehub.cli_admin.base import json_object, on_off
+from acmehub.cli_admin.base import json_object, on_off, parse_time
 from acmehub.services.commands.base import hints, kind_of, parse
 
 #: Resolves a reference the user typed (a name or a UUID) to a UUID.
@@ -44,7 +47,13 @@ def add_options(
         flag = "--" + option_name(field, found)
         text = str(found.get("help") or info.description or info.title or "")
         options: dict[str, Any] = {"dest": _dest(model, field)}
-        if kind == "bool" and found.get("flag"):
+        choices = _choices(info.annotation)
+        if _is_time(info.annotation):
+            options.update(type=parse_time, metavar="TIME")
+            text = f"{text} (ISO 8601; UTC if no zone)"
+        elif choices:
+            options.update(choices=choices)
+        elif kind == "bool" and found.get("flag"):
             options.update(action="store_const", const=True)
         elif kind == "bool":
             options.update(type=on_off, metavar="yes|no")
@@ -61,6 +70,30 @@ def add_options(
         if nullable and kind in ("text", "int", "json"):
             text = f"{text} ('' clears)" if kind == "text" else text
         parser.add_argument(flag, help=text.replace("%", "%%"), **options)
+
+
+def _members(annotation: Any) -> list[Any]:
+    """The types a field's annotation allows (``X | None``, ``Annotated[X, ...]`` unwrapped)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _members(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        return [m for a in get_args(annotation) for m in _members(a)]
+    return [annotation]
+
+
+def _is_time(annotation: Any) -> bool:
+    return datetime in _members(annotation)
+
+
+def _choices(annotation: Any) -> list[str] | None:
+    """The values of an enum or Literal field (the CLI offers them as choices)."""
+    members = [m for m in _members(annotation) if m is not type(None)]
+    if len(members) == 1 and isinstance(members[0], type) and issubclass(members[0], Enum):
+        return [str(e.value) for e in members[0]]
+    if members and all(get_origin(m) is Literal for m in members):
+        return [str(v) for m in members for v in get_args(m)]
+    return None
 
 
 def command_of(

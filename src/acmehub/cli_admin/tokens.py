@@ -1,4 +1,8 @@
-"""`acmehub token create|revoke|list`: API tokens for the REST API (the secret is shown once)."""
+"""`acmehub token create|revoke|list`: API tokens for the REST API (the secret is shown once).
+
+``list`` works with ``--server`` too; ``create`` and ``revoke`` run only on the server's
+machine: tokens are never minted over HTTP, so a leaked token cannot make others.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,21 @@ import argparse
 import re
 from datetime import timedelta
 
-from acmehub.cli_admin.base import Admin, json_flag, parse_time, run
+from acmehub.cli_admin.base import Admin, SubParsers, every, json_flag, parse_time, run
 from acmehub.domain.model import Role
-from acmehub.management.routers.tokens import ApiTokenInfo
+from acmehub.management.routers import tokens as api
 from acmehub.services.admin import SCOPES
-from acmehub.services.tokens import DEFAULT_LIFETIME, Expiry
+from acmehub.services.commands.base import parse
+from acmehub.services.commands.tokens import (
+    DEFAULT_LIFETIME,
+    TOKEN_COLUMNS,
+    ApiTokenInfo,
+    TokenRequest,
+)
 
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _DURATION = re.compile(r"^(\d{1,6})([mhdw])$")
+LOCAL = " (on the server's machine only: tokens are never made or revoked over HTTP)"
 
 
 def lifetime(text: str) -> timedelta | None:
@@ -28,15 +39,13 @@ def lifetime(text: str) -> timedelta | None:
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: SubParsers) -> None:
     token = sub.add_parser("token", help="API tokens for the REST API (admin, operator, auditor)")
     actions = token.add_subparsers(dest="action", required=True)
     as_json = json_flag()
 
     create = actions.add_parser(
-        "create",
-        parents=[as_json],
-        help="create a token and print its secret (shown this once, stored hashed)",
+        "create", parents=[as_json], help="create a token and print its secret (once)" + LOCAL
     )
     create.add_argument("name", help="a unique name, e.g. the tool or person using it")
     create.add_argument(
@@ -56,18 +65,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     expiry.add_argument(
         "--expires-at", type=parse_time, metavar="TIME", help="ISO 8601 (UTC if no zone)"
     )
+    families = ", ".join(sorted({s.split(":")[0] for s in SCOPES}))
     create.add_argument(
         "--scope",
         action="append",
         default=[],
         metavar="SCOPE",
-        help="narrow the token to these (repeat, or separate by commas): "
-        "<family>:read or <family>:write, e.g. certificates:read; families: "
-        + ", ".join(sorted({s.split(":")[0] for s in SCOPES})),
+        help="narrow the token to these (repeat, or separate by commas): <family>:read or "
+        f"<family>:write, e.g. certificates:read; families: {families}",
     )
     create.set_defaults(func=run(_create))
 
-    revoke = actions.add_parser("revoke", parents=[as_json], help="revoke a token by name")
+    revoke = actions.add_parser("revoke", parents=[as_json], help="revoke a token by name" + LOCAL)
     revoke.add_argument("name")
     revoke.set_defaults(func=run(_revoke))
 
@@ -76,42 +85,37 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _create(admin: Admin, args: argparse.Namespace) -> None:
-    expires: Expiry = args.expires_at if args.expires_at is not None else args.expires_in
-    token, secret = admin.services.tokens.create(
-        admin.actor, args.name, Role(args.role), expires=expires, scopes=args.scope
+    command = parse(
+        TokenRequest,
+        {
+            "name": args.name,
+            "role": args.role,
+            "expires_in": args.expires_in,
+            "expires_at": args.expires_at,
+            "scopes": args.scope,
+        },
     )
+    created = admin.services.tokens.mint(admin.actor, command)
     if admin.json:
-        admin.emit(
-            {**ApiTokenInfo.of(token).model_dump(mode="json", by_alias=True), "secret": secret}
-        )
+        admin.emit(created)
         return
     # The secret alone on stdout (TOKEN=$(acmehub token create ...)); the advice on stderr.
-    until = f"until {token.expires_at.isoformat()}" if token.expires_at else "without expiry"
-    scopes = f", scopes {' '.join(token.scopes)}" if token.scopes else ""
+    until = f"until {created.expires_at.isoformat()}" if created.expires_at else "without expiry"
+    scopes = f", scopes {' '.join(created.scopes)}" if created.scopes else ""
     admin.note(
-        f"created token {token.name} with role {token.role.value}{scopes}, valid {until}; "
+        f"created token {created.name} with role {created.role.value}{scopes}, valid {until}; "
         "its secret follows and is not shown again: keep it now"
     )
-    print(secret, file=admin.out)
+    admin.say(created.secret)
 
 
 def _revoke(admin: Admin, args: argparse.Namespace) -> None:
-    token = admin.services.tokens.revoke(admin.actor, args.name)
+    token = ApiTokenInfo.of(admin.services.tokens.revoke(admin.actor, args.name))
     if admin.json:
-        admin.emit(ApiTokenInfo.of(token))
+        admin.emit(token)
         return
-    print(f"revoked token {token.name}", file=admin.out)
+    admin.say(f"revoked token {token.name}")
 
 
 def _list(admin: Admin, args: argparse.Namespace) -> None:
-    tokens = admin.services.tokens.list(admin.actor)
-    if admin.json:
-        admin.emit([ApiTokenInfo.of(t) for t in tokens])
-        return
-    admin.table(
-        [
-            (t.name, t.role.value, t.created_at, t.revoked_at, t.expires_at, " ".join(t.scopes))
-            for t in tokens
-        ],
-        ("NAME", "ROLE", "CREATED", "REVOKED", "EXPIRES", "SCOPES"),
-    )
+    admin.listing(every(admin, api.LIST), TOKEN_COLUMNS)

@@ -1,5 +1,5 @@
 """`acmehub user create|list|disable|enable|unlock|password`: people who sign in to the web
-interface.
+interface. On the server's machine only: users, like tokens, are never made over HTTP.
 
 The password is asked twice on the terminal, or read from the first line of standard input
 with ``--password-stdin`` (for scripts: ``printf '%s\\n' "$PW" | acmehub user create ...``).
@@ -11,21 +11,21 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from typing import Any
 
 from acmehub.cli_admin.base import Admin, SubParsers, json_flag, run
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.domain.model import Role, User
+from acmehub.domain.model import Role
+from acmehub.services.commands.tokens import USER_COLUMNS, UserInfo, UserUnlocked
+
+LOCAL = " (on the server's machine only)"
 
 
 def register(sub: SubParsers) -> None:
-    user = sub.add_parser("user", help="web interface users (admin, operator, auditor)")
+    user = sub.add_parser("user", help="web interface users (admin, operator, auditor)" + LOCAL)
     actions = user.add_subparsers(dest="action", required=True)
     as_json = json_flag()
 
-    create = actions.add_parser(
-        "create", parents=[as_json], help="create a user who signs in to the web interface"
-    )
+    create = actions.add_parser("create", parents=[as_json], help="create a web user" + LOCAL)
     create.add_argument("username", help="1-100 of A-Z a-z 0-9 . _ @ -")
     create.add_argument(
         "--role",
@@ -39,21 +39,17 @@ def register(sub: SubParsers) -> None:
     listing = actions.add_parser("list", parents=[as_json], help="list users (never passwords)")
     listing.set_defaults(func=run(_list))
 
-    for name, helptext, handler in (
-        ("disable", "stop a user from signing in and end their sessions", _disable),
-        ("enable", "let a disabled user sign in again", _enable),
-        ("unlock", "lift a lock-out after failed sign-ins and forget the failures", _unlock),
+    for name, helptext in (
+        ("disable", "stop a user from signing in and end their sessions"),
+        ("enable", "let a disabled user sign in again"),
+        ("unlock", "lift a lock-out after failed sign-ins and forget the failures"),
+        ("password", "set a new password (ends the user's sessions)"),
     ):
-        action = actions.add_parser(name, parents=[as_json], help=helptext)
+        action = actions.add_parser(name, parents=[as_json], help=helptext + LOCAL)
         action.add_argument("username")
-        action.set_defaults(func=run(handler))
-
-    password = actions.add_parser(
-        "password", parents=[as_json], help="set a new password (ends the user's sessions)"
-    )
-    password.add_argument("username")
-    _password_flag(password)
-    password.set_defaults(func=run(_password))
+        if name == "password":
+            _password_flag(action)
+        action.set_defaults(func=run(_change), change=name)
 
 
 def _password_flag(parser: argparse.ArgumentParser) -> None:
@@ -81,68 +77,40 @@ def read_password(from_stdin: bool) -> str:
     return first
 
 
-def user_json(user: User) -> dict[str, Any]:
-    return {
-        "uuid": user.uuid,
-        "username": user.username,
-        "role": user.role.value,
-        "disabled": user.disabled,
-        "createdAt": user.created_at,
-        "lastSignInAt": user.last_sign_in_at,
-    }
-
-
 def _create(admin: Admin, args: argparse.Namespace) -> None:
     password = read_password(args.password_stdin)
     user = admin.services.users.create(admin.actor, args.username, password, Role(args.role))
-    if admin.json:
-        admin.emit(user_json(user))
-        return
-    admin.say(f"created user {user.username} with role {user.role.value}")
+    _done(admin, UserInfo.of(user), f"created user {user.username} with role {user.role.value}")
 
 
 def _list(admin: Admin, args: argparse.Namespace) -> None:
     users = admin.services.users.list(admin.actor)
-    if admin.json:
-        admin.emit([user_json(u) for u in users])
+    admin.listing([UserInfo.of(u) for u in users], USER_COLUMNS)
+
+
+def _change(admin: Admin, args: argparse.Namespace) -> None:
+    users, name = admin.services.users, args.username
+    if args.change == "unlock":
+        locked = users.unlock(admin.actor, name)
+        if admin.json:
+            admin.emit(UserUnlocked(username=name, was_locked=locked))
+        elif locked:
+            admin.say(f"unlocked user {name}")
+        else:
+            admin.say(f"user {name} was not locked; their failed sign-ins are forgotten")
         return
-    admin.table(
-        [(u.username, u.role.value, u.disabled, u.created_at, u.last_sign_in_at) for u in users],
-        ("USERNAME", "ROLE", "DISABLED", "CREATED", "LAST SIGN-IN"),
-    )
-
-
-def _disable(admin: Admin, args: argparse.Namespace) -> None:
-    user = admin.services.users.disable(admin.actor, args.username)
-    if admin.json:
-        admin.emit(user_json(user))
-        return
-    admin.say(f"disabled user {user.username}; their sessions have ended")
-
-
-def _enable(admin: Admin, args: argparse.Namespace) -> None:
-    user = admin.services.users.enable(admin.actor, args.username)
-    if admin.json:
-        admin.emit(user_json(user))
-        return
-    admin.say(f"enabled user {user.username}")
-
-
-def _unlock(admin: Admin, args: argparse.Namespace) -> None:
-    locked = admin.services.users.unlock(admin.actor, args.username)
-    if admin.json:
-        admin.emit({"username": args.username, "wasLocked": locked})
-        return
-    if locked:
-        admin.say(f"unlocked user {args.username}")
+    if args.change == "password":
+        user = users.set_password(admin.actor, name, read_password(args.password_stdin))
+        _done(admin, UserInfo.of(user), f"set a new password for {name}; their sessions have ended")
+    elif args.change == "disable":
+        user = users.disable(admin.actor, name)
+        _done(admin, UserInfo.of(user), f"disabled user {name}; their sessions have ended")
     else:
-        admin.say(f"user {args.username} was not locked; their failed sign-ins are forgotten")
+        _done(admin, UserInfo.of(users.enable(admin.actor, name)), f"enabled user {name}")
 
 
-def _password(admin: Admin, args: argparse.Namespace) -> None:
-    password = read_password(args.password_stdin)
-    user = admin.services.users.set_password(admin.actor, args.username, password)
+def _done(admin: Admin, user: UserInfo, message: str) -> None:
     if admin.json:
-        admin.emit(user_json(user))
-        return
-    admin.say(f"set a new password for {user.username}; their sessions have ended")
+        admin.emit(user)
+    else:
+        admin.say(message)

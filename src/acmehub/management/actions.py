@@ -14,9 +14,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
+from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.management.deps import ActorDep, ServicesDep
 from acmehub.management.openapi import Problem
 from acmehub.services.admin import Actor
@@ -123,9 +127,44 @@ def _install(router: APIRouter, action: Action) -> None:
         response_model=action.result,
         response_class=Response if action.result is None else JSONResponse,
         responses=dict(action.responses),
+        # A list's filters are a query model: a misspelt filter is refused, not ignored.
+        dependencies=[Depends(reject_unknown_query)] if action.query is not None else None,
     )
 
 
 def _has_body_marker(annotation: Any) -> bool:
     metadata = getattr(annotation, "__metadata__", ())
     return any(type(m).__name__ == "Body" for m in metadata)
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    """The query parameters an operation and its dependencies declare (by their aliases)."""
+    names: set[str] = set()
+    for param in dependant.query_params:
+        model = param.field_info.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):  # a query model
+            names |= {f.alias or n for n, f in model.model_fields.items()}
+        else:
+            names.add(param.alias)
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def reject_unknown_query(request: Request, _actor: ActorDep) -> None:
+    """Refuse query parameters the operation does not declare: a misspelt filter
+    (``acmeProfileUUID``) would otherwise be ignored and the caller get every object. The
+    allowed names are read from the matched operation, so the rule never drifts from the
+    OpenAPI document. After authentication (an anonymous call is a 401 whatever its query)."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    known = _query_names(route.dependant)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise DomainError(
+            ErrorKind.INVALID_INPUT,
+            f"unknown query parameter(s): {', '.join(repr(u) for u in unknown)}; "
+            f"this operation takes {', '.join(sorted(known)) or 'none'}",
+            status=422,
+        )

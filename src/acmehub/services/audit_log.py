@@ -8,6 +8,7 @@ from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import AuditEvent, Role
 from acmehub.domain.ports import AuditFilter, Page
 from acmehub.services.admin import Actor, Family, require
+from acmehub.services.commands.audit import AuditLogEvent, AuditLogPage, AuditLogQuery
 from acmehub.services.deps import ServiceDeps
 
 #: The largest page one query returns.
@@ -37,6 +38,17 @@ class AuditLogService:
             # One more than asked tells whether another page follows, without a count query.
             found = tx.audit.list(where, Page(page.offset, page.limit + 1))
         return AuditPage(found[: page.limit], page.offset, page.limit, len(found) > page.limit)
+
+    def page(self, actor: Actor, query: AuditLogQuery) -> AuditLogPage:
+        """The page the API, the CLI and the web interface show."""
+        where = AuditFilter(**query.model_dump(exclude={"offset", "limit"}))
+        found = self.list(actor, where, Page(query.offset, query.limit))
+        return AuditLogPage(
+            items=[AuditLogEvent.of(e) for e in found.events],
+            offset=found.offset,
+            limit=found.limit,
+            has_more=found.has_more,
+        )
 
 
 def _check(where: AuditFilter, page: Page) -> None:

@@ -7,37 +7,36 @@ transaction, and the CRL (built from storage on every fetch, RFC 5280 §5) lists
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.domain.model import Account, Certificate, Role, serial_lookup
+from acmehub.domain.model import (
+    Account,
+    AcmeProfile,
+    Authority,
+    Certificate,
+    RaProfile,
+    Role,
+    serial_lookup,
+)
 from acmehub.domain.ports import CertificateFilter, Page, UnitOfWork
 from acmehub.services.admin import Actor, Family, require
 from acmehub.services.certificates import check_revocation_reason, revoke_stored
+from acmehub.services.commands.base import Paged
+from acmehub.services.commands.certificates import (
+    REASON_CODES,
+    REASON_NAMES,
+    CertificateDetail,
+    CertificateListQuery,
+    CertificateStatus,
+    CertificateSummary,
+    RevokeRequest,
+)
 from acmehub.services.deps import ServiceDeps
 
-#: RFC 5280 §5.3.1 CRLReason names (the spelling of its ASN.1 module), by code.
-REASON_NAMES: dict[int, str] = {
-    0: "unspecified",
-    1: "keyCompromise",
-    2: "cACompromise",
-    3: "affiliationChanged",
-    4: "superseded",
-    5: "cessationOfOperation",
-    6: "certificateHold",
-    8: "removeFromCRL",
-    9: "privilegeWithdrawn",
-    10: "aACompromise",
-}
-REASON_CODES = {name: code for code, name in REASON_NAMES.items()}
-
-
-class CertificateStatus(StrEnum):
-    VALID = "valid"
-    REVOKED = "revoked"
-    EXPIRED = "expired"
+__all__ = ["REASON_CODES", "REASON_NAMES", "CertificateStatus"]
 
 
 def certificate_status(cert: Certificate, now: datetime) -> CertificateStatus:
@@ -84,6 +83,10 @@ class CertificateView:
     status: CertificateStatus
     #: The owning account (None only if its row is gone).
     account: Account | None
+    #: The profiles' names ("" when a profile is gone).
+    acme_profile_name: str = ""
+    ra_profile_name: str = ""
+    authority_name: str = ""
 
 
 class CertificateAdminService:
@@ -115,21 +118,36 @@ class CertificateAdminService:
             )
             certs = tx.certificates.list(where, page)
             total = tx.certificates.count(where)
-            accounts: dict[str, Account | None] = {}
-            for cert in certs:
-                if cert.account_id not in accounts:
-                    accounts[cert.account_id] = tx.accounts.get(cert.account_id)
-        views = [
-            CertificateView(c, certificate_status(c, now), accounts[c.account_id]) for c in certs
-        ]
-        return views, total
+            views = _Viewer(tx, now)
+            return [views(c) for c in certs], total
+
+    def page(self, actor: Actor, query: CertificateListQuery) -> Paged[CertificateSummary]:
+        """The inventory's page as the API, the CLI and the web interface show it."""
+        filters = query.model_dump(exclude={"offset", "limit", "expiring_within"})
+        search = CertificateQuery(**filters)
+        if query.expiring_within is not None:
+            now = self._d.clock.now()
+            until = now + timedelta(days=query.expiring_within)
+            search = replace(
+                search,
+                expires_after=max(search.expires_after or now, now),
+                expires_before=min(search.expires_before or until, until),
+            )
+        views, total = self.search(actor, search, Page(query.offset, query.limit))
+        return Paged.of([CertificateSummary.of(v) for v in views], query, total)
+
+    def detail(self, actor: Actor, certificate_id: str) -> CertificateDetail:
+        return CertificateDetail.of(self.get(actor, certificate_id))
+
+    def revoke_certificate(
+        self, actor: Actor, certificate_id: str, command: RevokeRequest
+    ) -> CertificateDetail:
+        return CertificateDetail.of(self.revoke(actor, certificate_id, command.reason))
 
     def get(self, actor: Actor, certificate_id: str) -> CertificateView:
         require(actor, Role.AUDITOR, Family.CERTIFICATES)
         with self._d.uow() as tx:
-            cert = self._find(tx, certificate_id)
-            account = tx.accounts.get(cert.account_id)
-        return CertificateView(cert, certificate_status(cert, self._d.clock.now()), account)
+            return _Viewer(tx, self._d.clock.now())(self._find(tx, certificate_id))
 
     def revoke(
         self, actor: Actor, certificate_id: str, reason: int | str | None
@@ -145,8 +163,7 @@ class CertificateAdminService:
                 if exc.kind is ErrorKind.ALREADY_REVOKED:
                     raise DomainError(ErrorKind.INVALID_INPUT, exc.detail, status=422) from None
                 raise
-            account = tx.accounts.get(cert.account_id)
-        return CertificateView(revoked, CertificateStatus.REVOKED, account)
+            return _Viewer(tx, self._d.clock.now())(revoked)
 
     @staticmethod
     def _find(tx: UnitOfWork, certificate_id: str) -> Certificate:
@@ -158,3 +175,33 @@ class CertificateAdminService:
         if cert is None:
             raise DomainError(ErrorKind.NOT_FOUND, "Certificate not found", status=404)
         return cert
+
+
+class _Viewer:
+    """Certificates as views, each account and profile read once per transaction."""
+
+    def __init__(self, tx: UnitOfWork, now: datetime) -> None:
+        self._tx = tx
+        self._now = now
+        self._accounts: dict[str, Account | None] = {}
+        self._names: dict[str, str] = {}
+
+    def __call__(self, cert: Certificate) -> CertificateView:
+        if cert.account_id not in self._accounts:
+            self._accounts[cert.account_id] = self._tx.accounts.get(cert.account_id)
+        return CertificateView(
+            cert,
+            certificate_status(cert, self._now),
+            self._accounts[cert.account_id],
+            self._name(cert.acme_profile_uuid, self._tx.profiles.acme_profile),
+            self._name(cert.ra_profile_uuid, self._tx.profiles.ra_profile),
+            self._name(cert.authority_uuid, self._tx.profiles.authority),
+        )
+
+    def _name(
+        self, uuid: str, find: Callable[[str], AcmeProfile | RaProfile | Authority | None]
+    ) -> str:
+        if uuid not in self._names:
+            found = find(uuid)
+            self._names[uuid] = found.name if found else ""
+        return self._names[uuid]

@@ -28,6 +28,8 @@ from acmehub.domain.status import (
 )
 from acmehub.services.admin import Actor, Family, require
 from acmehub.services.certificate_admin import CertificateStatus, certificate_status
+from acmehub.services.commands.base import Paged
+from acmehub.services.commands.orders import OrderDetailInfo, OrderListQuery, OrderSummaryInfo
 from acmehub.services.deps import ServiceDeps
 
 
@@ -116,6 +118,21 @@ class OrderBrowserService:
                     )
                 )
             return rows, total
+
+    def page(self, actor: Actor, query: OrderListQuery) -> Paged[OrderSummaryInfo]:
+        """The order list as the API, the CLI and the web interface show it."""
+        where = OrderFilter(
+            account_id=query.account_id,
+            name=query.name or None,
+            status=query.status.value if query.status else None,
+            acme_profile_uuid=query.acme_profile_uuid,
+        )
+        page = Page(query.offset, query.limit)
+        rows, total = self.search(actor, where, page, account_uuid=query.account_uuid)
+        return Paged.of([OrderSummaryInfo.of(r) for r in rows], query, total)
+
+    def detail(self, actor: Actor, order_id: str) -> OrderDetailInfo:
+        return OrderDetailInfo.of(self.get(actor, order_id))
 
     def get(self, actor: Actor, order_id: str) -> OrderDetail:
         require(actor, Role.AUDITOR, Family.ORDERS)

@@ -17,11 +17,18 @@ from typing import Any
 from acmehub.domain.errors import DomainError, ErrorKind, FieldError
 from acmehub.domain.model import ApiToken, Role
 from acmehub.services.admin import Actor, Family, parse_scopes, record, require
+from acmehub.services.commands.base import Paged, PageQuery
+from acmehub.services.commands.tokens import (
+    DEFAULT_LIFETIME,
+    ApiTokenInfo,
+    CreatedToken,
+    TokenRequest,
+)
 from acmehub.services.deps import ServiceDeps
 
+__all__ = ["DEFAULT_LIFETIME", "Expiry", "TokenService"]
+
 TOKEN_PREFIX = "acmehub_"  # noqa: S105 (a prefix, not a secret)
-#: How long a token lives unless its creator says otherwise.
-DEFAULT_LIFETIME = timedelta(days=90)
 #: When a token expires: after a lifetime from now, at a time, or never (None).
 Expiry = timedelta | datetime | None
 
@@ -85,6 +92,14 @@ class TokenService:
             record(tx, self._d.clock, actor.name, "token.create", "token", name, **detail)
         return token, secret
 
+    def mint(self, actor: Actor, command: TokenRequest) -> CreatedToken:
+        """:meth:`create` from the command the CLI builds (on the server's machine only)."""
+        expires: Expiry = command.expires_at if command.expires_at else command.expires_in
+        token, secret = self.create(
+            actor, command.name, command.role, expires=expires, scopes=command.scopes
+        )
+        return CreatedToken(**ApiTokenInfo.of(token).model_dump(), secret=secret)
+
     @staticmethod
     def _expiry(expires: Expiry, now: datetime) -> datetime | None:
         if expires is None:
@@ -115,6 +130,10 @@ class TokenService:
         require(actor, Role.AUDITOR, Family.TOKENS)
         with self._d.uow() as tx:
             return tx.tokens.list()
+
+    def page(self, actor: Actor, query: PageQuery) -> Paged[ApiTokenInfo]:
+        """The tokens by name, as the API and the CLI list them."""
+        return Paged.slice([ApiTokenInfo.of(t) for t in self.list(actor)], query)
 
     def identify(self, secret: str, *, source: str = "") -> Actor:
         """The actor a bearer secret stands for; 401 (saying why) if unknown, revoked or

@@ -1,39 +1,8 @@
-"""A router dependency that refuses query parameters the operation does not declare.
-
-A misspelt filter (``acmeProfileUUID``) would otherwise be ignored silently and the caller would
-get every object; with this it gets a 422 naming the parameter. The allowed names are read from
-the matched operation itself, so the rule never drifts from the OpenAPI document.
-"""
+"""The refusal of undeclared query parameters, for routers not yet written as action tables
+(an action with a query model has it already: management/actions.py)."""
 
 from __future__ import annotations
 
-from fastapi import Request
-from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from acmehub.management.actions import reject_unknown_query
 
-from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.management.deps import ActorDep
-
-
-def _query_names(dependant: Dependant) -> set[str]:
-    """The query parameters an operation and its dependencies declare (by their aliases)."""
-    names = {param.alias for param in dependant.query_params}
-    for sub in dependant.dependencies:
-        names |= _query_names(sub)
-    return names
-
-
-def reject_unknown_query(request: Request, _actor: ActorDep) -> None:
-    """After authentication (an anonymous call is a 401 whatever its query)."""
-    route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
-        return
-    known = _query_names(route.dependant)
-    unknown = sorted(set(request.query_params) - known)
-    if unknown:
-        raise DomainError(
-            ErrorKind.INVALID_INPUT,
-            f"unknown query parameter(s): {', '.join(repr(u) for u in unknown)}; "
-            f"this operation takes {', '.join(sorted(known)) or 'none'}",
-            status=422,
-        )
+__all__ = ["reject_unknown_query"]

@@ -8,10 +8,13 @@ and the CLI on its error stream.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, WrapValidator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WrapValidator
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
@@ -238,3 +241,42 @@ class Uuids(ApiModel):
     """The objects a bulk action acts on (the body is a JSON array of UUIDs)."""
 
     uuids: list[str] = Field(max_length=MAX_BULK)
+
+
+# --------------------------------------------------------------------------- times and columns
+
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$", re.ASCII
+)
+_EXAMPLE = "2026-05-01T12:00:00Z"
+
+
+def _rfc3339(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.utcoffset() is None:
+            raise ValueError(f"must be an RFC 3339 date-time with a time zone, e.g. {_EXAMPLE}")
+        return value.astimezone(UTC)
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        raise ValueError(f"must be an RFC 3339 date-time with a time zone, e.g. {_EXAMPLE}")
+    try:
+        when = datetime.fromisoformat(value.replace("z", "Z"))
+        return when.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ValueError(f"{value} is not a representable date-time (e.g. {_EXAMPLE})") from None
+
+
+#: A query or body date-time: RFC 3339 with a zone (pydantic alone also takes numbers and
+#: times without a zone), returned in UTC.
+Timestamp = Annotated[datetime, BeforeValidator(_rfc3339)]
+
+
+@dataclass(frozen=True)
+class Column(Generic[T]):
+    """One column of a list, declared once: the CLI's table prints ``header`` in capitals and
+    ``value``; the web interface's list shows the same column (``show``: text, code, time,
+    badge or pairs; ``link``: the UI path the cell links to)."""
+
+    header: str
+    value: Callable[[T], Any]
+    show: str = "text"
+    link: Callable[[T], str | None] | None = None
