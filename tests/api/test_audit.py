@@ -148,9 +148,9 @@ def test_token_list_shows_names_and_roles_never_secrets(
 ) -> None:
     name = f"listed-{secrets.token_hex(4)}"
     token, secret = acmehub.container().services.tokens.create(CLI_ACTOR, name, Role.OPERATOR)
-    response = api_as(Role.AUDITOR).get("/tokens")
+    response = api_as(Role.AUDITOR).get("/tokens", params={"limit": 1000})
     assert response.status_code == 200, response.text
-    listed = {t["name"]: t for t in response.json()}
+    listed = {t["name"]: t for t in response.json()["items"]}
     assert listed[name] == {
         "uuid": token.uuid,
         "name": name,

@@ -67,7 +67,7 @@ def test_a_scoped_token_reaches_only_its_families(
         assert response.json()["code"] == "forbidden"
         assert f"needs the scope {scope}" in response.json()["detail"]
 
-    listed = {t["name"]: t for t in api.get("/tokens").json()}
+    listed = {t["name"]: t for t in api.get("/tokens", params={"limit": 1000}).json()["items"]}
     assert listed[name]["scopes"] == ["certificates:read", "orders:read"]
     expires = datetime.fromisoformat(listed[name]["expiresAt"])
     created = datetime.fromisoformat(listed[name]["createdAt"])
