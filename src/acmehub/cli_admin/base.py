@@ -93,6 +93,39 @@ class Admin:
             if key not in skip:
                 self.out.write(f"{key.ljust(width)}  {cell(value, 200)}\n")
 
+    def show(self, view: BaseModel) -> None:
+        """One object: its view as JSON (``--json``), else one line per field."""
+        if self.json:
+            self.emit(view)
+        else:
+            self.details(view)
+
+    def listing(
+        self, page: Any, headers: Sequence[str], row: Callable[[Any], Sequence[Any]]
+    ) -> None:
+        """One page of a list (a ``Paged`` view): JSON with --json, else a table and, when
+        more follow, the option that shows the next page."""
+        if self.json:
+            self.emit(page)
+            return
+        self.table([row(item) for item in page.items], headers)
+        if page.has_more:
+            self.note(f"{page.total} match; next page: --offset {page.offset + page.limit}")
+
+    def bulk(self, done: Mapping[str, str], messages: Sequence[Any], noun: str) -> None:
+        """A bulk action's outcome: ``done`` maps each UUID acted on to the line to print if
+        it succeeded; ``messages`` (BulkMessage) are the failures, on stderr (exit status 1)."""
+        self.failed = bool(messages)
+        if self.json:
+            self.emit(list(messages))
+            return
+        failed = {m.uuid for m in messages}
+        for uuid_, line in done.items():
+            if uuid_ not in failed:
+                self.say(line)
+        for m in messages:
+            self.note(f"{noun} {m.name or m.uuid}: {m.message}")
+
     def say(self, message: str) -> None:
         """The result of a change, on stdout."""
         print(message, file=self.out)

@@ -10,14 +10,22 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.management.deps import ActorDep
 
 
 def _query_names(dependant: Dependant) -> set[str]:
-    """The query parameters an operation and its dependencies declare (by their aliases)."""
-    names = {param.alias for param in dependant.query_params}
+    """The query parameters an operation and its dependencies declare (by their aliases); a
+    query model (management/actions.py ``query=``) declares its fields."""
+    names: set[str] = set()
+    for param in dependant.query_params:
+        model = param.field_info.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            names |= {info.alias or name for name, info in model.model_fields.items()}
+        else:
+            names.add(param.alias)
     for sub in dependant.dependencies:
         names |= _query_names(sub)
     return names

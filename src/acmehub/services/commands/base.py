@@ -8,10 +8,12 @@ and the CLI on its error stream.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Generic, TypeVar, get_args, get_origin
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, WrapValidator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WrapValidator
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
@@ -67,13 +69,14 @@ def _strip_defaults(schema: dict[str, Any]) -> None:
 def ui(**hints: Any) -> dict[str, Any]:
     """How the web form shows a field (``json_schema_extra``): ``group`` (fieldset legend),
     ``widget`` (text, textarea, json, checkbox, select, lines), ``options`` (a named option
-    list the page supplies), ``help``, ``cli`` (the CLI option name when it differs)."""
+    list the page supplies), ``choices`` (fixed values: the select's options and the CLI's
+    choices), ``help``, ``cli`` (the CLI option name when it differs)."""
     return {"x-ui": hints}
 
 
 #: Error codes of acmehub's own field types, and what joins the field's name to their message
 #: ("retryInterval must be an integer between 1 and 86400"), as the services' refusals read.
-OWN_CODES = {"int_range": " ", "url_name": ": "}
+OWN_CODES = {"int_range": " ", "url_name": ": ", "one_of": " ", "text_max": " "}
 
 
 def _int_between(low: int, high: int) -> Any:
@@ -139,6 +142,56 @@ def UrlName(what: str) -> Any:  # noqa: N802 (a type)
             ) from None
 
     return Annotated[str, Field(pattern=URL_NAME_PATTERN), WrapValidator(check)]
+
+
+def OneOf(*values: str) -> Any:  # noqa: N802 (a type)
+    """One of a few fixed strings (an enum the schema lists), one message naming them all."""
+
+    def check(value: Any, handler: Any) -> Any:
+        if value in values:
+            return value
+        raise PydanticCustomError(
+            "one_of", "must be one of {values}", {"values": ", ".join(values)}
+        )
+
+    return Annotated[Literal[values], WrapValidator(check)]
+
+
+def Text(max_length: int) -> Any:  # noqa: N802 (a type)
+    """Free text of at most ``max_length`` characters."""
+
+    def check(value: Any, handler: Any) -> Any:
+        if isinstance(value, str) and len(value) > max_length:
+            raise PydanticCustomError(
+                "text_max", "must be at most {max} characters", {"max": max_length}
+            )
+        return handler(value)
+
+    return Annotated[str, Field(max_length=max_length), WrapValidator(check)]
+
+
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$", re.ASCII
+)
+_EXAMPLE = "2026-05-01T12:00:00Z"
+
+
+def _rfc3339(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        raise ValueError(f"must be an RFC 3339 date-time with a time zone, e.g. {_EXAMPLE}")
+    try:
+        when = datetime.fromisoformat(value.replace("z", "Z"))
+        return when.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ValueError(f"{value} is not a representable date-time (e.g. {_EXAMPLE})") from None
+
+
+#: A date-time as the OpenAPI ``format: date-time`` promises: RFC 3339 with a zone, returned in
+#: UTC. pydantic alone also takes numbers ("0.5" as seconds since 1970) and times without a
+#: zone; those are refused with a message that shows the expected form.
+Timestamp = Annotated[datetime, BeforeValidator(_rfc3339)]
 
 
 def field_path(loc: Sequence[int | str], model: type[BaseModel] | None = None) -> str:
