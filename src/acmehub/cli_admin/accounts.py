@@ -4,10 +4,12 @@ list's options are the query model's fields (services/commands/accounts.py)."""
 from __future__ import annotations
 
 import argparse
+import re
 
 from acmehub.cli_admin import base
 from acmehub.cli_admin.base import Admin, SubParsers, run
 from acmehub.cli_admin.options import add_options, command_of
+from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.management.routers import acme_accounts as api
 from acmehub.services.commands.accounts import AccountQuery, AcmeAccount
 from acmehub.services.commands.base import BulkMessage
@@ -44,11 +46,19 @@ def register(sub: SubParsers) -> None:
         command.set_defaults(func=run(_change), change=change)
 
 
+def _ra_profile(admin: Admin, ref: str) -> str:
+    """A name or UUID here; with --server, the UUID (RA profiles are not listed remotely yet)."""
+    if admin.local is None and not re.fullmatch(r"[0-9a-f-]{36}", ref):
+        raise DomainError(
+            ErrorKind.INVALID_INPUT, "with --server, give --ra-profile as a UUID", status=422
+        )
+    return ref if admin.local is None else base.ra_profile_ref(admin, ref)
+
+
 def _list(admin: Admin, args: argparse.Namespace) -> None:
-    # RA profiles are looked up on this machine; a remote server is given their UUIDs.
     resolvers = {
         "acme_profiles": lambda ref: base.acme_profile_ref(admin, ref),
-        "ra_profiles": lambda ref: base.ra_profile_ref(admin, ref) if admin.local else ref,
+        "ra_profiles": lambda ref: _ra_profile(admin, ref),
     }
     query = command_of(AccountQuery, args, resolvers=resolvers)
     admin.listing(admin.do(api.LIST, query=query), HEADERS, row)
