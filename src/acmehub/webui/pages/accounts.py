@@ -5,7 +5,7 @@ needs the auditor role, changing the operator role."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from starlette.responses import Response
 
@@ -26,34 +26,32 @@ ANY = [("", "Any")]
 
 
 def index(req: Req) -> Response:
-    query, url = req.request.query_params, req.request.url
-    values = {name: query.get(name, "") for name in FILTERS}
-    request = PageRequest.from_query(query)
-    found = req.services.account_admin.page(
-        req.actor,
-        parse(
-            AccountQuery,
-            {
-                "acmeProfileUuid": values["acmeProfile"] or None,
-                "raProfileUuid": values["raProfile"] or None,
-                "status": values["status"] if values["status"] in STATUSES else None,
-                "enabled": {"yes": True, "no": False}.get(values["enabled"]),
-                "offset": request.offset,
-                "limit": request.size,
-            },
-        ),
-    )
+    params, url = req.request.query_params, req.request.url
+    request = PageRequest.from_query(params)
+    found = req.services.account_admin.page(req.actor, _query(params, request))
     acme = req.services.acme_profiles.list_all(req.actor)
     ra = req.services.ra_profiles.list_all(req.actor)
     return req.render(
         "accounts/list.html",
-        paged=page_of(found.items, found.total, request, LIST, keep_query(query, *FILTERS)),
-        filters=values,
+        paged=page_of(found.items, found.total, request, LIST, keep_query(params, *FILTERS)),
+        filters={name: params.get(name, "") for name in FILTERS},
         acme_options=ANY + [(v.profile.uuid, v.profile.name) for v in acme],
         ra_options=ANY + [(v.profile.uuid, v.profile.name) for v in ra],
         status_options=ANY + [(s, s.capitalize()) for s in STATUSES],
         back=url.path + (f"?{url.query}" if url.query else ""),
     )
+
+
+def _query(params: Mapping[str, str], request: PageRequest) -> AccountQuery:
+    """The list's filters (the form's names; odd values are ignored) as the API's query."""
+    status = params.get("status", "")
+    where = {
+        "acmeProfileUuid": params.get("acmeProfile") or None,
+        "raProfileUuid": params.get("raProfile") or None,
+        "status": status if status in STATUSES else None,
+        "enabled": {"yes": True, "no": False}.get(params.get("enabled", "")),
+    }
+    return parse(AccountQuery, {**where, "offset": request.offset, "limit": request.size})
 
 
 def bulk(req: Req) -> Response:
