@@ -147,8 +147,8 @@ def create_app(container: Container, *, background: bool = False) -> AcmeApp:
     routes: list[BaseRoute] = [crl_route(container.services)]
     # The administrative apps: bodies capped before anything reads them, and the real client
     # address (trusted proxies only) in the scope before anything audits it.
-    management = create_management_app(container.services, base_url=settings.base_url)
-    webui = create_webui_app(container.services, base_url=settings.base_url)
+    management = create_management_app(container.services)
+    webui = create_webui_app(container.services)
     for path, app, refusal in (
         ("/api/v1", management, api_body_too_large),
         ("/ui", webui, ui_body_too_large),

@@ -16,6 +16,7 @@ from typing import Any
 from acmehub import bootstrap, cli_admin, setup_state
 from acmehub.config import ConfigError, Settings, load_settings
 from acmehub.domain.errors import DomainError
+from acmehub.domain.urls import Urls
 from acmehub.protocol.http_server import JoinedWritesHttpProtocol
 from acmehub.storage import maintenance, migrate
 
@@ -27,10 +28,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _print_urls(settings: Settings) -> None:
-    base = settings.base_url
-    print(f"acmehub: ACME directory   {base}/acme/{bootstrap.DEFAULT_NAME}/directory", flush=True)
+    urls = Urls(settings.base_url)
+    print(f"acmehub: ACME directory   {urls.directory(bootstrap.DEFAULT_NAME)}", flush=True)
     print(
-        f"acmehub: RA-profile form  {base}/acme/raProfile/{bootstrap.DEFAULT_NAME}/directory",
+        f"acmehub: RA-profile form  {urls.ra_directory(bootstrap.DEFAULT_NAME)}",
         flush=True,
     )
     print(f"acmehub: CA bundle to trust {settings.ca_bundle.resolve()}", flush=True)

@@ -19,6 +19,7 @@ import schemathesis
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -28,14 +29,14 @@ from acmehub.services.admin import CLI_ACTOR
 from tests.support.server import AcmehubServer
 
 MAX_EXAMPLES = int(os.environ.get("ACMEHUB_SCHEMATHESIS_EXAMPLES", "25"))
-# What the issue asks: no 5xx, and every response (status, content type, body) as documented,
-# for valid and invalid requests alike. schemathesis' "negative data rejected" check is left
-# out: its negative cases drop the Authorization header that this harness must always send.
+# What the issue asks: no 5xx, every response (status, content type, body) as documented, and
+# invalid requests refused ("negative data rejected"), for valid and invalid requests alike.
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
+    negative_data_rejection,
 ]
 
 
@@ -62,10 +63,24 @@ schema = schemathesis.openapi.from_path(
 )
 
 
+#: The admin token's "Bearer ..." value, set by the ``target`` fixture for the hook below.
+BEARER: dict[str, str] = {}
+#: The status of every generated call, for the last test.
+STATUSES: list[int] = []
+
+
+def authenticate(case: schemathesis.Case) -> None:
+    """Every generated call carries the admin token, except a negative case that removes the
+    Authorization header on purpose (schemathesis marks its security parameter negated): then
+    the server's 401 is the refusal the "negative data rejected" check expects. (Done here:
+    schemathesis' auth providers are not applied in every phase.)"""
+    if not case.operation.schema.is_security_param_negated(case):
+        case.headers = {**(case.headers or {}), "Authorization": BEARER["value"]}
+
+
 @dataclass(frozen=True)
 class Target:
     base_url: str
-    headers: dict[str, str]
     verify: str
 
 
@@ -79,13 +94,21 @@ def target(fuzzed_server: AcmehubServer) -> Target:
     assert served == json.loads(CHECKED_IN.read_text()), (
         "docs/openapi.json is stale: run `make openapi`"
     )
-    return Target(base, {"Authorization": f"Bearer {secret}"}, str(fuzzed_server.ca_bundle))
+    BEARER["value"] = f"Bearer {secret}"
+    return Target(base, str(fuzzed_server.ca_bundle))
 
 
 @schema.parametrize()
 def test_management_api_matches_its_openapi_document(
     case: schemathesis.Case, target: Target
 ) -> None:
-    case.call_and_validate(
-        base_url=target.base_url, headers=target.headers, verify=target.verify, checks=CHECKS
-    )
+    authenticate(case)
+    response = case.call(base_url=target.base_url, verify=target.verify)
+    STATUSES.append(response.status_code)
+    case.validate_response(response, checks=CHECKS)
+
+
+def test_the_generated_calls_were_authenticated() -> None:
+    """Runs after the fuzzing above: the hook's token got through (not every answer a 401)."""
+    assert STATUSES, "no call was made"
+    assert sum(1 for s in STATUSES if 200 <= s < 300) > len(STATUSES) // 10, STATUSES[:50]

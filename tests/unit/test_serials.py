@@ -10,6 +10,7 @@ from cryptography import x509
 
 from acmehub.cli import build_parser
 from acmehub.cli_admin import certificates as cli_certificates
+from acmehub.cli_admin.backend import LocalBackend
 from acmehub.cli_admin.base import Admin
 from acmehub.domain.errors import DomainError
 from acmehub.domain.model import Certificate, serial_display, serial_lookup
@@ -59,7 +60,8 @@ def test_the_api_shape_keeps_the_leading_zero(
 
 def _cli(world: MemoryWorld, *argv: str) -> str:
     args = build_parser().parse_args(argv)
-    admin = Admin(world.services, CLI_ACTOR, json=False, out=io.StringIO())
+    backend = LocalBackend(world.services, CLI_ACTOR)
+    admin = Admin(backend, json=False, local=world.services, out=io.StringIO())
     handler = {"list": cli_certificates._list, "show": cli_certificates._show}[args.action]
     handler(admin, args)
     out = admin.out.getvalue()

@@ -140,7 +140,7 @@ class Admin:
         default_port = 443 if url.scheme == "https" else 80
         scope = {
             "type": "http",
-            "app": create_management_app(self.services, base_url=self.base_url),
+            "app": create_management_app(self.services),
             "scheme": url.scheme,
             "server": (url.hostname or "127.0.0.1", url.port or default_port),
             "root_path": url.path.rstrip("/") + MOUNT_PATH,

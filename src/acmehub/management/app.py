@@ -21,8 +21,8 @@ from acmehub.management.routers import ROUTERS
 from acmehub.services.container import Services
 
 
-def create_management_app(services: Services, *, base_url: str = "") -> FastAPI:
-    """``base_url``: the server's external base URL, for the directory URLs the API shows."""
+def create_management_app(services: Services) -> FastAPI:
+    """Every URL the API shows comes from ``services.deps.urls`` (the configured base URL)."""
     app = FastAPI(
         title="acmehub Core ACME API",
         version=__version__,
@@ -36,7 +36,6 @@ def create_management_app(services: Services, *, base_url: str = "") -> FastAPI:
         responses=openapi.COMMON_RESPONSES,
     )
     app.state.services = services
-    app.state.base_url = base_url.rstrip("/")
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(HTTPException, http_error_handler)

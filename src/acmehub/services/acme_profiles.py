@@ -19,8 +19,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.domain.model import AccountStatus, AcmeProfile, RaProfile, Role
-from acmehub.domain.ports import AccountFilter, Page, UnitOfWork
+from acmehub.domain.model import AcmeProfile, RaProfile, Role
+from acmehub.domain.ports import UnitOfWork
+from acmehub.services.acme_profile_removal import RETIRED_INFIX, delete_in, force_delete_in
 from acmehub.services.admin import Actor, Family, record, require
 from acmehub.services.commands.acme_profiles import (
     MAX_ORDER_VALIDITY,
@@ -46,15 +47,13 @@ from acmehub.services.profile_rules import (
     invalid,
     not_found,
 )
-from acmehub.services.ra_profiles import RaProfileService, detach_acme
+from acmehub.services.ra_profiles import RaProfileService
 
 #: Infix of a retired (force-deleted while accounts still refer to it) profile's name.
-RETIRED_INFIX = "~deleted~"
 #: What create and update may set (uuid and name are fixed; the ToS-change time is derived).
 SETTABLE = frozenset(f.name for f in fields(AcmeProfile) if f.name not in ("uuid", "name")) - {
     "terms_of_service_changed_at"
 }
-_ACCOUNT_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -94,13 +93,6 @@ def _check(profile: AcmeProfile) -> None:
         check_json_object(getattr(profile, name), api_name(name))
     if not all(isinstance(c, str) and c for c in profile.caa_identities):
         raise invalid("caaIdentities must be a list of domain names")
-
-
-def retired_name(profile: AcmeProfile) -> str:
-    if RETIRED_INFIX in profile.name:
-        return profile.name
-    suffix = f"{RETIRED_INFIX}{profile.uuid[:8]}"
-    return profile.name[: 200 - len(suffix)] + suffix
 
 
 class AcmeProfileService:
@@ -325,93 +317,10 @@ class AcmeProfileService:
         return self._bulk(uuids, lambda tx, p: self._force_delete_in(tx, actor, p))
 
     def _delete_in(self, tx: UnitOfWork, actor: Actor, profile: AcmeProfile) -> None:
-        activated = [
-            r.name for r in tx.profiles.list_ra_profiles() if r.acme_profile_uuid == profile.uuid
-        ]
-        if activated:
-            raise invalid(
-                f"ACME Profile {profile.name} is activated on RA Profile(s) "
-                f"{', '.join(activated[:20])}; deactivate it there first (or force delete)"
-            )
-        accounts = tx.accounts.count(AccountFilter(acme_profile_uuid=profile.uuid))
-        if accounts:
-            raise invalid(
-                f"ACME Profile {profile.name} has {accounts} ACME account(s); "
-                "force delete deactivates them"
-            )
-        self._remove(tx, actor, profile, "acmeProfile.delete")
-
-    def _remove(self, tx: UnitOfWork, actor: Actor, profile: AcmeProfile, action: str) -> None:
-        # EAB keys belong to the profile's configuration; with no account left, none is in use.
-        keys = tx.eab_keys.delete_for_profile(profile.uuid)
-        tx.profiles.delete_acme_profile(profile.uuid)
-        record(
-            tx,
-            self._d.clock,
-            actor.name,
-            action,
-            "acmeProfile",
-            profile.uuid,
-            name=profile.name,
-            eabKeysDeleted=keys,
-        )
+        delete_in(tx, self._d.clock, actor, profile)
 
     def _force_delete_in(self, tx: UnitOfWork, actor: Actor, profile: AcmeProfile) -> None:
-        now = self._d.clock.now()
-        deactivated = 0
-        where = AccountFilter(acme_profile_uuid=profile.uuid, status=AccountStatus.VALID)
-        while batch := tx.accounts.list(where, Page(0, _ACCOUNT_BATCH)):
-            for account in batch:
-                tx.accounts.update(replace(account, status=AccountStatus.DEACTIVATED))
-                record(
-                    tx,
-                    self._d.clock,
-                    actor.name,
-                    "acmeAccount.deactivate",
-                    "acmeAccount",
-                    account.uuid,
-                    accountId=account.id,
-                    reason=f"ACME Profile {profile.name} was force-deleted",
-                )
-            deactivated += len(batch)
-        for ra in tx.profiles.list_ra_profiles():
-            if ra.acme_profile_uuid == profile.uuid:
-                tx.profiles.update_ra_profile(detach_acme(ra))
-                record(
-                    tx,
-                    self._d.clock,
-                    actor.name,
-                    "raProfile.deactivateAcme",
-                    "raProfile",
-                    ra.uuid,
-                    acmeProfile=profile.uuid,
-                    reason=f"ACME Profile {profile.name} was force-deleted",
-                )
-        if tx.accounts.count(AccountFilter(acme_profile_uuid=profile.uuid)) == 0:
-            self._remove(tx, actor, profile, "acmeProfile.forceDelete")
-            return
-        # Account rows still refer to the profile: keep it, retired (module docstring).
-        for key in tx.eab_keys.list(profile.uuid, Page(0, 2**31 - 1)):
-            if key.revoked_at is None:
-                tx.eab_keys.update(replace(key, revoked_at=now))
-        retired = replace(
-            profile,
-            name=retired_name(profile),
-            enabled=False,
-            default_ra_profile_uuid=None,
-        )
-        tx.profiles.update_acme_profile(retired)
-        record(
-            tx,
-            self._d.clock,
-            actor.name,
-            "acmeProfile.forceDelete",
-            "acmeProfile",
-            profile.uuid,
-            name=profile.name,
-            retiredAs=retired.name,
-            accountsDeactivated=deactivated,
-        )
+        force_delete_in(tx, self._d.clock, actor, profile)
 
     def _bulk(
         self, uuids: Sequence[str], act: Callable[[UnitOfWork, AcmeProfile], object]

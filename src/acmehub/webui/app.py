@@ -136,11 +136,11 @@ def cookie_names(secure: bool) -> CookieNames:
     )
 
 
-def create_webui_app(services: Services, *, base_url: str) -> Starlette:
-    """The web interface, to be mounted at /ui. ``base_url`` is the server's external URL:
+def create_webui_app(services: Services) -> Starlette:
+    """The web interface, to be mounted at /ui. The configured base URL (services.deps.urls):
     its scheme decides whether cookies are Secure (https, also behind a TLS-terminating
     proxy), and its origin is what POSTs' Origin headers must name."""
-    base_url = base_url.rstrip("/")
+    base_url = services.deps.urls.base_url
     secure = urlsplit(base_url).scheme == "https"
     ui = Ui(
         services=services,

@@ -76,18 +76,28 @@ def ui(**hints: Any) -> dict[str, Any]:
 
 #: Error codes of acmehub's own field types, and what joins the field's name to their message
 #: ("retryInterval must be an integer between 1 and 86400"), as the services' refusals read.
-OWN_CODES = {"int_range": " ", "url_name": ": ", "one_of": " ", "text_max": " "}
+OWN_CODES = {
+    "int_parsing": " ",
+    "int_type": " ",
+    "int_range": " ",
+    "url_name": ": ",
+    "one_of": " ",
+    "text_max": " ",
+}
 
 
 def _int_between(low: int, high: int) -> Any:
     def check(value: Any, handler: Any) -> Any:
+        code = "int_range"
         if isinstance(value, int) and not isinstance(value, bool):
             try:
                 return handler(value)
             except ValidationError:
                 pass
+        else:  # pydantic's own codes: text that is not a number, or another type
+            code = "int_parsing" if isinstance(value, str) else "int_type"
         raise PydanticCustomError(
-            "int_range", "must be an integer between {low} and {high}", {"low": low, "high": high}
+            code, "must be an integer between {low} and {high}", {"low": low, "high": high}
         )
 
     return WrapValidator(check)
