@@ -680,6 +680,9 @@ class MemoryEabKeys:
         )
         return found[page.offset : page.offset + page.limit]
 
+    def count(self, acme_profile_uuid: str | None) -> int:
+        return len(self.list(acme_profile_uuid, Page(0, 2**31 - 1)))
+
     def record_use(self, key_id: str, *, single_use: bool) -> bool:
         st = self._tx.write()
         key = st.eab_keys.get(key_id)

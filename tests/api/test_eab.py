@@ -436,3 +436,19 @@ def test_lego_with_eab_end_to_end(
     assert sans.get_values_for_type(x509.DNSName) == [name]
     accounts = api.get("/acmeAccounts", params={"acmeProfileUuid": profile.uuid}).json()
     assert [a["eabKeyId"] for a in accounts["items"]] == [created["keyId"]]
+
+
+def test_the_directory_url_is_the_configured_one_whatever_the_host_header(
+    api: httpx.Client, profile: AcmeProfile, acmehub: AcmehubServer
+) -> None:
+    response = api.post(keys_url(profile), json={}, headers={"Host": "attacker.example:8443"})
+
+    assert response.status_code == 201, response.text
+    created = response.json()
+    directory = acmehub.directory_url(profile.name)
+    assert created["directoryUrl"] == directory
+    assert shlex.split(created["clients"]["certbot"])[:2] == ["--server", directory]
+    assert shlex.split(created["clients"]["lego"] or "")[:2] == ["--server", directory]
+    assert "attacker.example" not in response.text
+    assert "attacker.example" not in response.headers["Location"]
+    assert response.headers["cache-control"] == "no-store"

@@ -1218,6 +1218,8 @@ def test_eab_keys_list_per_profile_oldest_first(store: Store) -> None:
     with store.uow() as tx:
         assert [k.key_id for k in tx.eab_keys.list(None, Page())] == ["kid-1", "kid-2", "kid-3"]
         assert [k.key_id for k in tx.eab_keys.list(store.acme.uuid, Page())] == ["kid-1", "kid-3"]
+        assert (tx.eab_keys.count(None), tx.eab_keys.count(store.acme.uuid)) == (3, 2)
+        assert tx.eab_keys.count("no-such-profile") == 0
         assert [k.key_id for k in tx.eab_keys.list(store.acme.uuid, Page(1, 5))] == ["kid-3"]
         assert [k.key_id for k in tx.eab_keys.list(acme2.uuid, Page())] == ["kid-2"]
 

@@ -5,10 +5,13 @@ asks to confirm), and an auditor who can look but not change."""
 from __future__ import annotations
 
 import html
+import inspect
 import re
 
 from acmehub.domain.model import Account, AccountStatus, Role
 from acmehub.services.admin import CLI_ACTOR
+from acmehub.webui.pages import accounts as accounts_page
+from acmehub.webui.pages import eab as eab_page
 from tests.support.server import AcmehubServer
 from tests.webui.conftest import ClientFactory, WebClient
 from tests.webui.seed import order_for, profile_with_accounts
@@ -143,3 +146,71 @@ def test_a_post_without_the_csrf_token_changes_nothing(
     assert stored(acmehub, account).enabled
     services = acmehub.container().services
     assert services.account_admin.get(CLI_ACTOR, account.acme_profile_uuid, account.uuid)
+
+
+def test_an_auditor_sees_every_accounts_page_and_changes_nothing(
+    web_as: ClientFactory, acmehub: AcmehubServer
+) -> None:
+    auditor = web_as(Role.AUDITOR)
+    seeded = profile_with_accounts(acmehub, 2)
+    account = seeded.accounts[0]
+    url = detail_url(account)
+    listing = auditor.get(f"/ui/accounts?acmeProfile={seeded.profile.uuid}")
+    assert listing.status_code == 200
+    assert all(a.id in listing.text for a in seeded.accounts)
+    shown = auditor.get(url)
+    assert shown.status_code == 200
+    assert "mailto:owner0@example.com" in text_of(shown.text)
+    confirm = auditor.get(f"/ui/accounts/revoke?uuid={account.uuid}")
+    assert confirm.status_code == 200
+    assert "Revoking is final" in confirm.text
+    for action in ("disable", "enable", "revoke"):
+        refused = auditor.form(f"{url}/{action}")
+        assert refused.status_code == 403, action
+        assert "does not allow" in refused.text
+    uuids = [a.uuid for a in seeded.accounts]
+    for action in ("disable", "enable", "revoke-confirmed"):
+        refused = auditor.form("/ui/accounts/bulk", {"action": action, "uuid": uuids})
+        assert refused.status_code == 403, action
+    for before in seeded.accounts:
+        after = stored(acmehub, before)
+        assert (after.enabled, after.status) == (True, AccountStatus.VALID)
+
+
+def test_a_visitor_who_is_not_signed_in_is_sent_to_sign_in_and_sees_no_account(
+    anonymous: WebClient, acmehub: AcmehubServer
+) -> None:
+    seeded = profile_with_accounts(acmehub, 1)
+    account = seeded.accounts[0]
+    url = detail_url(account)
+    for path in (
+        "/ui/accounts",
+        f"/ui/accounts?acmeProfile={seeded.profile.uuid}",
+        url,
+        f"/ui/accounts/revoke?uuid={account.uuid}",
+    ):
+        response = anonymous.get(path)
+        assert response.status_code == 303, path
+        assert response.headers["location"].startswith("/ui/signin?next=")
+        assert account.id not in response.text
+    for path, data in (
+        (f"{url}/disable", {}),
+        (f"{url}/revoke", {}),
+        ("/ui/accounts/bulk", {"action": "revoke", "uuid": account.uuid}),
+        ("/ui/accounts/bulk", {"action": "revoke-confirmed", "uuid": account.uuid}),
+    ):
+        refused = anonymous.form(path, data)
+        assert refused.status_code == 403, path
+        assert "sign in" in refused.text.lower()
+        assert account.id not in refused.text
+    after = stored(acmehub, account)
+    assert (after.enabled, after.status) == (True, AccountStatus.VALID)
+
+
+def test_the_account_pages_read_through_the_services_only() -> None:
+    """The pages never open a transaction of their own: every read passes the service's role
+    check (services/account_admin.py)."""
+    for module in (accounts_page, eab_page):
+        source = inspect.getsource(module)
+        for reach in (".deps", ".uow(", "tx.", "storage"):
+            assert reach not in source, (module.__name__, reach)

@@ -99,3 +99,22 @@ def test_an_auditor_sees_the_keys_and_changes_nothing(
     refused = admin.post(f"/ui/eab-keys/{acme.uuid}/{key.key_id}/revoke", [])
     assert refused.status_code == 403
     assert services.eab.get(CLI_ACTOR, acme.uuid, key.key_id).revoked_at is None
+
+
+def test_the_new_keys_directory_url_is_the_configured_one_whatever_the_host_header(
+    admin: WebClient, acmehub: AcmehubServer
+) -> None:
+    acme = profile(acmehub)
+    admin.get(f"/ui/eab-keys/{acme.uuid}")
+    created = admin.form(
+        f"/ui/eab-keys/{acme.uuid}/new",
+        {"algorithm": "HS256"},
+        headers={"Host": "attacker.example:8443"},
+    )
+    assert created.status_code == 201, created.text
+    text = html.unescape(created.text)
+    directory = f"{acmehub.base_url}/acme/{acme.name}/directory"
+    assert f"--server {directory} --eab-kid" in text
+    assert f"--server {directory} --eab --kid" in text
+    assert "attacker.example" not in text
+    assert created.headers["cache-control"] == "no-store"

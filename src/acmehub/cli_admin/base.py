@@ -95,14 +95,27 @@ class Admin:
         self.table(rows, tuple(c.header.upper() for c in columns))
 
     def page(self, page: Any, columns: Sequence[Column[Any]]) -> None:
-        """One page of a list (``--offset``/``--limit``): the page as JSON, or a table and
-        where the next page starts."""
+        """One page of a list (``--offset``/``--limit``) with the columns declared once."""
+        rows = [tuple(c.value(item) for c in columns) for item in page.items]
+        self._page(page, rows, tuple(c.header.upper() for c in columns))
+
+    def page_rows(
+        self, page: Any, headers: Sequence[str], row: Callable[[Any], Sequence[Any]]
+    ) -> None:
+        """One page of a list, each item printed by ``row`` under ``headers``."""
+        self._page(page, [row(item) for item in page.items], headers)
+
+    def _page(self, page: Any, rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
+        """The page as JSON (``--json``), else a table and, when more follow, the option that
+        shows the next page."""
         if self.json:
             self.emit(page)
             return
-        self.listing(page.items, columns)
+        self.table(rows, headers)
         if page.has_more:
-            self.note(f"more follow: --offset {page.offset + len(page.items)}")
+            total = getattr(page, "total", None)
+            lead = f"{total} match; " if total is not None else ""
+            self.note(f"{lead}next page: --offset {page.offset + len(page.items)}")
 
     def details(self, model: BaseModel, *, skip: Sequence[str] = ()) -> None:
         """One ``field: value`` line per field of an API model (camelCase, as in JSON)."""
@@ -111,6 +124,27 @@ class Admin:
         for key, value in data.items():
             if key not in skip:
                 self.out.write(f"{key.ljust(width)}  {cell(value, 200)}\n")
+
+    def show(self, view: BaseModel) -> None:
+        """One object: its view as JSON (``--json``), else one line per field."""
+        if self.json:
+            self.emit(view)
+        else:
+            self.details(view)
+
+    def bulk(self, done: Mapping[str, str], messages: Sequence[Any], noun: str) -> None:
+        """A bulk action's outcome: ``done`` maps each UUID acted on to the line to print if
+        it succeeded; ``messages`` (BulkMessage) are the failures, on stderr (exit status 1)."""
+        self.failed = bool(messages)
+        if self.json:
+            self.emit(list(messages))
+            return
+        failed = {m.uuid for m in messages}
+        for uuid_, line in done.items():
+            if uuid_ not in failed:
+                self.say(line)
+        for m in messages:
+            self.note(f"{noun} {m.name or m.uuid}: {m.message}")
 
     def say(self, message: str) -> None:
         """The result of a change, on stdout."""

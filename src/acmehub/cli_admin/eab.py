@@ -1,128 +1,75 @@
-"""`acmehub eab ...`: external account binding keys of an ACME profile (services/eab.py)."""
+"""`acmehub eab ...`: EAB keys of an ACME profile, as the API's actions (routers/eab.py); the
+options of `create` are the command's fields (services/commands/eab.py)."""
 
 from __future__ import annotations
 
 import argparse
-import base64
-from datetime import timedelta
 
-from acmehub.cli_admin.base import (
-    Admin,
-    SubParsers,
-    acme_profile_ref,
-    json_flag,
-    parse_time,
-    run,
-)
-from acmehub.domain.ports import Page
-from acmehub.management.routers.eab import EabKeyInfo, EabKeyPage
-from acmehub.services.eab import NewEabKey
+from acmehub.cli_admin import base
+from acmehub.cli_admin.base import Admin, SubParsers, run
+from acmehub.cli_admin.options import add_options, command_of
+from acmehub.management.routers import eab as api
+from acmehub.services.commands.base import PageQuery
+from acmehub.services.commands.eab import EabKeyCreated, EabKeyInfo, EabKeyRequest
+
+HEADERS = ("KEY ID", "ALG", "STATE", "REUSABLE", "USED", "CREATED", "EXPIRES", "DESCRIPTION")
+
+
+def row(k: EabKeyInfo) -> tuple[object, ...]:
+    return (k.key_id, k.algorithm, k.state.value, k.reusable, k.used_count, k.created_at,
+            k.expires_at, k.description)  # fmt: skip
 
 
 def register(sub: SubParsers) -> None:
-    eab = sub.add_parser("eab", help="external account binding (EAB) keys of ACME profiles")
-    actions = eab.add_subparsers(dest="action", required=True)
-    as_json = json_flag()
-
-    create = actions.add_parser(
-        "create", parents=[as_json], help="create a key; its secret is printed this once"
-    )
-    create.add_argument("acme_profile", metavar="acme-profile", help="name or UUID")
-    create.add_argument("--algorithm", choices=["HS256", "HS384", "HS512"], default="HS256")
-    create.add_argument(
-        "--reusable", action="store_true", help="admit many accounts (default: one)"
-    )
-    expiry = create.add_mutually_exclusive_group()
-    expiry.add_argument("--expires-at", type=parse_time, help="ISO 8601 (UTC if no zone)")
-    expiry.add_argument("--valid-for", type=int, metavar="SECONDS")
-    create.add_argument("--description", default="")
-    create.set_defaults(func=run(_create))
-
-    listing = actions.add_parser("list", parents=[as_json], help="list a profile's keys")
-    listing.add_argument("acme_profile", metavar="acme-profile", help="name or UUID")
-    listing.add_argument("--offset", type=int, default=0)
-    listing.add_argument("--limit", type=int, default=100)
-    listing.set_defaults(func=run(_list))
-
-    for action, text in (("show", "a key (never its secret)"), ("revoke", "revoke a key")):
-        command = actions.add_parser(action, parents=[as_json], help=text)
+    actions = sub.add_parser(
+        "eab", help="external account binding (EAB) keys of ACME profiles"
+    ).add_subparsers(dest="action", required=True)
+    parents = [base.json_flag()]
+    for action, text, handler, model in (
+        ("create", "create a key; its secret is printed this once", _create, EabKeyRequest),
+        ("list", "list a profile's keys (a page)", _list, PageQuery),
+        ("show", "a key (never its secret)", _show, None),
+        ("revoke", "revoke a key", _revoke, None),
+    ):
+        command = actions.add_parser(action, parents=parents, help=text)
         command.add_argument("acme_profile", metavar="acme-profile", help="name or UUID")
-        command.add_argument("key_id", metavar="key-id")
-        command.set_defaults(func=run(_show if action == "show" else _revoke))
+        if model is None:
+            command.add_argument("key_id", metavar="key-id")
+        else:
+            add_options(command, model)
+        command.set_defaults(func=run(handler))
+
+
+def _path(admin: Admin, args: argparse.Namespace) -> dict[str, str]:
+    path = {"acmeProfileUuid": base.acme_profile_ref(admin, args.acme_profile)}
+    return {**path, "keyId": args.key_id} if "key_id" in args else path
 
 
 def _create(admin: Admin, args: argparse.Namespace) -> None:
-    profile = acme_profile_ref(admin, args.acme_profile)
-    spec = NewEabKey(
-        algorithm=args.algorithm,
-        reusable=args.reusable,
-        expires_at=args.expires_at,
-        valid_for=timedelta(seconds=args.valid_for) if args.valid_for is not None else None,
-        description=args.description,
-    )
-    created = admin.services.eab.create(admin.actor, profile, spec)
-    key = created.key
-    secret = base64.urlsafe_b64encode(created.secret).rstrip(b"=").decode("ascii")
-    directory = admin.services.deps.urls.directory(created.profile.name)
+    command = command_of(EabKeyRequest, args)
+    key: EabKeyCreated = admin.do(api.CREATE, _path(admin, args), body=command)
     if admin.json:
-        info = EabKeyInfo.of(key, key.created_at).model_dump(mode="json", by_alias=True)
-        admin.emit({**info, "hmacKey": secret, "directoryUrl": directory})
+        admin.emit(key)
         return
     admin.note("the HMAC key is shown this once: keep it now")
-    admin.say(f"keyId      {key.key_id}")
-    admin.say(f"hmacKey    {secret}")
-    admin.say(f"algorithm  {key.algorithm}")
-    admin.say(f"directory  {directory}")
-    admin.say(
-        f"certbot    --server {directory} --eab-kid {key.key_id} --eab-hmac-key {secret}"
-        + (f" --eab-hmac-alg {key.algorithm}" if key.algorithm != "HS256" else "")
-    )
+    for name, value in (("keyId", key.key_id), ("hmacKey", key.hmac_key),
+                        ("algorithm", key.algorithm), ("directory", key.directory_url),
+                        ("certbot", key.clients.certbot), ("lego", key.clients.lego)):  # fmt: skip
+        admin.say(f"{name:<10} {value or '-'}")
 
 
 def _list(admin: Admin, args: argparse.Namespace) -> None:
-    profile = acme_profile_ref(admin, args.acme_profile)
-    found = admin.services.eab.list(admin.actor, profile, Page(args.offset, args.limit + 1))
-    now = admin.services.eab.now()
-    items = [EabKeyInfo.of(k, now) for k in found[: args.limit]]
-    if admin.json:
-        admin.emit(
-            EabKeyPage(
-                items=items, offset=args.offset, limit=args.limit, has_more=len(found) > args.limit
-            )
-        )
-        return
-    admin.table(
-        [
-            (
-                k.key_id,
-                k.algorithm,
-                k.state.value,
-                k.reusable,
-                k.used_count,
-                k.created_at,
-                k.expires_at,
-                k.description,
-            )
-            for k in items
-        ],
-        ("KEY ID", "ALG", "STATE", "REUSABLE", "USED", "CREATED", "EXPIRES", "DESCRIPTION"),
-    )
+    query = command_of(PageQuery, args)
+    admin.page_rows(admin.do(api.LIST, _path(admin, args), query=query), HEADERS, row)
 
 
 def _show(admin: Admin, args: argparse.Namespace) -> None:
-    profile = acme_profile_ref(admin, args.acme_profile)
-    key = admin.services.eab.get(admin.actor, profile, args.key_id)
-    info = EabKeyInfo.of(key, admin.services.eab.now())
-    if admin.json:
-        admin.emit(info)
-        return
-    admin.details(info)
+    admin.show(admin.do(api.GET, _path(admin, args)))
 
 
 def _revoke(admin: Admin, args: argparse.Namespace) -> None:
-    profile = acme_profile_ref(admin, args.acme_profile)
-    key = admin.services.eab.revoke(admin.actor, profile, args.key_id)
+    admin.do(api.REVOKE, path := _path(admin, args))
     if admin.json:
-        admin.emit(EabKeyInfo.of(key, admin.services.eab.now()))
+        admin.emit(admin.do(api.GET, path))
         return
-    admin.say(f"revoked EAB key {key.key_id}")
+    admin.say(f"revoked EAB key {args.key_id}")

@@ -65,6 +65,8 @@ def add_options(
         elif kind == "lines":
             options.update(action="append", metavar="VALUE")
             text = f"{text} (repeat the option)"
+        elif found.get("choices"):
+            options.update(choices=list(found["choices"]))
         elif found.get("options"):
             options.update(metavar="NAME-OR-UUID")
         if nullable and kind in ("text", "int", "json"):

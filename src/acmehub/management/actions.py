@@ -58,8 +58,11 @@ class Action:
     query: Any = None  # a model of query parameters
     result: Any = None  # the view; None: 204 No Content
     status: int = 200
-    #: For 201: the path of the created object's own URL, ``{uuid}`` from the result.
-    location: str | None = None
+    #: For 201: the path of the created object's own URL, ``{uuid}`` from the result; or a
+    #: function of the call and the result that gives the Location header's value.
+    location: str | Callable[[Args, Any], str] | None = None
+    #: Headers of every answer (``Cache-Control: no-store`` where the answer shows a secret).
+    headers: Mapping[str, str] = field(default_factory=dict)
     responses: Mapping[int | str, Any] = field(default_factory=dict)
     description: str | None = None
 
@@ -108,8 +111,11 @@ def _install(router: APIRouter, action: Action) -> None:
         )
         result = action.call(services, kwargs["actor"], args)
         if action.result is None:
-            return Response(status_code=204)
-        if action.location is not None:
+            return Response(status_code=204, headers=dict(action.headers))
+        kwargs["response"].headers.update(action.headers)
+        if callable(action.location):
+            kwargs["response"].headers["Location"] = action.location(args, result)
+        elif action.location is not None:
             where = action.location.replace("{uuid}", result.uuid)
             kwargs["response"].headers["Location"] = services.deps.urls.api(where)
         return result

@@ -15,6 +15,8 @@ from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import Account, AccountStatus, Role
 from acmehub.domain.ports import AccountFilter, Page, UnitOfWork
 from acmehub.services.admin import Actor, Family, record, require
+from acmehub.services.commands.accounts import AccountQuery, AcmeAccount
+from acmehub.services.commands.base import Paged
 from acmehub.services.deps import ServiceDeps
 
 
@@ -72,6 +74,20 @@ class AccountAdminService:
         require(actor, Role.AUDITOR, Family.ACME_ACCOUNTS)
         with self._d.uow() as tx:
             return self._view(tx, self._find(tx, account_uuid, acme_profile_uuid))
+
+    def page(self, actor: Actor, query: AccountQuery) -> Paged[AcmeAccount]:
+        views, total = self.search(actor, query.where(), Page(query.offset, query.limit))
+        return Paged.of([AcmeAccount.of(v) for v in views], query, total)
+
+    def detail(self, actor: Actor, acme_profile_uuid: str, account_uuid: str) -> AcmeAccount:
+        return AcmeAccount.of(self.get(actor, acme_profile_uuid, account_uuid))
+
+    def found(self, actor: Actor, account_uuids: Sequence[str]) -> list[AccountView]:
+        """The accounts of these UUIDs that exist (of any profile), once each, in order."""
+        require(actor, Role.AUDITOR, Family.ACME_ACCOUNTS)
+        with self._d.uow() as tx:
+            accounts = [tx.accounts.by_uuid(u) for u in dict.fromkeys(account_uuids)]
+            return [self._view(tx, a) for a in accounts if a is not None]
 
     # ------------------------------------------------------------------ changes
 

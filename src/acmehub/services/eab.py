@@ -13,37 +13,21 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import AcmeProfile, EabKey, Role
 from acmehub.domain.ports import Page, UnitOfWork
 from acmehub.services.admin import Actor, Family, record, require
+from acmehub.services.commands.base import Paged, PageQuery
+from acmehub.services.commands.eab import MAX_DESCRIPTION as MAX_DESCRIPTION
+from acmehub.services.commands.eab import EabKeyCreated, EabKeyInfo, EabKeyRequest
+from acmehub.services.commands.eab import EabKeyState as EabKeyState
+from acmehub.services.commands.eab import key_state as key_state
 from acmehub.services.deps import ServiceDeps
 
 #: MAC algorithms and the size of the secret we generate for each: the hash output size, the
 #: minimum RFC 7518 §3.2 allows.
 EAB_KEY_OCTETS = {"HS256": 32, "HS384": 48, "HS512": 64}
-MAX_DESCRIPTION = 500
-
-
-class EabKeyState(StrEnum):
-    """What a key can still do, derived from its fields at a given time."""
-
-    ACTIVE = "active"  # admits new accounts
-    USED = "used"  # single-use and used
-    EXPIRED = "expired"
-    REVOKED = "revoked"
-
-
-def key_state(key: EabKey, now: datetime) -> EabKeyState:
-    if key.revoked_at is not None:
-        return EabKeyState.REVOKED
-    if key.expires_at is not None and key.expires_at <= now:
-        return EabKeyState.EXPIRED
-    if not key.reusable and key.used_count > 0:
-        return EabKeyState.USED
-    return EabKeyState.ACTIVE
 
 
 @dataclass(frozen=True)
@@ -105,6 +89,17 @@ class NewEabKey:
     expires_at: datetime | None = None
     valid_for: timedelta | None = None
     description: str = ""
+
+    @classmethod
+    def of(cls, command: EabKeyRequest) -> NewEabKey:
+        seconds = command.validity_seconds
+        return cls(
+            algorithm=command.algorithm,
+            reusable=command.reusable,
+            expires_at=command.expires_at,
+            valid_for=timedelta(seconds=seconds) if seconds is not None else None,
+            description=command.description,
+        )
 
 
 @dataclass(frozen=True)
@@ -177,6 +172,27 @@ class EabService:
                 expiresAt=key.expires_at.isoformat() if key.expires_at else None,
             )
         return CreatedEabKey(key, secret, profile)
+
+    def create_detail(
+        self, actor: Actor, acme_profile_uuid: str, command: EabKeyRequest | None
+    ) -> EabKeyCreated:
+        """Create a key from the command; the view carries its secret and the client flags
+        for the profile's directory (the configured base URL)."""
+        created = self.create(actor, acme_profile_uuid, NewEabKey.of(command or EabKeyRequest()))
+        return EabKeyCreated.made(created, self._d.urls)
+
+    def page(self, actor: Actor, acme_profile_uuid: str, query: PageQuery) -> Paged[EabKeyInfo]:
+        """One page of the profile's keys, oldest first (404 for an unknown profile)."""
+        require(actor, Role.AUDITOR, Family.EAB_KEYS)
+        now = self._d.clock.now()
+        with self._d.uow() as tx:
+            self._profile(tx, acme_profile_uuid)
+            keys = tx.eab_keys.list(acme_profile_uuid, Page(query.offset, query.limit))
+            total = tx.eab_keys.count(acme_profile_uuid)
+        return Paged.of([EabKeyInfo.of(k, now) for k in keys], query, total)
+
+    def detail(self, actor: Actor, acme_profile_uuid: str, key_id: str) -> EabKeyInfo:
+        return EabKeyInfo.of(self.get(actor, acme_profile_uuid, key_id), self._d.clock.now())
 
     def list(self, actor: Actor, acme_profile_uuid: str, page: Page) -> list[EabKey]:
         """The profile's keys, oldest first (404 for an unknown profile)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, func, select, update
 
 from acmehub.domain.model import ApiToken, AuditEvent, EabKey
 from acmehub.domain.ports import AuditFilter, Page
@@ -40,6 +40,12 @@ class SqlEabKeys:
             query = query.where(t.eab_keys.c.acme_profile_uuid == acme_profile_uuid)
         rows = self._c.execute(query.offset(page.offset).limit(page.limit))
         return [cv.eab_key_from_row(r._mapping) for r in rows]
+
+    def count(self, acme_profile_uuid: str | None) -> int:
+        query = select(func.count()).select_from(t.eab_keys)
+        if acme_profile_uuid is not None:
+            query = query.where(t.eab_keys.c.acme_profile_uuid == acme_profile_uuid)
+        return int(self._c.execute(query).scalar_one())
 
     def record_use(self, key_id: str, *, single_use: bool) -> bool:
         c = t.eab_keys.c

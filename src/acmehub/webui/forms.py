@@ -59,7 +59,9 @@ def fieldsets(
         widget = _widget(kind, found)
         choices: Sequence[tuple[str, str]] = ()
         if widget == "select":
-            choices = (options or {}).get(str(found.get("options")), ())
+            choices = (options or {}).get(str(found.get("options")), ()) or [
+                (str(c), str(c)) for c in found.get("choices", ())
+            ]
         entry = Input(
             name=info.alias or name,
             label=info.title or name,

@@ -264,7 +264,8 @@ def _refuse_existing(paths: Iterable[Path]) -> None:
 
 
 def _as_bytes(data: bytes | str) -> bytes:
-    return data.encode("ascii") if isinstance(data, str) else data
+    # PEM is ASCII (RFC 7468 §3); other characters become "?" and fail as "not PEM", a 422.
+    return data.encode("ascii", "replace") if isinstance(data, str) else data
 
 
 def _ca_name(name: str, role: str) -> x509.Name:

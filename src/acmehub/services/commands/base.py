@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, TypeVar, get_args, get_origin
+from typing import Annotated, Any, Generic, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WrapValidator
 from pydantic.alias_generators import to_camel
@@ -70,13 +70,21 @@ def _strip_defaults(schema: dict[str, Any]) -> None:
 def ui(**hints: Any) -> dict[str, Any]:
     """How the web form shows a field (``json_schema_extra``): ``group`` (fieldset legend),
     ``widget`` (text, textarea, json, checkbox, select, lines), ``options`` (a named option
-    list the page supplies), ``help``, ``cli`` (the CLI option name when it differs)."""
+    list the page supplies), ``choices`` (fixed values: the select's options and the CLI's
+    choices), ``help``, ``cli`` (the CLI option name when it differs)."""
     return {"x-ui": hints}
 
 
 #: Error codes of acmehub's own field types, and what joins the field's name to their message
 #: ("retryInterval must be an integer between 1 and 86400"), as the services' refusals read.
-OWN_CODES = {"int_parsing": " ", "int_type": " ", "int_range": " ", "url_name": ": "}
+OWN_CODES = {
+    "int_parsing": " ",
+    "int_type": " ",
+    "int_range": " ",
+    "url_name": ": ",
+    "one_of": " ",
+    "text_max": " ",
+}
 
 
 def _int_between(low: int, high: int) -> Any:
@@ -145,6 +153,32 @@ def UrlName(what: str) -> Any:  # noqa: N802 (a type)
             ) from None
 
     return Annotated[str, Field(pattern=URL_NAME_PATTERN), WrapValidator(check)]
+
+
+def OneOf(*values: str) -> Any:  # noqa: N802 (a type)
+    """One of a few fixed strings (an enum the schema lists), one message naming them all."""
+
+    def check(value: Any, handler: Any) -> Any:
+        if value in values:
+            return value
+        raise PydanticCustomError(
+            "one_of", "must be one of {values}", {"values": ", ".join(values)}
+        )
+
+    return Annotated[Literal[values], WrapValidator(check)]
+
+
+def Text(max_length: int) -> Any:  # noqa: N802 (a type)
+    """Free text of at most ``max_length`` characters."""
+
+    def check(value: Any, handler: Any) -> Any:
+        if isinstance(value, str) and len(value) > max_length:
+            raise PydanticCustomError(
+                "text_max", "must be at most {max} characters", {"max": max_length}
+            )
+        return handler(value)
+
+    return Annotated[str, Field(max_length=max_length), WrapValidator(check)]
 
 
 def field_path(loc: Sequence[int | str], model: type[BaseModel] | None = None) -> str:

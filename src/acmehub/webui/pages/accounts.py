@@ -1,121 +1,79 @@
-"""ACME accounts: list (filters, paging, bulk enable/disable/revoke with a confirmation for
-revoke), detail (contacts, terms agreement, EAB key, order counts by status, its orders) and
-enable/disable/revoke on one account. services/account_admin.py has every rule; reading needs
-the auditor role, changing the operator role (the service refuses otherwise).
-"""
+"""ACME accounts: list (filters, paging, bulk enable/disable/revoke; revoke asks first), detail
+(contacts, terms, EAB key, order counts, recent orders) and enable/disable/revoke of one.
+Every read and change goes through services/account_admin.py, which checks the role: reading
+needs the auditor role, changing the operator role."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from starlette.responses import Response
 
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import AccountStatus
-from acmehub.domain.ports import AccountFilter, OrderFilter, Page
-from acmehub.services.account_admin import AccountView, BulkFailure
+from acmehub.domain.ports import OrderFilter, Page
+from acmehub.services.commands.accounts import AccountQuery
+from acmehub.services.commands.base import parse
 from acmehub.webui.framework import PREFIX, Flash, PageRoute, Req, safe_next
 from acmehub.webui.paging import PageRequest, keep_query, page_of
 
 LIST = f"{PREFIX}/accounts"
+FILTERS = ("acmeProfile", "raProfile", "status", "enabled")
 STATUSES = tuple(s.value for s in AccountStatus)
-#: How many of an account's orders its detail page lists (the order browser has the rest).
-RECENT_ORDERS = 10
-
-
-def account_url(view: AccountView) -> str:
-    return f"{LIST}/{view.account.acme_profile_uuid}/{view.account.uuid}"
-
-
-def _here(req: Req) -> str:
-    url = req.request.url
-    return str(url.path) + (f"?{url.query}" if url.query else "")
-
-
-# --------------------------------------------------------------------------- list
+VERBS = {"enable": "enabled", "disable": "disabled", "revoke": "revoked"}
+RECENT_ORDERS = 10  # on the detail page; the order browser has the rest
+ANY = [("", "Any")]
 
 
 def index(req: Req) -> Response:
-    query = req.request.query_params
-    acme = query.get("acmeProfile", "")
-    ra = query.get("raProfile", "")
-    status = query.get("status", "")
-    enabled = query.get("enabled", "")
-    where = AccountFilter(
-        acme_profile_uuid=acme or None,
-        ra_profile_uuid=ra or None,
-        status=AccountStatus(status) if status in STATUSES else None,
-        enabled={"yes": True, "no": False}.get(enabled),
-    )
-    request = PageRequest.from_query(query)
-    views, total = req.services.account_admin.search(
-        req.actor, where, Page(request.offset, request.size)
-    )
-    paged = page_of(
-        views,
-        total,
-        request,
-        LIST,
-        keep_query(query, "acmeProfile", "raProfile", "status", "enabled"),
-    )
-    acme_profiles = req.services.acme_profiles.list_all(req.actor)
-    ra_profiles = req.services.ra_profiles.list_all(req.actor)
+    params, url = req.request.query_params, req.request.url
+    request = PageRequest.from_query(params)
+    found = req.services.account_admin.page(req.actor, _query(params, request))
+    acme = req.services.acme_profiles.list_all(req.actor)
+    ra = req.services.ra_profiles.list_all(req.actor)
     return req.render(
         "accounts/list.html",
-        paged=paged,
-        filters={"acmeProfile": acme, "raProfile": ra, "status": status, "enabled": enabled},
-        acme_options=[("", "Any")] + [(v.profile.uuid, v.profile.name) for v in acme_profiles],
-        ra_options=[("", "Any")] + [(v.profile.uuid, v.profile.name) for v in ra_profiles],
-        status_options=[("", "Any")] + [(s, s.capitalize()) for s in STATUSES],
-        back=_here(req),
+        paged=page_of(found.items, found.total, request, LIST, keep_query(params, *FILTERS)),
+        filters={name: params.get(name, "") for name in FILTERS},
+        acme_options=ANY + [(v.profile.uuid, v.profile.name) for v in acme],
+        ra_options=ANY + [(v.profile.uuid, v.profile.name) for v in ra],
+        status_options=ANY + [(s, s.capitalize()) for s in STATUSES],
+        back=url.path + (f"?{url.query}" if url.query else ""),
     )
+
+
+def _query(params: Mapping[str, str], request: PageRequest) -> AccountQuery:
+    """The list's filters (the form's names; odd values are ignored) as the API's query."""
+    status = params.get("status", "")
+    where = {
+        "acmeProfileUuid": params.get("acmeProfile") or None,
+        "raProfileUuid": params.get("raProfile") or None,
+        "status": status if status in STATUSES else None,
+        "enabled": {"yes": True, "no": False}.get(params.get("enabled", "")),
+    }
+    return parse(AccountQuery, {**where, "offset": request.offset, "limit": request.size})
 
 
 def bulk(req: Req) -> Response:
-    action = req.form.get("action")
-    uuids = [u for u in req.form.get_all("uuid") if u]
+    action, uuids = req.form.get("action"), [u for u in req.form.get_all("uuid") if u]
     back = safe_next(req.form.get("back") or LIST)
+    change = {"enable": "enable", "disable": "disable", "revoke-confirmed": "revoke"}.get(action)
     if not uuids:
         return req.redirect(back, Flash("error", "Select at least one ACME account first."))
-    service = req.services.account_admin
     if action == "revoke":
         return _confirm_revoke(req, uuids, back)
-    acts = {
-        "enable": (service.bulk_enable, "enabled"),
-        "disable": (service.bulk_disable, "disabled"),
-        "revoke-confirmed": (service.bulk_revoke, "revoked"),
-    }
-    if action not in acts:
+    if change is None:
         return req.redirect(back, Flash("error", "Unknown action."))
-    act, verb = acts[action]
-    failures = act(req.actor, uuids)
+    failures = getattr(req.services.account_admin, f"bulk_{change}")(req.actor, uuids)
     done = len(set(uuids)) - len(failures)
-    return req.redirect(back, *_report(verb, done, failures))
-
-
-def _report(verb: str, done: int, failures: Sequence[BulkFailure]) -> list[Flash]:
-    flashes = []
-    if done:
-        noun = "account" if done == 1 else "accounts"
-        flashes.append(Flash("success", f"{done} ACME {noun} {verb}."))
-    for failure in failures:
-        flashes.append(Flash("error", f"{failure.name or failure.uuid}: {failure.message}"))
-    return flashes
+    noun = "account" if done == 1 else "accounts"
+    flashes = [Flash("success", f"{done} ACME {noun} {VERBS[change]}.")] if done else []
+    flashes += [Flash("error", f"{f.name or f.uuid}: {f.message}") for f in failures]
+    return req.redirect(back, *flashes)
 
 
 def _confirm_revoke(req: Req, uuids: Sequence[str], back: str) -> Response:
-    service = req.services.account_admin
-    found = []
-    for uuid in dict.fromkeys(uuids):
-        with req.services.deps.uow() as tx:
-            account = tx.accounts.by_uuid(uuid)
-        if account is None:
-            continue
-        try:
-            found.append(service.get(req.actor, account.acme_profile_uuid, uuid))
-        except DomainError as exc:
-            if exc.kind is not ErrorKind.NOT_FOUND:
-                raise
+    found = req.services.account_admin.found(req.actor, uuids)
     if not found:
         return req.redirect(back, Flash("error", "Those ACME accounts no longer exist."))
     return req.render("accounts/revoke.html", items=found, back=back)
@@ -127,9 +85,6 @@ def revoke_page(req: Req) -> Response:
     return _confirm_revoke(req, uuids, safe_next(req.param("back") or LIST))
 
 
-# --------------------------------------------------------------------------- detail
-
-
 def detail(req: Req) -> Response:
     view = req.services.account_admin.get(
         req.actor, req.path_param("profile"), req.path_param("uuid")
@@ -137,43 +92,38 @@ def detail(req: Req) -> Response:
     orders, total = req.services.order_browser.search(
         req.actor, OrderFilter(account_id=view.account.id), Page(0, RECENT_ORDERS)
     )
+    counts = [(k, v) for k, v in view.order_counts.items() if k != "total"]
     return req.render(
         "accounts/detail.html",
         view=view,
         account=view.account,
         orders=orders,
         orders_total=total,
-        counts=[(k, v) for k, v in view.order_counts.items() if k != "total"],
+        counts=counts,
     )
 
 
 def change(req: Req) -> Response:
     profile, uuid = req.path_param("profile"), req.path_param("uuid")
-    action = req.request.url.path.rsplit("/", 1)[-1]
-    service = req.services.account_admin
-    act, verb = {
-        "enable": (service.enable, "enabled"),
-        "disable": (service.disable, "disabled"),
-        "revoke": (service.revoke, "revoked"),
-    }[action]
+    action = req.request.url.path.rsplit("/", 1)[-1]  # enable | disable | revoke (ROUTES)
     target = f"{LIST}/{profile}/{uuid}"
     try:
-        account = act(req.actor, profile, uuid)
+        account = getattr(req.services.account_admin, action)(req.actor, profile, uuid)
     except DomainError as exc:
         if exc.kind is not ErrorKind.INVALID_INPUT:
             raise
         return req.redirect(target, Flash("error", exc.detail))
-    return req.redirect(target, Flash("success", f"ACME account {account.id} {verb}."))
+    return req.redirect(target, Flash("success", f"ACME account {account.id} {VERBS[action]}."))
 
 
 ONE = "/accounts/{profile}/{uuid}"
-
 ROUTES = [
     PageRoute("/accounts", index, name="accounts"),
     PageRoute("/accounts/bulk", bulk, methods=("POST",), name="accounts_bulk"),
     PageRoute("/accounts/revoke", revoke_page, name="accounts_revoke"),
     PageRoute(ONE, detail, name="account"),
-    PageRoute(f"{ONE}/enable", change, methods=("POST",), name="account_on"),
-    PageRoute(f"{ONE}/disable", change, methods=("POST",), name="account_off"),
-    PageRoute(f"{ONE}/revoke", change, methods=("POST",), name="account_revoke"),
+    *(
+        PageRoute(f"{ONE}/{a}", change, methods=("POST",), name=f"account_{a}")
+        for a in ("enable", "disable", "revoke")
+    ),
 ]

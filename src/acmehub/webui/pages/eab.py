@@ -1,32 +1,23 @@
-"""EAB keys per ACME profile: choose the profile, list its keys (state, uses, expiry), create
-one (the secret is shown once, on the answer to the form, with the certbot and lego flags) and
-revoke one after confirming. services/eab.py has every rule."""
+"""EAB keys per ACME profile: choose the profile, list its keys, create one with the form made
+from EabKeyRequest (the secret is shown once, on the answer, with the certbot and lego flags
+for the configured directory URL) and revoke one after confirming. services/eab.py has every
+rule and checks the role."""
 
 from __future__ import annotations
 
-import base64
-import shlex
-from dataclasses import dataclass
-from datetime import timedelta
+from typing import Any
 
 from starlette.responses import Response
 
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.domain.model import EabKey
-from acmehub.domain.ports import Page
-from acmehub.services.eab import EAB_KEY_OCTETS, NewEabKey, key_state
-from acmehub.webui.framework import PREFIX, Flash, PageRoute, Req, field_errors
-from acmehub.webui.pages.acme_profiles import directory_url
-from acmehub.webui.paging import PageRequest, page_without_total, paginate
+from acmehub.services.commands.base import PageQuery
+from acmehub.services.commands.eab import EabKeyRequest
+from acmehub.webui import forms
+from acmehub.webui.forms import errors_of, fieldsets, posted, values_of
+from acmehub.webui.framework import PREFIX, Flash, PageRoute, Req
+from acmehub.webui.paging import PageRequest, page_of, paginate
 
 INDEX = f"{PREFIX}/eab-keys"
-FIELDS = ("algorithm", "validitySeconds", "description", "reusable")
-
-
-@dataclass(frozen=True)
-class KeyRow:
-    key: EabKey
-    state: str
 
 
 def index(req: Req) -> Response:
@@ -36,86 +27,40 @@ def index(req: Req) -> Response:
     return req.render("eab/index.html", paged=paged)
 
 
-def _list(
-    req: Req,
-    *,
-    values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    error: str = "",
-    status: int = 200,
+def keys(
+    req: Req, values: dict[str, Any] | None = None, exc: DomainError | None = None
 ) -> Response:
     uuid = req.path_param("profile")
     profile = req.services.acme_profiles.get(req.actor, uuid).profile
     request = PageRequest.from_query(req.request.query_params)
-    keys = req.services.eab.list(req.actor, uuid, Page(request.offset, request.size + 1))
-    now = req.services.eab.now()
-    rows = [KeyRow(k, key_state(k, now).value) for k in keys[: request.size]]
-    paged = page_without_total(rows, len(keys) > request.size, request, f"{INDEX}/{uuid}")
+    found = req.services.eab.page(
+        req.actor, uuid, PageQuery(offset=request.offset, limit=request.size)
+    )
+    errors, error = errors_of(exc, EabKeyRequest) if exc else ({}, "")
     return req.render(
         "eab/list.html",
-        status=status,
+        status=422 if exc else 200,
         profile=profile,
-        paged=paged,
-        values=values or {"algorithm": "HS256", "validitySeconds": ""},
-        errors=errors or {},
+        paged=page_of(found.items, found.total, request, f"{INDEX}/{uuid}"),
+        fieldsets=fieldsets(EabKeyRequest),
+        values=values or values_of(EabKeyRequest),
+        errors=errors,
         error=error,
-        algorithms=[(a, a) for a in EAB_KEY_OCTETS],
     )
-
-
-def keys(req: Req) -> Response:
-    return _list(req)
 
 
 def create(req: Req) -> Response:
     uuid = req.path_param("profile")
-    form = req.form
-    values = {
-        "algorithm": form.get("algorithm", "HS256"),
-        "validitySeconds": form.get("validitySeconds").strip(),
-        "description": form.get("description").strip(),
-        "reusable": "on" if form.has("reusable") else "",
-    }
-    valid_for = None
-    if values["validitySeconds"]:
-        if not values["validitySeconds"].isdigit() or int(values["validitySeconds"]) < 1:
-            errors = {
-                "validitySeconds": "validitySeconds must be a whole number of seconds above 0"
-            }
-            return _list(req, values=values, errors=errors, status=422)
-        valid_for = timedelta(seconds=int(values["validitySeconds"]))
-    spec = NewEabKey(
-        algorithm=values["algorithm"],
-        reusable=bool(values["reusable"]),
-        valid_for=valid_for,
-        description=values["description"],
-    )
     try:
-        created = req.services.eab.create(req.actor, uuid, spec)
+        command = forms.command_of(EabKeyRequest, req.form)
+        key = req.services.eab.create_detail(req.actor, uuid, command)
     except DomainError as exc:
         if exc.kind is not ErrorKind.INVALID_INPUT:
             raise
-        errors, error = field_errors(exc, (*FIELDS, "expiresAt"))
-        if "expiresAt" in errors:
-            errors["validitySeconds"] = errors.pop("expiresAt")
-        return _list(req, values=values, errors=errors, error=error, status=422)
-    key = created.key
-    secret = base64.urlsafe_b64encode(created.secret).rstrip(b"=").decode()
-    directory = directory_url(req, created.profile.name)
-    certbot = ["--server", directory, "--eab-kid", key.key_id, "--eab-hmac-key", secret]
-    if key.algorithm != "HS256":
-        certbot += ["--eab-hmac-alg", key.algorithm]
-    lego = ["--server", directory, "--eab", "--kid", key.key_id, "--hmac", secret]
+        return keys(req, posted(EabKeyRequest, req.form), exc)
+    profile = req.services.acme_profiles.get(req.actor, uuid).profile
     # Shown directly (never through a flash cookie): this response is the only place it appears.
-    return req.render(
-        "eab/created.html",
-        status=201,
-        profile=created.profile,
-        key=key,
-        secret=secret,
-        certbot=shlex.join(certbot),
-        lego=shlex.join(lego) if key.algorithm == "HS256" else "",
-    )
+    return req.render("eab/created.html", status=201, profile=profile, key=key)
 
 
 def revoke_page(req: Req) -> Response:
