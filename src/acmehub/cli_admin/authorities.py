@@ -1,13 +1,13 @@
-"""`acmehub authority ...` and `acmehub ra-profile ...`: CAs and the RA profiles on them.
-
-Objects are named by name or UUID. Every rule (names, validity, policy, what may be deleted)
-is the services' (services/authorities.py, services/ra_profiles.py).
+"""`acmehub authority ...` and `acmehub ra-profile ...`: CAs and the RA profiles on them, as
+the API's actions (management/routers/authorities.py, ra_profiles.py); the RA profile options
+are the commands' fields (cli_admin/options.py). Objects are named by name or UUID.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,26 +16,65 @@ from acmehub.cli_admin.base import (
     SubParsers,
     acme_profile_ref,
     authority_ref,
-    changes,
+    every,
     json_flag,
-    json_object,
-    on_off,
-    ra_profile_ref,
+    ra_profile_of,
     run,
 )
+from acmehub.cli_admin.options import add_options, command_of
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.management.routers.authorities import (
-    AuthorityDetail,
-    RaProfileAcme,
+from acmehub.management.routers import authorities as api
+from acmehub.management.routers import ra_profiles as ra_api
+from acmehub.services.commands.authorities import AuthorityDetail, AuthorityRequest
+from acmehub.services.commands.base import UuidView
+from acmehub.services.commands.ra_profiles import (
+    ActivateAcmeRequest,
     RaProfileDetail,
+    RaProfileRequest,
+    RaProfileUpdate,
 )
-from acmehub.management.routers.shared import UuidResponse
-from acmehub.services.authorities import KEY_TYPES, ImportedCa
+
+Columns = tuple[tuple[str, Callable[[Any], object]], ...]
+#: The lists' columns (header, value), as the web interface's lists show them.
+AUTHORITY_COLUMNS: Columns = (
+    ("UUID", lambda d: d.uuid),
+    ("NAME", lambda d: d.name),
+    ("KIND", lambda d: d.kind),
+    ("ENABLED", lambda d: d.enabled),
+    ("KEY TYPE", lambda d: d.key_type),
+    ("CA EXPIRES", lambda d: d.certificate.not_after if d.certificate else d.problem),
+    ("RA PROFILES", lambda d: ", ".join(r.name for r in d.ra_profiles)),
+)
+RA_COLUMNS: Columns = (
+    ("UUID", lambda d: d.uuid),
+    ("NAME", lambda d: d.name),
+    ("ENABLED", lambda d: d.enabled),
+    ("AUTHORITY", lambda d: d.authority.name),
+    ("ACME PROFILE", lambda d: d.acme_profile.name if d.acme_profile else None),
+    (
+        "VALIDITY (DEFAULT/MAX)",
+        lambda d: f"{d.validity_default // 86400}d / {d.validity_max // 86400}d",
+    ),
+)
 
 
 def register(sub: SubParsers) -> None:
     _authority(sub)
     _ra_profile(sub)
+
+
+def _print(admin: Admin, items: list[Any], columns: Columns) -> None:
+    if admin.json:
+        admin.emit(items)
+        return
+    admin.table([tuple(v(d) for _, v in columns) for d in items], tuple(h for h, _ in columns))
+
+
+def _done(admin: Admin, result: Any, message: str) -> None:
+    if admin.json:
+        admin.emit(result)
+    else:
+        admin.say(message)
 
 
 # --------------------------------------------------------------------------- authority
@@ -47,7 +86,7 @@ def _authority(sub: SubParsers) -> None:
     as_json = json_flag()
 
     actions.add_parser("list", parents=[as_json], help="list Authorities").set_defaults(
-        func=run(_authority_list)
+        func=run(lambda admin, args: _print(admin, every(admin, api.LIST), AUTHORITY_COLUMNS))
     )
     show = actions.add_parser("show", parents=[as_json], help="an Authority with its CA chain")
     show.add_argument("authority", help="name or UUID")
@@ -60,7 +99,7 @@ def _authority(sub: SubParsers) -> None:
         help="create an embedded Authority: generate a root and an intermediate, or import a CA",
     )
     create.add_argument("name")
-    create.add_argument("--key-type", choices=KEY_TYPES, default="ec-p256")
+    add_options(create, AuthorityRequest, skip=("name", "kind", "import_ca"))
     create.add_argument("--import-cert", type=Path, help="import this CA certificate (PEM)")
     create.add_argument("--import-key", type=Path, help="...with this private key (PEM)")
     create.add_argument("--import-chain", type=Path, help="...and these issuers (PEM)")
@@ -79,31 +118,9 @@ def _authority(sub: SubParsers) -> None:
         command.set_defaults(func=run(_authority_change), change=action)
 
 
-def _authority_list(admin: Admin, args: argparse.Namespace) -> None:
-    details = [AuthorityDetail.of(v) for v in admin.services.authorities.list_all(admin.actor)]
-    if admin.json:
-        admin.emit(details)
-        return
-    admin.table(
-        [
-            (
-                d.uuid,
-                d.name,
-                d.kind,
-                d.enabled,
-                d.key_type,
-                d.certificate.not_after if d.certificate else d.problem,
-                ", ".join(r.name for r in d.ra_profiles),
-            )
-            for d in details
-        ],
-        ("UUID", "NAME", "KIND", "ENABLED", "KEY TYPE", "CA EXPIRES", "RA PROFILES"),
-    )
-
-
 def _authority_show(admin: Admin, args: argparse.Namespace) -> None:
-    uuid_ = authority_ref(admin, args.authority)
-    detail = AuthorityDetail.of(admin.services.authorities.get(admin.actor, uuid_))
+    path = {"authorityUuid": authority_ref(admin, args.authority)}
+    detail: AuthorityDetail = admin.do(api.GET, path)
     if admin.json:
         admin.emit(detail)
         return
@@ -122,93 +139,32 @@ def _read(path: Path) -> str:
 
 
 def _authority_create(admin: Admin, args: argparse.Namespace) -> None:
-    authorities = admin.services.authorities
-    if args.import_cert is None and args.import_key is None:
-        view = authorities.create_embedded(admin.actor, args.name, args.key_type)
-    elif args.import_cert is None or args.import_key is None:
+    extra: dict[str, Any] = {"name": args.name}
+    if (args.import_cert is None) != (args.import_key is None):
         raise DomainError(
             ErrorKind.INVALID_INPUT, "--import-cert and --import-key go together", status=422
         )
-    else:
+    if args.import_cert is not None:
         passphrase = os.environ.get(args.passphrase_env) if args.passphrase_env else None
-        ca = ImportedCa(
-            cert_pem=_read(args.import_cert),
-            key_pem=_read(args.import_key),
-            chain_pem=_read(args.import_chain) if args.import_chain else "",
-            passphrase=passphrase.encode() if passphrase else None,
-        )
-        view = authorities.import_embedded(admin.actor, args.name, ca)
-    if admin.json:
-        admin.emit(UuidResponse(uuid=view.authority.uuid))
-        return
-    admin.say(f"created Authority {view.authority.name} ({view.authority.uuid})")
+        extra["import_ca"] = {
+            "certificate": _read(args.import_cert),
+            "private_key": _read(args.import_key),
+            "chain": _read(args.import_chain) if args.import_chain else "",
+            "passphrase": passphrase or None,
+        }
+    command = command_of(AuthorityRequest, args, extra=extra)
+    created: UuidView = admin.do(api.CREATE, body=command)
+    _done(admin, created, f"created Authority {command.name} ({created.uuid})")
 
 
 def _authority_change(admin: Admin, args: argparse.Namespace) -> None:
     uuid_ = authority_ref(admin, args.authority)
-    getattr(admin.services.authorities, args.change)(admin.actor, uuid_)
-    if admin.json:
-        admin.emit(UuidResponse(uuid=uuid_))
-        return
-    admin.say(f"{args.change}d Authority {args.authority}")
+    action = {"enable": api.ENABLE, "disable": api.DISABLE, "delete": api.DELETE}[args.change]
+    admin.do(action, {"authorityUuid": uuid_})
+    _done(admin, UuidView(uuid=uuid_), f"{args.change}d Authority {args.authority}")
 
 
 # --------------------------------------------------------------------------- RA profile
-
-#: option dest -> RaProfile field (the issuance policy's are under "policy").
-_RA_FIELDS = {
-    "description": "description",
-    "validity_default": "validity_default",
-    "validity_max": "validity_max",
-}
-_POLICY_FIELDS = {
-    "allow": "allowed_identifiers",
-    "deny": "denied_identifiers",
-    "wildcards": "allow_wildcards",
-    "max_names": "max_names",
-    "key_types": "allowed_key_types",
-    "min_rsa_bits": "min_rsa_bits",
-    "ekus": "extended_key_usages",
-}
-
-
-def _ra_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--description")
-    command.add_argument(
-        "--validity-default", type=int, metavar="SECONDS", help="certificate validity by default"
-    )
-    command.add_argument(
-        "--validity-max", type=int, metavar="SECONDS", help="longest validity an order may ask"
-    )
-    policy = command.add_argument_group("issuance policy")
-    policy.add_argument(
-        "--allow",
-        action="append",
-        metavar="PATTERN",
-        help='allowed identifiers: "example.com", ".example.com" (below), "*.example.com", '
-        '"10.0.0.0/8" (repeat; none given: any name)',
-    )
-    policy.add_argument("--deny", action="append", metavar="PATTERN", help="denied (wins)")
-    policy.add_argument("--wildcards", type=on_off, metavar="yes|no", help="allow wildcards")
-    policy.add_argument("--max-names", type=int, help="names per order")
-    policy.add_argument(
-        "--key-types",
-        type=lambda s: s.split(","),
-        metavar="rsa,ec-p256,ec-p384",
-        help="allowed certificate key types",
-    )
-    policy.add_argument("--min-rsa-bits", type=int)
-    policy.add_argument(
-        "--ekus", type=lambda s: s.split(","), metavar="serverAuth,clientAuth", help="EKUs"
-    )
-
-
-def _ra_values(args: argparse.Namespace) -> dict[str, Any]:
-    values = changes(args, _RA_FIELDS)
-    policy = changes(args, _POLICY_FIELDS)
-    if policy:
-        values["policy"] = policy  # services/ra_profiles.py: the policy fields to change
-    return values
 
 
 def _ra_profile(sub: SubParsers) -> None:
@@ -218,6 +174,7 @@ def _ra_profile(sub: SubParsers) -> None:
 
     listing = actions.add_parser("list", parents=[as_json], help="list RA profiles")
     listing.add_argument("--authority", help="only this Authority's (name or UUID)")
+    listing.add_argument("--search", help="only those whose name or description contains this")
     listing.set_defaults(func=run(_ra_list))
 
     show = actions.add_parser("show", parents=[as_json], help="an RA profile and its policy")
@@ -228,14 +185,14 @@ def _ra_profile(sub: SubParsers) -> None:
     create.add_argument("name", help="unique; appears in ACME URLs")
     create.add_argument("--authority", required=True, help="name or UUID")
     create.add_argument("--disabled", action="store_true", help="create it disabled")
-    _ra_options(create)
+    add_options(create, RaProfileRequest, skip=("name", "enabled"))
     create.set_defaults(func=run(_ra_create))
 
     update = actions.add_parser(
         "update", parents=[as_json], help="change an RA profile (options left out stay)"
     )
     update.add_argument("ra_profile", metavar="ra-profile", help="name or UUID")
-    _ra_options(update)
+    add_options(update, RaProfileUpdate)
     update.set_defaults(func=run(_ra_update))
 
     for action, text in (
@@ -261,39 +218,24 @@ def _ra_profile(sub: SubParsers) -> None:
     )
     activate.add_argument("ra_profile", metavar="ra-profile", help="name or UUID")
     activate.add_argument("acme_profile", metavar="acme-profile", help="name or UUID")
-    activate.add_argument(
-        "--issue-attributes", type=json_object, help="JSON object (or @FILE) for the Authority"
-    )
-    activate.add_argument("--revoke-attributes", type=json_object, help="JSON object (or @FILE)")
+    add_options(activate, ActivateAcmeRequest)
     activate.set_defaults(func=run(_ra_activate))
 
 
+def _path(detail: RaProfileDetail) -> dict[str, str]:
+    return {"authorityUuid": detail.authority.uuid, "raProfileUuid": detail.uuid}
+
+
 def _ra_list(admin: Admin, args: argparse.Namespace) -> None:
-    authority = authority_ref(admin, args.authority) if args.authority else None
-    views = admin.services.ra_profiles.list_all(admin.actor, authority)
-    details = [RaProfileDetail.of(v) for v in views]
-    if admin.json:
-        admin.emit(details)
-        return
-    admin.table(
-        [
-            (
-                d.uuid,
-                d.name,
-                d.enabled,
-                d.authority.name,
-                d.acme_profile.name if d.acme_profile else None,
-                f"{d.validity_default // 86400}d / {d.validity_max // 86400}d",
-            )
-            for d in details
-        ],
-        ("UUID", "NAME", "ENABLED", "AUTHORITY", "ACME PROFILE", "VALIDITY (DEFAULT/MAX)"),
-    )
+    filters = {"search": args.search} if args.search else {}
+    if args.authority:
+        filters["authority_uuid"] = authority_ref(admin, args.authority)
+    found = every(admin, ra_api.LIST_ALL, **filters)
+    _print(admin, found, RA_COLUMNS)
 
 
 def _ra_show(admin: Admin, args: argparse.Namespace) -> None:
-    uuid_ = ra_profile_ref(admin, args.ra_profile)
-    detail = RaProfileDetail.of(admin.services.ra_profiles.get(admin.actor, uuid_))
+    detail = admin.do(ra_api.GET, _path(ra_profile_of(admin, args.ra_profile)))
     if admin.json:
         admin.emit(detail)
         return
@@ -301,42 +243,39 @@ def _ra_show(admin: Admin, args: argparse.Namespace) -> None:
 
 
 def _ra_create(admin: Admin, args: argparse.Namespace) -> None:
-    authority = authority_ref(admin, args.authority)
-    values = _ra_values(args)
+    path = {"authorityUuid": authority_ref(admin, args.authority)}
+    extra: dict[str, Any] = {"name": args.name}
     if args.disabled:
-        values["enabled"] = False
-    profile = admin.services.ra_profiles.create(admin.actor, authority, args.name, **values)
-    if admin.json:
-        admin.emit(UuidResponse(uuid=profile.uuid))
-        return
-    admin.say(f"created RA profile {profile.name} ({profile.uuid})")
+        extra["enabled"] = False
+    command = command_of(RaProfileRequest, args, extra=extra)
+    created: UuidView = admin.do(ra_api.CREATE, path, body=command)
+    _done(admin, created, f"created RA profile {command.name} ({created.uuid})")
 
 
 def _ra_update(admin: Admin, args: argparse.Namespace) -> None:
-    uuid_ = ra_profile_ref(admin, args.ra_profile)
-    admin.services.ra_profiles.update(admin.actor, uuid_, **_ra_values(args))
-    detail = RaProfileDetail.of(admin.services.ra_profiles.get(admin.actor, uuid_))
-    if admin.json:
-        admin.emit(detail)
-        return
-    admin.say(f"updated RA profile {detail.name}")
+    path = _path(ra_profile_of(admin, args.ra_profile))
+    command = command_of(RaProfileUpdate, args)
+    detail: RaProfileDetail = admin.do(ra_api.UPDATE, path, body=command)
+    _done(admin, detail, f"updated RA profile {detail.name}")
+
+
+_CHANGES = {
+    "enable": ra_api.ENABLE,
+    "disable": ra_api.DISABLE,
+    "delete": ra_api.DELETE,
+    "deactivate-acme": ra_api.DEACTIVATE_ACME,
+}
 
 
 def _ra_change(admin: Admin, args: argparse.Namespace) -> None:
-    uuid_ = ra_profile_ref(admin, args.ra_profile)
-    method = args.change.replace("-", "_")
-    getattr(admin.services.ra_profiles, method)(admin.actor, uuid_)
-    if admin.json:
-        admin.emit(UuidResponse(uuid=uuid_))
-        return
+    detail = ra_profile_of(admin, args.ra_profile)
+    admin.do(_CHANGES[args.change], _path(detail))
     done = "deactivated ACME on" if args.change == "deactivate-acme" else f"{args.change}d"
-    admin.say(f"{done} RA profile {args.ra_profile}")
+    _done(admin, UuidView(uuid=detail.uuid), f"{done} RA profile {args.ra_profile}")
 
 
 def _ra_acme(admin: Admin, args: argparse.Namespace) -> None:
-    uuid_ = ra_profile_ref(admin, args.ra_profile)
-    view = admin.services.ra_profiles.acme_activation(admin.actor, uuid_)
-    detail = RaProfileAcme.of(view, admin.request())
+    detail = admin.do(ra_api.GET_ACME, _path(ra_profile_of(admin, args.ra_profile)))
     if admin.json:
         admin.emit(detail)
         return
@@ -344,14 +283,12 @@ def _ra_acme(admin: Admin, args: argparse.Namespace) -> None:
 
 
 def _ra_activate(admin: Admin, args: argparse.Namespace) -> None:
-    uuid_ = ra_profile_ref(admin, args.ra_profile)
-    acme = acme_profile_ref(admin, args.acme_profile)
-    view = admin.services.ra_profiles.activate_acme(
-        admin.actor, uuid_, acme, args.issue_attributes, args.revoke_attributes
-    )
-    detail = RaProfileAcme.of(view, admin.request())
+    ra = ra_profile_of(admin, args.ra_profile)
+    path = {**_path(ra), "acmeProfileUuid": acme_profile_ref(admin, args.acme_profile)}
+    command = command_of(ActivateAcmeRequest, args)
+    detail = admin.do(ra_api.ACTIVATE_ACME, path, body=command)
     if admin.json:
         admin.emit(detail)
         return
-    admin.say(f"activated ACME profile {detail.name} on RA profile {view.profile.name}")
+    admin.say(f"activated ACME profile {detail.name} on RA profile {ra.name}")
     admin.say(f"directory: {detail.directory_url}")

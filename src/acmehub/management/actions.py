@@ -54,7 +54,8 @@ class Action:
     query: Any = None  # a model of query parameters
     result: Any = None  # the view; None: 204 No Content
     status: int = 200
-    #: For 201: the path of the created object's own URL, ``{uuid}`` from the result.
+    #: For 201: the path of the created object's own URL, ``{uuid}`` from the result (and the
+    #: action's path parameters).
     location: str | None = None
     responses: Mapping[int | str, Any] = field(default_factory=dict)
     description: str | None = None
@@ -107,6 +108,7 @@ def _install(router: APIRouter, action: Action) -> None:
             return Response(status_code=204)
         if action.location is not None:
             where = action.location.replace("{uuid}", result.uuid)
+            where = _PATH_PARAM.sub(lambda m: args.path[m.group(1)], where)
             kwargs["response"].headers["Location"] = services.deps.urls.api(where)
         return result
 

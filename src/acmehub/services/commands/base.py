@@ -67,13 +67,18 @@ def _strip_defaults(schema: dict[str, Any]) -> None:
 def ui(**hints: Any) -> dict[str, Any]:
     """How the web form shows a field (``json_schema_extra``): ``group`` (fieldset legend),
     ``widget`` (text, textarea, json, checkbox, select, lines), ``options`` (a named option
-    list the page supplies), ``help``, ``cli`` (the CLI option name when it differs)."""
+    list the page supplies), ``help``, ``cli`` (the CLI option name when it differs).
+
+    Also: ``fieldset`` (a nested command shown as a fieldset of its own, one input or CLI
+    option per field of it), ``form`` (the name the web form posts the field under when it is
+    not the API's), ``sep`` (a list also given as one CLI value split on this separator);
+    widgets ``checkboxes`` (a list of choices), ``password`` and ``pem``."""
     return {"x-ui": hints}
 
 
 #: Error codes of acmehub's own field types, and what joins the field's name to their message
 #: ("retryInterval must be an integer between 1 and 86400"), as the services' refusals read.
-OWN_CODES = {"int_parsing": " ", "int_type": " ", "int_range": " ", "url_name": ": "}
+OWN_CODES = {"int_parsing": " ", "int_type": " ", "int_range": " ", "url_name": ": ", "blank": " "}
 
 
 def _int_between(low: int, high: int) -> Any:
@@ -96,6 +101,17 @@ def _int_between(low: int, high: int) -> Any:
 def Int(low: int, high: int) -> Any:  # noqa: N802 (a type)
     """A whole number in [low, high]: a JSON integer (not "60", not true), one message."""
     return Annotated[int, Field(ge=low, le=high), _int_between(low, high)]
+
+
+def NotBlank(message: str, max_length: int) -> Any:  # noqa: N802 (a type)
+    """Text that must have more than white space: ``{field} {message}`` when it has not."""
+
+    def check(value: Any, handler: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise PydanticCustomError("blank", message)
+        return handler(value)
+
+    return Annotated[str, Field(max_length=max_length), WrapValidator(check)]
 
 
 def hints(info: FieldInfo) -> dict[str, Any]:

@@ -2,42 +2,60 @@
 by generating or importing, enable/disable, delete) and their RA profiles (list, create/edit
 with the issuance policy, detail with the ACME activation row, enable/disable, delete).
 
-Every rule is the services' (services/authorities.py, services/ra_profiles.py); this module
-reads forms, calls them with ``req.actor`` and shows their refusals next to the fields.
+The forms are the commands' fields (webui/forms.py): AuthorityRequest (its ``importCa``
+fieldset to import a CA), RaProfileRequest and RaProfileUpdate (the issuance policy a fieldset
+of its own), ActivateAcmeRequest. Every rule is the services'; a refusal is shown beside its
+field.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from typing import Any
 
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.domain.model import IssuancePolicy, RaProfile
-from acmehub.services.authorities import KEY_TYPES, ImportedCa
-from acmehub.webui.framework import PREFIX, Flash, PageRoute, Req, field_errors
-from acmehub.webui.paging import PageRequest, keep_query, paginate
+from acmehub.services.commands.authorities import AuthorityRequest
+from acmehub.services.commands.base import MAX_PAGE, PageQuery
+from acmehub.services.commands.ra_profiles import (
+    ActivateAcmeRequest,
+    RaProfileQuery,
+    RaProfileRequest,
+    RaProfileUpdate,
+)
+from acmehub.webui import forms
+from acmehub.webui.forms import errors_of, fieldsets, posted, values_of
+from acmehub.webui.framework import PREFIX, Flash, PageRoute, Req
+from acmehub.webui.paging import PageRequest, keep_query, page_of
 
 INDEX = f"{PREFIX}/ra-profiles"
 AUTHORITIES = f"{PREFIX}/authorities"
 CHAIN_TYPE = "application/pem-certificate-chain"
-POLICY_KEY_TYPES = ("rsa", "ec-p256", "ec-p384")
-EKUS = ("serverAuth", "clientAuth")
-_DEFAULT_RA = RaProfile(uuid="", name="", authority_uuid="", enabled=True)
 
 
-def crl_url(req: Req, authority_uuid: str) -> str:
-    """The Authority's CRL (protocol/links.py CRL_PATH)."""
-    return f"{req.ui.base_url}/crl/{authority_uuid}.crl"
-
-
-def _refusal(exc: DomainError, fields: tuple[str, ...]) -> tuple[dict[str, str], str]:
+def _refusal(
+    exc: DomainError, model: type[BaseModel], show: Callable[[dict[str, str], str, int], Response]
+) -> Response:
+    """A refusal on its form: a name taken (409) or a field's (422), else the error page."""
     if exc.kind is ErrorKind.CONFLICT:
-        return {"name": exc.detail}, ""
+        return show({"name": exc.detail}, "", 409)
     if exc.kind is not ErrorKind.INVALID_INPUT:
         raise exc
-    return field_errors(exc, fields)
+    errors, error = errors_of(exc, model)
+    return show(errors, error, 422)
+
+
+def _then(req: Req, target: str, act: Callable[[], Any], done: Callable[[Any], str]) -> Response:
+    """Perform a change and go to ``target`` saying how it went (a refusal as a flash)."""
+    try:
+        result = act()
+    except DomainError as exc:
+        if exc.kind is not ErrorKind.INVALID_INPUT:
+            raise
+        return req.redirect(target, Flash("error", exc.detail))
+    return req.redirect(target, Flash("success", done(result)))
 
 
 # --------------------------------------------------------------------------- index
@@ -45,26 +63,25 @@ def _refusal(exc: DomainError, fields: tuple[str, ...]) -> tuple[dict[str, str],
 
 def index(req: Req) -> Response:
     query = req.request.query_params
-    search = query.get("q", "").strip().lower()
+    paging = PageRequest.from_query(query)
     authority = query.get("authority", "")
-    authorities = req.services.authorities.list_all(req.actor)
-    views = req.services.ra_profiles.list_all(req.actor)
-    rows = [
-        v
-        for v in views
-        if (not search or search in f"{v.profile.name}\n{v.profile.description}".lower())
-        and (not authority or v.profile.authority_uuid == authority)
-    ]
-    paged = paginate(
-        rows, PageRequest.from_query(query), INDEX, keep_query(query, "q", "authority")
+    authorities = req.services.authorities.page(req.actor, PageQuery(limit=MAX_PAGE)).items
+    found = req.services.ra_profiles.page(
+        req.actor,
+        RaProfileQuery(
+            search=query.get("q", ""),
+            authority_uuid=authority or None,
+            offset=paging.offset,
+            limit=paging.size,
+        ),
     )
+    kept = keep_query(query, "q", "authority")
     return req.render(
         "authorities/index.html",
         authorities=authorities,
-        paged=paged,
+        paged=page_of(found.items, found.total, paging, INDEX, kept),
         filters={"q": query.get("q", ""), "authority": authority},
-        authority_options=[("", "Any")]
-        + [(a.authority.uuid, a.authority.name) for a in authorities],
+        authority_options=[("", "Any")] + [(a.uuid, a.name) for a in authorities],
     )
 
 
@@ -73,12 +90,8 @@ def index(req: Req) -> Response:
 
 def authority_detail(req: Req) -> Response:
     view = req.services.authorities.get(req.actor, req.path_param("uuid"))
-    return req.render(
-        "authorities/detail.html",
-        view=view,
-        a=view.authority,
-        crl=crl_url(req, view.authority.uuid),
-    )
+    crl = req.services.deps.urls.crl(view.authority.uuid)
+    return req.render("authorities/detail.html", view=view, a=view.authority, crl=crl)
 
 
 def chain_download(req: Req) -> Response:
@@ -92,62 +105,45 @@ def chain_download(req: Req) -> Response:
     )
 
 
-AUTHORITY_FIELDS = ("name", "keyType", "certPem", "keyPem", "chainPem", "passphrase")
+def _authority_skip(mode: str) -> set[str]:
+    return {"kind", "key_type" if mode == "import" else "import_ca"}
 
 
 def _authority_form(
     req: Req,
-    values: dict[str, str],
-    errors: dict[str, str] | None = None,
+    mode: str,
+    values: dict[str, Any],
+    errors: Any = None,
     error: str = "",
     status: int = 200,
 ) -> Response:
     return req.render(
         "authorities/form.html",
         status=status,
+        mode=mode,
+        fieldsets=fieldsets(AuthorityRequest, skip=_authority_skip(mode)),
         values=values,
         errors=errors or {},
         error=error,
-        key_types=[(k, k) for k in KEY_TYPES],
     )
 
 
 def authority_new(req: Req) -> Response:
     mode = "import" if req.param("mode") == "import" else "generate"
-    return _authority_form(req, {"mode": mode, "keyType": KEY_TYPES[0]})
+    return _authority_form(req, mode, values_of(AuthorityRequest))
 
 
 def authority_create(req: Req) -> Response:
-    form = req.form
-    values = {name: form.get(name) for name in AUTHORITY_FIELDS}
-    values["name"] = values["name"].strip()
-    values["mode"] = "import" if form.get("mode") == "import" else "generate"
-    service = req.services.authorities
+    mode = "import" if req.form.get("mode") == "import" else "generate"
+    skip = _authority_skip(mode)
     try:
-        if values["mode"] == "import":
-            missing = {
-                f: f"{f} is required to import a CA"
-                for f in ("certPem", "keyPem")
-                if not values[f].strip()
-            }
-            if missing:
-                values["passphrase"] = ""
-                return _authority_form(req, values, missing, status=422)
-            ca = ImportedCa(
-                cert_pem=values["certPem"],
-                key_pem=values["keyPem"],
-                chain_pem=values["chainPem"],
-                passphrase=values["passphrase"].encode() if values["passphrase"] else None,
-            )
-            view = service.import_embedded(req.actor, values["name"], ca)
-        else:
-            view = service.create_embedded(req.actor, values["name"], values["keyType"])
+        command = forms.command_of(AuthorityRequest, req.form, skip=skip)
+        a = req.services.authorities.create(req.actor, command).authority
     except DomainError as exc:
-        errors, error = _refusal(exc, AUTHORITY_FIELDS)
-        values["passphrase"] = ""  # never sent back to the browser
-        status = 409 if exc.kind is ErrorKind.CONFLICT else 422
-        return _authority_form(req, values, errors, error, status=status)
-    a = view.authority
+        values = posted(AuthorityRequest, req.form, skip=skip)
+        return _refusal(
+            exc, AuthorityRequest, lambda e, m, s: _authority_form(req, mode, values, e, m, s)
+        )
     return req.redirect(f"{AUTHORITIES}/{a.uuid}", Flash("success", f"Authority {a.name} created."))
 
 
@@ -155,25 +151,25 @@ def authority_switch(req: Req) -> Response:
     uuid = req.path_param("uuid")
     enable = req.request.url.path.endswith("/enable")
     service = req.services.authorities
-    target = f"{AUTHORITIES}/{uuid}"
-    try:
-        a = (service.enable if enable else service.disable)(req.actor, uuid)
-    except DomainError as exc:
-        if exc.kind is not ErrorKind.INVALID_INPUT:
-            raise
-        return req.redirect(target, Flash("error", exc.detail))
+    act = service.enable if enable else service.disable
     word = "enabled" if enable else "disabled"
-    return req.redirect(target, Flash("success", f"Authority {a.name} {word}."))
+    return _then(
+        req,
+        f"{AUTHORITIES}/{uuid}",
+        lambda: act(req.actor, uuid),
+        lambda a: f"Authority {a.name} {word}.",
+    )
 
 
 def authority_delete_page(req: Req) -> Response:
     view = req.services.authorities.get(req.actor, req.path_param("uuid"))
+    here = f"{AUTHORITIES}/{view.authority.uuid}"
     return req.render(
         "authorities/delete.html",
         kind="Authority",
         name=view.authority.name,
-        action=f"{AUTHORITIES}/{view.authority.uuid}/delete",
-        back=f"{AUTHORITIES}/{view.authority.uuid}",
+        action=f"{here}/delete",
+        back=here,
         blockers=[r.name for r in view.ra_profiles],
     )
 
@@ -192,186 +188,93 @@ def authority_delete(req: Req) -> Response:
 
 # --------------------------------------------------------------------------- RA profiles
 
-RA_FIELDS = (
-    "name",
-    "description",
-    "validityDefault",
-    "validityMax",
-    "issuancePolicy.allowedIdentifiers",
-    "issuancePolicy.deniedIdentifiers",
-    "issuancePolicy.allowWildcards",
-    "issuancePolicy.maxNames",
-    "issuancePolicy.allowedKeyTypes",
-    "issuancePolicy.minRsaBits",
-    "issuancePolicy.extendedKeyUsages",
-)
-
-
-def _ra_values_of(profile: RaProfile) -> dict[str, Any]:
-    p = profile.policy
-    return {
-        "name": profile.name,
-        "description": profile.description,
-        "validityDefault": str(profile.validity_default),
-        "validityMax": str(profile.validity_max),
-        "issuancePolicy.allowedIdentifiers": "\n".join(p.allowed_identifiers),
-        "issuancePolicy.deniedIdentifiers": "\n".join(p.denied_identifiers),
-        "issuancePolicy.allowWildcards": p.allow_wildcards,
-        "issuancePolicy.maxNames": str(p.max_names),
-        "issuancePolicy.minRsaBits": str(p.min_rsa_bits),
-        "keyTypes": list(p.allowed_key_types),
-        "ekus": list(p.extended_key_usages),
-        "enabled": profile.enabled,
-    }
-
-
-def _ra_values_from_form(req: Req) -> dict[str, Any]:
-    form = req.form
-    values: dict[str, Any] = {
-        name: form.get(name).strip()
-        for name in (
-            "name",
-            "description",
-            "validityDefault",
-            "validityMax",
-            "issuancePolicy.maxNames",
-            "issuancePolicy.minRsaBits",
-        )
-    }
-    for name in ("issuancePolicy.allowedIdentifiers", "issuancePolicy.deniedIdentifiers"):
-        values[name] = form.get(name)
-    values["issuancePolicy.allowWildcards"] = form.has("issuancePolicy.allowWildcards")
-    values["keyTypes"] = form.get_all("keyTypes")
-    values["ekus"] = form.get_all("ekus")
-    values["enabled"] = form.has("enabled")
-    return values
-
-
-def _lines(text: str) -> tuple[str, ...]:
-    return tuple(line.strip() for line in text.splitlines() if line.strip())
-
-
-def _ra_changes(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    errors: dict[str, str] = {}
-    numbers: dict[str, int] = {}
-    for name in (
-        "validityDefault",
-        "validityMax",
-        "issuancePolicy.maxNames",
-        "issuancePolicy.minRsaBits",
-    ):
-        text = values[name]
-        if text.lstrip("-").isdigit():
-            numbers[name] = int(text)
-        else:
-            errors[name] = f"{name} must be a whole number"
-    if errors:
-        return {}, errors
-    policy = IssuancePolicy(
-        allowed_identifiers=_lines(values["issuancePolicy.allowedIdentifiers"]),
-        denied_identifiers=_lines(values["issuancePolicy.deniedIdentifiers"]),
-        allow_wildcards=values["issuancePolicy.allowWildcards"],
-        max_names=numbers["issuancePolicy.maxNames"],
-        allowed_key_types=tuple(values["keyTypes"]),
-        min_rsa_bits=numbers["issuancePolicy.minRsaBits"],
-        extended_key_usages=tuple(values["ekus"]),
-    )
-    changes = {
-        "description": values["description"],
-        "validity_default": numbers["validityDefault"],
-        "validity_max": numbers["validityMax"],
-        "policy": policy,
-    }
-    return changes, errors
-
 
 def _ra_form(
     req: Req,
-    *,
     authority: Any,
-    profile: RaProfile | None,
+    profile: Any,
     values: dict[str, Any],
-    errors: dict[str, str] | None = None,
+    errors: Any = None,
     error: str = "",
     status: int = 200,
 ) -> Response:
-    # Errors about the key type / EKU checkboxes are shown next to their group.
+    editing = profile is not None
     return req.render(
         "authorities/ra_form.html",
         status=status,
         authority=authority,
         profile=profile,
+        fieldsets=fieldsets(
+            RaProfileRequest,
+            readonly={"name"} if editing else (),
+            skip={"enabled"} if editing else (),
+        ),
         values=values,
         errors=errors or {},
         error=error,
-        key_types=POLICY_KEY_TYPES,
-        ekus=EKUS,
     )
 
 
 def ra_new(req: Req) -> Response:
-    view = req.services.authorities.get(req.actor, req.path_param("uuid"))
-    return _ra_form(req, authority=view.authority, profile=None, values=_ra_values_of(_DEFAULT_RA))
+    authority = req.services.authorities.get(req.actor, req.path_param("uuid")).authority
+    return _ra_form(req, authority, None, values_of(RaProfileRequest))
 
 
 def ra_create(req: Req) -> Response:
     authority = req.services.authorities.get(req.actor, req.path_param("uuid")).authority
-    values = _ra_values_from_form(req)
-    changes, errors = _ra_changes(values)
-    if errors:
-        return _ra_form(
-            req, authority=authority, profile=None, values=values, errors=errors, status=422
-        )
     try:
-        profile = req.services.ra_profiles.create(
-            req.actor, authority.uuid, values["name"], enabled=values["enabled"], **changes
-        )
+        command = forms.command_of(RaProfileRequest, req.form)
+        profile = req.services.ra_profiles.create(req.actor, authority.uuid, command)
     except DomainError as exc:
-        errors, error = _refusal(exc, RA_FIELDS)
-        return _ra_form(
-            req,
-            authority=authority,
-            profile=None,
-            values=values,
-            errors=errors,
-            error=error,
-            status=422,
+        values = posted(RaProfileRequest, req.form)
+        return _refusal(
+            exc, RaProfileRequest, lambda e, m, s: _ra_form(req, authority, None, values, e, m, s)
         )
-    return req.redirect(
-        f"{INDEX}/{profile.uuid}", Flash("success", f"RA profile {profile.name} created.")
-    )
+    message = Flash("success", f"RA profile {profile.name} created.")
+    return req.redirect(f"{INDEX}/{profile.uuid}", message)
 
 
-def ra_detail(req: Req) -> Response:
+def ra_edit(req: Req) -> Response:
+    uuid = req.path_param("uuid")
+    view = req.services.ra_profiles.get(req.actor, uuid)
+    values = values_of(RaProfileRequest, req.services.ra_profiles.detail(req.actor, uuid))
+    return _ra_form(req, view.authority, view.profile, values)
+
+
+def ra_update(req: Req) -> Response:
     view = req.services.ra_profiles.get(req.actor, req.path_param("uuid"))
-    acme_profiles = req.services.acme_profiles.list_all(req.actor)
-    p = view.profile
-    values = {
-        "acmeProfileUuid": p.acme_profile_uuid or "",
-        "issueCertificateAttributes": json.dumps(p.acme_issue_attributes, indent=2)
-        if p.acme_issue_attributes
-        else "",
-        "revokeCertificateAttributes": json.dumps(p.acme_revoke_attributes, indent=2)
-        if p.acme_revoke_attributes
-        else "",
-    }
-    return _ra_detail(req, view, acme_profiles, values)
+    current = view.profile
+    try:
+        command = forms.command_of(RaProfileUpdate, req.form)
+        profile = req.services.ra_profiles.update(req.actor, current.uuid, command)
+    except DomainError as exc:
+        values = {**posted(RaProfileRequest, req.form, skip={"enabled"}), "name": current.name}
+        return _refusal(
+            exc,
+            RaProfileRequest,
+            lambda e, m, s: _ra_form(req, view.authority, current, values, e, m, s),
+        )
+    message = Flash("success", f"RA profile {profile.name} saved.")
+    return req.redirect(f"{INDEX}/{profile.uuid}", message)
 
 
-def _ra_detail(
-    req: Req,
-    view: Any,
-    acme_profiles: Any,
-    values: dict[str, str],
-    errors: dict[str, str] | None = None,
-    error: str = "",
-    status: int = 200,
+def ra_detail(
+    req: Req, values: Any = None, errors: Any = None, error: str = "", status: int = 200
 ) -> Response:
+    uuid = req.path_param("uuid")
+    view = req.services.ra_profiles.get(req.actor, uuid)
+    acme_profiles = req.services.acme_profiles.list_all(req.actor)
+    if values is None:
+        values = values_of(
+            ActivateAcmeRequest, req.services.ra_profiles.acme_activation(req.actor, uuid)
+        )
+        values["acmeProfileUuid"] = view.profile.acme_profile_uuid or ""
     return req.render(
         "authorities/ra_detail.html",
         status=status,
         view=view,
         p=view.profile,
+        fieldsets=fieldsets(ActivateAcmeRequest),
         values=values,
         errors=errors or {},
         error=error,
@@ -379,94 +282,30 @@ def _ra_detail(
     )
 
 
-ACTIVATION_FIELDS = ("acmeProfileUuid", "issueCertificateAttributes", "revokeCertificateAttributes")
-
-
 def ra_activate(req: Req) -> Response:
     uuid = req.path_param("uuid")
-    view = req.services.ra_profiles.get(req.actor, uuid)
-    values = {name: req.form.get(name) for name in ACTIVATION_FIELDS}
-    errors: dict[str, str] = {}
-    parsed: dict[str, dict[str, Any]] = {}
-    for name in ACTIVATION_FIELDS[1:]:
-        text = values[name].strip()
-        try:
-            value = json.loads(text) if text else {}
-        except json.JSONDecodeError:
-            value = None
-        if isinstance(value, dict):
-            parsed[name] = value
-        else:
-            errors[name] = f'{name} must be a JSON object, e.g. {{"key": "value"}}'
-    if not values["acmeProfileUuid"]:
-        errors["acmeProfileUuid"] = "acmeProfileUuid: choose an ACME profile"
-    error = ""
-    if not errors:
-        try:
-            done = req.services.ra_profiles.activate_acme(
-                req.actor,
-                uuid,
-                values["acmeProfileUuid"],
-                parsed["issueCertificateAttributes"],
-                parsed["revokeCertificateAttributes"],
-            )
-        except DomainError as exc:
-            if exc.kind is ErrorKind.NOT_FOUND:  # the RA profile was found above
-                errors = {"acmeProfileUuid": exc.detail}
-            else:
-                errors, error = _refusal(exc, ACTIVATION_FIELDS)
-        else:
-            name = done.acme_profile.name if done.acme_profile else ""
-            return req.redirect(
-                f"{INDEX}/{uuid}",
-                Flash("success", f"ACME profile {name} activated on {view.profile.name}."),
-            )
-    acme_profiles = req.services.acme_profiles.list_all(req.actor)
-    return _ra_detail(req, view, acme_profiles, values, errors, error, status=422)
+    acme_uuid = req.form.get("acmeProfileUuid")
+    try:
+        command = forms.command_of(ActivateAcmeRequest, req.form)
+        done = req.services.ra_profiles.activate(req.actor, uuid, acme_uuid, command)
+    except DomainError as exc:
+        values = {**posted(ActivateAcmeRequest, req.form), "acmeProfileUuid": acme_uuid}
+        if exc.kind is ErrorKind.NOT_FOUND:  # the RA profile was found: the ACME profile not
+            return ra_detail(req, values, {"acmeProfileUuid": exc.detail}, status=422)
+        return _refusal(exc, ActivateAcmeRequest, lambda e, m, s: ra_detail(req, values, e, m, s))
+    name = req.services.ra_profiles.get(req.actor, uuid).profile.name
+    message = Flash("success", f"ACME profile {done.name} activated on {name}.")
+    return req.redirect(f"{INDEX}/{uuid}", message)
 
 
 def ra_deactivate(req: Req) -> Response:
     uuid = req.path_param("uuid")
-    try:
-        profile = req.services.ra_profiles.deactivate_acme(req.actor, uuid)
-    except DomainError as exc:
-        if exc.kind is not ErrorKind.INVALID_INPUT:
-            raise
-        return req.redirect(f"{INDEX}/{uuid}", Flash("error", exc.detail))
-    return req.redirect(f"{INDEX}/{uuid}", Flash("success", f"ACME deactivated on {profile.name}."))
-
-
-def ra_edit(req: Req) -> Response:
-    view = req.services.ra_profiles.get(req.actor, req.path_param("uuid"))
-    return _ra_form(
-        req, authority=view.authority, profile=view.profile, values=_ra_values_of(view.profile)
-    )
-
-
-def ra_update(req: Req) -> Response:
-    view = req.services.ra_profiles.get(req.actor, req.path_param("uuid"))
-    current = view.profile
-    values = {**_ra_values_from_form(req), "name": current.name, "enabled": current.enabled}
-    changes, errors = _ra_changes(values)
-    if errors:
-        return _ra_form(
-            req, authority=view.authority, profile=current, values=values, errors=errors, status=422
-        )
-    try:
-        profile = req.services.ra_profiles.update(req.actor, current.uuid, **changes)
-    except DomainError as exc:
-        errors, error = _refusal(exc, RA_FIELDS)
-        return _ra_form(
-            req,
-            authority=view.authority,
-            profile=current,
-            values=values,
-            errors=errors,
-            error=error,
-            status=422,
-        )
-    return req.redirect(
-        f"{INDEX}/{profile.uuid}", Flash("success", f"RA profile {profile.name} saved.")
+    act = req.services.ra_profiles.deactivate_acme
+    return _then(
+        req,
+        f"{INDEX}/{uuid}",
+        lambda: act(req.actor, uuid),
+        lambda p: f"ACME deactivated on {p.name}.",
     )
 
 
@@ -474,24 +313,25 @@ def ra_switch(req: Req) -> Response:
     uuid = req.path_param("uuid")
     enable = req.request.url.path.endswith("/enable")
     service = req.services.ra_profiles
-    try:
-        profile = (service.enable if enable else service.disable)(req.actor, uuid)
-    except DomainError as exc:
-        if exc.kind is not ErrorKind.INVALID_INPUT:
-            raise
-        return req.redirect(f"{INDEX}/{uuid}", Flash("error", exc.detail))
+    act = service.enable if enable else service.disable
     word = "enabled" if enable else "disabled"
-    return req.redirect(f"{INDEX}/{uuid}", Flash("success", f"RA profile {profile.name} {word}."))
+    return _then(
+        req,
+        f"{INDEX}/{uuid}",
+        lambda: act(req.actor, uuid),
+        lambda p: f"RA profile {p.name} {word}.",
+    )
 
 
 def ra_delete_page(req: Req) -> Response:
     view = req.services.ra_profiles.get(req.actor, req.path_param("uuid"))
+    here = f"{INDEX}/{view.profile.uuid}"
     return req.render(
         "authorities/delete.html",
         kind="RA profile",
         name=view.profile.name,
-        action=f"{INDEX}/{view.profile.uuid}/delete",
-        back=f"{INDEX}/{view.profile.uuid}",
+        action=f"{here}/delete",
+        back=here,
         blockers=[],
     )
 
@@ -505,53 +345,42 @@ def ra_delete(req: Req) -> Response:
         if exc.kind is not ErrorKind.INVALID_INPUT:
             raise
         return req.redirect(f"{INDEX}/{uuid}", Flash("error", exc.detail))
-    return req.redirect(
-        f"{AUTHORITIES}/{view.authority.uuid}",
-        Flash("success", f"RA profile {view.profile.name} deleted."),
-    )
+    message = Flash("success", f"RA profile {view.profile.name} deleted.")
+    return req.redirect(f"{AUTHORITIES}/{view.authority.uuid}", message)
 
 
+_POST = ("POST",)
 ROUTES = [
     PageRoute("/ra-profiles", index, name="ra_profiles"),
     PageRoute("/authorities", lambda req: req.redirect(INDEX), name="authorities"),
     PageRoute("/authorities/new", authority_new, name="authority_new"),
-    PageRoute("/authorities/new", authority_create, methods=("POST",), name="authority_create"),
+    PageRoute("/authorities/new", authority_create, methods=_POST, name="authority_create"),
     PageRoute("/authorities/{uuid}", authority_detail, name="authority"),
     PageRoute("/authorities/{uuid}/chain.pem", chain_download, name="authority_chain"),
-    PageRoute(
-        "/authorities/{uuid}/enable", authority_switch, methods=("POST",), name="authority_on"
-    ),
-    PageRoute(
-        "/authorities/{uuid}/disable", authority_switch, methods=("POST",), name="authority_off"
-    ),
+    PageRoute("/authorities/{uuid}/enable", authority_switch, methods=_POST, name="authority_on"),
+    PageRoute("/authorities/{uuid}/disable", authority_switch, methods=_POST, name="authority_off"),
     PageRoute("/authorities/{uuid}/delete", authority_delete_page, name="authority_delete_page"),
     PageRoute(
-        "/authorities/{uuid}/delete", authority_delete, methods=("POST",), name="authority_delete"
+        "/authorities/{uuid}/delete", authority_delete, methods=_POST, name="authority_delete"
     ),
     PageRoute("/authorities/{uuid}/ra-profiles/new", ra_new, name="ra_profile_new"),
     PageRoute(
-        "/authorities/{uuid}/ra-profiles/new",
-        ra_create,
-        methods=("POST",),
-        name="ra_profile_create",
+        "/authorities/{uuid}/ra-profiles/new", ra_create, methods=_POST, name="ra_profile_create"
     ),
     PageRoute("/ra-profiles/{uuid}", ra_detail, name="ra_profile"),
     PageRoute("/ra-profiles/{uuid}/edit", ra_edit, name="ra_profile_edit"),
-    PageRoute("/ra-profiles/{uuid}/edit", ra_update, methods=("POST",), name="ra_profile_update"),
-    PageRoute("/ra-profiles/{uuid}/enable", ra_switch, methods=("POST",), name="ra_profile_on"),
-    PageRoute("/ra-profiles/{uuid}/disable", ra_switch, methods=("POST",), name="ra_profile_off"),
+    PageRoute("/ra-profiles/{uuid}/edit", ra_update, methods=_POST, name="ra_profile_update"),
+    PageRoute("/ra-profiles/{uuid}/enable", ra_switch, methods=_POST, name="ra_profile_on"),
+    PageRoute("/ra-profiles/{uuid}/disable", ra_switch, methods=_POST, name="ra_profile_off"),
     PageRoute("/ra-profiles/{uuid}/delete", ra_delete_page, name="ra_profile_delete_page"),
-    PageRoute("/ra-profiles/{uuid}/delete", ra_delete, methods=("POST",), name="ra_profile_delete"),
+    PageRoute("/ra-profiles/{uuid}/delete", ra_delete, methods=_POST, name="ra_profile_delete"),
     PageRoute(
-        "/ra-profiles/{uuid}/acme/activate",
-        ra_activate,
-        methods=("POST",),
-        name="ra_profile_activate",
+        "/ra-profiles/{uuid}/acme/activate", ra_activate, methods=_POST, name="ra_profile_activate"
     ),
     PageRoute(
         "/ra-profiles/{uuid}/acme/deactivate",
         ra_deactivate,
-        methods=("POST",),
+        methods=_POST,
         name="ra_profile_deactivate",
     ),
 ]
