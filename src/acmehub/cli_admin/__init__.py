@@ -16,6 +16,7 @@ from acmehub.cli_admin import (
     certificates,
     eab,
     openapi,
+    ra_profiles,
     tokens,
     users,
 )
@@ -24,6 +25,7 @@ from acmehub.cli_admin.base import SubParsers
 #: Each module adds its family's sub-commands to the parser, in this order in --help.
 FAMILIES = (
     authorities,
+    ra_profiles,
     acme_profiles,
     accounts,
     eab,

@@ -54,7 +54,7 @@ class ImportCaRequest(ApiModel):
         max_length=1000,
         description="Opens privateKey when it is encrypted",
         title="Key passphrase (optional)",
-        json_schema_extra=ui(widget="password"),
+        json_schema_extra=ui(widget="password", form="passphrase"),
     )
 
     @property

@@ -163,9 +163,21 @@ def UrlName(what: str) -> Any:  # noqa: N802 (a type)
 def field_path(loc: Sequence[int | str], model: type[BaseModel] | None = None) -> str:
     """A pydantic error location as the API spells it (``caaIdentities.0``)."""
     parts = [str(p) for p in loc if p not in ("body", "query", "path")]
-    if parts and model is not None and parts[0] in model.model_fields:
-        parts[0] = model.model_fields[parts[0]].alias or parts[0]
+    current = model
+    for index, part in enumerate(parts):
+        if current is None or part not in current.model_fields:
+            break
+        info = current.model_fields[part]
+        parts[index] = info.alias or part
+        current = _model_in(info.annotation)  # a nested command's fields by their names too
     return ".".join(parts) or "body"
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    for candidate in (annotation, *get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
 
 
 def field_errors(exc: ValidationError, model: type[BaseModel] | None = None) -> list[FieldError]:
