@@ -15,10 +15,11 @@ from acmehub.services.commands.authorities import AuthorityRequest
 from acmehub.services.commands.base import MAX_PAGE, PageQuery
 from acmehub.services.commands.ra_profiles import RaProfileQuery
 from acmehub.webui import forms
+from acmehub.webui.changes import change, refused, removal
 from acmehub.webui.forms import fieldsets, posted, values_of
 from acmehub.webui.framework import Flash, PageRoute, Req
 from acmehub.webui.pages import ra_profiles
-from acmehub.webui.pages.ra_profiles import AUTHORITIES, INDEX, POST, change, delete_page, refused
+from acmehub.webui.pages.ra_profiles import AUTHORITIES, INDEX, POST, delete_page
 from acmehub.webui.paging import PageRequest, keep_query, page_of
 
 CHAIN_TYPE = "application/pem-certificate-chain"
@@ -112,18 +113,9 @@ def confirm_delete(req: Req) -> Response:
     return delete_page(req, "Authority", view.authority.name, here, blockers)
 
 
-def delete(req: Req) -> Response:
-    uuid = req.path_param("uuid")
-    view = req.services.authorities.get(req.actor, uuid)
-    try:
-        req.services.authorities.delete(req.actor, uuid)
-    except DomainError as exc:
-        if exc.kind is not ErrorKind.INVALID_INPUT:
-            raise
-        return req.redirect(f"{AUTHORITIES}/{uuid}", Flash("error", exc.detail))
-    return req.redirect(INDEX, Flash("success", f"Authority {view.authority.name} deleted."))
-
-
+delete = removal(
+    "authorities", AUTHORITIES, lambda v: f"Authority {v.authority.name} deleted.", lambda v: INDEX
+)
 switch = change("authorities", AUTHORITIES, lambda a, done: f"Authority {a.name} {done}.")
 
 ROUTES = [

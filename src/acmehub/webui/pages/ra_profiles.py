@@ -1,15 +1,13 @@
 """RA profiles (the RA Profiles & Authorities section, webui/pages/authorities.py): create and
 edit with the issuance policy (RaProfileRequest / RaProfileUpdate, the policy a fieldset of its
 own), detail with the ACME activation (ActivateAcmeRequest), enable/disable, delete. Every rule
-is the services'; a refusal is shown beside its field. Also the helpers both pages use.
+is the services'; a refusal is shown beside its field (webui/changes.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel
 from starlette.responses import Response
 
 from acmehub.domain.errors import DomainError, ErrorKind
@@ -19,44 +17,13 @@ from acmehub.services.commands.ra_profiles import (
     RaProfileUpdate,
 )
 from acmehub.webui import forms
-from acmehub.webui.forms import errors_of, fieldsets, posted, values_of
+from acmehub.webui.changes import change, refused, removal
+from acmehub.webui.forms import fieldsets, posted, values_of
 from acmehub.webui.framework import PREFIX, Flash, PageRoute, Req
 
 INDEX = f"{PREFIX}/ra-profiles"
 AUTHORITIES = f"{PREFIX}/authorities"
 POST = ("POST",)
-Show = Callable[[dict[str, str], str, int], Response]
-
-
-def refused(exc: DomainError, model: type[BaseModel], show: Show) -> Response:
-    """A refusal on its form: a name taken (409) or a field's (422), else the error page."""
-    if exc.kind is ErrorKind.CONFLICT:
-        return show({"name": exc.detail}, "", 409)
-    if exc.kind is not ErrorKind.INVALID_INPUT:
-        raise exc
-    errors, error = errors_of(exc, model)
-    return show(errors, error, 422)
-
-
-def change(
-    family: str, base: str, said: Callable[[Any, str], str], method: str = ""
-) -> Callable[[Req], Response]:
-    """POST .../{uuid}/<method> (by default the path's last segment, e.g. enable): the family
-    service's method, then back to the object saying how it went (a refusal as a flash)."""
-
-    def handler(req: Req) -> Response:
-        uuid = req.path_param("uuid")
-        name = method or req.request.url.path.rsplit("/", 1)[1]
-        target = f"{base}/{uuid}"
-        try:
-            result = getattr(getattr(req.services, family), name)(req.actor, uuid)
-        except DomainError as exc:
-            if exc.kind is not ErrorKind.INVALID_INPUT:
-                raise
-            return req.redirect(target, Flash("error", exc.detail))
-        return req.redirect(target, Flash("success", said(result, f"{name}d")))
-
-    return handler
 
 
 def delete_page(req: Req, kind: str, name: str, here: str, blockers: list[str]) -> Response:
@@ -186,19 +153,12 @@ def confirm_delete(req: Req) -> Response:
     return delete_page(req, "RA profile", view.profile.name, f"{INDEX}/{view.profile.uuid}", [])
 
 
-def delete(req: Req) -> Response:
-    uuid = req.path_param("uuid")
-    view = req.services.ra_profiles.get(req.actor, uuid)
-    try:
-        req.services.ra_profiles.delete(req.actor, uuid)
-    except DomainError as exc:
-        if exc.kind is not ErrorKind.INVALID_INPUT:
-            raise
-        return req.redirect(f"{INDEX}/{uuid}", Flash("error", exc.detail))
-    message = Flash("success", f"RA profile {view.profile.name} deleted.")
-    return req.redirect(f"{AUTHORITIES}/{view.authority.uuid}", message)
-
-
+delete = removal(
+    "ra_profiles",
+    INDEX,
+    lambda v: f"RA profile {v.profile.name} deleted.",
+    lambda v: f"{AUTHORITIES}/{v.authority.uuid}",
+)
 switch = change("ra_profiles", INDEX, lambda p, done: f"RA profile {p.name} {done}.")
 deactivate = change(
     "ra_profiles", INDEX, lambda p, _: f"ACME deactivated on {p.name}.", "deactivate_acme"
