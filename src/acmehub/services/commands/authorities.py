@@ -5,9 +5,10 @@ view the API and the CLI show.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Literal, get_args
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
 
 from acmehub.domain.urls import Urls
 from acmehub.services.commands.base import ApiModel, NameAndUuid, NotBlank, ui
@@ -23,17 +24,26 @@ KEY_TYPES: tuple[str, ...] = get_args(KeyType)
 _AUTHORITY = "Authority"
 _IMPORT = "The CA to import"
 
-#: PEM text that must be given.
-RequiredPem = NotBlank("is required to import a CA", MAX_PEM)
+
+def _ascii(value: str) -> str:
+    if not value.isascii():
+        raise PydanticCustomError("pem", "must be PEM text (RFC 7468 §3: ASCII only)")
+    return value
+
+
+#: PEM text (RFC 7468); ``RequiredPem`` must be given.
+Pem = Annotated[str, Field(max_length=MAX_PEM), AfterValidator(_ascii)]
+_BLANK = NotBlank("is required to import a CA", MAX_PEM)
+RequiredPem = Annotated[_BLANK, AfterValidator(_ascii)]  # type: ignore[valid-type]
 
 
 class ImportCaRequest(ApiModel):
-    certificate: RequiredPem = Field(  # type: ignore[valid-type]
+    certificate: RequiredPem = Field(
         description="The issuing CA certificate, PEM",
         title="CA certificate (PEM)",
         json_schema_extra=ui(widget="pem", form="certPem"),
     )
-    private_key: RequiredPem = Field(  # type: ignore[valid-type]
+    private_key: RequiredPem = Field(
         description="Its private key, PEM",
         title="CA private key (PEM)",
         json_schema_extra=ui(
@@ -42,9 +52,8 @@ class ImportCaRequest(ApiModel):
             help="Stored by the server's CA provisioner; never shown again.",
         ),
     )
-    chain: str = Field(
+    chain: Pem = Field(
         default="",
-        max_length=MAX_PEM,
         description="Its issuers, nearest first, PEM",
         title="Chain above it (PEM, optional)",
         json_schema_extra=ui(widget="pem", form="chainPem"),
