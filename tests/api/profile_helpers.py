@@ -47,7 +47,7 @@ def created(api: httpx.Client, url: str, body: dict[str, Any]) -> str:
 
 def default_authority(api: httpx.Client) -> dict[str, Any]:
     """The embedded Authority `acmehub init` made."""
-    authorities = ok(api.get("/authorities"))
+    authorities = ok(api.get("/authorities"))["items"]
     found: dict[str, Any] = next(a for a in authorities if a["name"] == "embedded")
     return found
 

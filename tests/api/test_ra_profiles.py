@@ -120,8 +120,8 @@ def test_create_with_defaults(
         "issuancePolicy": DEFAULT_POLICY,
         "acmeProfile": None,
     }
-    assert uuid in [r["uuid"] for r in ok(api.get(url))]
-    assert uuid in [r["uuid"] for r in ok(api.get("/raProfiles"))]
+    assert uuid in [r["uuid"] for r in ok(api.get(url))["items"]]
+    assert uuid in [r["uuid"] for r in ok(api.get("/raProfiles"))["items"]]
     [event] = audit_events(acmehub, "raProfile.create", uuid)
     assert event.detail["name"] == name
 
@@ -261,7 +261,7 @@ def test_roles(
     url = f"/authorities/{authority['uuid']}/raProfiles"
     assert ok(auditor.get(ra_url(ra)))["uuid"] == ra["uuid"]
     assert ok(auditor.get(ra_url(ra, "/protocols/acme")))["acmeAvailable"] is False
-    assert ra["uuid"] in [r["uuid"] for r in ok(auditor.get(url))]
+    assert ra["uuid"] in [r["uuid"] for r in ok(auditor.get(url))["items"]]
     for client in (auditor, operator):
         for response in (
             client.post(url, json={"name": label("no")}),

@@ -38,7 +38,7 @@ def profile_with_accounts(acmehub: AcmehubServer, count: int) -> Seeded:
     """A new enabled ACME profile (own RA profile) with ``count`` accounts."""
     services = acmehub.container().services
     authority = services.authorities.list_all(CLI_ACTOR)[0].authority
-    ra = services.ra_profiles.create(CLI_ACTOR, authority.uuid, unique("ra"))
+    ra = services.platform.create_ra_profile(authority.uuid, unique("ra"))
     profile = services.platform.create_acme_profile(
         unique("acme"), enabled=True, default_ra_profile_uuid=ra.uuid
     )

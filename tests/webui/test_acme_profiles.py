@@ -225,7 +225,7 @@ def test_force_delete_lists_what_depends_on_the_profile(
     services = acmehub.container().services
     authority = services.authorities.list_all(CLI_ACTOR)[0].authority
     name = unique("used")
-    ra = services.ra_profiles.create(CLI_ACTOR, authority.uuid, unique("ra"))
+    ra = services.platform.create_ra_profile(authority.uuid, unique("ra"))
     profile = services.platform.create_acme_profile(
         name, enabled=True, default_ra_profile_uuid=ra.uuid
     )

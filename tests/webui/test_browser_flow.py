@@ -77,7 +77,7 @@ def test_admin_runs_an_acme_profile_from_the_browser(
 
     # The authority and RA profile come from the services (their pages are another section).
     authority = services.authorities.list_all(CLI_ACTOR)[0].authority
-    ra = services.ra_profiles.create(CLI_ACTOR, authority.uuid, unique("browser-ra"))
+    ra = services.platform.create_ra_profile(authority.uuid, unique("browser-ra"))
 
     # The ACME profile: created and enabled in the browser.
     name = unique("browser")

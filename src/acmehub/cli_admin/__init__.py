@@ -17,6 +17,7 @@ from acmehub.cli_admin import (
     eab,
     openapi,
     orders,
+    ra_profiles,
     tokens,
     users,
 )
@@ -25,6 +26,7 @@ from acmehub.cli_admin.base import SubParsers
 #: Each module adds its family's sub-commands to the parser, in this order in --help.
 FAMILIES = (
     authorities,
+    ra_profiles,
     acme_profiles,
     accounts,
     eab,

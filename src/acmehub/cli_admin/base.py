@@ -291,13 +291,24 @@ def find_ref(kind: str, ref: str, candidates: Sequence[tuple[str, str]]) -> str:
 
 
 def authority_ref(admin: Admin, ref: str) -> str:
-    views = admin.services.authorities.list_all(admin.actor)
-    return find_ref("Authority", ref, [(v.authority.uuid, v.authority.name) for v in views])
+    from acmehub.management.routers import authorities
+
+    found = every(admin, authorities.LIST)
+    return find_ref("Authority", ref, [(a.uuid, a.name) for a in found])
 
 
 def ra_profile_ref(admin: Admin, ref: str) -> str:
-    views = admin.services.ra_profiles.list_all(admin.actor)
-    return find_ref("RA Profile", ref, [(v.profile.uuid, v.profile.name) for v in views])
+    uuid_: str = ra_profile_of(admin, ref).uuid
+    return uuid_
+
+
+def ra_profile_of(admin: Admin, ref: str) -> Any:
+    """The RA profile (its RaProfileDetail) named by ``ref``, a name or a UUID."""
+    from acmehub.management.routers import ra_profiles
+
+    found = every(admin, ra_profiles.LIST_ALL)
+    uuid_ = find_ref("RA Profile", ref, [(r.uuid, r.name) for r in found])
+    return next(r for r in found if r.uuid == uuid_)
 
 
 def every(admin: Admin, action: Action, **filters: Any) -> list[Any]:

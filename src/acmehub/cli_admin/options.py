@@ -18,6 +18,7 @@ from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from acmehub.cli_admin.base import json_object, on_off, parse_time
 from acmehub.services.commands.base import hints, kind_of, parse
@@ -35,18 +36,33 @@ def _dest(model: type[BaseModel], field: str) -> str:
     return f"opt_{field}"
 
 
+def _fields(
+    model: type[BaseModel], skip: Collection[str] = (), path: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], FieldInfo]]:
+    """The model's fields, a nested command's (``fieldset`` hint) one by one."""
+    found: list[tuple[tuple[str, ...], FieldInfo]] = []
+    for field, info in model.model_fields.items():
+        if field in skip and not path:
+            continue
+        nested = info.annotation
+        if hints(info).get("fieldset") and isinstance(nested, type):
+            found += _fields(nested, skip, (*path, field))
+        else:
+            found.append(((*path, field), info))
+    return found
+
+
 def add_options(
     parser: argparse.ArgumentParser, model: type[BaseModel], *, skip: Collection[str] = ()
 ) -> None:
     """One option per field of ``model`` (except ``skip``)."""
-    for field, info in model.model_fields.items():
-        if field in skip:
-            continue
+    for path, info in _fields(model, skip):
+        field = path[-1]
         found = hints(info)
         kind, nullable = kind_of(info)
         flag = "--" + option_name(field, found)
         text = str(found.get("help") or info.description or info.title or "")
-        options: dict[str, Any] = {"dest": _dest(model, field)}
+        options: dict[str, Any] = {"dest": _dest(model, "__".join(path))}
         choices = _choices(info.annotation)
         if _is_time(info.annotation):
             options.update(type=parse_time, metavar="TIME")
@@ -62,6 +78,9 @@ def add_options(
         elif kind == "json":
             options.update(type=json_object, metavar="JSON")
             text = f"{text} (a JSON object, or @FILE)"
+        elif kind == "lines" and found.get("sep"):
+            sep = str(found["sep"])
+            options.update(action="extend", type=lambda v, sep=sep: v.split(sep), metavar="A,B")
         elif kind == "lines":
             options.update(action="append", metavar="VALUE")
             text = f"{text} (repeat the option)"
@@ -107,8 +126,8 @@ def command_of(
 ) -> Any:
     """The command the user's options (and ``extra`` fields) make, validated by the model."""
     data: dict[str, Any] = dict(extra or {})
-    for field, info in model.model_fields.items():
-        value = getattr(args, _dest(model, field), None)
+    for path, info in _fields(model):
+        value = getattr(args, _dest(model, "__".join(path)), None)
         if value is None:
             continue
         found = hints(info)
@@ -117,5 +136,8 @@ def command_of(
             value = None
         elif found.get("options") and resolvers and isinstance(value, str):
             value = resolvers[str(found["options"])](value)
-        data[field] = value
+        target = data
+        for name in path[:-1]:
+            target = target.setdefault(name, {})
+        target[path[-1]] = value
     return parse(model, data)

@@ -58,7 +58,8 @@ class Action:
     query: Any = None  # a model of query parameters
     result: Any = None  # the view; None: 204 No Content
     status: int = 200
-    #: For 201: the path of the created object's own URL, ``{uuid}`` from the result; or a
+    #: For 201: the path of the created object's own URL, ``{uuid}`` from the result and the
+    #: action's path parameters; or a
     #: function of the call and the result that gives the Location header's value.
     location: str | Callable[[Args, Any], str] | None = None
     #: Headers of every answer (``Cache-Control: no-store`` where the answer shows a secret).
@@ -117,6 +118,7 @@ def _install(router: APIRouter, action: Action) -> None:
             kwargs["response"].headers["Location"] = action.location(args, result)
         elif action.location is not None:
             where = action.location.replace("{uuid}", result.uuid)
+            where = _PATH_PARAM.sub(lambda m: args.path[m.group(1)], where)
             kwargs["response"].headers["Location"] = services.deps.urls.api(where)
         return result
 

@@ -21,12 +21,14 @@ from acmehub.domain.errors import DomainError
 from acmehub.domain.model import Authority, RaProfile, Role, serial_display
 from acmehub.domain.ports import CaProvisioner, ProvisionedCa, UnitOfWork
 from acmehub.services.admin import Actor, Family, record, require
+from acmehub.services.commands.authorities import KEY_TYPES, AuthorityDetail, AuthorityRequest
+from acmehub.services.commands.base import Paged, PageQuery
 from acmehub.services.deps import ServiceDeps
 from acmehub.services.profile_rules import check_display_name, conflict, invalid, not_found
 
+__all__ = ["EMBEDDED", "KEY_TYPES", "AuthorityService", "AuthorityView", "ImportedCa"]
+
 EMBEDDED = "embedded"
-#: Key types the embedded provisioner generates CAs with.
-KEY_TYPES = ("ec-p256", "ec-p384", "rsa-3072")
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,13 @@ class AuthorityService:
             ra_profiles = tuple(tx.profiles.list_ra_profiles(authority_uuid))
         return self._view(authority, ra_profiles)
 
+    def detail(self, actor: Actor, authority_uuid: str) -> AuthorityDetail:
+        return AuthorityDetail.of(self.get(actor, authority_uuid), self._d.urls)
+
+    def page(self, actor: Actor, query: PageQuery) -> Paged[AuthorityDetail]:
+        views = [AuthorityDetail.of(v, self._d.urls) for v in self.list_all(actor)]
+        return Paged.slice(views, query)
+
     @staticmethod
     def find(tx: UnitOfWork, authority_uuid: str) -> Authority:
         authority = tx.profiles.authority(authority_uuid)
@@ -91,6 +100,14 @@ class AuthorityService:
         return authority
 
     # ------------------------------------------------------------------ creation
+
+    def create(self, actor: Actor, command: AuthorityRequest) -> AuthorityView:
+        """POST /authorities: generate a new CA, or import ``command.import_ca``."""
+        ca = command.import_ca
+        if ca is None:
+            return self.create_embedded(actor, command.name, command.key_type)
+        imported = ImportedCa(ca.certificate, ca.private_key, ca.chain, ca.passphrase_bytes)
+        return self.import_embedded(actor, command.name, imported)
 
     def create_embedded(
         self, actor: Actor, name: str, key_type: str = "ec-p256", ca_name: str | None = None

@@ -4,6 +4,7 @@ RA Profile and ACME Profile services (which own every rule and record the audit 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from acmehub.domain.model import AcmeProfile, Authority, RaProfile
@@ -17,6 +18,7 @@ from acmehub.services.commands.acme_profiles import (
     command_names,
 )
 from acmehub.services.commands.base import parse
+from acmehub.services.commands.ra_profiles import RaProfileRequest, RaProfileUpdate
 from acmehub.services.ra_profiles import RaProfileService
 
 
@@ -43,7 +45,9 @@ class PlatformService:
         return self._authorities.move_keys_in(self._actor, authority_uuid, made)
 
     def create_ra_profile(self, authority_uuid: str, name: str, **fields: Any) -> RaProfile:
-        return self._ra.create(self._actor, authority_uuid, name, **fields)
+        """``fields`` by their RaProfile names (``policy``: the issuance policy's fields)."""
+        command = parse(RaProfileRequest, {"name": name, **_ra_command_names(fields)})
+        return self._ra.create(self._actor, authority_uuid, command)
 
     def create_acme_profile(self, name: str, **fields: Any) -> AcmeProfile:
         """``fields`` by their AcmeProfile names."""
@@ -62,7 +66,14 @@ class PlatformService:
         return profile
 
     def update_ra_profile(self, uuid_: str, **changes: Any) -> RaProfile:
-        return self._ra.update(self._actor, uuid_, **changes)
+        """``changes`` by their RaProfile names; ``enabled`` switches the profile."""
+        enabled = changes.pop("enabled", None)
+        command = parse(RaProfileUpdate, _ra_command_names(changes))
+        profile = self._ra.update(self._actor, uuid_, command)
+        if enabled is not None and enabled != profile.enabled:
+            switch = self._ra.enable if enabled else self._ra.disable
+            profile = switch(self._actor, uuid_)
+        return profile
 
     def activate_acme(
         self,
@@ -75,3 +86,14 @@ class PlatformService:
             self._actor, ra_profile_uuid, acme_profile_uuid, issue_attributes, revoke_attributes
         )
         return view.profile
+
+
+def _ra_command_names(values: dict[str, Any]) -> dict[str, Any]:
+    """RaProfile field names -> the commands' (the policy's fields as a mapping)."""
+    named = dict(values)
+    if "policy" in named:
+        policy = named.pop("policy")
+        named["issuance_policy"] = (
+            dataclasses.asdict(policy) if not isinstance(policy, dict) else policy
+        )
+    return named

@@ -18,27 +18,30 @@ from acmehub.domain.policy import normalized, policy_errors
 from acmehub.domain.ports import AccountFilter, UnitOfWork
 from acmehub.services.admin import Actor, Family, record, require
 from acmehub.services.authorities import AuthorityService
+from acmehub.services.commands.base import Paged
+from acmehub.services.commands.ra_profiles import (
+    MAX_VALIDITY,
+    ActivateAcmeRequest,
+    RaProfileAcme,
+    RaProfileDetail,
+    RaProfileQuery,
+    RaProfileRequest,
+    RaProfileSearch,
+    RaProfileUpdate,
+)
 from acmehub.services.deps import ServiceDeps
 from acmehub.services.profile_rules import (
     api_name,
-    check_bool,
     check_description,
     check_int,
     check_json_object,
-    check_url_name,
     conflict,
     invalid,
     not_found,
 )
 
-#: Certificate validity bounds, seconds (ten years keeps every date arithmetic in range).
-MAX_VALIDITY = 3650 * 86400
-#: What create and update may set; the ACME activation has its own use cases.
-SETTABLE = frozenset(
-    {"enabled", "description", "validity_default", "validity_max", "policy"}
-    | {"acme_profile_uuid", "acme_issue_attributes", "acme_revoke_attributes"}
-)
-_POLICY_FIELDS = {f.name for f in fields(IssuancePolicy)}
+__all__ = ["MAX_VALIDITY", "RaProfileService", "RaProfileView", "detach_acme"]
+
 #: RaProfile's own default certificate validity, seconds.
 DEFAULT_VALIDITY: int = RaProfile(
     uuid="", name="", authority_uuid="", enabled=True
@@ -53,44 +56,29 @@ class RaProfileView:
     acme_profile: AcmeProfile | None
 
 
-def _policy_from(current: IssuancePolicy, value: Any) -> IssuancePolicy:
-    """A whole IssuancePolicy, or a mapping of the fields to change in ``current``."""
-    if isinstance(value, IssuancePolicy):
-        return value
-    if not isinstance(value, Mapping):
-        raise invalid("issuancePolicy must be an object")
-    unknown = sorted(set(value) - _POLICY_FIELDS)
-    if unknown:
-        raise invalid(f"issuancePolicy: unknown fields {', '.join(unknown)}")
-    changes: dict[str, Any] = {}
-    for name, raw in value.items():
-        if isinstance(raw, list | tuple):
-            if not all(isinstance(item, str) for item in raw):
-                raise invalid(f"issuancePolicy.{name} must be a list of strings")
-            changes[name] = tuple(raw)
-        else:
-            changes[name] = raw
-    return replace(current, **changes)
-
-
 def _check(profile: RaProfile) -> RaProfile:
-    """Validate what an administrator set; returns the profile with its policy normalized."""
-    check_bool(profile.enabled, "enabled")
+    """The rules that span fields (each field's own are the commands'); returns the profile
+    with its policy normalized."""
     check_description(profile.description)
     check_int(profile.validity_default, "validityDefault", 1, MAX_VALIDITY)
     check_int(profile.validity_max, "validityMax", 1, MAX_VALIDITY)
     if profile.validity_default > profile.validity_max:
         raise invalid("validityDefault must not exceed validityMax")
-    policy = profile.policy
-    check_bool(policy.allow_wildcards, "issuancePolicy.allowWildcards")
-    check_int(policy.max_names, "issuancePolicy.maxNames", 1, 2**31)
-    check_int(policy.min_rsa_bits, "issuancePolicy.minRsaBits", 1, 2**31)
-    errors = policy_errors(policy)
+    errors = policy_errors(profile.policy)
     if errors:
         raise invalid("; ".join(errors))
     check_json_object(profile.acme_issue_attributes, "issueCertificateAttributes")
     check_json_object(profile.acme_revoke_attributes, "revokeCertificateAttributes")
-    return replace(profile, policy=normalized(policy))
+    return replace(profile, policy=normalized(profile.policy))
+
+
+def _matches(view: RaProfileView, query: RaProfileSearch) -> bool:
+    p = view.profile
+    authority = query.authority_uuid if isinstance(query, RaProfileQuery) else None
+    if authority and p.authority_uuid != authority:
+        return False
+    search = (query.search or "").strip().lower()
+    return not search or search in f"{p.name}\n{p.description}".lower()
 
 
 class RaProfileService:
@@ -112,6 +100,18 @@ class RaProfileService:
         with self._d.uow() as tx:
             return self._view(tx, self.find(tx, ra_uuid, authority_uuid))
 
+    def detail(
+        self, actor: Actor, ra_uuid: str, authority_uuid: str | None = None
+    ) -> RaProfileDetail:
+        return RaProfileDetail.of(self.get(actor, ra_uuid, authority_uuid))
+
+    def page(
+        self, actor: Actor, query: RaProfileSearch, authority_uuid: str | None = None
+    ) -> Paged[RaProfileDetail]:
+        """A page of the RA profiles (of one Authority) that match the query's filters."""
+        views = [v for v in self.list_all(actor, authority_uuid) if _matches(v, query)]
+        return Paged.slice([RaProfileDetail.of(v) for v in views], query)
+
     @staticmethod
     def find(tx: UnitOfWork, ra_uuid: str, authority_uuid: str | None = None) -> RaProfile:
         """The RA profile; 404 when missing or (given ``authority_uuid``) on another Authority."""
@@ -126,33 +126,26 @@ class RaProfileService:
 
     # ------------------------------------------------------------------ configuration
 
-    def create(self, actor: Actor, authority_uuid: str, name: str, **values: Any) -> RaProfile:
-        """A new RA profile (enabled unless ``enabled=False``) on the Authority."""
+    def create(self, actor: Actor, authority_uuid: str, command: RaProfileRequest) -> RaProfile:
+        """A new RA profile (enabled unless ``enabled`` is false) on the Authority. Without a
+        default validity of its own, a profile issues for its maximum at most."""
         require(actor, Role.ADMIN, Family.RA_PROFILES)
-        check_url_name(name, "RA Profile")
-        unknown = sorted(set(values) - SETTABLE)
-        if unknown:
-            raise invalid(f"unknown RA Profile fields: {', '.join(unknown)}")
-        values.setdefault("enabled", True)
-        maximum = values.get("validity_max")
-        if "validity_default" not in values and isinstance(maximum, int):
-            # Without a default of its own, a profile issues for its maximum at most.
-            values["validity_default"] = min(DEFAULT_VALIDITY, maximum)
-        policy = values.pop("policy", None)
+        values = command.changes(only_set=False)
+        if "validity_default" not in command.model_fields_set:
+            values["validity_default"] = min(DEFAULT_VALIDITY, command.validity_max)
+        policy = IssuancePolicy(**command.issuance_policy.changes(only_set=False))
         profile = RaProfile(
-            uuid=str(uuid.uuid4()), name=name, authority_uuid=authority_uuid, **values
+            uuid=str(uuid.uuid4()),
+            name=command.name,
+            authority_uuid=authority_uuid,
+            policy=policy,
+            **values,
         )
-        if policy is not None:
-            profile = replace(profile, policy=_policy_from(profile.policy, policy))
         profile = _check(profile)
         with self._d.uow(write=True) as tx:
             AuthorityService.find(tx, authority_uuid)
-            if tx.profiles.ra_profile_by_name(name) is not None:
-                raise conflict(f"RA Profile {name} already exists")
-            if profile.acme_profile_uuid and not tx.profiles.acme_profile(
-                profile.acme_profile_uuid
-            ):
-                raise not_found("ACME Profile")
+            if tx.profiles.ra_profile_by_name(command.name) is not None:
+                raise conflict(f"RA Profile {command.name} already exists")
             tx.profiles.add_ra_profile(profile)
             record(
                 tx,
@@ -161,7 +154,7 @@ class RaProfileService:
                 "raProfile.create",
                 "raProfile",
                 profile.uuid,
-                name=name,
+                name=profile.name,
                 authority=authority_uuid,
             )
         return profile
@@ -170,27 +163,20 @@ class RaProfileService:
         self,
         actor: Actor,
         ra_uuid: str,
+        command: RaProfileUpdate,
         *,
         authority_uuid: str | None = None,
-        **changes: Any,
     ) -> RaProfile:
-        """Change the given fields only. ``policy`` may be a whole IssuancePolicy or a mapping
-        of the policy fields to change. The name is immutable (it is in ACME URLs)."""
+        """Change the fields the command carries only (a policy change keeps the policy fields
+        it leaves out). The name is immutable (it is in ACME URLs)."""
         require(actor, Role.ADMIN, Family.RA_PROFILES)
+        changes = command.changes(only_set=True)
         with self._d.uow(write=True) as tx:
             current = self.find(tx, ra_uuid, authority_uuid)
-            if "name" in changes and changes.pop("name") != current.name:
-                raise invalid("name: an RA Profile's name cannot be changed")
-            unknown = sorted(set(changes) - SETTABLE)
-            if unknown:
-                raise invalid(f"unknown RA Profile fields: {', '.join(unknown)}")
-            if "policy" in changes:
-                changes["policy"] = _policy_from(current.policy, changes["policy"])
+            if command.issuance_policy is not None:
+                policy = command.issuance_policy.changes(only_set=True)
+                changes["policy"] = replace(current.policy, **policy)
             updated = _check(replace(current, **changes))
-            if updated.acme_profile_uuid and not tx.profiles.acme_profile(
-                updated.acme_profile_uuid
-            ):
-                raise not_found("ACME Profile")
             if updated == current:
                 return current
             tx.profiles.update_ra_profile(updated)
@@ -268,8 +254,30 @@ class RaProfileService:
 
     def acme_activation(
         self, actor: Actor, ra_uuid: str, authority_uuid: str | None = None
-    ) -> RaProfileView:
-        return self.get(actor, ra_uuid, authority_uuid)
+    ) -> RaProfileAcme:
+        """The ACME profile activated on the RA profile (its RA-profile family directory)."""
+        return RaProfileAcme.of(self.get(actor, ra_uuid, authority_uuid), self._d.urls)
+
+    def activate(
+        self,
+        actor: Actor,
+        ra_uuid: str,
+        acme_profile_uuid: str,
+        command: ActivateAcmeRequest | None = None,
+        *,
+        authority_uuid: str | None = None,
+    ) -> RaProfileAcme:
+        """:meth:`activate_acme` with the command of the API, the CLI and the web form."""
+        command = command or ActivateAcmeRequest()
+        view = self.activate_acme(
+            actor,
+            ra_uuid,
+            acme_profile_uuid,
+            command.issue_certificate_attributes,
+            command.revoke_certificate_attributes,
+            authority_uuid=authority_uuid,
+        )
+        return RaProfileAcme.of(view, self._d.urls)
 
     def activate_acme(
         self,

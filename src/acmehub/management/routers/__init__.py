@@ -12,6 +12,7 @@ from acmehub.management.routers import (
     certificates,
     eab,
     orders,
+    ra_profiles,
     tokens,
 )
 
@@ -23,5 +24,6 @@ ROUTERS: list[APIRouter] = [
     certificates.router,
     orders.router,
     authorities.router,
+    ra_profiles.router,
     acme_profiles.router,
 ]

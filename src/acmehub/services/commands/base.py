@@ -71,7 +71,12 @@ def ui(**hints: Any) -> dict[str, Any]:
     """How the web form shows a field (``json_schema_extra``): ``group`` (fieldset legend),
     ``widget`` (text, textarea, json, checkbox, select, lines), ``options`` (a named option
     list the page supplies), ``choices`` (fixed values: the select's options and the CLI's
-    choices), ``help``, ``cli`` (the CLI option name when it differs)."""
+    choices), ``help``, ``cli`` (the CLI option name when it differs).
+
+    Also: ``fieldset`` (a nested command shown as a fieldset of its own, one input or CLI
+    option per field of it), ``form`` (the name the web form posts the field under when it is
+    not the API's), ``sep`` (a list also given as one CLI value split on this separator);
+    widgets ``checkboxes`` (a list of choices), ``password`` and ``pem``."""
     return {"x-ui": hints}
 
 
@@ -84,6 +89,7 @@ OWN_CODES = {
     "url_name": ": ",
     "one_of": " ",
     "text_max": " ",
+    "blank": " ",
 }
 
 
@@ -107,6 +113,17 @@ def _int_between(low: int, high: int) -> Any:
 def Int(low: int, high: int) -> Any:  # noqa: N802 (a type)
     """A whole number in [low, high]: a JSON integer (not "60", not true), one message."""
     return Annotated[int, Field(ge=low, le=high), _int_between(low, high)]
+
+
+def NotBlank(message: str, max_length: int) -> Any:  # noqa: N802 (a type)
+    """Text that must have more than white space: ``{field} {message}`` when it has not."""
+
+    def check(value: Any, handler: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise PydanticCustomError("blank", message)
+        return handler(value)
+
+    return Annotated[str, Field(max_length=max_length), WrapValidator(check)]
 
 
 def hints(info: FieldInfo) -> dict[str, Any]:
@@ -184,9 +201,21 @@ def Text(max_length: int) -> Any:  # noqa: N802 (a type)
 def field_path(loc: Sequence[int | str], model: type[BaseModel] | None = None) -> str:
     """A pydantic error location as the API spells it (``caaIdentities.0``)."""
     parts = [str(p) for p in loc if p not in ("body", "query", "path")]
-    if parts and model is not None and parts[0] in model.model_fields:
-        parts[0] = model.model_fields[parts[0]].alias or parts[0]
+    current = model
+    for index, part in enumerate(parts):
+        if current is None or part not in current.model_fields:
+            break
+        info = current.model_fields[part]
+        parts[index] = info.alias or part
+        current = _model_in(info.annotation)  # a nested command's fields by their names too
     return ".".join(parts) or "body"
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    for candidate in (annotation, *get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
 
 
 def field_errors(exc: ValidationError, model: type[BaseModel] | None = None) -> list[FieldError]:

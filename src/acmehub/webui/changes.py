@@ -1,0 +1,70 @@
+"""What the pages of an object family share around a service call: a refusal shown on its
+form, and the POST actions that change or delete one object and go back with a flash message
+(the service named by its attribute on ``req.services``, e.g. ``"ra_profiles"``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from acmehub.domain.errors import DomainError, ErrorKind
+from acmehub.webui.forms import errors_of
+from acmehub.webui.framework import Flash, Req
+
+Show = Callable[[dict[str, str], str, int], Response]
+
+
+def refused(exc: DomainError, model: type[BaseModel], show: Show) -> Response:
+    """A refusal on its form: a name taken (409) or a field's (422), else the error page."""
+    if exc.kind is ErrorKind.CONFLICT:
+        return show({"name": exc.detail}, "", 409)
+    if exc.kind is not ErrorKind.INVALID_INPUT:
+        raise exc
+    errors, error = errors_of(exc, model)
+    return show(errors, error, 422)
+
+
+def change(
+    family: str, base: str, said: Callable[[Any, str], str], method: str = ""
+) -> Callable[[Req], Response]:
+    """POST .../{uuid}/<method> (by default the path's last segment, e.g. enable): the family
+    service's method, then back to the object saying how it went (a refusal as a flash)."""
+
+    def handler(req: Req) -> Response:
+        uuid = req.path_param("uuid")
+        name = method or req.request.url.path.rsplit("/", 1)[1]
+        target = f"{base}/{uuid}"
+        try:
+            result = getattr(getattr(req.services, family), name)(req.actor, uuid)
+        except DomainError as exc:
+            if exc.kind is not ErrorKind.INVALID_INPUT:
+                raise
+            return req.redirect(target, Flash("error", exc.detail))
+        return req.redirect(target, Flash("success", said(result, f"{name}d")))
+
+    return handler
+
+
+def removal(
+    family: str, base: str, said: Callable[[Any], str], then: Callable[[Any], str]
+) -> Callable[[Req], Response]:
+    """POST .../{uuid}/delete: the family service deletes the object (named before it goes),
+    then to ``then(view)``; a refusal goes back to the object as a flash."""
+
+    def handler(req: Req) -> Response:
+        uuid = req.path_param("uuid")
+        service = getattr(req.services, family)
+        view = service.get(req.actor, uuid)
+        try:
+            service.delete(req.actor, uuid)
+        except DomainError as exc:
+            if exc.kind is not ErrorKind.INVALID_INPUT:
+                raise
+            return req.redirect(f"{base}/{uuid}", Flash("error", exc.detail))
+        return req.redirect(then(view), Flash("success", said(view)))
+
+    return handler
