@@ -20,18 +20,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO, TypeAlias
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel
-from starlette.requests import Request
 
 from acmehub import bootstrap
 from acmehub.cli_admin.backend import CLI_CONFIG, Backend, LocalBackend, RemoteBackend, remote_of
 from acmehub.config import load_settings
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.management.actions import Action
-from acmehub.management.app import create_management_app
-from acmehub.management.openapi import MOUNT_PATH
 from acmehub.management.problems import error_document
 from acmehub.services.admin import CLI_ACTOR, Actor
 from acmehub.services.commands.base import MAX_PAGE, Column
@@ -153,23 +149,6 @@ class Admin:
     def note(self, message: str) -> None:
         """A message for the person at the terminal (stderr, so stdout stays parseable)."""
         print(f"acmehub: {message}", file=self.err)
-
-    def request(self) -> Request:
-        """A request as the API would see it, for models that show URLs of this server."""
-        url = urlsplit(self.base_url or "https://127.0.0.1")
-        default_port = 443 if url.scheme == "https" else 80
-        scope = {
-            "type": "http",
-            "app": create_management_app(self.services),
-            "scheme": url.scheme,
-            "server": (url.hostname or "127.0.0.1", url.port or default_port),
-            "root_path": url.path.rstrip("/") + MOUNT_PATH,
-            "path": url.path.rstrip("/") + MOUNT_PATH + "/",
-            "headers": [(b"host", url.netloc.encode())],
-            "query_string": b"",
-            "method": "GET",
-        }
-        return Request(scope)
 
 
 Handler = Callable[[Admin, argparse.Namespace], None]

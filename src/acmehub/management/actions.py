@@ -136,7 +136,7 @@ def _install(router: APIRouter, action: Action) -> None:
         response_class=Response if action.result is None else JSONResponse,
         responses=dict(action.responses),
         # A list's filters are a query model: a misspelt filter is refused, not ignored.
-        dependencies=[Depends(reject_unknown_query)] if action.query is not None else None,
+        dependencies=[Depends(reject_unknown_query)],
     )
 
 

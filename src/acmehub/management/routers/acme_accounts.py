@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body
 
 from acmehub.management.actions import Action, install, not_found
-from acmehub.management.routers.strict_query import reject_unknown_query
 from acmehub.services.commands.accounts import AccountQuery, AcmeAccount, ShortId, messages
 from acmehub.services.commands.base import MAX_BULK, BulkMessage, Paged
 
-router = APIRouter(tags=["ACME accounts"], dependencies=[Depends(reject_unknown_query)])
+router = APIRouter(tags=["ACME accounts"])
 
 ONE = "/acmeProfiles/{acmeProfileUuid}/acmeAccounts/{acmeAccountUuid}"
 _NOT_FOUND = not_found("ACME profile or account")

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from acmehub.domain.urls import API_PATH
 from acmehub.management.actions import Action, Args, install, not_found
-from acmehub.management.routers.strict_query import reject_unknown_query
 from acmehub.services.commands.base import Paged, PageQuery
 from acmehub.services.commands.eab import EabKeyCreated, EabKeyInfo, EabKeyRequest
 
-router = APIRouter(tags=["EAB keys"], dependencies=[Depends(reject_unknown_query)])
+router = APIRouter(tags=["EAB keys"])
 
 KEYS = "/acmeProfiles/{acmeProfileUuid}/eabKeys"
 ONE = KEYS + "/{keyId}"
