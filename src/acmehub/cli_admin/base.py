@@ -27,6 +27,7 @@ from acmehub import bootstrap
 from acmehub.cli_admin.backend import CLI_CONFIG, Backend, LocalBackend, RemoteBackend, remote_of
 from acmehub.config import load_settings
 from acmehub.domain.errors import DomainError, ErrorKind
+from acmehub.domain.model import Role
 from acmehub.management.actions import Action
 from acmehub.management.problems import error_document
 from acmehub.services.admin import CLI_ACTOR, Actor
@@ -225,6 +226,16 @@ def json_flag() -> argparse.ArgumentParser:
     parent.add_argument("--json", action="store_true", help="print JSON (the API's shapes)")
     add_remote_options(parent, default=argparse.SUPPRESS)
     return parent
+
+
+def role_option(parser: argparse.ArgumentParser) -> None:
+    """``--role``: what a token or a web user may do (services/admin.py ranks the roles)."""
+    parser.add_argument(
+        "--role",
+        required=True,
+        choices=[r.value for r in Role],
+        help="admin: everything; operator: enable, disable, revoke; auditor: read only",
+    )
 
 
 def add_remote_options(parser: argparse.ArgumentParser, default: Any = None) -> None:

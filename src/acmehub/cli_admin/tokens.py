@@ -10,8 +10,15 @@ import argparse
 import re
 from datetime import timedelta
 
-from acmehub.cli_admin.base import Admin, SubParsers, every, json_flag, parse_time, run
-from acmehub.domain.model import Role
+from acmehub.cli_admin.base import (
+    Admin,
+    SubParsers,
+    every,
+    json_flag,
+    parse_time,
+    role_option,
+    run,
+)
 from acmehub.management.routers import tokens as api
 from acmehub.services.admin import SCOPES
 from acmehub.services.commands.base import parse
@@ -48,12 +55,7 @@ def register(sub: SubParsers) -> None:
         "create", parents=[as_json], help="create a token and print its secret (once)" + LOCAL
     )
     create.add_argument("name", help="a unique name, e.g. the tool or person using it")
-    create.add_argument(
-        "--role",
-        required=True,
-        choices=[r.value for r in Role],
-        help="admin: everything; operator: enable, disable, revoke; auditor: read only",
-    )
+    role_option(create)
     expiry = create.add_mutually_exclusive_group()
     expiry.add_argument(
         "--expires-in",

@@ -12,7 +12,7 @@ import argparse
 import getpass
 import sys
 
-from acmehub.cli_admin.base import Admin, SubParsers, json_flag, run
+from acmehub.cli_admin.base import Admin, SubParsers, json_flag, role_option, run
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import Role
 from acmehub.services.commands.tokens import USER_COLUMNS, UserInfo, UserUnlocked
@@ -27,12 +27,7 @@ def register(sub: SubParsers) -> None:
 
     create = actions.add_parser("create", parents=[as_json], help="create a web user" + LOCAL)
     create.add_argument("username", help="1-100 of A-Z a-z 0-9 . _ @ -")
-    create.add_argument(
-        "--role",
-        required=True,
-        choices=[r.value for r in Role],
-        help="admin: everything; operator: enable, disable, revoke; auditor: read only",
-    )
+    role_option(create)
     _password_flag(create)
     create.set_defaults(func=run(_create))
 
