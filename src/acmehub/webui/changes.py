@@ -5,17 +5,26 @@ form, and the POST actions that change or delete one object and go back with a f
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel
 from starlette.responses import Response
 
 from acmehub.domain.errors import DomainError, ErrorKind
+from acmehub.services.profile_rules import BulkFailure
 from acmehub.webui.forms import errors_of
 from acmehub.webui.framework import Flash, Req
 
 Show = Callable[[dict[str, str], str, int], Response]
+
+
+def report(noun: str, verb: str, done: int, failures: Sequence[BulkFailure]) -> list[Flash]:
+    """A bulk action's outcome: how many ``noun``s (singular; an s is added) were ``verb``, then
+    each failure with the object's name (or UUID) and why."""
+    flashes = [Flash("success", f"{done} {noun}{'' if done == 1 else 's'} {verb}.")] if done else []
+    flashes += [Flash("error", f"{f.name or f.uuid}: {f.message}") for f in failures]
+    return flashes
 
 
 def refused(exc: DomainError, model: type[BaseModel], show: Show) -> Response:

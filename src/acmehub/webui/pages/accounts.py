@@ -14,6 +14,7 @@ from acmehub.domain.model import AccountStatus
 from acmehub.domain.ports import OrderFilter, Page
 from acmehub.services.commands.accounts import AccountQuery
 from acmehub.services.commands.base import parse
+from acmehub.webui.changes import report
 from acmehub.webui.framework import PREFIX, Flash, PageRoute, Req, safe_next
 from acmehub.webui.paging import PageRequest, keep_query, page_of
 
@@ -66,10 +67,7 @@ def bulk(req: Req) -> Response:
         return req.redirect(back, Flash("error", "Unknown action."))
     failures = getattr(req.services.account_admin, f"bulk_{change}")(req.actor, uuids)
     done = len(set(uuids)) - len(failures)
-    noun = "account" if done == 1 else "accounts"
-    flashes = [Flash("success", f"{done} ACME {noun} {VERBS[change]}.")] if done else []
-    flashes += [Flash("error", f"{f.name or f.uuid}: {f.message}") for f in failures]
-    return req.redirect(back, *flashes)
+    return req.redirect(back, *report("ACME account", VERBS[change], done, failures))
 
 
 def _confirm_revoke(req: Req, uuids: Sequence[str], back: str) -> Response:

@@ -22,7 +22,8 @@ from acmehub.services.acme_profiles import AcmeProfileView
 from acmehub.services.commands.acme_profiles import AcmeProfileRequest, AcmeProfileUpdate
 from acmehub.services.profile_rules import BulkFailure
 from acmehub.webui import forms
-from acmehub.webui.forms import errors_of, fieldsets, posted, values_of
+from acmehub.webui.changes import change, refused, report
+from acmehub.webui.forms import fieldsets, posted, values_of
 from acmehub.webui.framework import PREFIX, Flash, PageRoute, Req, safe_next
 from acmehub.webui.paging import PageRequest, keep_query, paginate
 
@@ -100,13 +101,7 @@ def bulk(req: Req) -> Response:
 
 
 def _report(verb: str, done: int, failures: Sequence[BulkFailure]) -> list[Flash]:
-    flashes = []
-    if done:
-        noun = "profile" if done == 1 else "profiles"
-        flashes.append(Flash("success", f"{done} ACME {noun} {verb}."))
-    for failure in failures:
-        flashes.append(Flash("error", f"{failure.name or failure.uuid}: {failure.message}"))
-    return flashes
+    return report("ACME profile", verb, done, failures)
 
 
 # --------------------------------------------------------------------------- delete
@@ -218,19 +213,7 @@ def detail(req: Req) -> Response:
     )
 
 
-def switch(req: Req) -> Response:
-    uuid = req.path_param("uuid")
-    enable = req.request.url.path.endswith("/enable")
-    service = req.services.acme_profiles
-    target = f"{LIST}/{uuid}"
-    try:
-        profile = (service.enable if enable else service.disable)(req.actor, uuid)
-    except DomainError as exc:
-        if exc.kind is not ErrorKind.INVALID_INPUT:
-            raise
-        return req.redirect(target, Flash("error", exc.detail))
-    word = "enabled" if enable else "disabled"
-    return req.redirect(target, Flash("success", f"ACME profile {profile.name} {word}."))
+switch = change("acme_profiles", LIST, lambda p, done: f"ACME profile {p.name} {done}.")
 
 
 # --------------------------------------------------------------------------- create / edit
@@ -306,12 +289,11 @@ def _refused(
     req: Req, exc: DomainError, profile: AcmeProfile | None, values: dict[str, Any]
 ) -> Response:
     """A refusal shown on the form: next to its field, or at the top."""
-    if exc.kind is ErrorKind.CONFLICT:
-        return _form(req, profile=profile, values=values, errors={"name": exc.detail}, status=409)
-    if exc.kind is not ErrorKind.INVALID_INPUT:
-        raise exc
-    errors, error = errors_of(exc, AcmeProfileRequest)
-    return _form(req, profile=profile, values=values, errors=errors, error=error, status=422)
+
+    def show(errors: dict[str, str], error: str, status: int) -> Response:
+        return _form(req, profile=profile, values=values, errors=errors, error=error, status=status)
+
+    return refused(exc, AcmeProfileRequest, show)
 
 
 ROUTES = [
