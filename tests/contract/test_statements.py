@@ -49,8 +49,13 @@ from acmehub.domain.model import (
     OrderStatus,
     RaProfile,
 )
+from acmehub.storage import (
+    account_repositories,
+    certificate_repositories,
+    order_repositories,
+    profile_repositories,
+)
 from acmehub.storage import converters as cv
-from acmehub.storage import repositories
 from acmehub.storage import tables as t
 from acmehub.storage.engine import make_engine
 from acmehub.storage.statements import Prepared, _compile, insert_of, update_of
@@ -258,9 +263,15 @@ DIALECTS = [sqlite.dialect(), postgresql.psycopg.dialect()]
 
 @pytest.mark.parametrize("dialect", DIALECTS, ids=lambda d: d.name)
 def test_every_repository_statement_compiles(dialect: Any) -> None:
-    prepared = [v for v in vars(repositories).values() if isinstance(v, Prepared)]
+    modules = (
+        profile_repositories,
+        account_repositories,
+        order_repositories,
+        certificate_repositories,
+    )
+    prepared = [v for m in modules for v in vars(m).values() if isinstance(v, Prepared)]
     assert len(prepared) > 20
-    prepared += [*repositories._authorizations_in(3), repositories._valid_names_in(2)]
+    prepared += [*order_repositories._authorizations_in(3), order_repositories._valid_names_in(2)]
     for p in prepared:
         _compile(p.statement, dialect)  # not p.compiled(): keep the module's cache for engines
         # Every bind typed (an untyped datetime would skip UtcDateTime's processing).
@@ -379,7 +390,7 @@ def same_stored(conn: Connection, table: Table, mine: str, theirs: str, differ: 
 def test_repositories_store_what_sqlalchemy_stored(conn: Connection) -> None:
     """Each hot INSERT/UPDATE, through the repositories and through the code they replaced."""
     _seed_profiles(conn)
-    accounts = repositories.SqlAccounts(conn)
+    accounts = account_repositories.SqlAccounts(conn)
     mine_acct = _account()
     theirs_acct = replace(mine_acct, id="acct-2", uuid="acct-uuid-2", key_thumbprint="thumb-2")
     accounts.add(mine_acct)
@@ -397,7 +408,7 @@ def test_repositories_store_what_sqlalchemy_stored(conn: Connection) -> None:
     assert accounts.get("acct-1") == replace(mine_acct, **changes)
 
     later = NOW + timedelta(minutes=5)
-    orders = repositories.SqlOrders(conn, later)
+    orders = order_repositories.SqlOrders(conn, later)
     problem = Problem(ErrorKind.CONNECTION, "no route", ("dns", "example.com"))
     for n, error in ((10, None), (20, problem)):  # no error: JSON null in both
         mine, theirs = _order(n, error), _order(n + 1, error)
@@ -414,7 +425,7 @@ def test_repositories_store_what_sqlalchemy_stored(conn: Connection) -> None:
         same_stored(conn, t.orders, mine.id, theirs.id, {"id", "authorization_ids"})
         assert orders.get(mine.id) == mine
 
-    authzs = repositories.SqlAuthorizations(conn)
+    authzs = order_repositories.SqlAuthorizations(conn)
     mine_authz, theirs_authz = _authorization(10), _authorization(11)
     authzs.add(mine_authz, "order-10")
     conn.execute(
@@ -446,7 +457,7 @@ def test_repositories_store_what_sqlalchemy_stored(conn: Connection) -> None:
     assert authzs.valid_for_account("acct-1", ["example.com"], NOW + timedelta(days=1)) == set()
     assert {c.id for c in found.challenges} == {c.id for c in mine_authz.challenges}
 
-    certs = repositories.SqlCertificates(conn)
+    certs = certificate_repositories.SqlCertificates(conn)
     certs.add(_certificate(10))
     conn.execute(t.certificates.insert().values(cv.certificate_to_row(_certificate(11))))
     same_stored(conn, t.certificates, "cert-10", "cert-11", {"id", "serial_hex", "order_id"})
@@ -463,14 +474,14 @@ def test_inserts_cover_the_converters_rows() -> None:
     order_row = {**cv.order_to_row(_order(1)), "updated_at": NOW}
     authz = _authorization(1)
     cases: list[tuple[Prepared, Mapping[str, Any]]] = [
-        (repositories._ACCOUNT_INSERT, cv.account_to_row(_account())),
-        (repositories._ACCOUNT_UPDATE, cv.account_to_row(_account())),
-        (repositories._ORDER_INSERT, order_row),
-        (repositories._ORDER_UPDATE, order_row),
-        (repositories._AUTHZ_INSERT, cv.authorization_to_row(authz, "order-1")),
-        (repositories._CHALLENGE_INSERT, cv.challenge_to_row(authz.challenges[0])),
-        (repositories._CHALLENGE_UPDATE, cv.challenge_to_row(authz.challenges[0])),
-        (repositories._CERTIFICATE_INSERT, cv.certificate_to_row(_certificate(1))),
+        (account_repositories._ACCOUNT_INSERT, cv.account_to_row(_account())),
+        (account_repositories._ACCOUNT_UPDATE, cv.account_to_row(_account())),
+        (order_repositories._ORDER_INSERT, order_row),
+        (order_repositories._ORDER_UPDATE, order_row),
+        (order_repositories._AUTHZ_INSERT, cv.authorization_to_row(authz, "order-1")),
+        (order_repositories._CHALLENGE_INSERT, cv.challenge_to_row(authz.challenges[0])),
+        (order_repositories._CHALLENGE_UPDATE, cv.challenge_to_row(authz.challenges[0])),
+        (certificate_repositories._CERTIFICATE_INSERT, cv.certificate_to_row(_certificate(1))),
     ]
     for p, row in cases:
         assert binds(p) == set(row), p.statement

@@ -17,14 +17,11 @@ from josepy import jwk as jose_jwk
 
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.protocol.eab import EAB_ALGORITHMS, parse_eab, verify_eab
+from acmehub.protocol.jose_encoding import b64url_decode
+from acmehub.protocol.jwk import ACCEPTED_ALGORITHMS, PublicKey, jwk_thumbprint, key_authorization
 from acmehub.protocol.jws import (
-    ACCEPTED_ALGORITHMS,
     JwsRequest,
-    PublicKey,
-    b64url_decode,
     check_url,
-    jwk_thumbprint,
-    key_authorization,
     parse_jws,
     parse_key_change,
     verify_signature,

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from acmehub.concurrency import run_sync
 from acmehub.domain.errors import DomainError, ErrorKind, hidden_internal, internal_reference
 from acmehub.protocol.handlers import accounts, authorizations, certificates, directory, orders
-from acmehub.protocol.jws import KeyCache
+from acmehub.protocol.jwk import KeyCache
 from acmehub.protocol.links import CRL_PATH, Link, Linker, Match, RouteTable
 from acmehub.protocol.links import Route as LinkRoute
 from acmehub.protocol.problems import acme_problem

@@ -5,14 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.protocol.jws import (
-    JwsRequest,
-    KeyCache,
-    PublicKey,
-    check_url,
-    parse_jws,
-    verify_signature,
-)
+from acmehub.protocol.jwk import KeyCache, PublicKey
+from acmehub.protocol.jws import JwsRequest, check_url, parse_jws, verify_signature
 from acmehub.protocol.links import Linker
 from acmehub.services.container import Services
 from acmehub.services.context import AcmeContext

@@ -18,14 +18,9 @@ from jwcrypto.jwa import JWA
 from jwcrypto.jwk import JWK
 
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.protocol.jws import (
-    JwsRequest,
-    PublicKey,
-    b64url_decode,
-    b64url_encode,
-    decode_protected_header,
-    parse_json_object,
-)
+from acmehub.protocol.jose_encoding import b64url_decode, b64url_encode, parse_json_object
+from acmehub.protocol.jwk import PublicKey
+from acmehub.protocol.jws import JwsRequest, decode_protected_header
 
 #: MAC algorithms accepted for the binding (RFC 8555 §7.3.4: "MUST indicate a MAC-based
 #: algorithm"; RFC 7518 §3.2).

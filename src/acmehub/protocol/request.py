@@ -7,7 +7,7 @@ from typing import Any
 
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.protocol.auth import Authenticated, authenticate
-from acmehub.protocol.jws import KeyCache
+from acmehub.protocol.jwk import KeyCache
 from acmehub.protocol.links import Linker
 from acmehub.services.container import Services
 from acmehub.services.context import AcmeContext

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
-from sqlalchemy import Connection, Insert, Table, Update, bindparam, insert, update
+from sqlalchemy import Connection, Insert, Table, Update, bindparam, insert, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.exc import PendingRollbackError
@@ -203,3 +203,14 @@ def update_of(table: Table, keys: Iterable[str], where: ColumnElement[bool]) -> 
             raise ValueError(f"{table.name}.{col.name} has a Python-side onupdate")
     values = {n: bindparam(n, type_=table.c[n].type) for n in keys}
     return update(table).where(where).values(values)
+
+
+def select_by(table: Table, column: str, *, lock: bool = False) -> Prepared:
+    """``SELECT * FROM table WHERE column = :column`` (``FOR UPDATE`` if lock)."""
+    query = select(table).where(table.c[column] == bindparam(column))
+    return Prepared(query.with_for_update() if lock else query)
+
+
+def update_by_id(table: Table, keys: Sequence[str]) -> Prepared:
+    """``UPDATE table SET key=:key... WHERE id = :id``."""
+    return Prepared(update_of(table, keys, table.c.id == bindparam("id")))

@@ -11,16 +11,13 @@ from sqlalchemy import Connection, select
 
 from acmehub.domain.ports import Clock
 from acmehub.storage import tables as t
+from acmehub.storage.account_repositories import SqlAccounts
 from acmehub.storage.admin_repositories import SqlAudit, SqlEabKeys, SqlTokens
+from acmehub.storage.certificate_repositories import SqlCertificates
 from acmehub.storage.engine import WriteGate
+from acmehub.storage.order_repositories import SqlAuthorizations, SqlOrders
+from acmehub.storage.profile_repositories import SqlProfiles
 from acmehub.storage.reports import SqlReports
-from acmehub.storage.repositories import (
-    SqlAccounts,
-    SqlAuthorizations,
-    SqlCertificates,
-    SqlOrders,
-    SqlProfiles,
-)
 from acmehub.storage.statements import Prepared
 from acmehub.storage.web_repositories import SqlSessions, SqlSignInFailures, SqlUsers
 

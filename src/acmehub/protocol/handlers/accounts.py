@@ -9,7 +9,8 @@ from typing import Any
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.protocol.auth import Authenticated
 from acmehub.protocol.eab import parse_eab, verify_eab
-from acmehub.protocol.jws import PublicKey, parse_key_change, verify_signature
+from acmehub.protocol.jwk import PublicKey
+from acmehub.protocol.jws import parse_key_change, verify_signature
 from acmehub.protocol.links import Link
 from acmehub.protocol.render import account_json
 from acmehub.protocol.request import AcmeRequest, Reply

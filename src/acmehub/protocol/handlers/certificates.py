@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.protocol.jws import b64url_decode
+from acmehub.protocol.jose_encoding import b64url_decode
 from acmehub.protocol.request import AcmeRequest, Reply, require_post_as_get
 from acmehub.services.certificates import RevocationSigner
 

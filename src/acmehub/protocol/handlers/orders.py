@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import OrderStatus
-from acmehub.protocol.jws import b64url_decode
+from acmehub.protocol.jose_encoding import b64url_decode
 from acmehub.protocol.links import Link
 from acmehub.protocol.render import order_json
 from acmehub.protocol.request import AcmeRequest, Reply, require_post_as_get

@@ -1,0 +1,108 @@
+"""Ports of the CA: backends that issue, revoke and sign CRLs, and the provisioner of embedded
+Authorities' keys, with the requests and results they exchange."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from acmehub.domain.model import Authority
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    csr_der: bytes
+    dns_names: tuple[str, ...]  # exactly the order's names, in order; first becomes the CN
+    not_before: datetime
+    not_after: datetime
+    attributes: dict[str, Any] = field(default_factory=dict)
+    #: Extended key usages for the certificate (RFC 5280 §4.2.1.12), by name: "serverAuth",
+    #: "clientAuth" (the RA profile's issuance policy). Backends that cannot choose ignore it.
+    extended_key_usages: tuple[str, ...] = ("serverAuth",)
+
+
+@dataclass(frozen=True)
+class IssuedCertificate:
+    serial_hex: str
+    cert_pem: str
+    chain_pem: str  # issuers, leaf excluded, nearest first
+    not_before: datetime
+    not_after: datetime
+
+
+@dataclass(frozen=True)
+class RevokeRequest:
+    serial_hex: str
+    reason: int
+    revoked_at: datetime
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RevokedEntry:
+    serial_hex: str
+    revoked_at: datetime
+    reason: int
+
+
+class CaBackend(Protocol):
+    """The three-method core contract of a CA backend."""
+
+    def issue(self, request: IssueRequest) -> IssuedCertificate: ...
+
+    def revoke(self, request: RevokeRequest) -> None: ...
+
+    def chain_pem(self) -> str:
+        """The issuing CA's chain (intermediate first, root last), PEM."""
+        ...
+
+
+@runtime_checkable
+class CrlCapability(Protocol):
+    """Optional capability: the backend signs CRLs (RFC 5280 §5)."""
+
+    def sign_crl(
+        self,
+        revoked: Sequence[RevokedEntry],
+        this_update: datetime,
+        next_update: datetime,
+        number: int,
+    ) -> bytes:
+        """DER-encoded CRL."""
+        ...
+
+
+class CaBackends(Protocol):
+    """Looks up the backend that serves an Authority (registry by type name)."""
+
+    def for_authority(self, authority: Authority) -> CaBackend: ...
+
+
+@dataclass(frozen=True)
+class ProvisionedCa:
+    """A new embedded Authority's configuration and its secrets (sealed keys)."""
+
+    config: dict[str, Any]
+    key_material: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+class CaProvisioner(Protocol):
+    """Creates or imports the keys and certificates of an embedded Authority."""
+
+    def create(self, authority_uuid: str, name: str, key_type: str) -> ProvisionedCa:
+        """Generate a root and an intermediate for the Authority ``authority_uuid``."""
+        ...
+
+    def import_ca(
+        self,
+        authority_uuid: str,
+        name: str,
+        cert_pem: str,
+        key_pem: str,
+        chain_pem: str,
+        passphrase: bytes | None,
+    ) -> ProvisionedCa:
+        """Bring an existing CA certificate and key."""
+        ...
