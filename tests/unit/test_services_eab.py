@@ -18,9 +18,9 @@ from acmehub.protocol.eab import parse_eab, verify_eab
 from acmehub.protocol.jws import parse_jws
 from acmehub.services.accounts import NewAccountRequest
 from acmehub.services.admin import CLI_ACTOR, Actor
+from acmehub.services.commands.eab import CreatedEabKey
 from acmehub.services.context import AcmeContext
 from acmehub.services.eab import (
-    CreatedEabKey,
     EabKeyState,
     ExternalBinding,
     NewEabKey,

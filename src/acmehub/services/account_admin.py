@@ -15,28 +15,9 @@ from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import Account, AccountStatus, Role
 from acmehub.domain.ports import AccountFilter, Page, UnitOfWork
 from acmehub.services.admin import Actor, Family, record, require
-from acmehub.services.commands.accounts import AccountQuery, AcmeAccount
+from acmehub.services.commands.accounts import AccountQuery, AccountView, AcmeAccount, NamedRef
 from acmehub.services.commands.base import Paged
 from acmehub.services.deps import ServiceDeps
-
-
-@dataclass(frozen=True)
-class NamedRef:
-    """A {uuid, name} summary of a profile."""
-
-    uuid: str
-    name: str
-
-
-@dataclass(frozen=True)
-class AccountView:
-    """An account with what the list and detail pages show next to it."""
-
-    account: Account
-    acme_profile: NamedRef
-    ra_profile: NamedRef
-    #: Orders by stored status plus "total" (see AccountRepository.order_counts).
-    order_counts: dict[str, int]
 
 
 @dataclass(frozen=True)

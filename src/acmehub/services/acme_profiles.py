@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.domain.model import AcmeProfile, RaProfile, Role
+from acmehub.domain.model import AcmeProfile, Role
 from acmehub.domain.ports import UnitOfWork
 from acmehub.services.acme_profile_removal import RETIRED_INFIX, delete_in, force_delete_in
 from acmehub.services.admin import Actor, Family, record, require
@@ -29,6 +29,7 @@ from acmehub.services.commands.acme_profiles import (
     AcmeProfileDetail,
     AcmeProfileRequest,
     AcmeProfileUpdate,
+    AcmeProfileView,
 )
 from acmehub.services.commands.base import Paged, PageQuery
 from acmehub.services.deps import ServiceDeps
@@ -54,15 +55,6 @@ from acmehub.services.ra_profiles import RaProfileService
 SETTABLE = frozenset(f.name for f in fields(AcmeProfile) if f.name not in ("uuid", "name")) - {
     "terms_of_service_changed_at"
 }
-
-
-@dataclass(frozen=True)
-class AcmeProfileView:
-    profile: AcmeProfile
-    #: The default RA profile (ACME-profile URL family), if set and present.
-    default_ra_profile: RaProfile | None
-    #: RA profiles with this ACME profile activated (RA-profile URL family).
-    activated_on: tuple[RaProfile, ...]
 
 
 def _check(profile: AcmeProfile) -> None:

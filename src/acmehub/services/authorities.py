@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
 from cryptography import x509
@@ -21,37 +20,20 @@ from acmehub.domain.errors import DomainError
 from acmehub.domain.model import Authority, RaProfile, Role, serial_display
 from acmehub.domain.ports import CaProvisioner, ProvisionedCa, UnitOfWork
 from acmehub.services.admin import Actor, Family, record, require
-from acmehub.services.commands.authorities import KEY_TYPES, AuthorityDetail, AuthorityRequest
+from acmehub.services.commands.authorities import (
+    KEY_TYPES,
+    AuthorityDetail,
+    AuthorityRequest,
+    AuthorityView,
+    CaCertificateInfo,
+)
 from acmehub.services.commands.base import Paged, PageQuery
 from acmehub.services.deps import ServiceDeps
 from acmehub.services.profile_rules import check_display_name, conflict, invalid, not_found
 
-__all__ = ["EMBEDDED", "KEY_TYPES", "AuthorityService", "AuthorityView", "ImportedCa"]
+__all__ = ["EMBEDDED", "KEY_TYPES", "AuthorityService", "ImportedCa"]
 
 EMBEDDED = "embedded"
-
-
-@dataclass(frozen=True)
-class CaCertificateInfo:
-    """The Authority's issuing certificate as an administrator checks it."""
-
-    subject: str
-    issuer: str
-    #: Whole octets, as ``openssl x509 -serial`` shows it.
-    serial_hex: str
-    not_before: datetime
-    not_after: datetime
-    #: The issuing certificate, then its issuers (root last), PEM.
-    chain_pem: str
-
-
-@dataclass(frozen=True)
-class AuthorityView:
-    authority: Authority
-    certificate: CaCertificateInfo | None
-    #: Why ``certificate`` could not be read (e.g. the key's passphrase is not configured).
-    problem: str | None
-    ra_profiles: tuple[RaProfile, ...]
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from acmehub.services.commands.certificates import (
     CertificateListQuery,
     CertificateStatus,
     CertificateSummary,
+    CertificateView,
     RevokeRequest,
 )
 from acmehub.services.deps import ServiceDeps
@@ -75,18 +76,6 @@ class CertificateQuery:
     name: str | None = None
     expires_after: datetime | None = None
     expires_before: datetime | None = None
-
-
-@dataclass(frozen=True)
-class CertificateView:
-    certificate: Certificate
-    status: CertificateStatus
-    #: The owning account (None only if its row is gone).
-    account: Account | None
-    #: The profiles' names ("" when a profile is gone).
-    acme_profile_name: str = ""
-    ra_profile_name: str = ""
-    authority_name: str = ""
 
 
 class CertificateAdminService:

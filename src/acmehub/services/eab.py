@@ -20,7 +20,7 @@ from acmehub.domain.ports import Page, UnitOfWork
 from acmehub.services.admin import Actor, Family, record, require
 from acmehub.services.commands.base import Paged, PageQuery
 from acmehub.services.commands.eab import MAX_DESCRIPTION as MAX_DESCRIPTION
-from acmehub.services.commands.eab import EabKeyCreated, EabKeyInfo, EabKeyRequest
+from acmehub.services.commands.eab import CreatedEabKey, EabKeyCreated, EabKeyInfo, EabKeyRequest
 from acmehub.services.commands.eab import EabKeyState as EabKeyState
 from acmehub.services.commands.eab import key_state as key_state
 from acmehub.services.deps import ServiceDeps
@@ -100,14 +100,6 @@ class NewEabKey:
             valid_for=timedelta(seconds=seconds) if seconds is not None else None,
             description=command.description,
         )
-
-
-@dataclass(frozen=True)
-class CreatedEabKey:
-    key: EabKey
-    #: The MAC key: returned this once, never shown again.
-    secret: bytes
-    profile: AcmeProfile
 
 
 class EabService:

@@ -7,15 +7,13 @@ authorization past its expiry reads as invalid / expired even when the stored ro
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
 from acmehub.domain.errors import DomainError, ErrorKind, Problem
 from acmehub.domain.model import (
-    Account,
     Authorization,
     AuthzStatus,
-    Certificate,
     Order,
     OrderStatus,
     Role,
@@ -27,43 +25,17 @@ from acmehub.domain.status import (
     order_status,
 )
 from acmehub.services.admin import Actor, Family, require
-from acmehub.services.certificate_admin import CertificateStatus, certificate_status
+from acmehub.services.certificate_admin import certificate_status
 from acmehub.services.commands.base import Paged
-from acmehub.services.commands.orders import OrderDetailInfo, OrderListQuery, OrderSummaryInfo
+from acmehub.services.commands.orders import (
+    AuthorizationDetail,
+    OrderDetail,
+    OrderDetailInfo,
+    OrderListQuery,
+    OrderSummary,
+    OrderSummaryInfo,
+)
 from acmehub.services.deps import ServiceDeps
-
-
-@dataclass(frozen=True)
-class OrderSummary:
-    """One row of the order list."""
-
-    order: Order
-    #: The status a client sees now (an expired pending order is invalid).
-    status: OrderStatus
-    #: The account's management uuid (for links); "" when the account is gone.
-    account_uuid: str
-    acme_profile_name: str
-
-
-@dataclass(frozen=True)
-class AuthorizationDetail:
-    authorization: Authorization
-    status: AuthzStatus
-
-
-@dataclass(frozen=True)
-class OrderDetail:
-    order: Order
-    status: OrderStatus
-    #: The order's error as a client sees it (stored, or derived from a failed authorization).
-    error: Problem | None
-    account: Account | None
-    acme_profile_name: str
-    ra_profile_name: str
-    authorizations: tuple[AuthorizationDetail, ...]
-    certificate: Certificate | None
-    #: The certificate's status now (valid, revoked, expired), when there is one.
-    certificate_status: CertificateStatus | None = None
 
 
 def _failed_authorization(authorizations: list[Authorization], now: datetime) -> Problem | None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from typing import Any
 
-from acmehub.domain.model import AcmeProfile, Authority, IssuancePolicy, RaProfile, Role
+from acmehub.domain.model import IssuancePolicy, RaProfile, Role
 from acmehub.domain.policy import normalized, policy_errors
 from acmehub.domain.ports import AccountFilter, UnitOfWork
 from acmehub.services.admin import Actor, Family, record, require
@@ -28,6 +28,7 @@ from acmehub.services.commands.ra_profiles import (
     RaProfileRequest,
     RaProfileSearch,
     RaProfileUpdate,
+    RaProfileView,
 )
 from acmehub.services.deps import ServiceDeps
 from acmehub.services.profile_rules import (
@@ -40,20 +41,12 @@ from acmehub.services.profile_rules import (
     not_found,
 )
 
-__all__ = ["MAX_VALIDITY", "RaProfileService", "RaProfileView", "detach_acme"]
+__all__ = ["MAX_VALIDITY", "RaProfileService", "detach_acme"]
 
 #: RaProfile's own default certificate validity, seconds.
 DEFAULT_VALIDITY: int = RaProfile(
     uuid="", name="", authority_uuid="", enabled=True
 ).validity_default
-
-
-@dataclass(frozen=True)
-class RaProfileView:
-    profile: RaProfile
-    authority: Authority
-    #: The ACME profile activated on this RA profile, if any.
-    acme_profile: AcmeProfile | None
 
 
 def _check(profile: RaProfile) -> RaProfile:

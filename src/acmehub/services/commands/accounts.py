@@ -6,12 +6,13 @@ administrator, so there is no create command; enable, disable and revoke take on
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Protocol
+from typing import Annotated, Protocol
 
 from pydantic import Field
 
-from acmehub.domain.model import AccountStatus
+from acmehub.domain.model import Account, AccountStatus
 from acmehub.domain.ports import AccountFilter
 from acmehub.services.commands.base import (
     ApiModel,
@@ -21,10 +22,26 @@ from acmehub.services.commands.base import (
     ui,
 )
 
-if TYPE_CHECKING:
-    from acmehub.services.account_admin import AccountView
-
 ShortId = Annotated[str, Field(max_length=36)]
+
+
+@dataclass(frozen=True)
+class NamedRef:
+    """A {uuid, name} summary of a profile."""
+
+    uuid: str
+    name: str
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """An account with what the list and detail pages show next to it."""
+
+    account: Account
+    acme_profile: NamedRef
+    ra_profile: NamedRef
+    #: Orders by stored status plus "total" (see AccountRepository.order_counts).
+    order_counts: dict[str, int]
 
 
 class AccountQuery(PageQuery):

@@ -5,8 +5,9 @@ OpenAPI document, the web form and the CLI's options without further code.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
@@ -23,9 +24,6 @@ from acmehub.services.commands.base import (
 )
 from acmehub.services.profile_rules import MAX_DESCRIPTION, MAX_URL
 
-if TYPE_CHECKING:
-    from acmehub.services.acme_profiles import AcmeProfileView
-
 MAX_RETRY_INTERVAL = 86400
 MAX_ORDER_VALIDITY = 30 * 86400
 _DEFAULTS = AcmeProfile(uuid="", name="", enabled=False)
@@ -41,6 +39,15 @@ _PROFILE = "Profile"
 _CLIENTS = "What clients must do"
 _TIMING = "Validation and timing"
 _ATTRS = "Attributes passed to the Authority"
+
+
+@dataclass(frozen=True)
+class AcmeProfileView:
+    profile: AcmeProfile
+    #: The default RA profile (ACME-profile URL family), if set and present.
+    default_ra_profile: RaProfile | None
+    #: RA profiles with this ACME profile activated (RA-profile URL family).
+    activated_on: tuple[RaProfile, ...]
 
 
 class CertificateAssociations(ApiModel):

@@ -4,17 +4,16 @@ view the API and the CLI show.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, ValidationError, WrapValidator
 from pydantic_core import PydanticCustomError
 
+from acmehub.domain.model import Authority, RaProfile
 from acmehub.domain.urls import Urls
 from acmehub.services.commands.base import ApiModel, NameAndUuid, NotBlank, ui
-
-if TYPE_CHECKING:
-    from acmehub.services.authorities import AuthorityView
 
 MAX_PEM = 100_000
 #: Printable ASCII and line ends: what PEM text is made of (RFC 7468 §3).
@@ -25,6 +24,29 @@ KEY_TYPES: tuple[str, ...] = get_args(KeyType)
 
 _AUTHORITY = "Authority"
 _IMPORT = "The CA to import"
+
+
+@dataclass(frozen=True)
+class CaCertificateInfo:
+    """The Authority's issuing certificate as an administrator checks it."""
+
+    subject: str
+    issuer: str
+    #: Whole octets, as ``openssl x509 -serial`` shows it.
+    serial_hex: str
+    not_before: datetime
+    not_after: datetime
+    #: The issuing certificate, then its issuers (root last), PEM.
+    chain_pem: str
+
+
+@dataclass(frozen=True)
+class AuthorityView:
+    authority: Authority
+    certificate: CaCertificateInfo | None
+    #: Why ``certificate`` could not be read (e.g. the key's passphrase is not configured).
+    problem: str | None
+    ra_profiles: tuple[RaProfile, ...]
 
 
 def _pem_text(value: Any, handler: Any) -> Any:

@@ -3,17 +3,16 @@ CLI and the web interface show (RFC 5280 §5.3.1 reasons; serials as ``openssl x
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from acmehub.domain.model import Account, Certificate
 from acmehub.services.commands.base import ApiModel, Column, PageQuery, Timestamp, ui
-
-if TYPE_CHECKING:
-    from acmehub.services.certificate_admin import CertificateView
 
 #: RFC 5280 §5.3.1 CRLReason names (the spelling of its ASN.1 module), by code.
 REASON_NAMES: dict[int, str] = {
@@ -67,6 +66,18 @@ class CertificateStatus(StrEnum):
     VALID = "valid"
     REVOKED = "revoked"
     EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class CertificateView:
+    certificate: Certificate
+    status: CertificateStatus
+    #: The owning account (None only if its row is gone).
+    account: Account | None
+    #: The profiles' names ("" when a profile is gone).
+    acme_profile_name: str = ""
+    ra_profile_name: str = ""
+    authority_name: str = ""
 
 
 class CertificateListQuery(PageQuery):

@@ -7,25 +7,30 @@ from __future__ import annotations
 
 import base64
 import shlex
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from pydantic import ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from acmehub.domain.model import EabKey
+from acmehub.domain.model import AcmeProfile, EabKey
 from acmehub.domain.urls import Urls
 from acmehub.services.commands.base import ApiModel, Int, OneOf, Text, Timestamp, ui
-
-if TYPE_CHECKING:
-    from acmehub.services.eab import CreatedEabKey
 
 #: The MAC algorithms a key may be made for (RFC 7518 §3.2).
 EAB_ALGORITHMS = ("HS256", "HS384", "HS512")
 MAX_DESCRIPTION = 500
 #: Ten years: long enough for any planned key, short enough to stay a real date.
 MAX_VALIDITY_SECONDS = 10 * 366 * 86400
+
+
+@dataclass(frozen=True)
+class CreatedEabKey:
+    key: EabKey
+    #: The MAC key: returned this once, never shown again.
+    secret: bytes
+    profile: AcmeProfile
 
 
 class EabKeyState(StrEnum):

@@ -5,22 +5,63 @@ them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from acmehub.domain.errors import Problem as AcmeError
-from acmehub.domain.model import AuthzStatus, ChallengeStatus, Identifier, OrderStatus
+from acmehub.domain.model import (
+    Account,
+    Authorization,
+    AuthzStatus,
+    Certificate,
+    ChallengeStatus,
+    Identifier,
+    Order,
+    OrderStatus,
+)
 from acmehub.services.commands.base import ApiModel, Column, PageQuery, ui
 from acmehub.services.commands.certificates import (
+    CertificateStatus,
     CertificateSummary,
+    CertificateView,
     account_filter,
     acme_filter,
 )
 
-if TYPE_CHECKING:
-    from acmehub.services.order_browser import AuthorizationDetail, OrderDetail, OrderSummary
+
+@dataclass(frozen=True)
+class OrderSummary:
+    """One row of the order list."""
+
+    order: Order
+    #: The status a client sees now (an expired pending order is invalid).
+    status: OrderStatus
+    #: The account's management uuid (for links); "" when the account is gone.
+    account_uuid: str
+    acme_profile_name: str
+
+
+@dataclass(frozen=True)
+class AuthorizationDetail:
+    authorization: Authorization
+    status: AuthzStatus
+
+
+@dataclass(frozen=True)
+class OrderDetail:
+    order: Order
+    status: OrderStatus
+    #: The order's error as a client sees it (stored, or derived from a failed authorization).
+    error: AcmeError | None
+    account: Account | None
+    acme_profile_name: str
+    ra_profile_name: str
+    authorizations: tuple[AuthorizationDetail, ...]
+    certificate: Certificate | None
+    #: The certificate's status now (valid, revoked, expired), when there is one.
+    certificate_status: CertificateStatus | None = None
 
 
 class OrderListQuery(PageQuery):
@@ -179,8 +220,6 @@ class OrderDetailInfo(ApiModel):
 
     @classmethod
     def of(cls, d: OrderDetail) -> OrderDetailInfo:
-        from acmehub.services.certificate_admin import CertificateView
-
         o, account = d.order, d.account
         certificate = None
         if d.certificate is not None and d.certificate_status is not None:

@@ -6,13 +6,13 @@ code.
 
 from __future__ import annotations
 
-from dataclasses import fields
-from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
+from dataclasses import dataclass, fields
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import Field
 
 from acmehub.domain.identifiers import MAX_IDENTIFIERS
-from acmehub.domain.model import IssuancePolicy
+from acmehub.domain.model import AcmeProfile, Authority, IssuancePolicy, RaProfile
 from acmehub.domain.policy import MAX_PATTERNS, MIN_RSA_BITS_RANGE
 from acmehub.domain.urls import Urls
 from acmehub.services.commands.base import (
@@ -25,9 +25,6 @@ from acmehub.services.commands.base import (
     ui,
 )
 from acmehub.services.profile_rules import MAX_DESCRIPTION
-
-if TYPE_CHECKING:
-    from acmehub.services.ra_profiles import RaProfileView
 
 DAY = 86400
 #: Certificate validity bounds, seconds (ten years keeps every date arithmetic in range).
@@ -46,6 +43,14 @@ _PATTERN_HELP = (
     "example.com (that name), .example.com (any name below it), *.example.com (that wildcard), "
     "10.0.0.0/8 (IP range). Empty: any name."
 )
+
+
+@dataclass(frozen=True)
+class RaProfileView:
+    profile: RaProfile
+    authority: Authority
+    #: The ACME profile activated on this RA profile, if any.
+    acme_profile: AcmeProfile | None
 
 
 # --------------------------------------------------------------------------- issuance policy

@@ -18,8 +18,11 @@ from starlette.responses import Response
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import AcmeProfile
 from acmehub.domain.ports import AccountFilter, Page
-from acmehub.services.acme_profiles import AcmeProfileView
-from acmehub.services.commands.acme_profiles import AcmeProfileRequest, AcmeProfileUpdate
+from acmehub.services.commands.acme_profiles import (
+    AcmeProfileRequest,
+    AcmeProfileUpdate,
+    AcmeProfileView,
+)
 from acmehub.services.profile_rules import BulkFailure
 from acmehub.webui import forms
 from acmehub.webui.changes import change, refused, report
