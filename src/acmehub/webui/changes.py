@@ -1,11 +1,12 @@
-"""What the pages of an object family share around a service call: a refusal shown on its
-form, and the POST actions that change or delete one object and go back with a flash message
-(the service named by its attribute on ``req.services``, e.g. ``"ra_profiles"``).
+"""What the pages of an object family share around a service call: a form posted and its
+refusal shown beside its field, the objects a bulk action names, and the POST actions that
+change or delete one object and go back with a flash message (the service named by its
+attribute on ``req.services``, e.g. ``"ra_profiles"``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -13,10 +14,33 @@ from starlette.responses import Response
 
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.services.profile_rules import BulkFailure
-from acmehub.webui.forms import errors_of
-from acmehub.webui.framework import Flash, Req
+from acmehub.webui.forms import command_of, errors_of, posted
+from acmehub.webui.framework import Flash, Req, safe_next
 
 Show = Callable[[dict[str, str], str, int], Response]
+#: A form shown again: the values, the refusals beside their fields, one at the top, the status.
+ShowForm = Callable[[dict[str, Any], dict[str, str], str, int], Response]
+
+
+def done(req: Req, target: str, message: str) -> Response:
+    """To ``target``, saying what was done."""
+    return req.redirect(target, Flash("success", message))
+
+
+def here(req: Req) -> str:
+    """This page's path and query: where a bulk action started on it goes back to."""
+    url = req.request.url
+    return url.path + (f"?{url.query}" if url.query else "")
+
+
+def selected(req: Req, default: str) -> tuple[list[str], str]:
+    """The objects a bulk action names (``uuid``, posted or, on a GET, in the query) and the
+    page to go back to (``back``, else ``default``)."""
+    if req.method == "POST":
+        uuids, back = req.form.get_all("uuid"), req.form.get("back")
+    else:
+        uuids, back = req.request.query_params.getlist("uuid"), req.param("back")
+    return [u for u in uuids if u], safe_next(back or default)
 
 
 def report(noun: str, verb: str, done: int, failures: Sequence[BulkFailure]) -> list[Flash]:
@@ -35,6 +59,27 @@ def refused(exc: DomainError, model: type[BaseModel], show: Show) -> Response:
         raise exc
     errors, error = errors_of(exc, model)
     return show(errors, error, 422)
+
+
+def submit(
+    req: Req,
+    model: type[BaseModel],
+    act: Callable[[Any], Response],
+    show: ShowForm,
+    *,
+    command: type[BaseModel] | None = None,
+    skip: Collection[str] = (),
+    keep: dict[str, Any] | None = None,
+) -> Response:
+    """A posted form: ``act`` on the command it makes (``command``, else ``model``); a refusal
+    shows the form again with the posted values (and ``keep``), the refusal beside its field."""
+    try:
+        return act(command_of(command or model, req.form, skip=skip))
+    except DomainError as exc:
+        values = {**posted(model, req.form, skip=skip), **(keep or {})}
+        return refused(
+            exc, model, lambda errors, error, status: show(values, errors, error, status)
+        )
 
 
 def change(

@@ -13,10 +13,11 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
+from starlette.responses import Response
 
 from acmehub.domain.errors import DomainError, ErrorKind, FieldError
 from acmehub.services.commands.base import hints, kind_of, parse
-from acmehub.webui.framework import Form
+from acmehub.webui.framework import Form, Req
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,33 @@ def fieldsets(
         Fieldset(legend, [entry for _, entry in sorted(entries, key=lambda e: e[0])])
         for legend, entries in groups.items()
     ]
+
+
+def render_form(
+    req: Req,
+    template: str,
+    model: type[BaseModel],
+    values: Mapping[str, Any],
+    errors: Mapping[str, str] | None = None,
+    error: str = "",
+    status: int = 200,
+    *,
+    options: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+    readonly: Collection[str] = (),
+    skip: Collection[str] = (),
+    **context: Any,
+) -> Response:
+    """``template`` with the model's form (``fieldsets``), its values and refusals."""
+    sets = fieldsets(model, options=options, readonly=readonly, skip=skip)
+    return req.render(
+        template,
+        status=status,
+        fieldsets=sets,
+        values=values,
+        errors=errors or {},
+        error=error,
+        **context,
+    )
 
 
 def values_of(model: type[BaseModel], source: BaseModel | None = None) -> dict[str, Any]:

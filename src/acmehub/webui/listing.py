@@ -5,7 +5,7 @@ out, and the table shows the declared columns (templates/columns.html)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -66,3 +66,9 @@ def listing(req: Req, model: type[M], path: str) -> Listing[M]:
                 data.pop(field, None)
         query = parse(model, data)
     return Listing(query, values, errors, paging, keep_query(params, *fields), path)
+
+
+def profile_options(views: Iterable[Any], none: str = "Any") -> list[tuple[str, str]]:
+    """A select's options for a filter or field naming a profile: ``none`` first (no value),
+    then each profile view's profile by name."""
+    return [("", none)] + [(v.profile.uuid, v.profile.name) for v in views]

@@ -1,10 +1,7 @@
-"""ACME profiles: list (search, paging, bulk enable/disable/delete), detail (directory URL,
-certbot and lego commands), create and edit, delete with a confirmation that lists what depends
-on each profile and offers force delete (services/acme_profiles.py has every rule).
-
-This module is the pattern for the other sections: read the query or form, call one service
-method with ``req.actor``, render a template or redirect with a flash message; let the
-framework turn a refusal into a page, except where it belongs next to a form field.
+"""ACME profiles: list (search, paging, bulk enable/disable/delete), detail (directory URLs; its
+template shows the certbot and lego commands), create and edit with the form made from the
+commands, delete with a confirmation that lists what depends on each profile and offers force
+delete. services/acme_profiles.py has every rule; webui/changes.py the shared steps.
 """
 
 from __future__ import annotations
@@ -23,91 +20,59 @@ from acmehub.services.commands.acme_profiles import (
     AcmeProfileUpdate,
     AcmeProfileView,
 )
-from acmehub.services.profile_rules import BulkFailure
-from acmehub.webui import forms
-from acmehub.webui.changes import change, refused, report
-from acmehub.webui.forms import fieldsets, posted, values_of
-from acmehub.webui.framework import PREFIX, Flash, PageRoute, Req, safe_next
+from acmehub.webui.changes import ShowForm, change, done, here, report, selected, submit
+from acmehub.webui.forms import render_form, values_of
+from acmehub.webui.framework import PREFIX, Flash, PageRoute, Req
+from acmehub.webui.listing import profile_options
 from acmehub.webui.paging import PageRequest, keep_query, paginate
 
 LIST = f"{PREFIX}/acme-profiles"
-
-
-def directory_url(req: Req, name: str, *, ra_family: bool = False) -> str:
-    """The profile's ACME directory (the one URL table and the configured base URL)."""
-    urls = req.services.deps.urls
-    return urls.ra_directory(name) if ra_family else urls.directory(name)
-
-
-# --------------------------------------------------------------------------- list
-
-
-@dataclass(frozen=True)
-class Row:
-    view: AcmeProfileView
-    directory_url: str
+POST = ("POST",)
 
 
 def index(req: Req) -> Response:
     query = req.request.query_params
-    search = query.get("q", "").strip().lower()
-    status = query.get("status", "")
+    search, status = query.get("q", "").strip().lower(), query.get("status", "")
     views = req.services.acme_profiles.list_all(req.actor)
     rows = [
-        Row(v, directory_url(req, v.profile.name))
+        v
         for v in views
         if (not search or search in f"{v.profile.name}\n{v.profile.description}".lower())
-        and (status != "enabled" or v.profile.enabled)
-        and (status != "disabled" or not v.profile.enabled)
+        and status != ("disabled" if v.profile.enabled else "enabled")
     ]
     paged = paginate(rows, PageRequest.from_query(query), LIST, keep_query(query, "q", "status"))
-    back = str(req.request.url.path) + (
-        f"?{req.request.url.query}" if req.request.url.query else ""
-    )
+    filters = {"q": query.get("q", ""), "status": status}
     return req.render(
         "acme_profiles/list.html",
         paged=paged,
-        filters={"q": query.get("q", ""), "status": status},
-        back=back,
+        filters=filters,
+        back=here(req),
         total_profiles=len(views),
+        urls=req.services.deps.urls,
     )
 
 
 def bulk(req: Req) -> Response:
-    action = req.form.get("action")
-    uuids = [u for u in req.form.get_all("uuid") if u]
-    back = safe_next(req.form.get("back") or LIST)
+    action, (uuids, back) = req.form.get("action"), selected(req, LIST)
+    service = req.services.acme_profiles
+    act = {
+        "enable": service.bulk_enable,
+        "disable": service.bulk_disable,
+        "delete-confirmed": service.bulk_delete,
+        "force-delete": service.force_delete,
+    }.get(action)
     if not uuids:
         return req.redirect(back, Flash("error", "Select at least one ACME profile first."))
-    service = req.services.acme_profiles
-    if action in ("enable", "disable"):
-        act = service.bulk_enable if action == "enable" else service.bulk_disable
-        failures = act(req.actor, uuids)
-        done = len(set(uuids)) - len(failures)
-        return req.redirect(back, *_report(f"{action}d", done, failures))
     if action == "delete":
         return _confirm_delete(req, uuids, back)
-    if action in ("delete-confirmed", "force-delete"):
-        act = service.force_delete if action == "force-delete" else service.bulk_delete
-        failures = act(req.actor, uuids)
-        done = len(set(uuids)) - len(failures)
-        if failures and action == "delete-confirmed":
-            # Offer force delete for the ones that are still in use.
-            return _confirm_delete(
-                req,
-                [f.uuid for f in failures],
-                back,
-                flashes=_report("deleted", done, failures),
-            )
-        return req.redirect(back, *_report("deleted", done, failures))
-    return req.redirect(back, Flash("error", "Unknown action."))
-
-
-def _report(verb: str, done: int, failures: Sequence[BulkFailure]) -> list[Flash]:
-    return report("ACME profile", verb, done, failures)
-
-
-# --------------------------------------------------------------------------- delete
+    if act is None:
+        return req.redirect(back, Flash("error", "Unknown action."))
+    failures = act(req.actor, uuids)
+    verb = f"{action}d" if action in ("enable", "disable") else "deleted"
+    flashes = report("ACME profile", verb, len(set(uuids)) - len(failures), failures)
+    if failures and action == "delete-confirmed":  # offer force delete for those still in use
+        return _confirm_delete(req, [f.uuid for f in failures], back, flashes)
+    return req.redirect(back, *flashes)
 
 
 @dataclass(frozen=True)
@@ -134,180 +99,104 @@ def dependants(req: Req, view: AcmeProfileView) -> Dependants:
 
 def delete_page(req: Req) -> Response:
     """GET: the confirmation page for the profiles named in ``uuid`` (works without script)."""
-    uuids = [u for u in req.request.query_params.getlist("uuid") if u]
-    return _confirm_delete(req, uuids, safe_next(req.param("back") or LIST))
+    return _confirm_delete(req, *selected(req, LIST))
 
 
 def _confirm_delete(
     req: Req, uuids: Sequence[str], back: str, flashes: Sequence[Flash] = ()
 ) -> Response:
-    service = req.services.acme_profiles
     found = []
     for uuid in dict.fromkeys(uuids):
         try:
-            found.append(dependants(req, service.get(req.actor, uuid)))
+            found.append(dependants(req, req.services.acme_profiles.get(req.actor, uuid)))
         except DomainError as exc:
             if exc.kind is not ErrorKind.NOT_FOUND:
                 raise
     if not found:
         return req.redirect(back, Flash("error", "Those ACME profiles no longer exist."))
+    in_use = any(d.in_use for d in found)
     return req.render(
-        "acme_profiles/delete.html",
-        items=found,
-        any_in_use=any(d.in_use for d in found),
-        back=back,
-        flashes=list(flashes),
+        "acme_profiles/delete.html", items=found, any_in_use=in_use, back=back, flashes=flashes
     )
-
-
-# --------------------------------------------------------------------------- detail
-
-
-@dataclass(frozen=True)
-class ClientCommand:
-    client: str
-    command: str
-
-
-def client_commands(req: Req, profile: AcmeProfile) -> list[ClientCommand]:
-    """Ready-to-paste certbot and lego commands for the profile's directory."""
-    url = directory_url(req, profile.name)
-    eab = profile.require_external_account_binding
-    certbot = [
-        "REQUESTS_CA_BUNDLE=/path/to/acmehub-root.pem \\",
-        f"  certbot certonly --server {url} \\",
-        "  --standalone -d www.example.com \\",
-        "  --agree-tos -m admin@example.com",
-    ]
-    lego = [
-        "LEGO_CA_CERTIFICATES=/path/to/acmehub-root.pem \\",
-        f"  lego --server {url} \\",
-        "  --accept-tos --email admin@example.com \\",
-        "  --domains www.example.com --http",
-    ]
-    if eab:
-        certbot[-1] += " \\"
-        certbot.append("  --eab-kid YOUR_KEY_ID --eab-hmac-key YOUR_HMAC_KEY")
-        lego[-1] += " \\"
-        lego.append("  --eab --kid YOUR_KEY_ID --hmac YOUR_HMAC_KEY")
-    lego[-1] += " run"
-    return [ClientCommand("certbot", "\n".join(certbot)), ClientCommand("lego", "\n".join(lego))]
 
 
 def detail(req: Req) -> Response:
     view = req.services.acme_profiles.get(req.actor, req.path_param("uuid"))
-    profile = view.profile
+    urls, profile = req.services.deps.urls, view.profile
     return req.render(
         "acme_profiles/detail.html",
         view=view,
         profile=profile,
         deps=dependants(req, view),
-        directory=directory_url(req, profile.name),
-        ra_directories=[
-            (ra, directory_url(req, ra.name, ra_family=True)) for ra in view.activated_on
-        ],
-        commands=client_commands(req, profile),
-        attributes={
-            "Issue certificate attributes": profile.issue_certificate_attributes,
-            "Revoke certificate attributes": profile.revoke_certificate_attributes,
-            "Custom attributes": profile.custom_attributes,
-            "Certificate associations": profile.certificate_associations,
-        },
+        directory=urls.directory(profile.name),
+        ra_directories=[(ra, urls.ra_directory(ra.name)) for ra in view.activated_on],
     )
 
 
-switch = change("acme_profiles", LIST, lambda p, done: f"ACME profile {p.name} {done}.")
+def _form(req: Req, profile: AcmeProfile | None) -> ShowForm:
+    """The form of AcmeProfileRequest: to create, or (the name read-only) to edit."""
 
-
-# --------------------------------------------------------------------------- create / edit
-# The form is the commands' fields (webui/forms.py): AcmeProfileRequest to create, the same
-# inputs with the name read-only to edit (AcmeProfileUpdate).
-
-
-def _form(
-    req: Req,
-    *,
-    profile: AcmeProfile | None,
-    values: dict[str, Any],
-    errors: dict[str, str] | None = None,
-    error: str = "",
-    status: int = 200,
-) -> Response:
-    ra_profiles = req.services.ra_profiles.list_all(req.actor)
-    options = {
-        "ra_profiles": [("", "None")] + [(v.profile.uuid, v.profile.name) for v in ra_profiles]
-    }
-    editing = profile is not None
-    return req.render(
-        "acme_profiles/form.html",
-        status=status,
-        profile=profile,
-        fieldsets=fieldsets(
+    def show(values: Any, errors: Any = None, error: str = "", status: int = 200) -> Response:
+        editing = profile is not None
+        ra_profiles = profile_options(req.services.ra_profiles.list_all(req.actor), "None")
+        return render_form(
+            req,
+            "acme_profiles/form.html",
             AcmeProfileRequest,
-            options=options,
+            values,
+            errors,
+            error,
+            status,
+            options={"ra_profiles": ra_profiles},
             readonly={"name"} if editing else (),
             skip={"enabled"} if editing else (),
-        ),
-        values=values,
-        errors=errors or {},
-        error=error,
-    )
+            profile=profile,
+        )
+
+    return show
 
 
 def new_form(req: Req) -> Response:
-    return _form(req, profile=None, values=values_of(AcmeProfileRequest))
+    return _form(req, None)(values_of(AcmeProfileRequest))
 
 
 def create(req: Req) -> Response:
-    try:
-        command = forms.command_of(AcmeProfileRequest, req.form)
-        profile = req.services.acme_profiles.create(req.actor, command)
-    except DomainError as exc:
-        return _refused(req, exc, None, posted(AcmeProfileRequest, req.form))
-    return req.redirect(
-        f"{LIST}/{profile.uuid}", Flash("success", f"ACME profile {profile.name} created.")
-    )
+    def act(command: AcmeProfileRequest) -> Response:
+        p = req.services.acme_profiles.create(req.actor, command)
+        return done(req, f"{LIST}/{p.uuid}", f"ACME profile {p.name} created.")
+
+    return submit(req, AcmeProfileRequest, act, _form(req, None))
 
 
 def edit_form(req: Req) -> Response:
-    detail = req.services.acme_profiles.detail(req.actor, req.path_param("uuid"))
-    view = req.services.acme_profiles.get(req.actor, detail.uuid)
-    return _form(req, profile=view.profile, values=values_of(AcmeProfileRequest, detail))
+    found = req.services.acme_profiles.detail(req.actor, req.path_param("uuid"))
+    profile = req.services.acme_profiles.get(req.actor, found.uuid).profile
+    return _form(req, profile)(values_of(AcmeProfileRequest, found))
 
 
 def update(req: Req) -> Response:
     current = req.services.acme_profiles.get(req.actor, req.path_param("uuid")).profile
-    values = {**posted(AcmeProfileRequest, req.form), "name": current.name}
-    try:
-        command = forms.command_of(AcmeProfileUpdate, req.form)
-        profile = req.services.acme_profiles.update(req.actor, current.uuid, command)
-    except DomainError as exc:
-        return _refused(req, exc, current, values)
-    return req.redirect(
-        f"{LIST}/{profile.uuid}", Flash("success", f"ACME profile {profile.name} saved.")
-    )
+
+    def act(command: AcmeProfileUpdate) -> Response:
+        p = req.services.acme_profiles.update(req.actor, current.uuid, command)
+        return done(req, f"{LIST}/{p.uuid}", f"ACME profile {p.name} saved.")
+
+    show = _form(req, current)
+    keep = {"name": current.name}
+    return submit(req, AcmeProfileRequest, act, show, command=AcmeProfileUpdate, keep=keep)
 
 
-def _refused(
-    req: Req, exc: DomainError, profile: AcmeProfile | None, values: dict[str, Any]
-) -> Response:
-    """A refusal shown on the form: next to its field, or at the top."""
-
-    def show(errors: dict[str, str], error: str, status: int) -> Response:
-        return _form(req, profile=profile, values=values, errors=errors, error=error, status=status)
-
-    return refused(exc, AcmeProfileRequest, show)
-
-
+switch = change("acme_profiles", LIST, lambda p, done: f"ACME profile {p.name} {done}.")
+ONE = "/acme-profiles/{uuid}"
 ROUTES = [
     PageRoute("/acme-profiles", index, name="acme_profiles"),
-    PageRoute("/acme-profiles/bulk", bulk, methods=("POST",), name="acme_profiles_bulk"),
+    PageRoute("/acme-profiles/bulk", bulk, methods=POST, name="acme_profiles_bulk"),
     PageRoute("/acme-profiles/delete", delete_page, name="acme_profiles_delete"),
     PageRoute("/acme-profiles/new", new_form, name="acme_profiles_new"),
-    PageRoute("/acme-profiles/new", create, methods=("POST",), name="acme_profiles_create"),
-    PageRoute("/acme-profiles/{uuid}", detail, name="acme_profile"),
-    PageRoute("/acme-profiles/{uuid}/edit", edit_form, name="acme_profile_edit"),
-    PageRoute("/acme-profiles/{uuid}/edit", update, methods=("POST",), name="acme_profile_update"),
-    PageRoute("/acme-profiles/{uuid}/enable", switch, methods=("POST",), name="acme_profile_on"),
-    PageRoute("/acme-profiles/{uuid}/disable", switch, methods=("POST",), name="acme_profile_off"),
+    PageRoute("/acme-profiles/new", create, methods=POST, name="acme_profiles_create"),
+    PageRoute(ONE, detail, name="acme_profile"),
+    PageRoute(f"{ONE}/edit", edit_form, name="acme_profile_edit"),
+    PageRoute(f"{ONE}/edit", update, methods=POST, name="acme_profile_update"),
+    PageRoute(f"{ONE}/enable", switch, methods=POST, name="acme_profile_on"),
+    PageRoute(f"{ONE}/disable", switch, methods=POST, name="acme_profile_off"),
 ]
