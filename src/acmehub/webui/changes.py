@@ -7,7 +7,7 @@ attribute on ``req.services``, e.g. ``"ra_profiles"``).
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 from starlette.responses import Response
@@ -18,8 +18,18 @@ from acmehub.webui.forms import command_of, errors_of, posted
 from acmehub.webui.framework import Flash, Req, safe_next
 
 Show = Callable[[dict[str, str], str, int], Response]
-#: A form shown again: the values, the refusals beside their fields, one at the top, the status.
-ShowForm = Callable[[dict[str, Any], dict[str, str], str, int], Response]
+
+
+class ShowForm(Protocol):
+    """A page with a form: the values, the refusals beside their fields, one at the top."""
+
+    def __call__(
+        self,
+        values: dict[str, Any],
+        errors: dict[str, str] | None = None,
+        error: str = "",
+        status: int = 200,
+    ) -> Response: ...
 
 
 def done(req: Req, target: str, message: str) -> Response:
