@@ -68,7 +68,8 @@ def listing(req: Req, model: type[M], path: str) -> Listing[M]:
     return Listing(query, values, errors, paging, keep_query(params, *fields), path)
 
 
-def profile_options(views: Iterable[Any], none: str = "Any") -> list[tuple[str, str]]:
-    """A select's options for a filter or field naming a profile: ``none`` first (no value),
-    then each profile view's profile by name."""
-    return [("", none)] + [(v.profile.uuid, v.profile.name) for v in views]
+def profile_options(views: Iterable[Any], none: str | None = "Any") -> list[tuple[str, str]]:
+    """A select's options for a filter or field naming a profile: ``none`` first (no value;
+    ``None``: no such option), then each profile view's profile by name."""
+    first = [] if none is None else [("", none)]
+    return first + [(v.profile.uuid, v.profile.name) for v in views]

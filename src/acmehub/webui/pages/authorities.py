@@ -14,12 +14,12 @@ from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.services.commands.authorities import AuthorityRequest
 from acmehub.services.commands.base import MAX_PAGE, PageQuery
 from acmehub.services.commands.ra_profiles import RaProfileQuery
-from acmehub.webui import forms
-from acmehub.webui.changes import change, refused, removal
-from acmehub.webui.forms import fieldsets, posted, values_of
-from acmehub.webui.framework import Flash, PageRoute, Req
+from acmehub.webui.changes import ShowForm, change, done, removal, submit
+from acmehub.webui.files import attachment
+from acmehub.webui.forms import render_form, values_of
+from acmehub.webui.framework import PageRoute, Req
 from acmehub.webui.pages import ra_profiles
-from acmehub.webui.pages.ra_profiles import AUTHORITIES, INDEX, POST, delete_page
+from acmehub.webui.pages.ra_profiles import AUTHORITIES, DELETE, INDEX, POST
 from acmehub.webui.paging import PageRequest, keep_query, page_of
 
 CHAIN_TYPE = "application/pem-certificate-chain"
@@ -28,23 +28,17 @@ CHAIN_TYPE = "application/pem-certificate-chain"
 def index(req: Req) -> Response:
     query = req.request.query_params
     paging = PageRequest.from_query(query)
-    authority = query.get("authority", "")
+    q, authority = query.get("q", ""), query.get("authority", "")
     authorities = req.services.authorities.page(req.actor, PageQuery(limit=MAX_PAGE)).items
-    found = req.services.ra_profiles.page(
-        req.actor,
-        RaProfileQuery(
-            search=query.get("q", ""),
-            authority_uuid=authority or None,
-            offset=paging.offset,
-            limit=paging.size,
-        ),
+    where = RaProfileQuery(
+        search=q, authority_uuid=authority or None, offset=paging.offset, limit=paging.size
     )
-    kept = keep_query(query, "q", "authority")
+    found = req.services.ra_profiles.page(req.actor, where)
     return req.render(
         "authorities/index.html",
         authorities=authorities,
-        paged=page_of(found.items, found.total, paging, INDEX, kept),
-        filters={"q": query.get("q", ""), "authority": authority},
+        paged=page_of(found.items, found.total, paging, INDEX, keep_query(query, "q", "authority")),
+        filters={"q": q, "authority": authority},
         authority_options=[("", "Any")] + [(a.uuid, a.name) for a in authorities],
     )
 
@@ -59,11 +53,8 @@ def chain_download(req: Req) -> Response:
     view = req.services.authorities.get(req.actor, req.path_param("uuid"))
     if view.certificate is None:
         raise DomainError(ErrorKind.NOT_FOUND, view.problem or "no CA chain", status=404)
-    return Response(
-        view.certificate.chain_pem,
-        media_type=CHAIN_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{view.authority.name}-chain.pem"'},
-    )
+    name = f"{view.authority.name}-chain.pem"
+    return attachment(view.certificate.chain_pem, CHAIN_TYPE, name)
 
 
 def _skip(mode: str) -> set[str]:
@@ -71,46 +62,38 @@ def _skip(mode: str) -> set[str]:
     return {"kind", "key_type" if mode == "import" else "import_ca"}
 
 
-def _form(
-    req: Req,
-    mode: str,
-    values: dict[str, Any],
-    errors: Any = None,
-    error: str = "",
-    status: int = 200,
-) -> Response:
-    return req.render(
-        "authorities/form.html",
-        status=status,
-        mode=mode,
-        fieldsets=fieldsets(AuthorityRequest, skip=_skip(mode)),
-        values=values,
-        errors=errors or {},
-        error=error,
-    )
+def _form(req: Req, mode: str) -> ShowForm:
+    def show(values: Any, errors: Any = None, error: str = "", status: int = 200) -> Response:
+        template, skip = "authorities/form.html", _skip(mode)
+        return render_form(
+            req, template, AuthorityRequest, values, errors, error, status, skip=skip, mode=mode
+        )
+
+    return show
 
 
 def new_form(req: Req) -> Response:
     mode = "import" if req.param("mode") == "import" else "generate"
-    return _form(req, mode, values_of(AuthorityRequest))
+    return _form(req, mode)(values_of(AuthorityRequest))
 
 
 def create(req: Req) -> Response:
     mode = "import" if req.form.get("mode") == "import" else "generate"
-    try:
-        command = forms.command_of(AuthorityRequest, req.form, skip=_skip(mode))
+
+    def act(command: AuthorityRequest) -> Response:
         a = req.services.authorities.create(req.actor, command).authority
-    except DomainError as exc:
-        values = posted(AuthorityRequest, req.form, skip=_skip(mode))
-        return refused(exc, AuthorityRequest, lambda e, m, s: _form(req, mode, values, e, m, s))
-    return req.redirect(f"{AUTHORITIES}/{a.uuid}", Flash("success", f"Authority {a.name} created."))
+        return done(req, f"{AUTHORITIES}/{a.uuid}", f"Authority {a.name} created.")
+
+    return submit(req, AuthorityRequest, act, _form(req, mode), skip=_skip(mode))
 
 
 def confirm_delete(req: Req) -> Response:
     view = req.services.authorities.get(req.actor, req.path_param("uuid"))
     blockers = [r.name for r in view.ra_profiles]
     here = f"{AUTHORITIES}/{view.authority.uuid}"
-    return delete_page(req, "Authority", view.authority.name, here, blockers)
+    return req.render(
+        DELETE, kind="Authority", name=view.authority.name, back=here, blockers=blockers
+    )
 
 
 delete = removal(

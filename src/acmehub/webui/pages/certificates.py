@@ -10,6 +10,7 @@ from starlette.responses import Response
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.services.commands import certificates as cmd
 from acmehub.webui import forms
+from acmehub.webui.files import attachment
 from acmehub.webui.framework import PREFIX, Flash, PageRoute, Req
 from acmehub.webui.listing import listing
 
@@ -48,8 +49,7 @@ def detail(req: Req, template: str = "certificates/detail.html", **form: Any) ->
 def pem(req: Req) -> Response:
     cert = req.services.certificate_admin.get(req.actor, req.path_param("id")).certificate
     name = f"{cert.names[0].replace('*', '_') if cert.names else cert.id}-{cert.serial_display}"
-    attachment = {"Content-Disposition": f'attachment; filename="{name}.pem"'}
-    return Response(cert.full_chain_pem, media_type=cmd.CHAIN_TYPE, headers=attachment)
+    return attachment(cert.full_chain_pem, cmd.CHAIN_TYPE, f"{name}.pem")
 
 
 def revoke(req: Req) -> Response:

@@ -17,94 +17,70 @@ from acmehub.services.commands.ra_profiles import (
     RaProfileUpdate,
 )
 from acmehub.webui import forms
-from acmehub.webui.changes import change, refused, removal
-from acmehub.webui.forms import fieldsets, posted, values_of
-from acmehub.webui.framework import PREFIX, Flash, PageRoute, Req
+from acmehub.webui.changes import ShowForm, change, done, refused, removal, submit
+from acmehub.webui.forms import posted, render_form, values_of
+from acmehub.webui.framework import PREFIX, PageRoute, Req
+from acmehub.webui.listing import profile_options
 
 INDEX = f"{PREFIX}/ra-profiles"
 AUTHORITIES = f"{PREFIX}/authorities"
 POST = ("POST",)
+DELETE = "authorities/delete.html"  # asks first (what still uses it, when anything does)
 
 
-def delete_page(req: Req, kind: str, name: str, here: str, blockers: list[str]) -> Response:
-    return req.render(
-        "authorities/delete.html",
-        kind=kind,
-        name=name,
-        action=f"{here}/delete",
-        back=here,
-        blockers=blockers,
-    )
+def _form(req: Req, authority: Any, profile: Any) -> ShowForm:
+    """The form of RaProfileRequest: to create, or (the name read-only) to edit."""
 
+    def show(values: Any, errors: Any = None, error: str = "", status: int = 200) -> Response:
+        editing = profile is not None
+        return render_form(
+            req,
+            "authorities/ra_form.html",
+            RaProfileRequest,
+            values,
+            errors,
+            error,
+            status,
+            readonly={"name"} if editing else (),
+            skip={"enabled"} if editing else (),
+            authority=authority,
+            profile=profile,
+        )
 
-def _form(
-    req: Req,
-    authority: Any,
-    profile: Any,
-    values: dict[str, Any],
-    errors: Any = None,
-    error: str = "",
-    status: int = 200,
-) -> Response:
-    editing = profile is not None
-    sets = fieldsets(
-        RaProfileRequest,
-        readonly={"name"} if editing else (),
-        skip={"enabled"} if editing else (),
-    )
-    return req.render(
-        "authorities/ra_form.html",
-        status=status,
-        authority=authority,
-        profile=profile,
-        fieldsets=sets,
-        values=values,
-        errors=errors or {},
-        error=error,
-    )
+    return show
 
 
 def new_form(req: Req) -> Response:
     authority = req.services.authorities.get(req.actor, req.path_param("uuid")).authority
-    return _form(req, authority, None, values_of(RaProfileRequest))
+    return _form(req, authority, None)(values_of(RaProfileRequest))
 
 
 def create(req: Req) -> Response:
     authority = req.services.authorities.get(req.actor, req.path_param("uuid")).authority
-    try:
-        command = forms.command_of(RaProfileRequest, req.form)
-        profile = req.services.ra_profiles.create(req.actor, authority.uuid, command)
-    except DomainError as exc:
-        values = posted(RaProfileRequest, req.form)
-        return refused(
-            exc, RaProfileRequest, lambda e, m, s: _form(req, authority, None, values, e, m, s)
-        )
-    message = Flash("success", f"RA profile {profile.name} created.")
-    return req.redirect(f"{INDEX}/{profile.uuid}", message)
+
+    def act(command: RaProfileRequest) -> Response:
+        p = req.services.ra_profiles.create(req.actor, authority.uuid, command)
+        return done(req, f"{INDEX}/{p.uuid}", f"RA profile {p.name} created.")
+
+    return submit(req, RaProfileRequest, act, _form(req, authority, None))
 
 
 def edit_form(req: Req) -> Response:
     uuid = req.path_param("uuid")
     view = req.services.ra_profiles.get(req.actor, uuid)
     values = values_of(RaProfileRequest, req.services.ra_profiles.detail(req.actor, uuid))
-    return _form(req, view.authority, view.profile, values)
+    return _form(req, view.authority, view.profile)(values)
 
 
 def update(req: Req) -> Response:
     view = req.services.ra_profiles.get(req.actor, req.path_param("uuid"))
-    current = view.profile
-    try:
-        command = forms.command_of(RaProfileUpdate, req.form)
-        profile = req.services.ra_profiles.update(req.actor, current.uuid, command)
-    except DomainError as exc:
-        values = {**posted(RaProfileRequest, req.form, skip={"enabled"}), "name": current.name}
-        return refused(
-            exc,
-            RaProfileRequest,
-            lambda e, m, s: _form(req, view.authority, current, values, e, m, s),
-        )
-    message = Flash("success", f"RA profile {profile.name} saved.")
-    return req.redirect(f"{INDEX}/{profile.uuid}", message)
+
+    def act(command: RaProfileUpdate) -> Response:
+        p = req.services.ra_profiles.update(req.actor, view.profile.uuid, command)
+        return done(req, f"{INDEX}/{p.uuid}", f"RA profile {p.name} saved.")
+
+    show, keep = _form(req, view.authority, view.profile), {"name": view.profile.name}
+    return submit(req, RaProfileRequest, act, show, command=RaProfileUpdate, keep=keep)
 
 
 def detail(
@@ -119,16 +95,17 @@ def detail(
             **values_of(ActivateAcmeRequest, activation),
             "acmeProfileUuid": activation.uuid or "",
         }
-    return req.render(
+    return render_form(
+        req,
         "authorities/ra_detail.html",
-        status=status,
+        ActivateAcmeRequest,
+        values,
+        errors,
+        error,
+        status,
         view=view,
         p=view.profile,
-        fieldsets=fieldsets(ActivateAcmeRequest),
-        values=values,
-        errors=errors or {},
-        error=error,
-        acme_options=[(a.profile.uuid, a.profile.name) for a in acme_profiles],
+        acme_options=profile_options(acme_profiles, none=None),
     )
 
 
@@ -137,20 +114,20 @@ def activate(req: Req) -> Response:
     acme_uuid = req.form.get("acmeProfileUuid")
     try:
         command = forms.command_of(ActivateAcmeRequest, req.form)
-        done = req.services.ra_profiles.activate(req.actor, uuid, acme_uuid, command)
+        activated = req.services.ra_profiles.activate(req.actor, uuid, acme_uuid, command)
     except DomainError as exc:
         values = {**posted(ActivateAcmeRequest, req.form), "acmeProfileUuid": acme_uuid}
         if exc.kind is ErrorKind.NOT_FOUND:  # the RA profile was found: the ACME profile not
             return detail(req, values, {"acmeProfileUuid": exc.detail}, status=422)
         return refused(exc, ActivateAcmeRequest, lambda e, m, s: detail(req, values, e, m, s))
     name = req.services.ra_profiles.get(req.actor, uuid).profile.name
-    message = Flash("success", f"ACME profile {done.name} activated on {name}.")
-    return req.redirect(f"{INDEX}/{uuid}", message)
+    return done(req, f"{INDEX}/{uuid}", f"ACME profile {activated.name} activated on {name}.")
 
 
 def confirm_delete(req: Req) -> Response:
-    view = req.services.ra_profiles.get(req.actor, req.path_param("uuid"))
-    return delete_page(req, "RA profile", view.profile.name, f"{INDEX}/{view.profile.uuid}", [])
+    p = req.services.ra_profiles.get(req.actor, req.path_param("uuid")).profile
+    here = f"{INDEX}/{p.uuid}"
+    return req.render(DELETE, kind="RA profile", name=p.name, back=here, blockers=[])
 
 
 delete = removal(
@@ -164,25 +141,18 @@ deactivate = change(
     "ra_profiles", INDEX, lambda p, _: f"ACME deactivated on {p.name}.", "deactivate_acme"
 )
 
+ONE = "/ra-profiles/{uuid}"
+NEW = "/authorities/{uuid}/ra-profiles/new"
 ROUTES = [
-    PageRoute("/authorities/{uuid}/ra-profiles/new", new_form, name="ra_profile_new"),
-    PageRoute(
-        "/authorities/{uuid}/ra-profiles/new", create, methods=POST, name="ra_profile_create"
-    ),
-    PageRoute("/ra-profiles/{uuid}", detail, name="ra_profile"),
-    PageRoute("/ra-profiles/{uuid}/edit", edit_form, name="ra_profile_edit"),
-    PageRoute("/ra-profiles/{uuid}/edit", update, methods=POST, name="ra_profile_update"),
-    PageRoute("/ra-profiles/{uuid}/enable", switch, methods=POST, name="ra_profile_on"),
-    PageRoute("/ra-profiles/{uuid}/disable", switch, methods=POST, name="ra_profile_off"),
-    PageRoute("/ra-profiles/{uuid}/delete", confirm_delete, name="ra_profile_delete_page"),
-    PageRoute("/ra-profiles/{uuid}/delete", delete, methods=POST, name="ra_profile_delete"),
-    PageRoute(
-        "/ra-profiles/{uuid}/acme/activate", activate, methods=POST, name="ra_profile_activate"
-    ),
-    PageRoute(
-        "/ra-profiles/{uuid}/acme/deactivate",
-        deactivate,
-        methods=POST,
-        name="ra_profile_deactivate",
-    ),
+    PageRoute(NEW, new_form, name="ra_profile_new"),
+    PageRoute(NEW, create, methods=POST, name="ra_profile_create"),
+    PageRoute(ONE, detail, name="ra_profile"),
+    PageRoute(f"{ONE}/edit", edit_form, name="ra_profile_edit"),
+    PageRoute(f"{ONE}/edit", update, methods=POST, name="ra_profile_update"),
+    PageRoute(f"{ONE}/enable", switch, methods=POST, name="ra_profile_on"),
+    PageRoute(f"{ONE}/disable", switch, methods=POST, name="ra_profile_off"),
+    PageRoute(f"{ONE}/delete", confirm_delete, name="ra_profile_delete_page"),
+    PageRoute(f"{ONE}/delete", delete, methods=POST, name="ra_profile_delete"),
+    PageRoute(f"{ONE}/acme/activate", activate, methods=POST, name="ra_profile_activate"),
+    PageRoute(f"{ONE}/acme/deactivate", deactivate, methods=POST, name="ra_profile_deactivate"),
 ]
