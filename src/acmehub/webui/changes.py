@@ -95,15 +95,16 @@ def submit(
 def change(
     family: str, base: str, said: Callable[[Any, str], str], method: str = ""
 ) -> Callable[[Req], Response]:
-    """POST .../{uuid}/<method> (by default the path's last segment, e.g. enable): the family
-    service's method, then back to the object saying how it went (a refusal as a flash)."""
+    """POST <base>/<ids>/<method> (by default the path's last segment, e.g. enable): the family
+    service's method with the path's ids (e.g. the UUID), then back to the object saying how it
+    went (a refusal as a flash)."""
 
     def handler(req: Req) -> Response:
-        uuid = req.path_param("uuid")
+        ids = [str(v) for v in req.request.path_params.values()]
         name = method or req.request.url.path.rsplit("/", 1)[1]
-        target = f"{base}/{uuid}"
+        target = "/".join((base, *ids))
         try:
-            result = getattr(getattr(req.services, family), name)(req.actor, uuid)
+            result = getattr(getattr(req.services, family), name)(req.actor, *ids)
         except DomainError as exc:
             if exc.kind is not ErrorKind.INVALID_INPUT:
                 raise
