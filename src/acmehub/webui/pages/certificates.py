@@ -12,7 +12,7 @@ from acmehub.services.commands import certificates as cmd
 from acmehub.webui import forms
 from acmehub.webui.files import attachment
 from acmehub.webui.framework import PREFIX, Flash, PageRoute, Req
-from acmehub.webui.listing import listing
+from acmehub.webui.listing import listing, profile_options
 
 INDEX = f"{PREFIX}/certificates"
 REVOKE = "certificates/revoke.html"
@@ -23,12 +23,11 @@ REASONS = [(name, name) for code, name in cmd.REASON_NAMES.items() if code not i
 def index(req: Req) -> Response:
     found = listing(req, cmd.CertificateListQuery, INDEX)
     page = req.services.certificate_admin.page(req.actor, found.query)
-    acme, ras = req.services.acme_profiles.list_all, req.services.ra_profiles.list_all
     return req.render(
         "certificates/list.html",
         **found.context(page, cmd.COLUMNS),
-        profile_options=[("", "Any")] + [(v.profile.uuid, v.profile.name) for v in acme(req.actor)],
-        ra_options=[("", "Any")] + [(v.profile.uuid, v.profile.name) for v in ras(req.actor)],
+        profile_options=profile_options(req.services.acme_profiles.list_all(req.actor)),
+        ra_options=profile_options(req.services.ra_profiles.list_all(req.actor)),
     )
 
 

@@ -8,18 +8,17 @@ from starlette.responses import Response
 from acmehub.domain.model import OrderStatus
 from acmehub.services.commands.orders import COLUMNS, OrderListQuery
 from acmehub.webui.framework import PREFIX, PageRoute, Req
-from acmehub.webui.listing import listing
+from acmehub.webui.listing import listing, profile_options
+
+
+STATUSES = [("", "Any")] + [(s.value, s.value.capitalize()) for s in OrderStatus]
 
 
 def index(req: Req) -> Response:
     found = listing(req, OrderListQuery, f"{PREFIX}/orders")
-    profiles = req.services.acme_profiles.list_all(req.actor)
-    return req.render(
-        "orders/list.html",
-        **found.context(req.services.order_browser.page(req.actor, found.query), COLUMNS),
-        status_options=[("", "Any")] + [(s.value, s.value.capitalize()) for s in OrderStatus],
-        acme_options=[("", "Any")] + [(v.profile.uuid, v.profile.name) for v in profiles],
-    )
+    context = found.context(req.services.order_browser.page(req.actor, found.query), COLUMNS)
+    acme = profile_options(req.services.acme_profiles.list_all(req.actor))
+    return req.render("orders/list.html", **context, status_options=STATUSES, acme_options=acme)
 
 
 def detail(req: Req) -> Response:
