@@ -10,7 +10,6 @@ from acmehub.services.commands.orders import COLUMNS, OrderListQuery
 from acmehub.webui.framework import PREFIX, PageRoute, Req
 from acmehub.webui.listing import listing, profile_options
 
-
 STATUSES = [("", "Any")] + [(s.value, s.value.capitalize()) for s in OrderStatus]
 
 
