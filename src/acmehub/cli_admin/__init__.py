@@ -21,7 +21,7 @@ from acmehub.cli_admin import (
     tokens,
     users,
 )
-from acmehub.cli_admin.base import SubParsers
+from acmehub.cli_admin.running import SubParsers
 
 #: Each module adds its family's sub-commands to the parser, in this order in --help.
 FAMILIES = (
