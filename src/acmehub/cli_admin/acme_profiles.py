@@ -21,22 +21,12 @@ from acmehub.cli_admin.refs import acme_profile_ref, ra_profile_ref
 from acmehub.cli_admin.running import SubParsers
 from acmehub.management.routers import acme_profiles as api
 from acmehub.services.commands.acme_profiles import (
-    AcmeProfileDetail,
+    COLUMNS,
     AcmeProfileRequest,
     AcmeProfileUpdate,
 )
-from acmehub.services.commands.base import Column
 
 REF: Ref = ref_by_uuid("ACME profile", "acme-profile", "acmeProfileUuid", acme_profile_ref)
-#: The list's columns, as the web interface's list shows them.
-COLUMNS: tuple[Column[AcmeProfileDetail], ...] = (
-    Column("UUID", lambda d: d.uuid),
-    Column("NAME", lambda d: d.name),
-    Column("ENABLED", lambda d: d.enabled),
-    Column("DEFAULT RA PROFILE", lambda d: d.ra_profile.name if d.ra_profile else None),
-    Column("EAB", lambda d: d.require_external_account_binding),
-    Column("DIRECTORY", lambda d: d.directory_url),
-)
 
 
 def register(sub: SubParsers) -> None:

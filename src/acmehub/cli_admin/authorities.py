@@ -16,20 +16,9 @@ from acmehub.cli_admin.refs import authority_ref
 from acmehub.cli_admin.running import SubParsers
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.management.routers import authorities as api
-from acmehub.services.commands.authorities import AuthorityRequest
-from acmehub.services.commands.base import Column
+from acmehub.services.commands.authorities import COLUMNS, AuthorityRequest
 
 REF: Ref = ref_by_uuid("Authority", "authority", "authorityUuid", authority_ref)
-#: The list's columns, as the web interface's list shows them.
-COLUMNS: tuple[Column[Any], ...] = (
-    Column("UUID", lambda d: d.uuid),
-    Column("NAME", lambda d: d.name),
-    Column("KIND", lambda d: d.kind),
-    Column("ENABLED", lambda d: d.enabled),
-    Column("KEY TYPE", lambda d: d.key_type),
-    Column("CA EXPIRES", lambda d: d.certificate.not_after if d.certificate else d.problem),
-    Column("RA PROFILES", lambda d: ", ".join(r.name for r in d.ra_profiles)),
-)
 
 
 def register(sub: SubParsers) -> None:

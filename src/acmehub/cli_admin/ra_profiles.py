@@ -14,8 +14,8 @@ from acmehub.cli_admin.options import add_options, command_of
 from acmehub.cli_admin.refs import acme_profile_ref, authority_ref, ra_profile_of
 from acmehub.cli_admin.running import SubParsers
 from acmehub.management.routers import ra_profiles as api
-from acmehub.services.commands.base import Column
 from acmehub.services.commands.ra_profiles import (
+    COLUMNS,
     ActivateAcmeRequest,
     RaProfileRequest,
     RaProfileUpdate,
@@ -28,18 +28,6 @@ def _path(admin: Admin, typed: str) -> dict[str, str]:
 
 
 REF = Ref("RA profile", "ra-profile", _path, "raProfileUuid")
-#: The list's columns, as the web interface's list shows them.
-COLUMNS: tuple[Column[Any], ...] = (
-    Column("UUID", lambda d: d.uuid),
-    Column("NAME", lambda d: d.name),
-    Column("ENABLED", lambda d: d.enabled),
-    Column("AUTHORITY", lambda d: d.authority.name),
-    Column("ACME PROFILE", lambda d: d.acme_profile.name if d.acme_profile else None),
-    Column(
-        "VALIDITY (DEFAULT/MAX)",
-        lambda d: f"{d.validity_default // 86400}d / {d.validity_max // 86400}d",
-    ),
-)
 
 
 def _filters(admin: Admin, args: argparse.Namespace) -> dict[str, Any]:
