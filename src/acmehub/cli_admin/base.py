@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -81,12 +81,6 @@ class Admin:
         """One page of a list (``--offset``/``--limit``) with the columns declared once."""
         rows = [tuple(c.value(item) for c in columns) for item in page.items]
         self._page(page, rows, tuple(c.header.upper() for c in columns))
-
-    def page_rows(
-        self, page: Any, headers: Sequence[str], row: Callable[[Any], Sequence[Any]]
-    ) -> None:
-        """One page of a list, each item printed by ``row`` under ``headers``."""
-        self._page(page, [row(item) for item in page.items], headers)
 
     def _page(self, page: Any, rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
         """The page as JSON (``--json``), else a table and, when more follow, the option that

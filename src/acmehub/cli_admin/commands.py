@@ -88,11 +88,16 @@ def list_every(
     return handler
 
 
-def list_page(action: Action, query: type[BaseModel], columns: Sequence[Column[Any]]) -> Handler:
+def list_page(
+    action: Action,
+    query: type[BaseModel],
+    columns: Sequence[Column[Any]],
+    with_: Resolvers = resolvers,
+) -> Handler:
     """One page of a list action, filtered by the query model's options (names or UUIDs)."""
 
     def handler(admin: Admin, args: argparse.Namespace) -> None:
-        command = command_of(query, args, resolvers=resolvers(admin))
+        command = command_of(query, args, resolvers=with_(admin))
         admin.page(admin.do(action, query=command), columns)
 
     return handler

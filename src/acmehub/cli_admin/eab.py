@@ -12,14 +12,7 @@ from acmehub.cli_admin.refs import acme_profile_ref
 from acmehub.cli_admin.running import SubParsers
 from acmehub.management.routers import eab as api
 from acmehub.services.commands.base import PageQuery
-from acmehub.services.commands.eab import EabKeyCreated, EabKeyInfo, EabKeyRequest
-
-HEADERS = ("KEY ID", "ALG", "STATE", "REUSABLE", "USED", "CREATED", "EXPIRES", "DESCRIPTION")
-
-
-def row(k: EabKeyInfo) -> tuple[object, ...]:
-    return (k.key_id, k.algorithm, k.state.value, k.reusable, k.used_count, k.created_at,
-            k.expires_at, k.description)  # fmt: skip
+from acmehub.services.commands.eab import COLUMNS, EabKeyCreated, EabKeyRequest
 
 
 def register(sub: SubParsers) -> None:
@@ -44,9 +37,8 @@ def _path(admin: Admin, args: argparse.Namespace) -> dict[str, str]:
 
 
 def _create(admin: Admin, args: argparse.Namespace) -> None:
-    key: EabKeyCreated = admin.do(
-        api.CREATE, _path(admin, args), body=command_of(EabKeyRequest, args)
-    )
+    command = command_of(EabKeyRequest, args)
+    key: EabKeyCreated = admin.do(api.CREATE, _path(admin, args), body=command)
     if admin.json:
         return admin.emit(key)
     admin.note("the HMAC key is shown this once: keep it now")
@@ -58,7 +50,7 @@ def _create(admin: Admin, args: argparse.Namespace) -> None:
 
 def _list(admin: Admin, args: argparse.Namespace) -> None:
     query = command_of(PageQuery, args)
-    admin.page_rows(admin.do(api.LIST, _path(admin, args), query=query), HEADERS, row)
+    admin.page(admin.do(api.LIST, _path(admin, args), query=query), COLUMNS)
 
 
 def _show(admin: Admin, args: argparse.Namespace) -> None:

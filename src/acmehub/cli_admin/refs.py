@@ -72,3 +72,12 @@ def resolvers(admin: Admin) -> dict[str, Resolver]:
         "acme_profiles": lambda ref: acme_profile_ref(admin, ref),
         "ra_profiles": lambda ref: ref if _UUID.match(ref) else ra_profile_ref(admin, ref),
     }
+
+
+def ra_profile_filter(admin: Admin, ref: str) -> str:
+    """A name or UUID here; with --server, the UUID (RA profiles are not listed remotely yet)."""
+    if admin.local is None and not re.fullmatch(r"[0-9a-f-]{36}", ref):
+        raise DomainError(
+            ErrorKind.INVALID_INPUT, "with --server, give --ra-profile as a UUID", status=422
+        )
+    return ref if admin.local is None else ra_profile_ref(admin, ref)

@@ -57,20 +57,11 @@ def register(sub: SubParsers) -> None:
 
 
 def _create(admin: Admin, args: argparse.Namespace) -> None:
-    command = parse(
-        TokenRequest,
-        {
-            "name": args.name,
-            "role": args.role,
-            "expires_in": args.expires_in,
-            "expires_at": args.expires_at,
-            "scopes": args.scope,
-        },
-    )
-    created = admin.services.tokens.mint(admin.actor, command)
+    fields = {"name": args.name, "role": args.role, "expires_in": args.expires_in,
+              "expires_at": args.expires_at, "scopes": args.scope}  # fmt: skip
+    created = admin.services.tokens.mint(admin.actor, parse(TokenRequest, fields))
     if admin.json:
-        admin.emit(created)
-        return
+        return admin.emit(created)
     # The secret alone on stdout (TOKEN=$(acmehub token create ...)); the advice on stderr.
     until = f"until {created.expires_at.isoformat()}" if created.expires_at else "without expiry"
     scopes = f", scopes {' '.join(created.scopes)}" if created.scopes else ""

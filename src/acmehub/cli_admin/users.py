@@ -56,16 +56,15 @@ def _change(admin: Admin, args: argparse.Namespace) -> None:
     users, name, actor = admin.services.users, args.username, admin.actor
     if args.change == "unlock":
         locked = users.unlock(actor, name)
-        message = f"unlocked user {name}" if locked else (
-            f"user {name} was not locked; their failed sign-ins are forgotten"
-        )  # fmt: skip
+        forgotten = f"user {name} was not locked; their failed sign-ins are forgotten"
+        message = f"unlocked user {name}" if locked else forgotten
         return admin.result(UserUnlocked(username=name, was_locked=locked), message)
+    ended = "; their sessions have ended"
     if args.change == "password":
         user = users.set_password(actor, name, read_password(args.password_stdin))
-        message = f"set a new password for {name}; their sessions have ended"
+        message = f"set a new password for {name}{ended}"
     elif args.change == "disable":
-        user = users.disable(actor, name)
-        message = f"disabled user {name}; their sessions have ended"
+        user, message = users.disable(actor, name), f"disabled user {name}{ended}"
     else:
         user, message = users.enable(actor, name), f"enabled user {name}"
     admin.result(UserInfo.of(user), message)
