@@ -3,11 +3,8 @@
 
 from __future__ import annotations
 
-import argparse
-
-from acmehub.cli_admin.base import Admin, SubParsers
-from acmehub.cli_admin.filters import list_command
-from acmehub.cli_admin.options import command_of
+from acmehub.cli_admin.commands import list_command, list_page
+from acmehub.cli_admin.running import SubParsers
 from acmehub.management.routers import audit as api
 from acmehub.services.commands.audit import COLUMNS, AuditLogQuery
 
@@ -15,8 +12,6 @@ from acmehub.services.commands.audit import COLUMNS, AuditLogQuery
 def register(sub: SubParsers) -> None:
     audit = sub.add_parser("audit", help="the audit log")
     actions = audit.add_subparsers(dest="action", required=True)
-    list_command(actions, "audit events", AuditLogQuery, _list)
-
-
-def _list(admin: Admin, args: argparse.Namespace) -> None:
-    admin.page(admin.do(api.LIST, query=command_of(AuditLogQuery, args)), COLUMNS)
+    list_command(
+        actions, "audit events", AuditLogQuery, list_page(api.LIST, AuditLogQuery, COLUMNS)
+    )

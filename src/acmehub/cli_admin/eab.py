@@ -5,43 +5,34 @@ from __future__ import annotations
 
 import argparse
 
-from acmehub.cli_admin import base
-from acmehub.cli_admin.base import Admin, SubParsers, run
-from acmehub.cli_admin.options import add_options, command_of
+from acmehub.cli_admin.base import Admin
+from acmehub.cli_admin.commands import command
+from acmehub.cli_admin.options import command_of
+from acmehub.cli_admin.refs import acme_profile_ref
+from acmehub.cli_admin.running import SubParsers
 from acmehub.management.routers import eab as api
 from acmehub.services.commands.base import PageQuery
-from acmehub.services.commands.eab import EabKeyCreated, EabKeyInfo, EabKeyRequest
-
-HEADERS = ("KEY ID", "ALG", "STATE", "REUSABLE", "USED", "CREATED", "EXPIRES", "DESCRIPTION")
-
-
-def row(k: EabKeyInfo) -> tuple[object, ...]:
-    return (k.key_id, k.algorithm, k.state.value, k.reusable, k.used_count, k.created_at,
-            k.expires_at, k.description)  # fmt: skip
+from acmehub.services.commands.eab import COLUMNS, EabKeyCreated, EabKeyRequest
 
 
 def register(sub: SubParsers) -> None:
     actions = sub.add_parser(
         "eab", help="external account binding (EAB) keys of ACME profiles"
     ).add_subparsers(dest="action", required=True)
-    parents = [base.json_flag()]
     for action, text, handler, model in (
         ("create", "create a key; its secret is printed this once", _create, EabKeyRequest),
         ("list", "list a profile's keys (a page)", _list, PageQuery),
         ("show", "a key (never its secret)", _show, None),
         ("revoke", "revoke a key", _revoke, None),
     ):
-        command = actions.add_parser(action, parents=parents, help=text)
-        command.add_argument("acme_profile", metavar="acme-profile", help="name or UUID")
+        parser = command(actions, action, text, handler, model=model)
+        parser.add_argument("acme_profile", metavar="acme-profile", help="name or UUID")
         if model is None:
-            command.add_argument("key_id", metavar="key-id")
-        else:
-            add_options(command, model)
-        command.set_defaults(func=run(handler))
+            parser.add_argument("key_id", metavar="key-id")
 
 
 def _path(admin: Admin, args: argparse.Namespace) -> dict[str, str]:
-    path = {"acmeProfileUuid": base.acme_profile_ref(admin, args.acme_profile)}
+    path = {"acmeProfileUuid": acme_profile_ref(admin, args.acme_profile)}
     return {**path, "keyId": args.key_id} if "key_id" in args else path
 
 
@@ -49,8 +40,7 @@ def _create(admin: Admin, args: argparse.Namespace) -> None:
     command = command_of(EabKeyRequest, args)
     key: EabKeyCreated = admin.do(api.CREATE, _path(admin, args), body=command)
     if admin.json:
-        admin.emit(key)
-        return
+        return admin.emit(key)
     admin.note("the HMAC key is shown this once: keep it now")
     for name, value in (("keyId", key.key_id), ("hmacKey", key.hmac_key),
                         ("algorithm", key.algorithm), ("directory", key.directory_url),
@@ -60,7 +50,7 @@ def _create(admin: Admin, args: argparse.Namespace) -> None:
 
 def _list(admin: Admin, args: argparse.Namespace) -> None:
     query = command_of(PageQuery, args)
-    admin.page_rows(admin.do(api.LIST, _path(admin, args), query=query), HEADERS, row)
+    admin.page(admin.do(api.LIST, _path(admin, args), query=query), COLUMNS)
 
 
 def _show(admin: Admin, args: argparse.Namespace) -> None:
@@ -70,6 +60,5 @@ def _show(admin: Admin, args: argparse.Namespace) -> None:
 def _revoke(admin: Admin, args: argparse.Namespace) -> None:
     admin.do(api.REVOKE, path := _path(admin, args))
     if admin.json:
-        admin.emit(admin.do(api.GET, path))
-        return
+        return admin.emit(admin.do(api.GET, path))
     admin.say(f"revoked EAB key {args.key_id}")

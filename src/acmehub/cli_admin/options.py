@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from acmehub.cli_admin.base import json_object, on_off, parse_time
+from acmehub.cli_admin.argtypes import json_object, on_off, parse_time
 from acmehub.services.commands.base import hints, kind_of, parse
 
 #: Resolves a reference the user typed (a name or a UUID) to a UUID.

@@ -17,6 +17,7 @@ from acmehub.domain.ports import AccountFilter
 from acmehub.services.commands.base import (
     ApiModel,
     BulkMessage,
+    Column,
     NameAndUuid,
     PageQuery,
     ui,
@@ -129,3 +130,16 @@ class _Failure(Protocol):
 def messages(failures: Iterable[_Failure]) -> list[BulkMessage]:
     """A bulk action's failures as the API reports them (``name``: the account id)."""
     return [BulkMessage(uuid=f.uuid, name=f.name, message=f.message) for f in failures]
+
+
+#: The list's columns (the CLI's table), declared once.
+COLUMNS: tuple[Column[AcmeAccount], ...] = (
+    Column("UUID", lambda a: a.uuid),
+    Column("ACCOUNT ID", lambda a: a.account_id),
+    Column("ACME PROFILE", lambda a: a.acme_profile.name),
+    Column("RA PROFILE", lambda a: a.ra_profile.name),
+    Column("STATUS", lambda a: a.status.value),
+    Column("ENABLED", lambda a: a.enabled),
+    Column("ORDERS", lambda a: a.total_orders),
+    Column("CONTACT", lambda a: ", ".join(a.contact)),
+)

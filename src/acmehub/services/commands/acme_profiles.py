@@ -16,6 +16,7 @@ from acmehub.domain.model import AcmeProfile, RaProfile
 from acmehub.domain.urls import Urls
 from acmehub.services.commands.base import (
     ApiModel,
+    Column,
     Int,
     NameAndUuid,
     UrlName,
@@ -290,3 +291,14 @@ class AcmeProfileDetail(_AcmeProfileFields):
             directory_url=urls.directory(p.name),
             activated_on=[NameAndUuid(uuid=r.uuid, name=r.name) for r in view.activated_on],
         )
+
+
+#: The list's columns (the CLI's table), declared once.
+COLUMNS: tuple[Column[AcmeProfileDetail], ...] = (
+    Column("UUID", lambda d: d.uuid),
+    Column("NAME", lambda d: d.name),
+    Column("ENABLED", lambda d: d.enabled),
+    Column("DEFAULT RA PROFILE", lambda d: d.ra_profile.name if d.ra_profile else None),
+    Column("EAB", lambda d: d.require_external_account_binding),
+    Column("DIRECTORY", lambda d: d.directory_url),
+)

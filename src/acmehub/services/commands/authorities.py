@@ -13,7 +13,7 @@ from pydantic_core import PydanticCustomError
 
 from acmehub.domain.model import Authority, RaProfile
 from acmehub.domain.urls import Urls
-from acmehub.services.commands.base import ApiModel, NameAndUuid, NotBlank, ui
+from acmehub.services.commands.base import ApiModel, Column, NameAndUuid, NotBlank, ui
 
 MAX_PEM = 100_000
 #: Printable ASCII and line ends: what PEM text is made of (RFC 7468 §3).
@@ -174,3 +174,15 @@ class AuthorityDetail(ApiModel):
             crl_url=urls.crl(a.uuid),
             ra_profiles=[NameAndUuid(uuid=r.uuid, name=r.name) for r in view.ra_profiles],
         )
+
+
+#: The list's columns (the CLI's table), declared once.
+COLUMNS: tuple[Column[AuthorityDetail], ...] = (
+    Column("UUID", lambda d: d.uuid),
+    Column("NAME", lambda d: d.name),
+    Column("KIND", lambda d: d.kind),
+    Column("ENABLED", lambda d: d.enabled),
+    Column("KEY TYPE", lambda d: d.key_type),
+    Column("CA EXPIRES", lambda d: d.certificate.not_after if d.certificate else d.problem),
+    Column("RA PROFILES", lambda d: ", ".join(r.name for r in d.ra_profiles)),
+)

@@ -16,7 +16,7 @@ from pydantic.alias_generators import to_camel
 
 from acmehub.domain.model import AcmeProfile, EabKey
 from acmehub.domain.urls import Urls
-from acmehub.services.commands.base import ApiModel, Int, OneOf, Text, Timestamp, ui
+from acmehub.services.commands.base import ApiModel, Column, Int, OneOf, Text, Timestamp, ui
 
 #: The MAC algorithms a key may be made for (RFC 7518 §3.2).
 EAB_ALGORITHMS = ("HS256", "HS384", "HS512")
@@ -157,3 +157,16 @@ class EabKeyCreated(EabKeyInfo):
                 lego=shlex.join(lego) if key.algorithm == "HS256" else None,
             ),
         )
+
+
+#: The list's columns (the CLI's table), declared once.
+COLUMNS: tuple[Column[EabKeyInfo], ...] = (
+    Column("KEY ID", lambda k: k.key_id),
+    Column("ALG", lambda k: k.algorithm),
+    Column("STATE", lambda k: k.state.value),
+    Column("REUSABLE", lambda k: k.reusable),
+    Column("USED", lambda k: k.used_count),
+    Column("CREATED", lambda k: k.created_at),
+    Column("EXPIRES", lambda k: k.expires_at),
+    Column("DESCRIPTION", lambda k: k.description),
+)

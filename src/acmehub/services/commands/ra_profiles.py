@@ -17,6 +17,7 @@ from acmehub.domain.policy import MAX_PATTERNS, MIN_RSA_BITS_RANGE
 from acmehub.domain.urls import Urls
 from acmehub.services.commands.base import (
     ApiModel,
+    Column,
     Int,
     NameAndUuid,
     PageQuery,
@@ -273,3 +274,17 @@ class RaProfileAcme(ApiModel):
             issue_certificate_attributes=ra.acme_issue_attributes,
             revoke_certificate_attributes=ra.acme_revoke_attributes,
         )
+
+
+#: The list's columns (the CLI's table), declared once.
+COLUMNS: tuple[Column[RaProfileDetail], ...] = (
+    Column("UUID", lambda d: d.uuid),
+    Column("NAME", lambda d: d.name),
+    Column("ENABLED", lambda d: d.enabled),
+    Column("AUTHORITY", lambda d: d.authority.name),
+    Column("ACME PROFILE", lambda d: d.acme_profile.name if d.acme_profile else None),
+    Column(
+        "VALIDITY (DEFAULT/MAX)",
+        lambda d: f"{d.validity_default // 86400}d / {d.validity_max // 86400}d",
+    ),
+)
