@@ -108,3 +108,17 @@ def test_refusals_name_their_field_with_a_code_and_a_message(
     assert (error.field, error.code) == (field, code)
     assert error.message.startswith(message)
     assert refused.value.status == 422
+
+
+def test_text_with_a_nul_character_is_refused_anywhere_in_a_command() -> None:
+    """PostgreSQL cannot store NUL: a field error, not a server error (found by schemathesis)."""
+    for data in (
+        {"name": "shop", "description": "a\x00b"},
+        {"name": "shop", "caaIdentities": ["ca.example\x00"]},
+        {"name": "shop", "customAttributes": {"k\x00": "v"}},
+    ):
+        with pytest.raises(DomainError) as refused:
+            parse(AcmeProfileRequest, data)
+        (error,) = refused.value.errors
+        assert error.code == "nul"
+        assert "NUL" in error.message

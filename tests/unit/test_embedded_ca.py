@@ -181,6 +181,17 @@ def test_create_refuses_to_overwrite_an_existing_authority(config: dict[str, Any
     assert Path(config["issuer_key"]).read_bytes() == before
 
 
+def test_a_long_name_of_many_byte_characters_fits_the_certificates(tmp_path: Path) -> None:
+    """ub-common-name is 64 (RFC 5280); an Authority named in emoji still gets its CA."""
+    name = "\N{GRINNING FACE}" * 40
+    made = create_embedded_authority(tmp_path / "ca", name=name, now=NOW)
+    root = x509.load_pem_x509_certificate(Path(made["chain"]).read_bytes())
+    (common_name,) = root.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    assert isinstance(common_name.value, str)
+    assert len(common_name.value.encode()) <= 64
+    assert common_name.value.startswith("\N{GRINNING FACE}")
+
+
 def test_create_refuses_unknown_key_types(tmp_path: Path) -> None:
     with pytest.raises(DomainError) as excinfo:
         create_embedded_authority(

@@ -268,11 +268,22 @@ def _as_bytes(data: bytes | str) -> bytes:
     return data.encode("ascii", "replace") if isinstance(data, str) else data
 
 
+#: ub-common-name and ub-organization-name (RFC 5280 Appendix A.1); pyca/cryptography counts
+#: the UTF-8 bytes of a CN, so names are cut to 64 bytes at a character's boundary.
+_UB_NAME = 64
+
+
+def _fit(text: str, limit: int = _UB_NAME) -> str:
+    return text.encode("utf-8")[:limit].decode("utf-8", "ignore")
+
+
 def _ca_name(name: str, role: str) -> x509.Name:
+    suffix = f" {role}"
+    common_name = _fit(name, _UB_NAME - len(suffix.encode())) + suffix
     return x509.Name(
         [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, name),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"{name} {role}"[:64]),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, _fit(name)),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         ]
     )
 

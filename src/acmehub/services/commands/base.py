@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WrapValidator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WrapValidator,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
@@ -33,9 +41,29 @@ URL_NAME_PATTERN = r"^[A-Za-z0-9._~-]{1,200}$"
 
 
 class ApiModel(BaseModel):
-    """JSON members in camelCase (``termsOfServiceUrl``); Python code uses snake_case."""
+    """JSON members in camelCase (``termsOfServiceUrl``); Python code uses snake_case.
+
+    No text anywhere in a command may hold a NUL character: PostgreSQL cannot store one, and
+    no name, URL or attribute needs it (refused as a field error, never a 500)."""
 
     model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if _holds_nul(value):
+            raise PydanticCustomError("nul", "must not contain the NUL character")
+        return value
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 def _omit_default(schema: dict[str, Any]) -> None:
