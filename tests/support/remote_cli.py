@@ -67,5 +67,7 @@ def remote_session(acmehub: AcmehubServer, tmp_path: Path) -> Iterator[Remote]:
         del os.environ[key]
     try:
         yield Remote(acmehub, token_for(acmehub, Role.ADMIN), tmp_path)
-    finally:
+    finally:  # also drop what the test set (ACMEHUB_CLI_CONFIG...)
+        for key in [k for k in os.environ if k.startswith("ACMEHUB_")]:
+            del os.environ[key]
         os.environ.update(saved)

@@ -122,3 +122,12 @@ def test_text_with_a_nul_character_is_refused_anywhere_in_a_command() -> None:
         (error,) = refused.value.errors
         assert error.code == "nul"
         assert "NUL" in error.message
+
+
+def test_protocol_ids_never_read_as_a_command_line_option() -> None:
+    """Order, certificate and EAB key ids are typed on the CLI (`acmehub order show ID`)."""
+    from acmehub.services.deps import new_id
+
+    ids = [new_id() for _ in range(5000)]
+    assert not [i for i in ids if i.startswith("-")]
+    assert len(set(ids)) == len(ids)

@@ -24,6 +24,7 @@ from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.management.deps import ActorDep, ServicesDep
 from acmehub.management.openapi import Problem
 from acmehub.services.admin import Actor
+from acmehub.services.commands.base import refuse_nul
 from acmehub.services.container import Services
 
 _PATH_PARAM = re.compile(r"{([A-Za-z]+)}")
@@ -110,6 +111,10 @@ def _install(router: APIRouter, action: Action) -> None:
             kwargs.get("body"),
             kwargs.get("query"),
         )
+        for name, value in args.path.items():
+            refuse_nul(value, name)
+        refuse_nul(args.body)
+        refuse_nul(args.query, "query")
         result = action.call(services, kwargs["actor"], args)
         if action.result is None:
             return Response(status_code=204, headers=dict(action.headers))

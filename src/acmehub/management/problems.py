@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException
 
 from acmehub.domain.errors import DomainError, ErrorKind
+from acmehub.services.commands.base import errors_of_details
 
 PROBLEM_JSON = "application/problem+json"
 #: The base of every problem type URI (docs/management.md lists the codes).
@@ -133,19 +134,6 @@ async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse
     return response
 
 
-def field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
-    """pydantic's errors as ``{field, code, message}``; the location's first part (body,
-    query, path) is dropped: the names are the API's own (camelCase aliases)."""
-    return [
-        {
-            "field": ".".join(str(p) for p in err["loc"][1:]) or str(err["loc"][0]),
-            "code": str(err["type"]),
-            "message": str(err["msg"]),
-        }
-        for err in exc.errors()
-    ]
-
-
 def _is_json(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
     return media == "application/json" or media.endswith("+json")
@@ -170,9 +158,11 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
     if malformed is not None:
         # A body that is not JSON is a malformed request, not invalid input (docs: 400).
         return _response(problem_document(ErrorKind.MALFORMED, 400, malformed))
-    errors = field_errors(exc)
-    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-    return _response(problem_document(ErrorKind.INVALID_INPUT, 422, detail, errors))
+    # The same field errors a command refused in a service would carry (services/commands).
+    errors = errors_of_details(exc.errors())
+    detail = "; ".join(e.message for e in errors)
+    documents = [e.to_json() for e in errors]
+    return _response(problem_document(ErrorKind.INVALID_INPUT, 422, detail, documents))
 
 
 async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:

@@ -31,4 +31,7 @@ class ServiceDeps:
 
 def new_id() -> str:
     """An opaque, unguessable protocol identifier (128 bits, base64url)."""
-    return secrets.token_urlsafe(16)
+    # Never a leading "-": an id typed on a command line must not read as an option.
+    while (made := secrets.token_urlsafe(16)).startswith("-"):
+        pass
+    return made

@@ -23,7 +23,7 @@ from acmehub.services.commands.eab import MAX_DESCRIPTION as MAX_DESCRIPTION
 from acmehub.services.commands.eab import CreatedEabKey, EabKeyCreated, EabKeyInfo, EabKeyRequest
 from acmehub.services.commands.eab import EabKeyState as EabKeyState
 from acmehub.services.commands.eab import key_state as key_state
-from acmehub.services.deps import ServiceDeps
+from acmehub.services.deps import ServiceDeps, new_id
 
 #: MAC algorithms and the size of the secret we generate for each: the hash output size, the
 #: minimum RFC 7518 §3.2 allows.
@@ -139,7 +139,7 @@ class EabService:
         secret = secrets.token_bytes(EAB_KEY_OCTETS[spec.algorithm])
         key = EabKey(
             # RFC 8555 §7.3.4: the key identifier is an ASCII string; 128 random bits.
-            key_id=secrets.token_urlsafe(16),
+            key_id=new_id(),
             acme_profile_uuid=acme_profile_uuid,
             hmac_key=secret,
             algorithm=spec.algorithm,

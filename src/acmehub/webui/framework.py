@@ -382,16 +382,3 @@ async def _dispatch(ui: Ui, route: PageRoute, req: Req) -> Response:
 
 def new_signin_token() -> str:
     return secrets.token_urlsafe(32)
-
-
-# --------------------------------------------------------------------------- form errors
-
-
-def field_errors(exc: DomainError, fields: Sequence[str]) -> tuple[dict[str, str], str]:
-    """Where a service's refusal belongs: next to the field its detail starts with (services
-    name the field as the API spells it, e.g. "retryInterval must be ..."), else at the top."""
-    detail = exc.detail
-    first = detail.split(" ", 1)[0].rstrip(":,")
-    if first in fields:
-        return {first: detail}, ""
-    return {}, detail

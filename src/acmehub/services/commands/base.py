@@ -9,7 +9,7 @@ and the CLI on its error stream.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar, get_args, get_origin
@@ -21,7 +21,6 @@ from pydantic import (
     Field,
     ValidationError,
     WrapValidator,
-    field_validator,
 )
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
@@ -41,38 +40,29 @@ URL_NAME_PATTERN = r"^[A-Za-z0-9._~-]{1,200}$"
 
 
 class ApiModel(BaseModel):
-    """JSON members in camelCase (``termsOfServiceUrl``); Python code uses snake_case.
-
-    No text anywhere in a command may hold a NUL character: PostgreSQL cannot store one, and
-    no name, URL or attribute needs it (refused as a field error, never a 500)."""
+    """JSON members in camelCase (``termsOfServiceUrl``); Python code uses snake_case."""
 
     model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True)
 
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        if _holds_nul(value):
-            raise PydanticCustomError("nul", "must not contain the NUL character")
-        return value
 
-
-def _holds_nul(value: Any) -> bool:
+def refuse_nul(value: Any, path: str = "body") -> None:
+    """Refuse text holding a NUL character anywhere in a command's input (PostgreSQL cannot
+    store one and no name, URL or attribute needs it): a field error, never a server error.
+    Checked where input enters (:func:`parse`, management/actions.py), not on the views."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump(by_alias=True)
     if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_holds_nul(v) for v in value)
-    return False
-
-
-def _omit_default(schema: dict[str, Any]) -> None:
-    schema.pop("default", None)
-
-
-def Keep(**kwargs: Any) -> Any:  # noqa: N802 (reads as a marker in field declarations)
-    """A change field that may be left out (then the stored value stays) but is never null."""
-    return Field(default=None, json_schema_extra=_omit_default, **kwargs)
+        if "\x00" in value:
+            message = f"{path}: must not contain the NUL character"
+            raise invalid_fields([FieldError(path, "nul", message)])
+    elif isinstance(value, dict):
+        for key, member in value.items():
+            where = f"{path}.{key}" if path not in ("body", "query") else str(key)
+            refuse_nul(key, where)
+            refuse_nul(member, where)
+    elif isinstance(value, list | tuple):
+        for index, member in enumerate(value):
+            refuse_nul(member, f"{path}.{index}" if path not in ("body", "query") else str(index))
 
 
 C = TypeVar("C", bound=type[BaseModel])
@@ -228,7 +218,9 @@ def Text(max_length: int) -> Any:  # noqa: N802 (a type)
 
 def field_path(loc: Sequence[int | str], model: type[BaseModel] | None = None) -> str:
     """A pydantic error location as the API spells it (``caaIdentities.0``)."""
-    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    # FastAPI's locations start with where the value came from (body, query, path).
+    skip = 1 if loc and loc[0] in ("body", "query", "path") else 0
+    parts = [str(p) for p in loc[skip:]]
     current = model
     for index, part in enumerate(parts):
         if current is None or part not in current.model_fields:
@@ -247,8 +239,15 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
 
 
 def field_errors(exc: ValidationError, model: type[BaseModel] | None = None) -> list[FieldError]:
+    return errors_of_details(exc.errors(), model)
+
+
+def errors_of_details(
+    details: Iterable[Mapping[str, Any]], model: type[BaseModel] | None = None
+) -> list[FieldError]:
+    """pydantic's error details (a command's, or FastAPI's for a request) as field errors."""
     errors = []
-    for err in exc.errors():
+    for err in details:
         path = field_path(err["loc"], model)
         code = str(err["type"])
         sep = OWN_CODES.get(code, ": ")
@@ -264,15 +263,11 @@ def invalid_fields(errors: Sequence[FieldError]) -> DomainError:
 
 def parse(model: type[M], data: Mapping[str, Any]) -> M:
     """``data`` (JSON names or field names) as a ``model``, or DomainError with field errors."""
+    refuse_nul(dict(data))
     try:
         return model.model_validate(dict(data))
     except ValidationError as exc:
         raise invalid_fields(field_errors(exc, model)) from None
-
-
-def changed(command: BaseModel) -> dict[str, Any]:
-    """The fields a change command carries (left-out fields keep their stored values)."""
-    return {name: getattr(command, name) for name in command.model_fields_set}
 
 
 # --------------------------------------------------------------------------- shared views
@@ -326,12 +321,6 @@ class BulkMessage(ApiModel):
     uuid: str
     name: str = Field(description="The object's name (empty when it was not found)")
     message: str
-
-
-class Uuids(ApiModel):
-    """The objects a bulk action acts on (the body is a JSON array of UUIDs)."""
-
-    uuids: list[str] = Field(max_length=MAX_BULK)
 
 
 # --------------------------------------------------------------------------- times and columns
