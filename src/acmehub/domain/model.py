@@ -94,6 +94,8 @@ class IssuancePolicy:
     denied_identifiers: tuple[str, ...] = ()
     allow_wildcards: bool = True
     max_names: int = 100
+    #: Labels per DNS name, a wildcard's "*" not counted (Boulder's limit is 10).
+    max_labels: int = 10
     #: "rsa" (with ``min_rsa_bits``), "ec-p256", "ec-p384".
     allowed_key_types: tuple[str, ...] = ("rsa", "ec-p256", "ec-p384")
     min_rsa_bits: int = 2048
