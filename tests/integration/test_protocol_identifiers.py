@@ -49,6 +49,8 @@ BAD_NAMES = [
     # (value or a function of a fresh base name, what the detail says)
     (lambda b: f"\u212aitchen.{b}", "contains the non-ASCII character U+212A"),
     (lambda b: f"b\u00fccher.{b}", "contains the non-ASCII character U+00FC"),
+    # A lone surrogate (JSON "\udc80"): refused, and the problem document still renders.
+    (lambda b: f"\udc80x.{b}", "contains the non-ASCII character U+DC80"),
     (lambda b: f"xn--.{b}", "has an invalid IDNA label 'xn--'"),
     (lambda b: f"xn--zz.{b}", "has an invalid IDNA label 'xn--zz'"),
     (lambda b: f"ab--cd.{b}", "has a reserved label 'ab--cd'"),

@@ -40,6 +40,7 @@ def refusal(*values: str) -> DomainError:
         # U+212A KELVIN SIGN lower-cases to "k" by Unicode rules; ASCII rules keep it refused.
         ("\u212aitchen.example.com", "non-ASCII character U+212A"),
         ("b\u00fccher.example", "non-ASCII character U+00FC"),
+        ("\udc80.example.com", "non-ASCII character U+DC80"),  # a lone surrogate from JSON
         ("xn--.example.com", "invalid IDNA label 'xn--'"),
         ("xn--zz.example.com", "invalid IDNA label 'xn--zz'"),
         ("xn--ls8h.example.com", "invalid IDNA label 'xn--ls8h'"),  # an emoji: not IDNA 2008
