@@ -139,6 +139,13 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address:
     return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
 
 
+def shown(address: IPAddress) -> str:
+    """``address`` as people write it: an IPv4-mapped one with its IPv4 part dotted."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return f"::ffff:{address.ipv4_mapped}"
+    return str(address)
+
+
 def parse_allowed_networks(values: Iterable[str]) -> tuple[IPNetwork, ...]:
     """``validation_allowed_networks`` as networks; refuses an entry that is only an
     unspecified address (nothing allows 0.0.0.0 or ::, so such an entry is a mistake)."""
@@ -184,9 +191,12 @@ class AddressPolicy:
     def _address_refusal(self, address: IPAddress, network: ValidationNetwork) -> str | None:
         if address in _UNSPECIFIED:
             return "the unspecified address"
+        block = special_block(address)
+        if block is not None and block.embeds_ipv4 and isinstance(address, ipaddress.IPv6Address):
+            if _embedded_ipv4(address) in _UNSPECIFIED:
+                return f"{block.what} of 0.0.0.0, which is the unspecified address"
         if any(address.version == n.version and address in n for n in self._allowed):
             return None
-        block = special_block(address)
         if block is None:
             return None
         if block.embeds_ipv4 and isinstance(address, ipaddress.IPv6Address):
@@ -247,8 +257,8 @@ def screen(
         if why is None:
             acceptable.append(address)
         else:
-            reasons.append(f"{address} is {why}")
-            ctx.note(f"{what}: {address} is {why}")
+            reasons.append(f"{shown(address)} is {why}")
+            ctx.note(f"{what}: {shown(address)} is {why}")
     if acceptable:
         return acceptable
     if resolved:
