@@ -192,15 +192,21 @@ class AddressPolicy:
         if address in _UNSPECIFIED:
             return "the unspecified address"
         block = special_block(address)
-        if block is not None and block.embeds_ipv4 and isinstance(address, ipaddress.IPv6Address):
-            if _embedded_ipv4(address) in _UNSPECIFIED:
-                return f"{block.what} of 0.0.0.0, which is the unspecified address"
+        inner = (
+            _embedded_ipv4(address)
+            if block is not None
+            and block.embeds_ipv4
+            and isinstance(address, ipaddress.IPv6Address)
+            else None
+        )
+        if block is not None and inner in _UNSPECIFIED:
+            # Checked before the allowed networks: nothing allows the unspecified address.
+            return f"{block.what} of 0.0.0.0, which is the unspecified address"
         if any(address.version == n.version and address in n for n in self._allowed):
             return None
         if block is None:
             return None
-        if block.embeds_ipv4 and isinstance(address, ipaddress.IPv6Address):
-            inner = _embedded_ipv4(address)
+        if inner is not None:
             why = self._address_refusal(inner, network)
             if why is not None:
                 return f"{block.what} of {inner}, which is {why}"
