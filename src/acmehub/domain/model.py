@@ -99,6 +99,9 @@ class IssuancePolicy:
     min_rsa_bits: int = 2048
     #: Extended key usages put in issued certificates (names: serverAuth, clientAuth).
     extended_key_usages: tuple[str, ...] = ("serverAuth",)
+    #: Issuer domain names a CAA record must name to let this RA profile issue (RFC 8659
+    #: §4.2). Empty: the ACME profile's ``caa_identities`` (what its directory advertises).
+    caa_issuer_domains: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,17 @@ class AcmeProfile:
     revoke_certificate_attributes: dict[str, Any] = field(default_factory=dict)
     custom_attributes: dict[str, Any] = field(default_factory=dict)
     certificate_associations: dict[str, Any] = field(default_factory=dict)
+    #: Check CAA records (RFC 8659) before an authorization becomes valid; off only for
+    #: internal zones that have no public DNS.
+    caa_checking: bool = True
+    #: CAA and dns-01 lookups must come back DNSSEC-validated (the resolver's AD bit).
+    dnssec_required: bool = False
+
+
+def caa_issuer_domains(acme: AcmeProfile, ra: RaProfile) -> tuple[str, ...]:
+    """The issuer domain names CAA records must name for issuance through ``ra`` (its own, else
+    the ACME profile's caaIdentities); also what the directory advertises (RFC 8555 §7.1.1)."""
+    return ra.policy.caa_issuer_domains or acme.caa_identities
 
 
 @dataclass(frozen=True)
@@ -261,6 +275,16 @@ class ValidationTask:
     key_authorization: str
     dns_resolver_ip: str | None
     dns_resolver_port: int | None
+    #: The authorization is for a wildcard of ``identifier`` (RFC 8555 §7.1.3): CAA then looks
+    #: at issuewild (RFC 8659 §4.3).
+    wildcard: bool = False
+    #: CAA (RFC 8659) is checked beside the challenge when on; the names a record must carry
+    #: and the account URLs an RFC 8657 ``accounturi`` parameter may name.
+    caa_checking: bool = False
+    caa_issuer_domains: tuple[str, ...] = ()
+    account_uris: tuple[str, ...] = ()
+    #: CAA and dns-01 answers must carry the AD bit of a validating resolver.
+    dnssec_required: bool = False
 
 
 @dataclass(frozen=True)

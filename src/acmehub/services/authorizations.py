@@ -21,6 +21,7 @@ from acmehub.domain.model import (
 from acmehub.domain.ports import UnitOfWork
 from acmehub.domain.status import authorization_status, failed_authorization_problem
 from acmehub.services.accounts import AccountService, check_account_enabled
+from acmehub.services.caa import order_ra_profiles, with_caa
 from acmehub.services.context import AcmeContext
 from acmehub.services.deps import ServiceDeps
 from acmehub.services.orders import refresh_order
@@ -197,7 +198,7 @@ class AuthorizationService:
             profile = tx.profiles.acme_profile(order.acme_profile_uuid) if order else None
             if account is None:
                 return None
-            return ValidationTask(
+            task = ValidationTask(
                 challenge_id=challenge.id,
                 type=challenge.type,
                 identifier=authz.identifier,
@@ -206,7 +207,11 @@ class AuthorizationService:
                 key_authorization=f"{challenge.token}.{account.key_thumbprint}",
                 dns_resolver_ip=profile.dns_resolver_ip if profile else None,
                 dns_resolver_port=profile.dns_resolver_port if profile else None,
+                wildcard=authz.wildcard,
             )
+            # RFC 8659: CAA is checked beside the challenge, before the authorization is valid.
+            ra_profiles = order_ra_profiles(tx, order, account) if order else []
+            return with_caa(task, self._d.urls, account, profile, ra_profiles)
 
     def record_result(self, result: ValidationResult) -> None:
         """Apply the VA's result: challenge, authorization, then order (RFC 8555 §7.1.6)."""

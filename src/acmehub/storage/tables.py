@@ -15,6 +15,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
+    true,
 )
 
 from acmehub.storage.types import UtcDateTime
@@ -65,6 +67,9 @@ acme_profiles = Table(
     Column("revoke_certificate_attributes", JSON, nullable=False),
     Column("custom_attributes", JSON, nullable=False),
     Column("certificate_associations", JSON, nullable=False),
+    # RFC 8659 CAA checking and DNSSEC for CAA/dns-01 lookups (migration 0011).
+    Column("caa_checking", Boolean, nullable=False, server_default=true()),
+    Column("dnssec_required", Boolean, nullable=False, server_default=false()),
 )
 
 ra_profiles = Table(
