@@ -77,7 +77,9 @@ class ChallTestSrv:
         self._post("/clear-caa", {"host": host.rstrip(".") + "."})
 
     def set_cname(self, host: str, target: str) -> None:
-        self._post("/set-cname", {"host": host.rstrip(".") + ".", "target": target.rstrip(".") + "."})
+        self._post(
+            "/set-cname", {"host": host.rstrip(".") + ".", "target": target.rstrip(".") + "."}
+        )
 
     def set_servfail(self, host: str) -> None:
         self._post("/set-servfail", {"host": host.rstrip(".") + "."})

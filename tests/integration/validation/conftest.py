@@ -231,7 +231,9 @@ class ChallTestSrv:
         self._post("/clear-caa", {"host": host.rstrip(".") + "."})
 
     def set_cname(self, host: str, target: str) -> None:
-        self._post("/set-cname", {"host": host.rstrip(".") + ".", "target": target.rstrip(".") + "."})
+        self._post(
+            "/set-cname", {"host": host.rstrip(".") + ".", "target": target.rstrip(".") + "."}
+        )
 
     def add_tlsalpn01(self, host: str, content: str) -> None:
         self._post("/add-tlsalpn01", {"host": host, "content": content})
