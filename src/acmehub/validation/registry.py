@@ -6,6 +6,9 @@ the caller's event loop, returns a :class:`~acmehub.domain.model.ValidationResul
 challenge) and whose ``attempts`` tell the operator what was tried. Nothing raises out of
 ``validate``: an unexpected exception becomes a ``serverInternal`` problem with the cause
 logged, not shown.
+
+CAA (RFC 8659, :mod:`acmehub.validation.caa`) is checked beside the challenge when the task
+asks for it; :meth:`ValidationAuthority.recheck_caa` checks it again for finalize.
 """
 
 from __future__ import annotations
