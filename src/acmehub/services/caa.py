@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from acmehub.domain.errors import DomainError, ErrorKind, Problem
 from acmehub.domain.model import (
@@ -29,9 +29,6 @@ from acmehub.domain.model import (
 )
 from acmehub.domain.ports import UnitOfWork
 from acmehub.domain.urls import PATHS, PREFIXES, Link, ProfileMode, Urls, family_root
-
-#: Boulder's figure; the Baseline Requirements allow 8 hours.
-DEFAULT_RECHECK_AFTER = timedelta(hours=7)
 
 
 def account_uris(

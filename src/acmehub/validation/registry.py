@@ -53,6 +53,9 @@ def default_checkers(settings: VaSettings) -> dict[ChallengeType, ChallengeCheck
 async def _check_with_caa(checker: ChallengeChecker, ctx: CheckContext) -> None:
     """The challenge and CAA (RFC 8659) checked at the same time, as Boulder does: CAA adds no
     latency. The challenge's own failure wins; CAA's counts only when the challenge is met."""
+    if not ctx.task.caa_checking:
+        await checker.check(ctx)
+        return
     caa = asyncio.create_task(check_caa(ctx))
     try:
         await checker.check(ctx)
