@@ -1226,13 +1226,14 @@ class MemoryWorld:
     services: Services
 
     @classmethod
-    def build(cls, directory: Path, now: datetime = DEFAULT_NOW) -> MemoryWorld:
+    def build(cls, directory: Path, now: datetime = DEFAULT_NOW, **deps_fields: Any) -> MemoryWorld:
+        """``deps_fields``: further ServiceDeps (e.g. ``caa``, the real VA)."""
         clock = FixedClock(now)
         uow = MemoryUnitOfWorkFactory(clock)
         nonces = MemoryNonceStore(clock)
         queue = MemoryValidationQueue(uow)
         ca = FakeCaBackends(directory, clock)
-        deps = ServiceDeps(uow=uow, clock=clock, nonces=nonces, ca=ca, queue=queue)
+        deps = ServiceDeps(uow=uow, clock=clock, nonces=nonces, ca=ca, queue=queue, **deps_fields)
         services = Services.build(deps)
         # Cheap password hashing: argon2id still, with test-sized cost.
         users = UserService(deps, PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

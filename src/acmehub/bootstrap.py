@@ -102,15 +102,6 @@ def build_container(
     ca = CaRegistry(passphrase_lookup=environ_passphrases(environ), crl_url_for=crl_for, kek=kek)
     gate = WriteGate(engine)
     queue = SqlValidationQueue(gate)
-    deps = ServiceDeps(
-        uow=SqlUnitOfWorkFactory(gate, clock),
-        clock=clock,
-        nonces=_nonce_store(settings, gate, clock, server_processes),
-        ca=ca,
-        queue=queue,
-        provisioner=EmbeddedProvisioner(kek, clock.now),
-        urls=Urls(settings.base_url),
-    )
     va = ValidationAuthority(
         VaSettings(
             http01_port=settings.http01_port,
@@ -124,6 +115,18 @@ def build_container(
             # Validation never connects to acmehub itself (issue 15).
             own_listeners=listener_addresses(settings.listen_host, settings.listen_port),
         )
+    )
+    deps = ServiceDeps(
+        uow=SqlUnitOfWorkFactory(gate, clock),
+        clock=clock,
+        nonces=_nonce_store(settings, gate, clock, server_processes),
+        ca=ca,
+        queue=queue,
+        provisioner=EmbeddedProvisioner(kek, clock.now),
+        urls=Urls(settings.base_url),
+        # Baseline Requirements 3.2.2.8: CAA checked again at finalize by the VA.
+        caa=va,
+        caa_recheck_after=timedelta(seconds=settings.caa_recheck_seconds),
     )
     sign_in = ThrottlePolicy(lockout_after=settings.sign_in_lockout_failures)
     services = Services.build(deps, sign_in=sign_in)

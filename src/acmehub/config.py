@@ -66,6 +66,10 @@ class Settings(BaseModel):
     #: Seconds a worker owns a claimed challenge; renewed every third of it while the validation
     #: runs, so a dead worker's claim is retried this soon after it died.
     validation_lease_seconds: int = Field(default=10, ge=1, le=3600)
+    #: Seconds a CAA check (RFC 8659) is relied on: finalize checks CAA again for names whose
+    #: authorization was validated longer ago (Baseline Requirements 3.2.2.8 allow 8 hours;
+    #: Boulder and the default use 7).
+    caa_recheck_seconds: int = Field(default=7 * 3600, ge=0, le=8 * 3600)
     #: Seconds after which an order still processing is taken for a lost finalize and resumed.
     stuck_order_seconds: int = Field(default=120, ge=1)
     #: Seconds between housekeeping runs (the first runs at start-up).

@@ -49,6 +49,7 @@ DEFAULT_POLICY = {
     "allowedKeyTypes": ["rsa", "ec-p256", "ec-p384"],
     "minRsaBits": 2048,
     "extendedKeyUsages": ["serverAuth"],
+    "caaIssuerDomains": [],
 }
 
 # --------------------------------------------------------------------------- fixtures
@@ -137,6 +138,7 @@ def test_create_with_a_policy(api: httpx.Client) -> None:
         "allowedKeyTypes": ["ec-p256"],
         "minRsaBits": 3072,
         "extendedKeyUsages": ["serverAuth", "clientAuth"],
+        "caaIssuerDomains": ["CA.Example.NET", "ca.example.net"],
     }
     ra = new_ra_profile(
         api,
@@ -149,7 +151,11 @@ def test_create_with_a_policy(api: httpx.Client) -> None:
     assert (ra["description"], ra["enabled"]) == ("strict", False)
     assert (ra["validityDefault"], ra["validityMax"]) == (7 * DAY, 30 * DAY)
     # Patterns are stored in their canonical spelling.
-    assert ra["issuancePolicy"] == {**policy, "allowedIdentifiers": [".example.com", "10.0.0.0/8"]}
+    assert ra["issuancePolicy"] == {
+        **policy,
+        "allowedIdentifiers": [".example.com", "10.0.0.0/8"],
+        "caaIssuerDomains": ["ca.example.net"],
+    }
 
 
 def test_a_maximum_below_the_default_validity_lowers_the_default(api: httpx.Client) -> None:
@@ -172,6 +178,7 @@ def test_a_maximum_below_the_default_validity_lowers_the_default(api: httpx.Clie
         ({"issuancePolicy": {"allowedKeyTypes": []}}, "allowedKeyTypes"),
         ({"issuancePolicy": {"extendedKeyUsages": ["codeSigning"]}}, "extendedKeyUsages"),
         ({"issuancePolicy": {"minRsaBits": 1024}}, "minRsaBits"),
+        ({"issuancePolicy": {"caaIssuerDomains": ["ca example"]}}, "caaIssuerDomains"),
         ({"issuancePolicy": {"deniedIdentifiers": ["bad..name"]}}, "deniedIdentifiers"),
         ({"issuancePolicy": {"allowedIdentifiers": ["10.0.0.1/8"]}}, "allowedIdentifiers"),
     ],

@@ -68,5 +68,21 @@ class ChallTestSrv:
     def clear_txt(self, name: str) -> None:
         self._post("/clear-txt", {"host": name.rstrip(".") + "."})
 
+    def add_caa(self, host: str, *policies: tuple[str, str]) -> None:
+        """Add CAA records (tag, value) at ``host``; challtestsrv serves them with flags 0."""
+        body = [{"tag": tag, "value": value} for tag, value in policies]
+        self._post("/add-caa", {"host": host.rstrip(".") + ".", "policies": body})
+
+    def clear_caa(self, host: str) -> None:
+        self._post("/clear-caa", {"host": host.rstrip(".") + "."})
+
+    def set_cname(self, host: str, target: str) -> None:
+        self._post(
+            "/set-cname", {"host": host.rstrip(".") + ".", "target": target.rstrip(".") + "."}
+        )
+
+    def set_servfail(self, host: str) -> None:
+        self._post("/set-servfail", {"host": host.rstrip(".") + "."})
+
     def set_a(self, name: str, addresses: list[str]) -> None:
         self._post("/add-a", {"host": name.rstrip(".") + ".", "addresses": addresses})

@@ -17,6 +17,7 @@ def test_defaults_are_safe_and_local() -> None:
     assert settings.base_url == "https://127.0.0.1:8443"
     assert settings.database.startswith("sqlite:///")
     assert settings.database.endswith("acmehub-state/acmehub.db")
+    assert settings.caa_recheck_seconds == 7 * 3600  # Boulder's figure
 
 
 def test_file_then_environment_override(tmp_path: Path) -> None:
@@ -43,6 +44,8 @@ def test_config_file_from_environment(tmp_path: Path) -> None:
         ({"ACMEHUB_TLS_MODE": "sometimes"}, "tls_mode"),
         ({"ACMEHUB_EXTERNAL_BASE_URL": "acme.example.com"}, "external_base_url"),
         ({"ACMEHUB_VALIDATION_WORKERS": "-1"}, "validation_workers"),
+        # Baseline Requirements 3.2.2.8: a CAA check is relied on for 8 hours at most.
+        ({"ACMEHUB_CAA_RECHECK_SECONDS": str(8 * 3600 + 1)}, "caa_recheck_seconds"),
     ],
 )
 def test_invalid_values_name_the_field(env: dict[str, str], field: str) -> None:

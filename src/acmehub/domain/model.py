@@ -111,6 +111,9 @@ class IssuancePolicy:
     min_rsa_bits: int = 2048
     #: Extended key usages put in issued certificates (names: serverAuth, clientAuth).
     extended_key_usages: tuple[str, ...] = ("serverAuth",)
+    #: Issuer domain names a CAA record must name to let this RA profile issue (RFC 8659
+    #: §4.2). Empty: the ACME profile's ``caa_identities`` (what its directory advertises).
+    caa_issuer_domains: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,17 @@ class AcmeProfile:
     certificate_associations: dict[str, Any] = field(default_factory=dict)
     #: Which addresses http-01 and tls-alpn-01 may connect to.
     validation_network: ValidationNetwork = ValidationNetwork.INTERNAL
+    #: Check CAA records (RFC 8659) before an authorization becomes valid; off only for
+    #: internal zones that have no public DNS.
+    caa_checking: bool = True
+    #: CAA and dns-01 lookups must come back DNSSEC-validated (the resolver's AD bit).
+    dnssec_required: bool = False
+
+
+def caa_issuer_domains(acme: AcmeProfile, ra: RaProfile) -> tuple[str, ...]:
+    """The issuer domain names CAA records must name for issuance through ``ra`` (its own, else
+    the ACME profile's caaIdentities); also what the directory advertises (RFC 8555 §7.1.1)."""
+    return ra.policy.caa_issuer_domains or acme.caa_identities
 
 
 @dataclass(frozen=True)
@@ -277,6 +291,16 @@ class ValidationTask:
     dns_resolver_port: int | None
     #: The ACME profile's network policy for the addresses the VA connects to.
     validation_network: ValidationNetwork = ValidationNetwork.INTERNAL
+    #: The authorization is for a wildcard of ``identifier`` (RFC 8555 §7.1.3): CAA then looks
+    #: at issuewild (RFC 8659 §4.3).
+    wildcard: bool = False
+    #: CAA (RFC 8659) is checked beside the challenge when on; the names a record must carry
+    #: and the account URLs an RFC 8657 ``accounturi`` parameter may name.
+    caa_checking: bool = False
+    caa_issuer_domains: tuple[str, ...] = ()
+    account_uris: tuple[str, ...] = ()
+    #: CAA and dns-01 answers must carry the AD bit of a validating resolver.
+    dnssec_required: bool = False
 
 
 @dataclass(frozen=True)

@@ -255,6 +255,7 @@ def normalized(policy: IssuancePolicy) -> IssuancePolicy:
         allowed_key_types=_dedupe(policy.allowed_key_types),
         min_rsa_bits=policy.min_rsa_bits,
         extended_key_usages=_dedupe(policy.extended_key_usages),
+        caa_issuer_domains=_dedupe(d.lower().rstrip(".") for d in policy.caa_issuer_domains),
     )
 
 

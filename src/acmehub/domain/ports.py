@@ -47,6 +47,7 @@ from acmehub.domain.storage_ports import (
     UserRepository,
 )
 from acmehub.domain.validation_ports import (
+    CaaChecker,
     ValidationQueue,
     Validator,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "CaBackend",
     "CaBackends",
     "CaProvisioner",
+    "CaaChecker",
     "CertificateFilter",
     "CertificateRepository",
     "Clock",

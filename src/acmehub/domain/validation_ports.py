@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from acmehub.domain.errors import Problem
 from acmehub.domain.model import ValidationResult, ValidationTask
 
 
@@ -15,6 +16,16 @@ class Validator(Protocol):
     caller's event loop."""
 
     async def validate(self, task: ValidationTask) -> ValidationResult: ...
+
+
+class CaaChecker(Protocol):
+    """CAA (RFC 8659) checked again at finalize, for names validated longer ago than the
+    Baseline Requirements (3.2.2.8) let a CA rely on. Called from the services' synchronous
+    code; inside the server's event loop it suspends the request instead of blocking it."""
+
+    def recheck_caa(self, tasks: Sequence[ValidationTask]) -> list[Problem]:
+        """One problem for each task whose CAA forbids issuance now; [] when all permit."""
+        ...
 
 
 class ValidationQueue(Protocol):

@@ -74,6 +74,8 @@ def _check(profile: AcmeProfile) -> None:
         "require_contact",
         "require_terms_of_service",
         "require_external_account_binding",
+        "caa_checking",
+        "dnssec_required",
     ):
         check_bool(getattr(profile, name), api_name(name))
     for name in (

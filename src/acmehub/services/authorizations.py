@@ -22,6 +22,7 @@ from acmehub.domain.model import (
 from acmehub.domain.ports import UnitOfWork
 from acmehub.domain.status import authorization_status, failed_authorization_problem
 from acmehub.services.accounts import AccountService, check_account_enabled
+from acmehub.services.caa import order_ra_profiles, with_caa
 from acmehub.services.context import AcmeContext
 from acmehub.services.deps import ServiceDeps
 from acmehub.services.orders import refresh_order
@@ -198,7 +199,7 @@ class AuthorizationService:
             profile = tx.profiles.acme_profile(order.acme_profile_uuid) if order else None
             if account is None:
                 return None
-            return ValidationTask(
+            task = ValidationTask(
                 challenge_id=challenge.id,
                 type=challenge.type,
                 identifier=authz.identifier,
@@ -210,7 +211,11 @@ class AuthorizationService:
                 validation_network=(
                     profile.validation_network if profile else ValidationNetwork.INTERNAL
                 ),
+                wildcard=authz.wildcard,
             )
+            # RFC 8659: CAA is checked beside the challenge, before the authorization is valid.
+            ra_profiles = order_ra_profiles(tx, order, account) if order else []
+            return with_caa(task, self._d.urls, account, profile, ra_profiles)
 
     def record_result(self, result: ValidationResult) -> None:
         """Apply the VA's result: challenge, authorization, then order (RFC 8555 §7.1.6)."""

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from acmehub.domain.ports import (
+    CaaChecker,
     CaBackends,
     CaProvisioner,
     Clock,
@@ -27,6 +29,11 @@ class ServiceDeps:
     provisioner: CaProvisioner | None = None
     #: The deployment's URLs (the configured external base URL), for the views that show them.
     urls: Urls = field(default_factory=lambda: Urls(""))
+    #: CAA checked again at finalize (the VA); None: no recheck (unit tests without DNS).
+    caa: CaaChecker | None = None
+    #: Names whose authorization was validated longer ago get their CAA checked again at
+    #: finalize (Baseline Requirements 3.2.2.8 allow 8 hours; Boulder uses 7).
+    caa_recheck_after: timedelta = timedelta(hours=7)
 
 
 def new_id() -> str:

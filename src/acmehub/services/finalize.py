@@ -38,6 +38,7 @@ from acmehub.domain.policy import check_identifiers, check_key
 from acmehub.domain.ports import IssueRequest, UnitOfWork
 from acmehub.services.accounts import AccountService, acme_actor, check_account_enabled
 from acmehub.services.admin import record
+from acmehub.services.caa import caa_refusal, failed_order, stale_caa_tasks
 from acmehub.services.context import AcmeContext
 from acmehub.services.deps import ServiceDeps, new_id
 from acmehub.services.orders import OrderService, OrderView, refresh_order
@@ -83,6 +84,7 @@ class FinalizeService:
         # own checks, so the order of the errors does not change.
         with contextlib.suppress(DomainError):
             parse_csr(csr_der)
+        self._recheck_caa(ctx, account_id, order_id, now)
         with self._d.uow(write=True) as tx:
             account = self._accounts.for_request(tx, ctx, account_id)
             check_account_enabled(account)
@@ -118,6 +120,33 @@ class FinalizeService:
         # claim on the issuance: no second claim is needed before signing.
         order = self._sign_and_store(order, sources)
         return OrderView(order, order.status)
+
+    def _recheck_caa(self, ctx: AcmeContext, account_id: str, order_id: str, now: datetime) -> None:
+        """Baseline Requirements 3.2.2.8: CAA again for names validated too long ago, with no
+        transaction open while DNS answers; a refusal fails the order (as Boulder does)."""
+        if self._d.caa is None:
+            return
+        with self._d.uow() as tx:
+            account = self._accounts.for_request(tx, ctx, account_id)
+            order = OrderService.owned(tx, account, order_id)
+            if refresh_order(tx, order, now).status is not OrderStatus.READY:
+                return  # the write transaction below says why it cannot be finalized
+            tasks = stale_caa_tasks(
+                tx, self._d.urls, order, account, now - self._d.caa_recheck_after
+            )
+        if not tasks:
+            return
+        problems = self._d.caa.recheck_caa(tasks)
+        if not problems:
+            return
+        error = caa_refusal(problems)
+        with self._d.uow(write=True) as tx:
+            current = tx.orders.get(order_id)
+            failed = failed_order(current, error) if current is not None else None
+            if failed is not None:
+                tx.orders.update(failed)
+        log.info("finalize of order %s refused by CAA: %s", order_id, error.detail)
+        raise error
 
     def _issue(self, order: Order, touched_by: datetime) -> Order:
         """Sign and store, if the claim on the order (last touched at or before ``touched_by``)

@@ -126,6 +126,8 @@ _ACME_PROFILE_SCALARS = (
     "require_terms_of_service",
     "require_external_account_binding",
     "default_ra_profile_uuid",
+    "caa_checking",
+    "dnssec_required",
 )
 _ACME_PROFILE_DICTS = (
     "issue_certificate_attributes",

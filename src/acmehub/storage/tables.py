@@ -15,6 +15,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
+    true,
 )
 
 from acmehub.storage.types import UtcDateTime
@@ -67,6 +69,9 @@ acme_profiles = Table(
     Column("certificate_associations", JSON, nullable=False),
     # Where validations may connect: "internal" or "public" (issue 15).
     Column("validation_network", String(16), nullable=False, server_default="internal"),
+    # RFC 8659 CAA checking and DNSSEC for CAA/dns-01 lookups (migration 0011).
+    Column("caa_checking", Boolean, nullable=False, server_default=true()),
+    Column("dnssec_required", Boolean, nullable=False, server_default=false()),
 )
 
 ra_profiles = Table(

@@ -6,17 +6,24 @@ the caller's event loop, returns a :class:`~acmehub.domain.model.ValidationResul
 challenge) and whose ``attempts`` tell the operator what was tried. Nothing raises out of
 ``validate``: an unexpected exception becomes a ``serverInternal`` problem with the cause
 logged, not shown.
+
+CAA (RFC 8659, :mod:`acmehub.validation.caa`) is checked beside the challenge when the task
+asks for it; :meth:`ValidationAuthority.recheck_caa` checks it again for finalize.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from acmehub.concurrency import in_event_loop, wait_for
 from acmehub.domain.errors import ErrorKind, Problem
 from acmehub.domain.model import ChallengeType, ValidationResult, ValidationTask
+from acmehub.validation.caa import check_caa
 from acmehub.validation.common import ChallengeError, CheckContext, problem_identifier
 from acmehub.validation.dns01 import Dns01Checker
 from acmehub.validation.http01 import Http01Checker
@@ -43,6 +50,23 @@ def default_checkers(settings: VaSettings) -> dict[ChallengeType, ChallengeCheck
     }
 
 
+async def _check_with_caa(checker: ChallengeChecker, ctx: CheckContext) -> None:
+    """The challenge and CAA (RFC 8659) checked at the same time, as Boulder does: CAA adds no
+    latency. The challenge's own failure wins; CAA's counts only when the challenge is met."""
+    if not ctx.task.caa_checking:
+        await checker.check(ctx)
+        return
+    caa = asyncio.create_task(check_caa(ctx))
+    try:
+        await checker.check(ctx)
+    except BaseException:
+        caa.cancel()
+        with contextlib.suppress(BaseException):
+            await caa
+        raise
+    await caa
+
+
 class ValidationAuthority:
     """Implements the domain ``Validator`` port. Every check runs in the caller's event loop
     (no threads); it keeps no per-call state, so any number of loops may share it."""
@@ -61,6 +85,35 @@ class ValidationAuthority:
     def settings(self) -> VaSettings:
         return self._settings
 
+    def recheck_caa(self, tasks: Sequence[ValidationTask]) -> list[Problem]:
+        """The domain's ``CaaChecker`` port (finalize): CAA of every task checked again, all
+        at once; one problem per task CAA now forbids. Inside the server's event loop it
+        suspends the request (no thread, no blocking); elsewhere it runs a loop of its own."""
+        work = self._recheck_all(tasks)
+        if in_event_loop():
+            return wait_for(work)
+        return asyncio.run(work)
+
+    async def _recheck_all(self, tasks: Sequence[ValidationTask]) -> list[Problem]:
+        found = await asyncio.gather(*(self._recheck_one(t) for t in tasks))
+        return [p for p in found if p is not None]
+
+    async def _recheck_one(self, task: ValidationTask) -> Problem | None:
+        attempts: list[str] = []
+        try:
+            ctx = CheckContext(
+                task=task,
+                resolver=build_resolver(task, self._settings, attempts),
+                step=self._settings.timeout,
+                budget=self._settings.total_timeout,
+                attempts=attempts,
+            )
+            await check_caa(ctx)
+        except ChallengeError as exc:
+            logger.info("CAA recheck of %s refused: %s", task.identifier.value, exc.problem.detail)
+            return exc.problem
+        return None
+
     async def validate(self, task: ValidationTask) -> ValidationResult:
         attempts: list[str] = []
         problem: Problem | None = None
@@ -74,15 +127,14 @@ class ValidationAuthority:
                     )
                 )
             resolver = build_resolver(task, self._settings, attempts)
-            await checker.check(
-                CheckContext(
-                    task=task,
-                    resolver=resolver,
-                    step=self._settings.timeout,
-                    budget=self._settings.total_timeout,
-                    attempts=attempts,
-                )
+            ctx = CheckContext(
+                task=task,
+                resolver=resolver,
+                step=self._settings.timeout,
+                budget=self._settings.total_timeout,
+                attempts=attempts,
             )
+            await _check_with_caa(checker, ctx)
         except ChallengeError as exc:
             problem = exc.problem
         except Exception:

@@ -14,6 +14,8 @@ from enum import StrEnum
 
 import dns.asyncresolver
 import dns.exception
+import dns.flags
+import dns.message
 import dns.name
 import dns.nameserver
 import dns.rdata
@@ -34,6 +36,8 @@ class DnsFailure(StrEnum):
     NO_RECORDS = "no-records"
     TIMEOUT = "timeout"
     SERVFAIL = "servfail"
+    #: The answer lacked the AD bit while the profile requires DNSSEC-validated answers.
+    INSECURE = "insecure"
     ERROR = "error"
 
 
@@ -82,7 +86,26 @@ def build_resolver(
     resolver.lifetime = settings.timeout
     resolver.cache = None  # every validation asks afresh
     resolver.retry_servfail = False  # SERVFAIL is an answer, report it at once
+    if task.dnssec_required:
+        # RFC 4035 §3.2.1 (DO: send DNSSEC records) and RFC 6840 §5.7 (AD in the query: tell
+        # us whether you validated). A validating resolver answers a bogus name SERVFAIL.
+        resolver.use_edns(0, dns.flags.DO, 1232)
+        resolver.flags = dns.flags.RD | dns.flags.AD
     return resolver
+
+
+def _check_validated(
+    response: dns.message.Message | None, name: str, rdtype: str, require_dnssec: bool
+) -> None:
+    """With ``require_dnssec``, the answer must carry the AD bit (RFC 4035 §3.2.3)."""
+    if not require_dnssec:
+        return
+    if response is None or not response.flags & dns.flags.AD:
+        raise DnsLookupError(
+            DnsFailure.INSECURE,
+            f"the answer for {rdtype} {name} was not DNSSEC-validated (the resolver did not set"
+            " the AD bit) and this profile requires DNSSEC",
+        )
 
 
 def _rcode_of(exc: dns.resolver.NoNameservers) -> str | None:
@@ -93,8 +116,11 @@ def _rcode_of(exc: dns.resolver.NoNameservers) -> str | None:
     return None
 
 
-async def query(ctx: CheckContext, name: str, rdtype: str) -> list[dns.rdata.Rdata]:
-    """The records of ``rdtype`` at ``name`` ([] when the name exists without them)."""
+async def query(
+    ctx: CheckContext, name: str, rdtype: str, *, require_dnssec: bool = False
+) -> list[dns.rdata.Rdata]:
+    """The records of ``rdtype`` at ``name`` ([] when the name exists without them); with
+    ``require_dnssec``, only from an answer the resolver validated (NXDOMAIN included)."""
     try:
         qname = dns.name.from_text(name)
     except dns.exception.DNSException as exc:
@@ -108,6 +134,8 @@ async def query(ctx: CheckContext, name: str, rdtype: str) -> list[dns.rdata.Rda
             lifetime=ctx.step_timeout(),
         )
     except dns.resolver.NXDOMAIN as exc:
+        responses = list(exc.responses().values())  # type: ignore[no-untyped-call]
+        _check_validated(responses[0] if responses else None, name, rdtype, require_dnssec)
         raise DnsLookupError(
             DnsFailure.NXDOMAIN, f"NXDOMAIN looking up {rdtype} for {name}"
         ) from exc
@@ -131,6 +159,7 @@ async def query(ctx: CheckContext, name: str, rdtype: str) -> list[dns.rdata.Rda
         raise DnsLookupError(
             DnsFailure.ERROR, f"{type(exc).__name__} looking up {rdtype} for {name}"
         ) from exc
+    _check_validated(answer.response, name, rdtype, require_dnssec)
     if answer.rrset is None:
         return []
     return list(answer.rrset)
@@ -163,7 +192,7 @@ async def lookup_addresses(ctx: CheckContext, name: str) -> list[IPAddress]:
 async def lookup_txt(ctx: CheckContext, name: str) -> list[str]:
     """The TXT values at ``name``, each record's strings joined (RFC 1035 §3.3.14)."""
     values: list[str] = []
-    for record in await query(ctx, name, "TXT"):
+    for record in await query(ctx, name, "TXT", require_dnssec=ctx.task.dnssec_required):
         if isinstance(record, TXT):
             values.append(b"".join(record.strings).decode("utf-8", errors="replace"))
     return values

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from acmehub.domain.model import caa_issuer_domains
 from acmehub.protocol.links import DIRECTORY_MEMBERS
 from acmehub.protocol.request import AcmeRequest, Reply
 
@@ -15,8 +16,9 @@ def directory(req: AcmeRequest) -> Reply:
         meta["termsOfService"] = profile.terms_of_service_url
     if profile.website_url:
         meta["website"] = profile.website_url
-    if profile.caa_identities:
-        meta["caaIdentities"] = list(profile.caa_identities)
+    # RFC 8555 §7.1.1: exactly the names the CAA check accepts for this directory's RA profile.
+    if issuers := caa_issuer_domains(profile, req.ctx.ra_profile):
+        meta["caaIdentities"] = list(issuers)
     doc: dict[str, Any] = {link.value: req.links.url(link) for link in DIRECTORY_MEMBERS}
     doc["meta"] = meta
     return Reply(json=doc)

@@ -118,7 +118,8 @@ class _AcmeProfileFields(ApiModel):
         default_factory=list,
         max_length=20,
         title="CAA identities",
-        description="Directory meta.caaIdentities (RFC 8555 §7.1.1)",
+        description="Directory meta.caaIdentities (RFC 8555 §7.1.1); the issuer domain names"
+        " CAA records must name, unless the RA profile has its own caaIssuerDomains",
         json_schema_extra=ui(group=_CLIENTS, widget="lines", cli="caa-identity"),
     )
     terms_of_service_change_disable: bool = Field(
@@ -157,6 +158,24 @@ class _AcmeProfileFields(ApiModel):
             "192.168/16, 100.64/10, fc00::/7), for hosts of your own network. public: only "
             "globally reachable addresses. Loopback, link-local and the like are refused "
             "either way.",
+        ),
+    )
+    caa_checking: bool = Field(
+        default=_DEFAULTS.caa_checking,
+        title="Check CAA records",
+        description="RFC 8659 CAA checked before an authorization becomes valid and at finalize",
+        json_schema_extra=ui(
+            group=_TIMING,
+            help="Turn off only for internal zones that have no public DNS.",
+        ),
+    )
+    dnssec_required: bool = Field(
+        default=_DEFAULTS.dnssec_required,
+        title="Require DNSSEC-validated CAA and dns-01 answers",
+        description="CAA and dns-01 answers must carry the resolver's AD bit",
+        json_schema_extra=ui(
+            group=_TIMING,
+            help="The resolver must validate DNSSEC (Baseline Requirements, ballot SC-085v2).",
         ),
     )
     retry_interval: RetryInterval = Field(  # type: ignore[valid-type]

@@ -35,6 +35,15 @@ _POLICY = IssuancePolicy()
 PolicyKeyType = Literal["rsa", "ec-p256", "ec-p384"]
 Usage = Literal["serverAuth", "clientAuth"]
 Pattern = Annotated[str, Field(min_length=1, max_length=253)]
+#: RFC 8659 §4.2 issuer-domain-name: LDH labels joined by dots.
+CaaDomain = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=253,
+        pattern=r"^[A-Za-z0-9](-*[A-Za-z0-9])*(\.[A-Za-z0-9](-*[A-Za-z0-9])*)*$",
+    ),
+]
 Validity = Int(1, MAX_VALIDITY)
 MaxNames = Int(1, MAX_IDENTIFIERS)
 MaxLabels = Int(*MAX_LABELS_RANGE)
@@ -108,6 +117,15 @@ class _PolicyFields(ApiModel):
         max_length=2,
         title="Extended key usages",
         json_schema_extra=ui(widget="checkboxes", form="ekus", cli="ekus", sep=","),
+    )
+
+    caa_issuer_domains: list[CaaDomain] = Field(
+        default_factory=list,
+        max_length=20,
+        title="CAA issuer domain names, one per line",
+        description="Names a CAA issue record must carry (RFC 8659 §4.2); empty: the ACME "
+        "profile's caaIdentities. The directory advertises these as meta.caaIdentities",
+        json_schema_extra=ui(widget="lines", cli="caa-issuer"),
     )
 
     def changes(self, *, only_set: bool) -> dict[str, Any]:
