@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 from cryptography import x509
 
-from acmehub.domain.csr import serial_to_hex, spki_sha256_hex
+from acmehub.domain.csr import serial_to_hex
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.domain.model import AcmeProfile, Certificate
+from acmehub.domain.key_policy import spki_sha256_hex
+from acmehub.domain.model import AcmeProfile, BlockedKey, Certificate
 from acmehub.domain.ports import (
     CaBackends,
     Clock,
@@ -18,13 +20,19 @@ from acmehub.domain.ports import (
     RevokeRequest,
     UnitOfWork,
 )
+from acmehub.domain.revocation import (
+    KEY_COMPROMISE,
+    REASON_NAMES,
+    UNSPECIFIED,
+    check_key_compromise_proof,
+    may_revoke_again,
+    subscriber_reason,
+)
 from acmehub.services.accounts import AccountService, acme_actor, check_account_enabled
 from acmehub.services.admin import record
 from acmehub.services.context import AcmeContext
 from acmehub.services.deps import ServiceDeps
 
-#: RFC 5280 §5.3.1 reason codes; 7 is unused. RFC 8555 §7.6 refers to this list.
-REVOCATION_REASONS = (0, 1, 2, 3, 4, 5, 6, 8, 9, 10)
 CRL_LIFETIME = timedelta(days=7)
 
 
@@ -46,11 +54,11 @@ class RevocationSigner:
 def check_revocation_reason(reason: object) -> int:
     """An RFC 5280 §5.3.1 reason code (absent = 0, unspecified); else badRevocationReason."""
     if reason is None:
-        return 0
-    if not isinstance(reason, int) or isinstance(reason, bool) or reason not in REVOCATION_REASONS:
+        return UNSPECIFIED
+    if not isinstance(reason, int) or isinstance(reason, bool) or reason not in REASON_NAMES:
         raise DomainError(
             ErrorKind.BAD_REVOCATION_REASON,
-            f"reason must be one of {', '.join(map(str, REVOCATION_REASONS))} (RFC 5280 §5.3.1)",
+            f"reason must be one of {', '.join(map(str, REASON_NAMES))} (RFC 5280 §5.3.1)",
         )
     return reason
 
@@ -67,14 +75,21 @@ def revoke_stored(
 ) -> Certificate:
     """The one revocation rule, shared by revoke-cert (RFC 8555 §7.6) and the management API.
 
-    In the caller's write transaction: refuses a revoked certificate (alreadyRevoked), asks the
-    CA to revoke with the issuing profiles' revoke attributes, marks the certificate and writes
-    the audit event. The CA revokes first, so nobody is told "revoked" before it took effect;
-    the CRL is built from storage on every fetch, so it lists the certificate at once.
+    In the caller's write transaction: asks the CA to revoke with the issuing profiles' revoke
+    attributes, marks the certificate and writes the audit event. The CA revokes first, so
+    nobody is told "revoked" before it took effect; the CRL is built from storage on every
+    fetch, so it lists the certificate (and a changed reason) at once.
+
+    A revoked certificate is refused (alreadyRevoked) unless it moves to keyCompromise
+    (domain.revocation.may_revoke_again): then only its reason changes. keyCompromise blocks
+    the certificate's key (domain.key_policy): refused afterwards as an account key and in CSRs.
     """
-    if cert.revoked_at is not None:
+    previous = cert.revocation_reason
+    again = cert.revoked_at is not None
+    if again and not may_revoke_again(previous, reason):
         raise DomainError(ErrorKind.ALREADY_REVOKED, "the certificate is already revoked")
     now = clock.now()
+    revoked_at = cert.revoked_at or now
     authority = tx.profiles.authority(cert.authority_uuid)
     if authority is None:
         raise DomainError(ErrorKind.SERVER_INTERNAL, "the certificate's authority is gone")
@@ -84,20 +99,25 @@ def revoke_stored(
         **(acme.revoke_certificate_attributes if acme else {}),
         **(ra.acme_revoke_attributes if ra else {}),
     }
-    ca.for_authority(authority).revoke(RevokeRequest(cert.serial_hex, reason, now, attributes))
-    if not tx.certificates.mark_revoked(cert.id, now, reason):
-        raise DomainError(ErrorKind.ALREADY_REVOKED, "the certificate is already revoked")
-    record(
-        tx,
-        clock,
-        actor,
-        "certificate.revoke",
-        "certificate",
-        cert.id,
-        serial=cert.serial_hex,
-        reason=reason,
+    ca.for_authority(authority).revoke(
+        RevokeRequest(cert.serial_hex, reason, revoked_at, attributes)
     )
-    return replace(cert, revoked_at=now, revocation_reason=reason)
+    marked = (
+        tx.certificates.change_revocation_reason(cert.id, reason)
+        if again
+        else tx.certificates.mark_revoked(cert.id, now, reason)
+    )
+    if not marked:
+        raise DomainError(ErrorKind.ALREADY_REVOKED, "the certificate is already revoked")
+    if reason == KEY_COMPROMISE:
+        tx.blocked_keys.add(BlockedKey(cert.key_thumbprint, now, actor, cert.id))
+    details: dict[str, Any] = {"serial": cert.serial_hex, "reason": reason}
+    if again:
+        details["previousReason"] = previous
+    if reason == KEY_COMPROMISE:
+        details["blockedKey"] = cert.key_thumbprint
+    record(tx, clock, actor, "certificate.revoke", "certificate", cert.id, **details)
+    return replace(cert, revoked_at=revoked_at, revocation_reason=reason)
 
 
 class CertificateService:
@@ -120,7 +140,8 @@ class CertificateService:
     def revoke(
         self, ctx: AcmeContext, signer: RevocationSigner, cert_der: bytes, reason: object
     ) -> Certificate:
-        code = check_revocation_reason(reason)
+        code = subscriber_reason(reason)
+        check_key_compromise_proof(code, signed_by_certificate_key=signer.account_id is None)
         try:
             parsed = x509.load_der_x509_certificate(cert_der)
         except ValueError:
