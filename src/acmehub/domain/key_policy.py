@@ -99,7 +99,7 @@ def key_weakness(public_key: PublicKeyTypes, *, account_key: bool) -> str | None
             return None
         return (
             f"an EC key on curve {public_key.curve.name} is not accepted: "
-            f"only {', '.join(curves.values())} are accepted"
+            f"only {_and(list(curves.values()))} are accepted"
         )
     if isinstance(public_key, ed25519.Ed25519PublicKey) and account_key:
         return None  # RFC 8555 §6.2 (EdDSA), RFC 8037
@@ -108,6 +108,10 @@ def key_weakness(public_key: PublicKeyTypes, *, account_key: bool) -> str | None
         return f"EdDSA keys are not accepted in certificates; use {accepted}"
     name = type(public_key).__name__.removeprefix("_")
     return f"{name} keys are not accepted; use {accepted}"
+
+
+def _and(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def check_account_key(public_key: PublicKeyTypes) -> None:

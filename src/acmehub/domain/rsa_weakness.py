@@ -9,7 +9,7 @@ was read for the bounds, not copied):
   ACM CCS 2017): Infineon's library made primes ``p = k * M + (65537^a mod M)`` with ``M`` a
   primorial, so for every small prime ``r`` dividing ``M`` the modulus modulo ``r`` lies in the
   subgroup of (Z/rZ)* that 65537 generates. A random modulus passes that test for every ``r``
-  with negligible probability (see :func:`roca_false_positive_rate`);
+  with negligible probability (see :func:`roca_false_positive_rate`: below 2^-100);
 * primes close together, which Fermat's method (``n = a^2 - b^2``) finds in a few rounds.
 """
 
@@ -40,10 +40,10 @@ _SMALL_PRIMES: Final = _primes_below(SMALL_PRIME_BOUND)
 #: The product of the primes below 752, so one gcd replaces 132 divisions.
 _SMALL_PRIMES_PRODUCT: Final = math.prod(_SMALL_PRIMES)
 
-#: The primes of the smallest primorial Infineon used (keys of 512-960 bits: the 39 primes up
-#: to 167, the paper's §2.1). Every larger key size's primorial contains them, so testing them
-#: flags every key size. 2 is left out: (Z/2Z)* is trivial and tells nothing.
-ROCA_PRIMES: Final = tuple(p for p in _primes_below(168) if p != 2)
+#: The primes of the primorial Infineon used for keys of 1984 to 3936 bits (the first 126
+#: primes, up to 701: the paper's §2.1); for 3968-4096 bits it used a larger primorial that
+#: holds these, and smaller keys are refused by size anyway. 2 is left out: (Z/2Z)* is trivial.
+ROCA_PRIMES: Final = tuple(p for p in _primes_below(702) if p != 2)
 
 
 def _generated_subgroup(prime: int) -> frozenset[int]:

@@ -28,8 +28,14 @@ class SqlBlockedKeys:
         # Insert unless present, in one statement: two revocations of certificates with one
         # key may race on PostgreSQL, and the first entry says who blocked it first.
         dialect = postgresql if self._c.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(t.blocked_keys).values(row).on_conflict_do_nothing()
-        return self._c.execute(statement).rowcount == 1
+        statement = (
+            dialect.insert(t.blocked_keys)
+            .values(row)
+            .on_conflict_do_nothing()
+            .returning(t.blocked_keys.c.spki_sha256)
+        )
+        # RETURNING, not rowcount: psycopg's rowcount is -1 here.
+        return self._c.execute(statement).first() is not None
 
     def get(self, spki_sha256: str) -> BlockedKey | None:
         row = _BLOCKED_KEY.first(self._c, {"spki_sha256": spki_sha256})
