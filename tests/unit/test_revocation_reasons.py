@@ -9,7 +9,7 @@ from acmehub.domain.revocation import (
     ADMINISTRATOR_REASONS,
     SUBSCRIBER_REASONS,
     administrator_reason_problem,
-    check_key_compromise_proof,
+    check_key_compromise_claim,
     may_revoke_again,
     subscriber_reason,
 )
@@ -33,12 +33,14 @@ def test_anything_else_from_a_subscriber_is_bad_revocation_reason(reason: object
     )
 
 
-def test_key_compromise_needs_the_certificate_key() -> None:
-    check_key_compromise_proof(1, signed_by_certificate_key=True)
-    check_key_compromise_proof(4, signed_by_certificate_key=False)
+def test_key_compromise_from_another_account_needs_the_certificate_key() -> None:
+    check_key_compromise_claim(1, proven=True, owner=False)
+    check_key_compromise_claim(1, proven=False, owner=True)  # recorded, key not blocked
+    check_key_compromise_claim(4, proven=False, owner=False)
     with pytest.raises(DomainError) as caught:
-        check_key_compromise_proof(1, signed_by_certificate_key=False)
+        check_key_compromise_claim(1, proven=False, owner=False)
     assert caught.value.kind is ErrorKind.BAD_REVOCATION_REASON
+    assert "sign the revocation request with the certificate's key" in caught.value.detail
 
 
 def test_administrators_may_also_withdraw_privilege_but_never_remove_from_crl() -> None:
@@ -54,7 +56,8 @@ def test_administrators_may_also_withdraw_privilege_but_never_remove_from_crl() 
     ("current", "new", "allowed"),
     [(0, 1, True), (4, 1, True), (None, 1, True), (1, 1, False), (0, 4, False), (1, 0, False)],
 )
-def test_only_a_move_to_key_compromise_revokes_again(
+def test_only_a_proven_move_to_key_compromise_revokes_again(
     current: int | None, new: int, allowed: bool
 ) -> None:
-    assert may_revoke_again(current, new) is allowed
+    assert may_revoke_again(current, new, proven=True) is allowed
+    assert may_revoke_again(current, new, proven=False) is False

@@ -203,10 +203,22 @@ def test_every_subscriber_reason_is_accepted_from_the_certificate_key(
     assert current(world, ctx, issued).revocation_reason == reason
 
 
-def test_key_compromise_signed_by_an_account_is_refused(
+def test_key_compromise_from_the_owner_is_recorded_without_blocking_the_key(
     world: MemoryWorld, ctx: AcmeContext, issued: Issued
 ) -> None:
-    error = refusal(world.services.certificates.revoke, ctx, issued.by_owner, issued.der, 1)
+    world.services.certificates.revoke(ctx, issued.by_owner, issued.der, 1)
+    assert current(world, ctx, issued).revocation_reason == 1
+    with world.uow() as tx:
+        assert tx.blocked_keys.get(issued.cert.key_thumbprint) is None
+
+
+def test_key_compromise_from_another_account_is_refused(
+    world: MemoryWorld, ctx: AcmeContext, issued: Issued
+) -> None:
+    other, _ = world.new_account(ctx)
+    world.ready_order(ctx, other, "www.example.com", "example.org")
+    signer = RevocationSigner(account_id=other.id)
+    error = refusal(world.services.certificates.revoke, ctx, signer, issued.der, 1)
     assert error.kind is ErrorKind.BAD_REVOCATION_REASON
     assert "sign the revocation request with the certificate's key" in error.detail
     assert current(world, ctx, issued).revoked_at is None
@@ -238,6 +250,7 @@ def test_a_revoked_certificate_moves_to_key_compromise_once(
     revoke(ctx, issued.by_owner, issued.der, 4)
     revoked_at = current(world, ctx, issued).revoked_at
     world.clock.advance(minutes=5)
+    assert refusal(revoke, ctx, issued.by_owner, issued.der, 1).kind is ErrorKind.ALREADY_REVOKED
     revoke(ctx, issued.by_cert_key, issued.der, 1)
     after = current(world, ctx, issued)
     # The reason changes; the revocation time stays (BR §4.9.1.1, as Boulder does).

@@ -8,16 +8,21 @@ the same ones:
 
 * subscribers (revoke-cert, by account or by the certificate's key): 0 unspecified,
   1 keyCompromise, 3 affiliationChanged, 4 superseded, 5 cessationOfOperation. keyCompromise
-  needs proof of the key: the request signed with the certificate's key (as Boulder asks);
+  blocks the key only with proof of it: the request signed with the certificate's key. As in
+  Boulder, the account that owns the certificate may still say keyCompromise without that
+  proof (certbot and lego sign "revoke --reason keyCompromise" with the account key): the
+  reason is recorded, the key is not blocked. Another account (one holding authorizations for
+  every name) may not claim keyCompromise at all;
 * administrators (the API, the web interface, the CLI): those and 9 privilegeWithdrawn, the
   reason BR §7.2.2 keeps for the CA (a subscriber-side infraction).
 
 Never: 2 cACompromise (CA certificates only), 6 certificateHold (BR §7.2.2: MUST NOT),
 8 removeFromCRL (delta CRLs only), 10 aACompromise (attribute certificates).
 
-A revoked certificate keeps its revocation, except that it may be moved to keyCompromise
-(BR §4.9.1.1 demands it once the key is known to be compromised; Boulder does the same): its
-reason changes, its revocation time stays, and its key is blocked.
+A revoked certificate keeps its revocation, except that it may be moved to keyCompromise with
+proof of the key, or by an administrator (BR §4.9.1.1 demands it once the key is known to be
+compromised; Boulder re-revokes on a request signed by the certificate's key): its reason
+changes, its revocation time stays, and its key is blocked.
 """
 
 from __future__ import annotations
@@ -66,13 +71,15 @@ def subscriber_reason(reason: object) -> int:
     )
 
 
-def check_key_compromise_proof(reason: int, *, signed_by_certificate_key: bool) -> None:
-    """keyCompromise from a subscriber needs the request signed with the certificate's key."""
-    if reason == KEY_COMPROMISE and not signed_by_certificate_key:
+def check_key_compromise_claim(reason: int, *, proven: bool, owner: bool) -> None:
+    """keyCompromise from an account that does not own the certificate needs the request
+    signed with the certificate's key (``proven``); else ``badRevocationReason``."""
+    if reason == KEY_COMPROMISE and not proven and not owner:
         raise DomainError(
             ErrorKind.BAD_REVOCATION_REASON,
-            "keyCompromise needs proof of the key: sign the revocation request with the "
-            "certificate's key (a jwk request, RFC 8555 §7.6), not with an account key",
+            "keyCompromise from an account that does not own the certificate needs proof of "
+            "the key: sign the revocation request with the certificate's key (a jwk request, "
+            "RFC 8555 §7.6)",
         )
 
 
@@ -86,6 +93,7 @@ def administrator_reason_problem(code: int) -> str | None:
     )
 
 
-def may_revoke_again(current_reason: int | None, new_reason: int) -> bool:
-    """Whether a revoked certificate may be revoked again: only to move it to keyCompromise."""
-    return new_reason == KEY_COMPROMISE and current_reason != KEY_COMPROMISE
+def may_revoke_again(current_reason: int | None, new_reason: int, *, proven: bool) -> bool:
+    """Whether a revoked certificate may be revoked again: only to move it to keyCompromise,
+    with proof of the key or by an administrator (``proven``)."""
+    return proven and new_reason == KEY_COMPROMISE and current_reason != KEY_COMPROMISE

@@ -155,7 +155,10 @@ class CertificateAdminService:
         with self._d.uow(write=True) as tx:
             cert = self._find(tx, certificate_id)
             try:
-                revoked = revoke_stored(tx, self._d.ca, self._d.clock, cert, code, actor=actor.name)
+                # An administrator's keyCompromise is the CA's decision: it blocks the key.
+                revoked = revoke_stored(
+                    tx, self._d.ca, self._d.clock, cert, code, actor=actor.name, proven=True
+                )
             except DomainError as exc:
                 if exc.kind is ErrorKind.ALREADY_REVOKED:
                     raise DomainError(ErrorKind.INVALID_INPUT, exc.detail, status=422) from None

@@ -24,7 +24,7 @@ from acmehub.domain.revocation import (
     KEY_COMPROMISE,
     REASON_NAMES,
     UNSPECIFIED,
-    check_key_compromise_proof,
+    check_key_compromise_claim,
     may_revoke_again,
     subscriber_reason,
 )
@@ -71,6 +71,7 @@ def revoke_stored(
     reason: int,
     *,
     actor: str,
+    proven: bool,
     fallback_profile: AcmeProfile | None = None,
 ) -> Certificate:
     """The one revocation rule, shared by revoke-cert (RFC 8555 §7.6) and the management API.
@@ -80,13 +81,15 @@ def revoke_stored(
     nobody is told "revoked" before it took effect; the CRL is built from storage on every
     fetch, so it lists the certificate (and a changed reason) at once.
 
-    A revoked certificate is refused (alreadyRevoked) unless it moves to keyCompromise
-    (domain.revocation.may_revoke_again): then only its reason changes. keyCompromise blocks
-    the certificate's key (domain.key_policy): refused afterwards as an account key and in CSRs.
+    ``proven``: the key's compromise is shown (the request was signed with the certificate's
+    key) or decided by an administrator. Only then does keyCompromise block the certificate's
+    key (domain.key_policy: refused afterwards as an account key and in CSRs), and only then
+    may a revoked certificate move to keyCompromise (domain.revocation.may_revoke_again: its
+    reason changes, its revocation time stays); otherwise a revoked one is alreadyRevoked.
     """
     previous = cert.revocation_reason
     again = cert.revoked_at is not None
-    if again and not may_revoke_again(previous, reason):
+    if again and not may_revoke_again(previous, reason, proven=proven):
         raise DomainError(ErrorKind.ALREADY_REVOKED, "the certificate is already revoked")
     now = clock.now()
     revoked_at = cert.revoked_at or now
@@ -109,12 +112,13 @@ def revoke_stored(
     )
     if not marked:
         raise DomainError(ErrorKind.ALREADY_REVOKED, "the certificate is already revoked")
-    if reason == KEY_COMPROMISE:
+    block = proven and reason == KEY_COMPROMISE
+    if block:
         tx.blocked_keys.add(BlockedKey(cert.key_thumbprint, now, actor, cert.id))
     details: dict[str, Any] = {"serial": cert.serial_hex, "reason": reason}
     if again:
         details["previousReason"] = previous
-    if reason == KEY_COMPROMISE:
+    if block:
         details["blockedKey"] = cert.key_thumbprint
     record(tx, clock, actor, "certificate.revoke", "certificate", cert.id, **details)
     return replace(cert, revoked_at=revoked_at, revocation_reason=reason)
@@ -141,7 +145,6 @@ class CertificateService:
         self, ctx: AcmeContext, signer: RevocationSigner, cert_der: bytes, reason: object
     ) -> Certificate:
         code = subscriber_reason(reason)
-        check_key_compromise_proof(code, signed_by_certificate_key=signer.account_id is None)
         try:
             parsed = x509.load_der_x509_certificate(cert_der)
         except ValueError:
@@ -152,7 +155,9 @@ class CertificateService:
                 raise DomainError(
                     ErrorKind.NOT_FOUND, "the certificate was not issued by this server", status=404
                 )
-            self._authorize(tx, ctx, signer, cert, parsed)
+            owner = self._authorize(tx, ctx, signer, cert, parsed)
+            proven = signer.account_id is None  # signed with the certificate's key
+            check_key_compromise_claim(code, proven=proven, owner=owner)
             # revoke-cert never answers 200 before the CA revoked (see revoke_stored).
             return revoke_stored(
                 tx,
@@ -161,6 +166,7 @@ class CertificateService:
                 cert,
                 code,
                 actor=signer.actor,
+                proven=proven,
                 fallback_profile=ctx.acme_profile,
             )
 
@@ -171,8 +177,9 @@ class CertificateService:
         signer: RevocationSigner,
         cert: Certificate,
         parsed: x509.Certificate,
-    ) -> None:
-        """RFC 8555 §7.6: the owner, the certificate's key, or an account holding all names."""
+    ) -> bool:
+        """RFC 8555 §7.6: the owner, the certificate's key, or an account holding all names.
+        True when the signer is the account that owns the certificate."""
         if signer.key_spki_sha256 is not None:
             if signer.key_spki_sha256 != spki_sha256_hex(parsed.public_key()):
                 raise DomainError(
@@ -184,12 +191,12 @@ class CertificateService:
                     ErrorKind.UNAUTHORIZED,
                     "the certificate was issued through another ACME profile; revoke it there",
                 )
-            return
+            return False
         assert signer.account_id is not None
         account = self._accounts.for_request(tx, ctx, signer.account_id)
         check_account_enabled(account)
         if cert.account_id == account.id:
-            return
+            return True
         base = {n[2:] if n.startswith("*.") else n for n in cert.names}
         held = tx.authorizations.valid_for_account(account.id, sorted(base), self._d.clock.now())
         if not base <= held:
@@ -198,6 +205,7 @@ class CertificateService:
                 "the account neither owns the certificate nor holds valid authorizations "
                 "for all of its names",
             )
+        return False
 
     def crl(self, authority_uuid: str) -> bytes:
         """A fresh CRL, built from storage, so it reflects every revocation at once."""
