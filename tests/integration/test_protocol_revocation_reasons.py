@@ -95,6 +95,14 @@ def test_key_compromise_from_the_owner_account_does_not_block(
     assert revoke(client, issued.der, 1).status_code == 200
     assert crl_reason(acmehub, issued.leaf) is x509.ReasonFlags.key_compromise
     assert clients(key=cert_key_of(issued)).kid is not None
+    # The proof that comes later blocks the key (answered 200: the request changed something).
+    proof = revoke(client, issued.der, 1, key=cert_key_of(issued))
+    assert proof.status_code == 200, proof.text
+    newcomer = clients(key=cert_key_of(issued), register=False)
+    refused = newcomer.post(
+        client.directory["newAccount"], {"onlyReturnExisting": True}, use_jwk=True
+    )
+    assert_problem(refused, 400, "badPublicKey", "revoked for keyCompromise", client.directory_url)
 
 
 def test_key_compromise_from_another_account_is_refused(

@@ -212,6 +212,19 @@ def test_key_compromise_from_the_owner_is_recorded_without_blocking_the_key(
         assert tx.blocked_keys.get(issued.cert.key_thumbprint) is None
 
 
+def test_proof_after_the_owners_key_compromise_blocks_the_key(
+    world: MemoryWorld, ctx: AcmeContext, issued: Issued
+) -> None:
+    revoke = world.services.certificates.revoke
+    revoke(ctx, issued.by_owner, issued.der, 1)
+    before = current(world, ctx, issued)
+    revoke(ctx, issued.by_cert_key, issued.der, 1)
+    assert current(world, ctx, issued) == before
+    with world.uow() as tx:
+        assert tx.blocked_keys.get(issued.cert.key_thumbprint) is not None
+    assert refusal(revoke, ctx, issued.by_cert_key, issued.der, 1).kind is ErrorKind.ALREADY_REVOKED
+
+
 def test_key_compromise_from_another_account_is_refused(
     world: MemoryWorld, ctx: AcmeContext, issued: Issued
 ) -> None:

@@ -89,7 +89,13 @@ def revoke_stored(
     """
     previous = cert.revocation_reason
     again = cert.revoked_at is not None
+    block = proven and reason == KEY_COMPROMISE
     if again and not may_revoke_again(previous, reason, proven=proven):
+        # Revoked for keyCompromise already, but without proof (by the owner's account): the
+        # proof that comes now blocks the key (Boulder blocks it then too); nothing else moves.
+        if block and tx.blocked_keys.get(cert.key_thumbprint) is None:
+            _block_key(tx, clock, cert, actor, {"serial": cert.serial_hex, "reason": reason})
+            return cert
         raise DomainError(ErrorKind.ALREADY_REVOKED, "the certificate is already revoked")
     now = clock.now()
     revoked_at = cert.revoked_at or now
@@ -112,16 +118,23 @@ def revoke_stored(
     )
     if not marked:
         raise DomainError(ErrorKind.ALREADY_REVOKED, "the certificate is already revoked")
-    block = proven and reason == KEY_COMPROMISE
-    if block:
-        tx.blocked_keys.add(BlockedKey(cert.key_thumbprint, now, actor, cert.id))
     details: dict[str, Any] = {"serial": cert.serial_hex, "reason": reason}
     if again:
         details["previousReason"] = previous
     if block:
-        details["blockedKey"] = cert.key_thumbprint
-    record(tx, clock, actor, "certificate.revoke", "certificate", cert.id, **details)
+        _block_key(tx, clock, cert, actor, details)
+    else:
+        record(tx, clock, actor, "certificate.revoke", "certificate", cert.id, **details)
     return replace(cert, revoked_at=revoked_at, revocation_reason=reason)
+
+
+def _block_key(
+    tx: UnitOfWork, clock: Clock, cert: Certificate, actor: str, details: dict[str, Any]
+) -> None:
+    """Put the certificate's key on the blocklist and write the revocation's audit event."""
+    tx.blocked_keys.add(BlockedKey(cert.key_thumbprint, clock.now(), actor, cert.id))
+    details = {**details, "blockedKey": cert.key_thumbprint}
+    record(tx, clock, actor, "certificate.revoke", "certificate", cert.id, **details)
 
 
 class CertificateService:
