@@ -7,6 +7,8 @@ import base64
 import pytest
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+from hypothesis import given
+from hypothesis import strategies as st
 from jwcrypto.jwk import JWK
 
 from acmehub.domain.errors import DomainError, ErrorKind
@@ -205,3 +207,35 @@ def test_a_jwk_of_no_supported_kind_is_bad_public_key(jwk: dict[str, str]) -> No
     with pytest.raises(DomainError) as caught:
         public_key_from_jwk(jwk)
     assert caught.value.kind is ErrorKind.BAD_PUBLIC_KEY
+
+
+# --------------------------------------------------------------------------- properties
+
+
+def _prime_from(n: int) -> int:
+    n |= 1
+    while not is_probable_prime(n):
+        n += 2
+    return n
+
+
+@given(st.integers(2**40, 2**64), st.integers(0, 2**16))
+def test_fermat_finds_primes_a_little_apart_and_only_true_factors(start: int, gap: int) -> None:
+    p = _prime_from(start)
+    q = _prime_from(p + 2 + gap)
+    found = fermat_factor(p * q)
+    # q - p is far below n^(1/4) (2^20 or so): the first rounds find them.
+    assert found == (p, q)
+
+
+@given(st.integers(3, 2**128))
+def test_whatever_fermat_returns_multiplies_back(n: int) -> None:
+    found = fermat_factor(n | 1)
+    if found is not None:
+        assert found[0] * found[1] == n | 1
+
+
+@given(st.integers(2**2047, 2**2048 - 1))
+def test_small_prime_factor_agrees_with_trial_division(n: int) -> None:
+    expected = next((p for p in range(2, 752) if n % p == 0 and is_probable_prime(p)), None)
+    assert small_prime_factor(n) == expected
