@@ -207,6 +207,9 @@ def start_acmehub(
         ACMEHUB_DNS_RESOLVER_IP=LOOPBACK,
         ACMEHUB_DNS_RESOLVER_PORT=str(dns_port),
         ACMEHUB_LOG_LEVEL="WARNING",
+        # The responder and the DNS server are on loopback, which validation refuses unless
+        # allowed (issue 15).
+        ACMEHUB_VALIDATION_ALLOWED_NETWORKS="127.0.0.0/8",
     )
     env.pop("ACMEHUB_CONFIG", None)
     notes: list[str] = []

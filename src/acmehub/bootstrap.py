@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import ipaddress
 import logging
 import os
 import socket
@@ -119,11 +120,30 @@ def build_container(
             total_timeout=min(60.0, settings.validation_timeout * 6),
             resolver_ip=settings.dns_resolver_ip or None,
             resolver_port=settings.dns_resolver_port,
+            allowed_networks=settings.validation_allowed_networks,
+            # Validation never connects to acmehub itself (issue 15).
+            own_listeners=listener_addresses(settings.listen_host, settings.listen_port),
         )
     )
     sign_in = ThrottlePolicy(lockout_after=settings.sign_in_lockout_failures)
     services = Services.build(deps, sign_in=sign_in)
     return Container(settings, clock, engine, services, ca, queue, va, gate)
+
+
+def listener_addresses(host: str, port: int) -> tuple[tuple[str, int], ...]:
+    """The (IP address, port) pairs ``serve`` listens on, for the VA to refuse: ``host`` itself
+    when it is an address (0.0.0.0 and :: stand for every local address), else what the
+    system resolves it to (a name such as "localhost")."""
+    try:
+        return ((str(ipaddress.ip_address(host)), port),)
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return ()  # serve fails to bind to it too, and says so
+    addresses = {str(info[4][0]).split("%")[0] for info in infos}
+    return tuple((address, port) for address in sorted(addresses))
 
 
 def load_kek(settings: Settings, environ: Mapping[str, str]) -> Kek | None:

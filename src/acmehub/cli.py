@@ -10,12 +10,14 @@ import logging
 import os
 import signal
 import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from acmehub import bootstrap, cli_admin, setup_state
 from acmehub.config import ConfigError, Settings, load_settings
 from acmehub.domain.errors import DomainError
+from acmehub.domain.public_suffixes import bundled_public_suffixes
 from acmehub.domain.urls import Urls
 from acmehub.protocol.http_server import JoinedWritesHttpProtocol
 from acmehub.storage import maintenance, migrate
@@ -187,8 +189,28 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def version_text() -> str:
+    """acmehub's version and the Public Suffix List's (the identifier policy uses it)."""
+    return (
+        f"acmehub {metadata.version('acmehub')}\n"
+        f"public suffix list: {bundled_public_suffixes().describe()}"
+    )
+
+
+class _VersionAction(argparse.Action):
+    """``--version``, computed only when asked (reading the suffix list takes a moment)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the versions and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(version_text())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="acmehub", description=__doc__)
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument("--config", help="TOML configuration file (or ACMEHUB_CONFIG)")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser(

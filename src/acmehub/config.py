@@ -59,6 +59,10 @@ class Settings(BaseModel):
     #: `acmehub worker`); each mostly waits on the network, so many cost little.
     validation_workers: int = Field(default=64, ge=0, le=1024)
     validation_timeout: float = Field(default=10.0, gt=0, le=120)
+    #: Networks (IP addresses or CIDR blocks) that http-01 and tls-alpn-01 may connect to
+    #: although the address policy refuses them (loopback, link-local, private under the
+    #: "public" profile policy...); loopback test set-ups name 127.0.0.0/8. Never 0.0.0.0 or ::.
+    validation_allowed_networks: tuple[str, ...] = ()
     #: Seconds a worker owns a claimed challenge; renewed every third of it while the validation
     #: runs, so a dead worker's claim is retried this soon after it died.
     validation_lease_seconds: int = Field(default=10, ge=1, le=3600)
@@ -101,6 +105,20 @@ class Settings(BaseModel):
                 raise ValueError(f"{item!r} is not an IP address or CIDR block") from None
         return tuple(item.strip() for item in value)
 
+    @field_validator("validation_allowed_networks")
+    @classmethod
+    def _allowed_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            try:
+                network = ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or CIDR block") from None
+            if network.num_addresses == 1 and network.network_address.is_unspecified:
+                raise ValueError(
+                    f"{item!r} is the unspecified address, which validation never connects to"
+                )
+        return tuple(item.strip() for item in value)
+
     @property
     def database(self) -> str:
         return self.database_url or f"sqlite:///{(self.state_dir / 'acmehub.db').resolve()}"
@@ -132,7 +150,7 @@ class Settings(BaseModel):
         return self.ca_dir / "root.pem"
 
 
-_LIST_FIELDS = {"tls_hosts", "trusted_proxies"}
+_LIST_FIELDS = {"tls_hosts", "trusted_proxies", "validation_allowed_networks"}
 
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:

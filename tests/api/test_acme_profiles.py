@@ -120,6 +120,7 @@ def test_a_new_profile_has_the_platform_defaults_and_starts_disabled(
         "caaIdentities": [],
         "dnsResolverIp": None,
         "dnsResolverPort": None,
+        "validationNetwork": "internal",
         "retryInterval": 30,
         "validity": 36000,
         "termsOfServiceChangeDisable": False,
@@ -207,6 +208,7 @@ def test_names_are_unique(api: httpx.Client) -> None:
         ({"termsOfServiceUrl": "ftp://example.com/tos"}, "termsOfServiceUrl"),
         ({"websiteUrl": "example.com"}, "websiteUrl"),
         ({"requireContact": "perhaps"}, "requireContact"),
+        ({"validationNetwork": "dmz"}, "validationNetwork must be one of internal, public"),
     ],
 )
 def test_invalid_input_is_refused_naming_the_field(
@@ -298,6 +300,20 @@ def test_put_changes_only_the_fields_it_carries(
     assert sorted(e.detail["changed"] for e in events) == [
         ["description", "retryInterval"],
         ["websiteUrl"],
+    ]
+
+
+def test_the_validation_network_policy_is_set_and_shown(
+    api: httpx.Client, ra: dict[str, Any], acmehub: AcmehubServer
+) -> None:
+    acme = new_acme_profile(api, ra, validationNetwork="public")
+    assert acme["validationNetwork"] == "public"
+    changed = ok(api.put(profile_url(acme), json={"validationNetwork": "internal"}))
+    assert changed["validationNetwork"] == "internal"
+    schema = api.get("/openapi.json").json()["components"]["schemas"]
+    assert schema["AcmeProfileRequest"]["properties"]["validationNetwork"]["enum"] == [
+        "internal",
+        "public",
     ]
 
 

@@ -45,6 +45,7 @@ DEFAULT_POLICY = {
     "deniedIdentifiers": [],
     "allowWildcards": True,
     "maxNames": 100,
+    "maxLabels": 10,
     "allowedKeyTypes": ["rsa", "ec-p256", "ec-p384"],
     "minRsaBits": 2048,
     "extendedKeyUsages": ["serverAuth"],
@@ -132,6 +133,7 @@ def test_create_with_a_policy(api: httpx.Client) -> None:
         "deniedIdentifiers": ["secret.example.com"],
         "allowWildcards": False,
         "maxNames": 3,
+        "maxLabels": 4,
         "allowedKeyTypes": ["ec-p256"],
         "minRsaBits": 3072,
         "extendedKeyUsages": ["serverAuth", "clientAuth"],
@@ -163,6 +165,9 @@ def test_a_maximum_below_the_default_validity_lowers_the_default(api: httpx.Clie
         ({"validityDefault": 0}, "validityDefault"),
         ({"validityDefault": 10 * DAY, "validityMax": 5 * DAY}, "validityDefault"),
         ({"issuancePolicy": {"maxNames": 0}}, "maxNames"),
+        ({"issuancePolicy": {"maxNames": 101}}, "maxNames"),
+        ({"issuancePolicy": {"maxLabels": 1}}, "maxLabels"),
+        ({"issuancePolicy": {"maxLabels": 128}}, "maxLabels"),
         ({"issuancePolicy": {"allowedKeyTypes": ["dsa"]}}, "allowedKeyTypes"),
         ({"issuancePolicy": {"allowedKeyTypes": []}}, "allowedKeyTypes"),
         ({"issuancePolicy": {"extendedKeyUsages": ["codeSigning"]}}, "extendedKeyUsages"),
@@ -377,6 +382,20 @@ def test_max_names(api: httpx.Client, clients: Clients, family: str) -> None:
     assert client.new_order([unique_name(), unique_name()]).status_code == 201
     refused = client.new_order([unique_name(), unique_name(), unique_name()])
     assert_problem(refused, 400, "rejectedIdentifier", "at most 2 (issuancePolicy.maxNames)")
+
+
+def test_max_labels(api: httpx.Client, clients: Clients) -> None:
+    client, ra = client_for(api, clients, issuancePolicy={"maxLabels": 3})
+    name = unique_name()  # h....acmehub-test.com: three labels
+    # A wildcard's "*" is not counted (Boulder counts the labels of the base name).
+    assert client.new_order([name, f"*.{name}"]).status_code == 201
+    deeper = f"www.{name}"
+    doc = assert_problem(client.new_order([deeper]), 400, "rejectedIdentifier", deeper)
+    assert "it has 4 labels; at most 3 are allowed (issuancePolicy.maxLabels)" in doc["detail"]
+    assert doc["identifier"] == {"type": "dns", "value": deeper}
+    policy = ok(api.put(ra_url(ra), json={"issuancePolicy": {"maxLabels": 4}}))["issuancePolicy"]
+    assert policy["maxLabels"] == 4
+    assert client.new_order([deeper]).status_code == 201
 
 
 def test_wildcards_not_allowed(api: httpx.Client, clients: Clients) -> None:

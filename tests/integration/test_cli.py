@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -24,6 +25,19 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
         timeout=120,
         check=False,
     )
+
+
+def test_version_names_the_public_suffix_list(tmp_path: Path) -> None:
+    """The identifier policy's Public Suffix List ships in a pinned package: which list it is."""
+    result = run_cli("--version", env={"ACMEHUB_STATE_DIR": str(tmp_path / "none")})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("acmehub ")
+    assert re.fullmatch(
+        r"public suffix list: publicsuffixlist \S+ \(list \d{4}-\d\d-\d\d\S*, ICANN section\)",
+        lines[1],
+    ), lines
+    assert not (tmp_path / "none").exists()
 
 
 def test_init_creates_state_with_private_keys_and_default_profiles(tmp_path: Path) -> None:

@@ -142,18 +142,19 @@ def test_platform_objects_are_managed_end_to_end(cli: Cli) -> None:
     cli.ok(
         "ra-profile", "create", "strict", "--authority", authority,
         "--allow", ".example.com", "--wildcards", "no", "--max-names", "5",
-        "--validity-default", "86400", "--validity-max", "172800",
+        "--max-labels", "4", "--validity-default", "86400", "--validity-max", "172800",
     )  # fmt: skip
     ra = cli.json("ra-profile", "show", "strict")
     assert ra["authority"] == {"uuid": authority, "name": "Second CA"}
     policy = ra["issuancePolicy"]
     assert policy["allowedIdentifiers"] == [".example.com"]
     assert policy["allowWildcards"] is False
-    assert policy["maxNames"] == 5
+    assert (policy["maxNames"], policy["maxLabels"]) == (5, 4)
     # An update changes only what it names.
     cli.ok("ra-profile", "update", "strict", "--deny", "bad.example.com")
     policy = cli.json("ra-profile", "show", "strict")["issuancePolicy"]
     assert policy["deniedIdentifiers"] == ["bad.example.com"]
+    assert policy["maxLabels"] == 4
     assert policy["allowedIdentifiers"] == [".example.com"]
 
     out = cli.ok("acme-profile", "create", "shop", "--ra-profile", "strict", "--require-eab", "yes")

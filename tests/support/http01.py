@@ -23,6 +23,8 @@ class Http01Responder:
 
     def __init__(self, port: int, *, delay: float = 0.0) -> None:
         self.answers: dict[str, str] = {}
+        #: Tokens answered with a 302 redirect to this Location instead.
+        self.redirects: dict[str, str] = {}
         #: Tokens whose answer waits until the event is set (to watch a challenge processing).
         self.hold: dict[str, threading.Event] = {}
         self.delay = delay
@@ -41,7 +43,13 @@ class Http01Responder:
                         responder.hold[token].wait(HOLD_SECONDS)
                     if responder.delay:
                         time.sleep(responder.delay)
-                    self._answer(responder.answers.get(token))
+                    if token in responder.redirects:
+                        self.send_response(302)
+                        self.send_header("Location", responder.redirects[token])
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                    else:
+                        self._answer(responder.answers.get(token))
                 finally:
                     responder._leave(token)
 

@@ -28,6 +28,9 @@ class AcmehubServer:
             "ACMEHUB_HTTP01_PORT": str(self.http01_port),
             "ACMEHUB_TLSALPN01_PORT": str(self.tlsalpn01_port),
             "ACMEHUB_VALIDATION_TIMEOUT": "5",
+            # Every challenge responder of the tests is on loopback, which validation refuses
+            # unless allowed (issue 15); a test of the refusal overrides this.
+            "ACMEHUB_VALIDATION_ALLOWED_NETWORKS": "127.0.0.0/8",
             "ACMEHUB_LOG_LEVEL": "INFO",
         }
         if dns_port is not None:

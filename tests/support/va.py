@@ -7,6 +7,10 @@ import asyncio
 from acmehub.domain.model import ValidationResult, ValidationTask
 from acmehub.validation import ValidationAuthority
 
+#: ``VaSettings.allowed_networks`` of loopback test set-ups: the challenge servers of the tests
+#: listen on 127.0.0.1, which the address policy refuses unless allowed (issue 15).
+LOOPBACK_ALLOWED = ("127.0.0.0/8",)
+
 
 class Blocking:
     """``ValidationAuthority`` whose ``validate`` runs to completion in an event loop of its own."""

@@ -67,8 +67,8 @@ def test_a_ready_order_is_finalized_into_one_certificate(
     cert_key: ec.EllipticCurvePrivateKey,
 ) -> None:
     account, key = owner
-    order = world.ready_order(ctx, account, "www.example.com", "*.example.com")
-    csr = make_csr(cert_key, ["www.example.com", "*.example.com"])
+    order = world.ready_order(ctx, account, "example.com", "*.example.com")
+    csr = make_csr(cert_key, ["example.com", "*.example.com"])
     view = world.services.finalize.finalize(ctx, account.id, order.id, csr, key.spki_sha256)
     assert view.status is OrderStatus.VALID
     assert view.order.certificate_id is not None
@@ -81,12 +81,12 @@ def test_a_ready_order_is_finalized_into_one_certificate(
     cert = world.services.certificates.download(ctx, account.id, view.order.certificate_id)
     assert cert.order_id == order.id
     assert cert.account_id == account.id
-    assert cert.names == ("*.example.com", "www.example.com")
+    assert cert.names == ("*.example.com", "example.com")
     assert cert.key_thumbprint == spki_sha256_hex(cert_key.public_key())
     assert cert.chain_pem
     assert cert.revoked_at is None
     leaf = x509.load_pem_x509_certificate(cert.pem.encode())
-    assert sorted(san(leaf)) == ["*.example.com", "www.example.com"]
+    assert sorted(san(leaf)) == ["*.example.com", "example.com"]
     assert format(leaf.serial_number, "x") == cert.serial_hex
     assert len(world.ca.issue_requests) == 1
 

@@ -90,12 +90,19 @@ def test_an_admin_creates_an_authority_and_an_ra_profile_on_it(
     assert "readonly" in admin.get(f"/ui/ra-profiles/{ra_uuid}/edit").text
     edited = admin.form(
         f"/ui/ra-profiles/{ra_uuid}/edit",
-        {**RA_FORM, "name": "renamed", "issuancePolicy.maxNames": "3", "ekus": ["clientAuth"]},
+        {
+            **RA_FORM,
+            "name": "renamed",
+            "issuancePolicy.maxNames": "3",
+            "issuancePolicy.maxLabels": "5",
+            "ekus": ["clientAuth"],
+        },
     )
     assert edited.status_code == 303, edited.text
     stored = acmehub.container().services.ra_profiles.get(CLI_ACTOR, ra_uuid).profile
     assert stored.name == ra_name
-    assert stored.policy.max_names == 3
+    assert (stored.policy.max_names, stored.policy.max_labels) == (3, 5)
+    assert "Most labels per name</dt><dd>5</dd>" in admin.get(f"/ui/ra-profiles/{ra_uuid}").text
     assert stored.policy.extended_key_usages == ("clientAuth",)
     assert not stored.policy.allow_wildcards
 
@@ -150,6 +157,11 @@ def test_ra_profile_refusals_are_shown_next_to_their_field(
         ({"validityDefault": "soon"}, "validityDefault", "validityDefault must be a whole number"),
         ({"validityDefault": "9000000"}, "validityDefault", "validityDefault must not exceed"),
         ({"issuancePolicy.maxNames": "0"}, "issuancePolicy.maxNames", "issuancePolicy.maxNames"),
+        (
+            {"issuancePolicy.maxLabels": "1"},
+            "issuancePolicy.maxLabels",
+            "issuancePolicy.maxLabels",
+        ),
         ({"keyTypes": []}, "issuancePolicy.allowedKeyTypes", "issuancePolicy.allowedKeyTypes"),
         (
             {"issuancePolicy.allowedIdentifiers": "exa mple..com"},

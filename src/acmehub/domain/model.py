@@ -44,6 +44,16 @@ class ChallengeStatus(StrEnum):
     INVALID = "invalid"
 
 
+class ValidationNetwork(StrEnum):
+    """Where an ACME profile's http-01 and tls-alpn-01 validations may connect (issue 15)."""
+
+    #: Private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7) allowed: an
+    #: enterprise CA validates hosts of its own network.
+    INTERNAL = "internal"
+    #: Every special-purpose range refused, as Boulder does for Let's Encrypt.
+    PUBLIC = "public"
+
+
 class ChallengeType(StrEnum):
     HTTP_01 = "http-01"
     DNS_01 = "dns-01"
@@ -94,6 +104,8 @@ class IssuancePolicy:
     denied_identifiers: tuple[str, ...] = ()
     allow_wildcards: bool = True
     max_names: int = 100
+    #: Labels per DNS name, a wildcard's "*" not counted (Boulder's limit is 10).
+    max_labels: int = 10
     #: "rsa" (with ``min_rsa_bits``), "ec-p256", "ec-p384".
     allowed_key_types: tuple[str, ...] = ("rsa", "ec-p256", "ec-p384")
     min_rsa_bits: int = 2048
@@ -143,6 +155,8 @@ class AcmeProfile:
     revoke_certificate_attributes: dict[str, Any] = field(default_factory=dict)
     custom_attributes: dict[str, Any] = field(default_factory=dict)
     certificate_associations: dict[str, Any] = field(default_factory=dict)
+    #: Which addresses http-01 and tls-alpn-01 may connect to.
+    validation_network: ValidationNetwork = ValidationNetwork.INTERNAL
 
 
 @dataclass(frozen=True)
@@ -261,6 +275,8 @@ class ValidationTask:
     key_authorization: str
     dns_resolver_ip: str | None
     dns_resolver_port: int | None
+    #: The ACME profile's network policy for the addresses the VA connects to.
+    validation_network: ValidationNetwork = ValidationNetwork.INTERNAL
 
 
 @dataclass(frozen=True)

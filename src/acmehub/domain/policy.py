@@ -25,7 +25,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
 from acmehub.domain.errors import DomainError, ErrorKind, Problem
-from acmehub.domain.identifiers import MAX_IDENTIFIERS, check_dns_name, raise_compound
+from acmehub.domain.identifiers import (
+    MAX_IDENTIFIERS,
+    ascii_lower,
+    check_dns_name,
+    raise_compound,
+)
 from acmehub.domain.model import Identifier, IssuancePolicy
 
 #: Key types a policy may allow: "rsa" (sized by ``min_rsa_bits``) and the two NIST curves the
@@ -37,6 +42,8 @@ EXTENDED_KEY_USAGES: tuple[str, ...] = ("serverAuth", "clientAuth")
 MIN_RSA_BITS_RANGE = (2048, 4096)
 #: At most this many patterns per list (each pattern is checked against every name).
 MAX_PATTERNS = 500
+#: Bounds on ``max_labels``: a name has at least two labels, and 253 characters hold at most 127.
+MAX_LABELS_RANGE = (2, 127)
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _CURVES = {ec.SECP256R1.name: "ec-p256", ec.SECP384R1.name: "ec-p384"}
 
@@ -44,8 +51,11 @@ IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def normalize_pattern(pattern: str) -> str:
-    """The canonical spelling of a pattern: trimmed, lower-case, without one trailing dot."""
-    return pattern.strip().lower().removesuffix(".")
+    """The canonical spelling of a pattern: trimmed, lower-case, without one trailing dot.
+
+    Lower-cased by ASCII rules only, as names are (domain/identifiers.py): a non-ASCII
+    character stays and makes the pattern invalid instead of turning into a letter."""
+    return ascii_lower(pattern.strip()).removesuffix(".")
 
 
 def _looks_ip(text: str) -> bool:
@@ -114,6 +124,13 @@ def identifier_problem(policy: IssuancePolicy, identifier: Identifier) -> Proble
             (identifier.type, identifier.value),
         )
 
+    if identifier.type == "dns":
+        labels = identifier.base_name.count(".") + 1
+        if labels > policy.max_labels:
+            return reject(
+                f"it has {labels} labels; at most {policy.max_labels} are allowed "
+                "(issuancePolicy.maxLabels)"
+            )
     if identifier.is_wildcard and not policy.allow_wildcards:
         return reject("wildcard names are not allowed (issuancePolicy.allowWildcards is false)")
     denied = _first_match(policy.denied_identifiers, identifier)
@@ -203,6 +220,9 @@ def policy_errors(policy: IssuancePolicy) -> list[str]:
         )
     if not 1 <= policy.max_names <= MAX_IDENTIFIERS:
         errors.append(f"issuancePolicy.maxNames must be between 1 and {MAX_IDENTIFIERS}")
+    low, high = MAX_LABELS_RANGE
+    if not low <= policy.max_labels <= high:
+        errors.append(f"issuancePolicy.maxLabels must be between {low} and {high}")
     if not policy.allowed_key_types:
         errors.append("issuancePolicy.allowedKeyTypes must name at least one key type")
     unknown = [k for k in policy.allowed_key_types if k not in KEY_TYPES]
@@ -232,6 +252,7 @@ def normalized(policy: IssuancePolicy) -> IssuancePolicy:
         denied_identifiers=_dedupe(normalize_pattern(p) for p in policy.denied_identifiers),
         allow_wildcards=policy.allow_wildcards,
         max_names=policy.max_names,
+        max_labels=policy.max_labels,
         allowed_key_types=_dedupe(policy.allowed_key_types),
         min_rsa_bits=policy.min_rsa_bits,
         extended_key_usages=_dedupe(policy.extended_key_usages),

@@ -15,6 +15,7 @@ from acmehub.domain.model import (
     Challenge,
     ChallengeStatus,
     OrderStatus,
+    ValidationNetwork,
     ValidationResult,
     ValidationTask,
 )
@@ -206,6 +207,9 @@ class AuthorizationService:
                 key_authorization=f"{challenge.token}.{account.key_thumbprint}",
                 dns_resolver_ip=profile.dns_resolver_ip if profile else None,
                 dns_resolver_port=profile.dns_resolver_port if profile else None,
+                validation_network=(
+                    profile.validation_network if profile else ValidationNetwork.INTERNAL
+                ),
             )
 
     def record_result(self, result: ValidationResult) -> None:

@@ -26,6 +26,7 @@ from acmehub.domain.model import (
     OrderStatus,
     RaProfile,
     Role,
+    ValidationNetwork,
 )
 
 Row = Mapping[Any, Any]
@@ -138,12 +139,14 @@ def acme_profile_from_row(r: Row) -> AcmeProfile:
     values: dict[str, Any] = {k: r[k] for k in _ACME_PROFILE_SCALARS}
     values.update({k: dict(r[k]) for k in _ACME_PROFILE_DICTS})
     values["caa_identities"] = tuple(r["caa_identities"])
+    values["validation_network"] = ValidationNetwork(r["validation_network"])
     return AcmeProfile(**values)
 
 
 def acme_profile_to_row(p: AcmeProfile) -> dict[str, Any]:
     row: dict[str, Any] = {k: getattr(p, k) for k in _ACME_PROFILE_SCALARS + _ACME_PROFILE_DICTS}
     row["caa_identities"] = list(p.caa_identities)
+    row["validation_network"] = str(p.validation_network)
     return row
 
 

@@ -65,6 +65,8 @@ acme_profiles = Table(
     Column("revoke_certificate_attributes", JSON, nullable=False),
     Column("custom_attributes", JSON, nullable=False),
     Column("certificate_associations", JSON, nullable=False),
+    # Where validations may connect: "internal" or "public" (issue 15).
+    Column("validation_network", String(16), nullable=False, server_default="internal"),
 )
 
 ra_profiles = Table(

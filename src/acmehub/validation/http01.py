@@ -9,17 +9,25 @@ What it does, and the choices made where the RFC leaves room:
 * Addresses: the first address of the preferred family (IPv6 unless configured otherwise) and then
   the first of the other family, as Let's Encrypt does. The second one is tried only when the TCP
   connection (or TLS handshake) cannot be set up; once a server answers, its answer is final.
-* Redirects (RFC 8555 §8.3 lets the server follow them): 301, 302, 303, 307 and 308 with a
-  Location are followed, at most ``max_redirects`` times, only to http or https URLs on ports 80
-  or 443 -- or the configured ``http01_port``/``tlsalpn01_port``, so that deployments and tests on
-  unprivileged ports work. Each target host is resolved through our resolver again; https
-  targets are not certificate-checked (the name is not proved yet; Let's Encrypt does the same).
+* Where it connects (issue 15): every address, resolved or a literal IP in a URL, is screened
+  by :mod:`acmehub.validation.address_policy` before anything connects to it, and the
+  connection goes to that very address (numeric, no second lookup), for the first request and
+  for every redirect. A name with no acceptable address fails with ``dns``, a literal one with
+  ``connection``; each says which address was refused and why.
+* Redirects (RFC 8555 §8.3 lets the server follow them): 301, 302, 307 and 308 with a Location
+  are followed (not 303, which asks for a different resource, nor 300 or 305), at most
+  ``max_redirects`` times, only to http or https URLs on ports 80 or 443 -- or the configured
+  ``http01_port``/``tlsalpn01_port``, so that deployments and tests on unprivileged ports work.
+  Each target host is resolved through our resolver again and screened again; https targets are
+  not certificate-checked (the name is not proved yet; Let's Encrypt does the same).
 * The request runs in the caller's event loop: asyncio streams (TLS through the ssl module for
   https targets), the answer parsed by httptools, uvicorn's C parser. Per GET that costs about a
   quarter of the CPU of aiohttp and a tenth of httpx's async client (measured on loopback).
-* Bodies are read as a stream and never beyond ``max_http_body_bytes``; every network step is
-  bounded by ``timeout``, and reading a body as a whole too. We ask for ``identity`` encoding and
-  compare raw bytes.
+* Bodies are read as a stream and never beyond ``max_http_body_bytes`` (a non-200 body never
+  beyond 32 bytes); every network step is bounded by ``timeout``, and reading a body as a
+  whole too. A problem detail names the URL, the address and the HTTP status, and quotes at
+  most 32 bytes of a body, escaped: whatever answered may be a service on the CA's network.
+  We ask for ``identity`` encoding and compare raw bytes.
 * The body must equal the key authorization once trailing whitespace is stripped (RFC 8555 §8.3:
   the server SHOULD ignore whitespace characters at the end of the body).
 
@@ -36,14 +44,15 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 import ssl
 import time
 from dataclasses import dataclass
 
-import httptools
 import httpx
 
 from acmehub.domain.errors import ErrorKind
+from acmehub.validation.address_policy import AddressPolicy, screen
 from acmehub.validation.common import (
     CheckContext,
     IPAddress,
@@ -51,6 +60,13 @@ from acmehub.validation.common import (
     literal_address,
     order_addresses,
     quote,
+)
+from acmehub.validation.http_response import (
+    ConnectFailedError,
+    ProtocolError,
+    ResponseReader,
+    describe,
+    header_text,
 )
 from acmehub.validation.resolver import DnsLookupError, dns_failure, lookup_addresses
 from acmehub.validation.settings import VaSettings
@@ -63,9 +79,10 @@ _HOSTNAME = re.compile(
     r"(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*\.?\Z",
     re.IGNORECASE,
 )
-_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-#: Bytes of a non-200 body quoted in the problem detail.
-_ERROR_SNIPPET = 128
+#: Redirects followed (issue 15, as Let's Encrypt): 303 See Other points elsewhere on purpose.
+_REDIRECT_STATUSES = frozenset({301, 302, 307, 308})
+#: Bytes of a body read for a non-200 answer, and quoted (escaped) in any problem detail.
+SNIPPET_BYTES = 32
 
 
 @dataclass(frozen=True)
@@ -89,86 +106,12 @@ def _host_header(url: httpx.URL) -> str:
     return f"{host}:{url.port}" if url.port is not None else host
 
 
-def _describe(exc: BaseException) -> str:
-    """A short reason for a transport error, from the underlying OS/SSL error when there is one."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(seen, ConnectionResetError):
-            return "connection reset by peer"
-        if isinstance(seen, TimeoutError):
-            return "timed out"
-        if isinstance(seen, ssl.SSLError):
-            return f"TLS error: {seen.reason or seen}"
-        seen = seen.__cause__ or seen.__context__
-    text = str(exc)
-    return text if text else type(exc).__name__
-
-
-def _text(raw: bytes) -> str:
-    """A header value as text: ASCII, else UTF-8, else Latin-1 (what httpx does)."""
-    for encoding in ("ascii", "utf-8"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("latin-1")
-
-
-class _ConnectFailedError(Exception):
-    """No connection (TCP connect or TLS handshake): the other address may work."""
-
-
-class _ProtocolError(Exception):
-    """The peer's answer is not a complete HTTP/1.x response."""
-
-
-class _Reader:
-    """One HTTP/1.x response, parsed with httptools (uvicorn's C parser) as bytes arrive.
-
-    Stops once the head is read for a redirect, and once the body passes ``limit`` bytes.
-    """
-
-    def __init__(self) -> None:
-        self.status = 0
-        self.location: bytes | None = None
-        self.body = bytearray()
-        self.head_done = False
-        self.done = False
-        self.framed = False  # Content-Length or chunked: EOF before the end is an error
-        self._parser = httptools.HttpResponseParser(self)
-
-    # httptools callbacks
-    def on_header(self, name: bytes, value: bytes) -> None:
-        lowered = name.lower()
-        if lowered == b"location" and self.location is None:
-            self.location = value
-        elif lowered in (b"content-length", b"transfer-encoding"):
-            self.framed = True
-
-    def on_headers_complete(self) -> None:
-        self.head_done = True
-        self.status = self._parser.get_status_code()
-
-    def on_body(self, data: bytes) -> None:
-        self.body += data
-
-    def on_message_complete(self) -> None:
-        self.done = True
-
-    def feed(self, data: bytes) -> None:
-        try:
-            self._parser.feed_data(data)
-        except httptools.HttpParserError as exc:
-            raise _ProtocolError(f"not a valid HTTP response ({exc})") from exc
-
-
 class Http01Checker:
     """Checks one http-01 challenge; raises ChallengeError when it is not met."""
 
     def __init__(self, settings: VaSettings) -> None:
         self._settings = settings
+        self._policy = AddressPolicy(settings.allowed_networks, settings.own_listeners)
         # https redirect targets are not verified (see module docstring); TLS 1.2+ only.
         self._tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         self._tls.check_hostname = False
@@ -229,6 +172,14 @@ class Http01Checker:
             except DnsLookupError as exc:
                 ctx.note(f"GET {url}: {exc.detail}")
                 raise dns_failure(ctx.task, exc) from exc
+        addresses = screen(
+            ctx,
+            self._policy,
+            addresses,
+            port,
+            what=f"Fetching {url}",
+            resolved=literal is None,
+        )
         failures: list[str] = []
         for address in order_addresses(addresses, self._settings.prefer_ipv6):
             peer = host_port(address, port)
@@ -236,18 +187,18 @@ class Http01Checker:
             step = ctx.step_timeout()
             try:
                 return await self._get(url, literal is None, address, port, peer, step)
-            except _ConnectFailedError as exc:
+            except ConnectFailedError as exc:
                 # Could not connect: the other address family may work.
-                failures.append(f"{peer}: {_describe(exc)}")
+                failures.append(f"{peer}: {describe(exc)}")
             except TimeoutError as exc:
                 raise ctx.fail(
                     ErrorKind.CONNECTION,
                     f"Fetching {url} ({peer}): timeout after connect"
                     f" (no complete answer within {step:g}s)",
                 ) from exc
-            except (OSError, _ProtocolError) as exc:
+            except (OSError, ProtocolError) as exc:
                 raise ctx.fail(
-                    ErrorKind.CONNECTION, f"Fetching {url} ({peer}): {_describe(exc)}"
+                    ErrorKind.CONNECTION, f"Fetching {url} ({peer}): {describe(exc)}"
                 ) from exc
         raise ctx.fail(
             ErrorKind.CONNECTION,
@@ -275,9 +226,10 @@ class Http01Checker:
                     ssl=self._tls if https else None,
                     server_hostname=url.raw_host.decode("ascii") if https and by_name else None,
                     ssl_handshake_timeout=step + 1 if https else None,
+                    flags=socket.AI_NUMERICHOST,  # the screened address itself: no lookup
                 )
         except (OSError, TimeoutError, ssl.SSLError) as exc:
-            raise _ConnectFailedError(_describe(exc)) from exc
+            raise ConnectFailedError(describe(exc)) from exc
         try:
             writer.write(
                 b"GET "
@@ -288,7 +240,7 @@ class Http01Checker:
                 + self._headers
                 + b"\r\n"
             )
-            response = _Reader()
+            response = ResponseReader()
             body_deadline: float | None = None
             limit = self._settings.max_http_body_bytes
             while not response.done:
@@ -302,7 +254,7 @@ class Http01Checker:
                 if not data:
                     if response.head_done and not response.framed:
                         break  # the body ends with the connection (RFC 9112 §6.3)
-                    raise _ProtocolError(
+                    raise ProtocolError(
                         "the server closed the connection before the answer was complete"
                     )
                 response.feed(data)
@@ -312,12 +264,12 @@ class Http01Checker:
                         location = response.location
                         return _Answer(
                             status,
-                            None if location is None else _text(location),
+                            None if location is None else header_text(location),
                             b"",
                             False,
                             peer,
                         )
-                    limit = self._settings.max_http_body_bytes if status == 200 else _ERROR_SNIPPET
+                    limit = self._settings.max_http_body_bytes if status == 200 else SNIPPET_BYTES
                     body_deadline = time.monotonic() + step
                 if len(response.body) > limit:
                     return _Answer(response.status, None, bytes(response.body[:limit]), True, peer)
@@ -366,16 +318,21 @@ class Http01Checker:
     def _judge(self, ctx: CheckContext, url: httpx.URL, answer: _Answer) -> None:
         where = f"{url} ({answer.peer})"
         if answer.status != 200:
-            seen = f", body {quote(answer.body)}" if answer.body.strip() else ""
+            body = answer.body
+            seen = f", body {_snippet(body, answer.truncated)}" if body.strip() else ""
+            note = ""
+            if 300 <= answer.status < 400:
+                note = " (only 301, 302, 307 and 308 redirects with a Location are followed)"
             raise ctx.fail(
                 ErrorKind.UNAUTHORIZED,
-                f"Invalid response from {where}: HTTP {answer.status}{seen}",
+                f"Invalid response from {where}: HTTP {answer.status}{note}{seen}",
             )
         if answer.truncated:
             raise ctx.fail(
                 ErrorKind.INCORRECT_RESPONSE,
                 f"The response from {where} is larger than"
-                f" {self._settings.max_http_body_bytes} bytes; it starts with {quote(answer.body)}",
+                f" {self._settings.max_http_body_bytes} bytes; it starts with"
+                f" {_snippet(answer.body)}",
             )
         # RFC 8555 §8.3: ignore whitespace characters at the end of the body.
         key_authorization = ctx.task.key_authorization
@@ -383,5 +340,11 @@ class Http01Checker:
             raise ctx.fail(
                 ErrorKind.INCORRECT_RESPONSE,
                 f"The key authorization file from {where} does not match this challenge:"
-                f" expected {quote(key_authorization, 100)}, got {quote(answer.body)}",
+                f" expected {quote(key_authorization, 100)}, got {_snippet(answer.body)}",
             )
+
+
+def _snippet(body: bytes, truncated: bool = False) -> str:
+    """At most :data:`SNIPPET_BYTES` of an answer's body, escaped, for a problem detail."""
+    text = repr(body[:SNIPPET_BYTES])[1:]  # b'...' -> '...': every non-ASCII byte escaped
+    return text + (" (truncated)" if truncated or len(body) > SNIPPET_BYTES else "")

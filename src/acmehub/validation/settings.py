@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
+
+from acmehub.validation.address_policy import parse_allowed_networks
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,13 @@ class VaSettings:
     #: family is tried only when connecting fails.
     prefer_ipv6: bool = True
     user_agent: str = "acmehub-va/1 (+RFC 8555)"
+    #: Networks (CIDR) that validations may connect to although the address policy would
+    #: refuse them (``validation_allowed_networks``); loopback test set-ups name 127.0.0.0/8.
+    #: The unspecified addresses 0.0.0.0 and :: stay refused.
+    allowed_networks: tuple[str, ...] = ()
+    #: Where acmehub itself listens, (IP address, port): never a validation target. An
+    #: unspecified address (0.0.0.0, ::) stands for every local address on that port.
+    own_listeners: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
         for field_name in ("http01_port", "tlsalpn01_port", "resolver_port"):
@@ -50,6 +60,19 @@ class VaSettings:
             raise ValueError("VaSettings.max_http_body_bytes must be at least 128")
         if self.max_redirects < 0:
             raise ValueError("VaSettings.max_redirects must not be negative")
+        try:
+            parse_allowed_networks(self.allowed_networks)
+        except ValueError as exc:
+            raise ValueError(f"VaSettings.allowed_networks: {exc}") from None
+        for host, port in self.own_listeners:
+            try:
+                ipaddress.ip_address(host)
+            except ValueError:
+                raise ValueError(
+                    f"VaSettings.own_listeners: {host!r} is not an IP address"
+                ) from None
+            if not 0 < port < 65536:
+                raise ValueError(f"VaSettings.own_listeners: {port} is not a TCP port")
 
     @property
     def redirect_ports(self) -> frozenset[int]:

@@ -7,8 +7,16 @@ the dNSName being validated, and its critical id-pe-acmeIdentifier extension hol
 digest of the key authorization as a DER OCTET STRING. RFC 8737 §4: TLS 1.2 or later only, and
 no application data: we close right after the handshake.
 
-Addresses are tried as for http-01 (the first of the preferred family, then the first of the
-other, the second only when the TCP connection fails).
+Addresses are screened by :mod:`acmehub.validation.address_policy` (a name with no acceptable
+address fails with ``dns``) and tried as for http-01 (the first of the preferred family, then
+the first of the other, the second only when the TCP connection fails), connecting to the
+screened address itself.
+
+What the certificate must carry, and nothing that contradicts it (RFC 8737 §3, as Boulder
+checks it): one subjectAltName extension whose only entry is a dNSName equal to the identifier
+(ASCII case-insensitive; no other name type, no trailing dot), and one critical acmeIdentifier
+extension holding the digest. A certificate with an extension twice (two acmeIdentifiers, two
+subjectAltNames) is refused, as RFC 5280 §4.2 forbids.
 
 Problem types (RFC 8555 §6.7):
 
@@ -25,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import socket
 import ssl
 from typing import NoReturn
 
@@ -32,6 +41,7 @@ from cryptography import x509
 from cryptography.x509.oid import ObjectIdentifier
 
 from acmehub.domain.errors import ErrorKind
+from acmehub.validation.address_policy import AddressPolicy, screen
 from acmehub.validation.common import CheckContext, host_port, order_addresses, quote
 from acmehub.validation.resolver import DnsLookupError, dns_failure, lookup_addresses
 from acmehub.validation.settings import VaSettings
@@ -57,6 +67,7 @@ class TlsAlpn01Checker:
 
     def __init__(self, settings: VaSettings) -> None:
         self._settings = settings
+        self._policy = AddressPolicy(settings.allowed_networks, settings.own_listeners)
         # RFC 8737 §3: the certificate is self-signed; no chain or name is verified.
         self._tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         self._tls.check_hostname = False
@@ -78,13 +89,23 @@ class TlsAlpn01Checker:
         except DnsLookupError as exc:
             ctx.note(f"TLS {name}: {exc.detail}")
             raise dns_failure(task, exc) from exc
+        addresses = screen(
+            ctx,
+            self._policy,
+            addresses,
+            port,
+            what=f"Connecting to {name} for tls-alpn-01",
+            resolved=True,
+        )
         failures: list[str] = []
         for address in order_addresses(addresses, self._settings.prefer_ipv6):
             peer = host_port(address, port)
             ctx.note(f"TLS {peer} SNI {name} ALPN {ACME_TLS_1}")
             try:
                 async with asyncio.timeout(ctx.step_timeout()):
-                    _, writer = await asyncio.open_connection(str(address), port)
+                    _, writer = await asyncio.open_connection(
+                        str(address), port, flags=socket.AI_NUMERICHOST
+                    )
             except (OSError, TimeoutError) as exc:
                 # Could not connect: the other address family may work.
                 failures.append(f"{peer}: {_reason(exc)}")
@@ -151,9 +172,15 @@ class TlsAlpn01Checker:
         try:
             cert = x509.load_der_x509_certificate(der)
             extensions = cert.extensions
-        except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
+        except x509.DuplicateExtension as exc:
+            # RFC 5280 §4.2: an extension appears at most once; two acmeIdentifiers (or two
+            # subjectAltNames) would let a checker pick the one that suits it.
+            what = "acmeIdentifier" if exc.oid == ACME_IDENTIFIER_OID else exc.oid.dotted_string
+            refuse(ErrorKind.UNAUTHORIZED, f"has the {what} extension more than once")
+        except (ValueError, x509.UnsupportedGeneralNameType) as exc:
             refuse(ErrorKind.UNAUTHORIZED, f"cannot be parsed ({exc})")
-        # RFC 8737 §3 step 5: exactly one subjectAltName entry, the dNSName being validated.
+        # RFC 8737 §3 step 5: exactly one subjectAltName entry, the dNSName being validated
+        # (no other name type beside it).
         try:
             san = extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         except x509.ExtensionNotFound:
@@ -162,7 +189,7 @@ class TlsAlpn01Checker:
         if (
             len(general_names) != 1
             or not isinstance(general_names[0], x509.DNSName)
-            or general_names[0].value.rstrip(".").lower() != name.rstrip(".").lower()
+            or not _same_name(general_names[0].value, name)
         ):
             refuse(
                 ErrorKind.UNAUTHORIZED,
@@ -187,6 +214,12 @@ class TlsAlpn01Checker:
                 ErrorKind.INCORRECT_RESPONSE,
                 f"has the wrong acmeIdentifier: expected SHA-256 {expected[2:].hex()}, got {got}",
             )
+
+
+def _same_name(value: str, name: str) -> bool:
+    """A dNSName equal to the identifier, ignoring ASCII case only (a Unicode case fold must
+    not turn the Kelvin sign into "k")."""
+    return value.isascii() and value.lower() == name.lower()
 
 
 def _reason(exc: BaseException) -> str:

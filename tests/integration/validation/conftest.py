@@ -410,13 +410,22 @@ def tiny_http() -> Iterator[TinyHttp]:
 # --------------------------------------------------------------------------- tiny TLS
 
 
+#: A private-use OID of the same DER length as id-pe-acmeIdentifier, patched into it afterwards
+#: (the certificate builder refuses an extension twice; the VA does not check the signature).
+_PLACEHOLDER_OID = x509.ObjectIdentifier("1.3.6.1.5.5.7.1.32")
+
+
 def challenge_certificate(
     sans: list[str],
     acme_value: bytes | None,
     *,
     critical: bool = True,
+    other_names: tuple[x509.GeneralName, ...] = (),
+    acme_twice: bool = False,
 ) -> tuple[bytes, bytes]:
-    """A self-signed certificate and key (PEM) shaped like RFC 8737 §3, or deliberately not."""
+    """A self-signed certificate and key (PEM) shaped like RFC 8737 §3, or deliberately not:
+    ``other_names`` join the dNSNames in the subjectAltName; ``acme_twice`` repeats the
+    acmeIdentifier extension."""
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "acmehub test")])
     builder = (
@@ -428,15 +437,34 @@ def challenge_certificate(
         .not_valid_before(dt.datetime(2000, 1, 1, tzinfo=dt.UTC))  # the VA ignores validity
         .not_valid_after(dt.datetime(2099, 1, 1, tzinfo=dt.UTC))
     )
-    if sans:
+    if sans or other_names:
+        names: list[x509.GeneralName] = [x509.DNSName(n) for n in sans]
         builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.DNSName(n) for n in sans]), critical=False
+            x509.SubjectAlternativeName([*names, *other_names]), critical=False
         )
     if acme_value is not None:
         builder = builder.add_extension(
             x509.UnrecognizedExtension(ACME_IDENTIFIER_OID, acme_value), critical=critical
         )
+        if acme_twice:
+            builder = builder.add_extension(
+                x509.UnrecognizedExtension(_PLACEHOLDER_OID, acme_value), critical=critical
+            )
     cert = builder.sign(key, hashes.SHA256())
+    if acme_twice:
+        der = cert.public_bytes(serialization.Encoding.DER)
+        placeholder = b"\x06\x08\x2b\x06\x01\x05\x05\x07\x01\x20"
+        assert der.count(placeholder) == 1
+        der = der.replace(placeholder, placeholder[:-1] + b"\x1f")
+        body = base64.encodebytes(der).replace(b"\n", b"")
+        lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+        pem = b"-----BEGIN CERTIFICATE-----\n" + b"\n".join(lines)
+        pem += b"\n-----END CERTIFICATE-----\n"
+        return pem, key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
     key_pem = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -505,8 +533,12 @@ class TlsFactory:
         *,
         critical: bool = True,
         alpn: tuple[str, ...] = ("acme-tls/1",),
+        other_names: tuple[x509.GeneralName, ...] = (),
+        acme_twice: bool = False,
     ) -> TinyTls:
-        cert, key = challenge_certificate(sans, acme_value, critical=critical)
+        cert, key = challenge_certificate(
+            sans, acme_value, critical=critical, other_names=other_names, acme_twice=acme_twice
+        )
         directory = self.directory / str(len(self.servers))
         directory.mkdir()
         server = TinyTls(directory, cert, key, list(alpn))

@@ -12,7 +12,7 @@ from acmehub.domain.errors import ErrorKind
 from acmehub.domain.model import ChallengeType, Identifier
 from acmehub.validation import ValidationAuthority, VaSettings
 from acmehub.validation.common import order_addresses
-from tests.support.va import Blocking, blocking
+from tests.support.va import LOOPBACK_ALLOWED, Blocking, blocking
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -23,7 +23,11 @@ MAPPED = ipaddress.ip_address("::ffff:127.0.0.1")
 
 
 def va(port: int, **overrides: Any) -> Blocking:
-    settings: dict[str, Any] = {"http01_port": port, "timeout": 2.0}
+    settings: dict[str, Any] = {
+        "http01_port": port,
+        "timeout": 2.0,
+        "allowed_networks": LOOPBACK_ALLOWED,
+    }
     settings.update(overrides)
     return blocking(ValidationAuthority(VaSettings(**settings)))
 

@@ -10,7 +10,7 @@ import pytest
 from acmehub.domain.errors import ErrorKind
 from acmehub.domain.model import ChallengeType
 from acmehub.validation import ValidationAuthority, VaSettings, acme_identifier_value
-from tests.support.va import Blocking, blocking
+from tests.support.va import LOOPBACK_ALLOWED, Blocking, blocking
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -19,7 +19,13 @@ ALPN = ChallengeType.TLS_ALPN_01
 
 def va(port: int, **overrides: float) -> Blocking:
     return blocking(
-        ValidationAuthority(VaSettings(tlsalpn01_port=port, timeout=overrides.get("timeout", 2.0)))
+        ValidationAuthority(
+            VaSettings(
+                tlsalpn01_port=port,
+                timeout=overrides.get("timeout", 2.0),
+                allowed_networks=LOOPBACK_ALLOWED,
+            )
+        )
     )
 
 

@@ -50,6 +50,7 @@ from acmehub.validation.worker import ValidationWorker, WorkerSettings
 from tests.fakes import FixedClock, MemoryNonceStore
 from tests.support.isolated import run_isolated
 from tests.support.postgres import PostgresCluster
+from tests.support.va import LOOPBACK_ALLOWED
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -140,7 +141,9 @@ class World:
         run_isolated(closing())  # a browser test may leave a loop running on this thread
 
     def worker(self, name: str, http_port: int, **settings: Any) -> ValidationWorker:
-        va = ValidationAuthority(VaSettings(http01_port=http_port, timeout=BOUND))
+        va = ValidationAuthority(
+            VaSettings(http01_port=http_port, timeout=BOUND, allowed_networks=LOOPBACK_ALLOWED)
+        )
         return ValidationWorker(
             self.authorizations,
             va,

@@ -12,13 +12,14 @@ from typing import Annotated, Any
 from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
 
-from acmehub.domain.model import AcmeProfile, RaProfile
+from acmehub.domain.model import AcmeProfile, RaProfile, ValidationNetwork
 from acmehub.domain.urls import Urls
 from acmehub.services.commands.base import (
     ApiModel,
     Column,
     Int,
     NameAndUuid,
+    OneOf,
     UrlName,
     change_command,
     ui,
@@ -35,6 +36,7 @@ CaaIdentity = Annotated[str, Field(min_length=1, max_length=253)]
 RetryInterval = Int(1, MAX_RETRY_INTERVAL)
 Validity = Int(1, MAX_ORDER_VALIDITY)
 Port = Int(1, 65535)
+NETWORKS = tuple(str(n) for n in ValidationNetwork)
 
 _PROFILE = "Profile"
 _CLIENTS = "What clients must do"
@@ -142,6 +144,21 @@ class _AcmeProfileFields(ApiModel):
     dns_resolver_port: Port | None = Field(  # type: ignore[valid-type]
         default=None, title="DNS resolver port", json_schema_extra=ui(group=_TIMING)
     )
+    validation_network: OneOf(*NETWORKS) = Field(  # type: ignore[valid-type]
+        default=str(_DEFAULTS.validation_network),
+        title="Validation network",
+        description="Addresses http-01 and tls-alpn-01 may connect to: internal (private "
+        "ranges allowed) or public (every special-purpose range refused, as Let's Encrypt)",
+        json_schema_extra=ui(
+            group=_TIMING,
+            widget="select",
+            choices=NETWORKS,
+            help="internal: validations may reach private addresses (10/8, 172.16/12, "
+            "192.168/16, 100.64/10, fc00::/7), for hosts of your own network. public: only "
+            "globally reachable addresses. Loopback, link-local and the like are refused "
+            "either way.",
+        ),
+    )
     retry_interval: RetryInterval = Field(  # type: ignore[valid-type]
         default=_DEFAULTS.retry_interval,
         title="Retry interval (seconds)",
@@ -190,6 +207,8 @@ class _AcmeProfileFields(ApiModel):
                 )
             elif name == "caa_identities":
                 value = tuple(value)
+            elif name == "validation_network":
+                value = ValidationNetwork(value)
             values[_DOMAIN_NAMES.get(name, name)] = value
         values.pop("name", None)
         return values
@@ -278,6 +297,7 @@ class AcmeProfileDetail(_AcmeProfileFields):
             if hasattr(p, _DOMAIN_NAMES.get(name, name))
         }
         values["caa_identities"] = list(p.caa_identities)
+        values["validation_network"] = str(p.validation_network)
         values["certificate_associations"] = (
             CertificateAssociations.model_validate(p.certificate_associations)
             if p.certificate_associations

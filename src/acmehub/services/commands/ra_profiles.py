@@ -13,7 +13,7 @@ from pydantic import Field
 
 from acmehub.domain.identifiers import MAX_IDENTIFIERS
 from acmehub.domain.model import AcmeProfile, Authority, IssuancePolicy, RaProfile
-from acmehub.domain.policy import MAX_PATTERNS, MIN_RSA_BITS_RANGE
+from acmehub.domain.policy import MAX_LABELS_RANGE, MAX_PATTERNS, MIN_RSA_BITS_RANGE
 from acmehub.domain.urls import Urls
 from acmehub.services.commands.base import (
     ApiModel,
@@ -37,6 +37,7 @@ Usage = Literal["serverAuth", "clientAuth"]
 Pattern = Annotated[str, Field(min_length=1, max_length=253)]
 Validity = Int(1, MAX_VALIDITY)
 MaxNames = Int(1, MAX_IDENTIFIERS)
+MaxLabels = Int(*MAX_LABELS_RANGE)
 RsaBits = Int(*MIN_RSA_BITS_RANGE)
 
 _RA = "RA profile"
@@ -85,6 +86,11 @@ class _PolicyFields(ApiModel):
     )
     max_names: MaxNames = Field(  # type: ignore[valid-type]
         default=_POLICY.max_names, title="Most names in one certificate"
+    )
+    max_labels: MaxLabels = Field(  # type: ignore[valid-type]
+        default=_POLICY.max_labels,
+        title="Most labels in one name",
+        description='A wildcard\'s "*" not counted; "www.example.com" has 3',
     )
     allowed_key_types: list[PolicyKeyType] = Field(
         default_factory=lambda: cast(list[PolicyKeyType], list(_POLICY.allowed_key_types)),

@@ -2,7 +2,7 @@
 CSRs afterwards (by SHA-256 of their SubjectPublicKeyInfo).
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 import acmehub.storage.types
 
 revision = "0012"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
