@@ -51,6 +51,7 @@ from acmehub.domain.model import (
     Authority,
     Authorization,
     AuthzStatus,
+    BlockedKey,
     Certificate,
     Challenge,
     ChallengeStatus,
@@ -140,6 +141,7 @@ class MemoryState:
     #: challenge id -> (worker, lease end), for challenges claimed by the validation queue.
     leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     certificates: dict[str, Certificate] = field(default_factory=dict)
+    blocked_keys: dict[str, BlockedKey] = field(default_factory=dict)
     tokens: dict[str, ApiToken] = field(default_factory=dict)
     eab_keys: dict[str, EabKey] = field(default_factory=dict)
     #: Audit events by id (ids grow like an autoincrement key).
@@ -606,6 +608,14 @@ class MemoryCertificates:
         )
         return True
 
+    def change_revocation_reason(self, certificate_id: str, reason: int) -> bool:
+        st = self._tx.write()
+        cert = st.certificates.get(certificate_id)
+        if cert is None or cert.revoked_at is None or cert.revocation_reason == reason:
+            return False
+        st.certificates[certificate_id] = replace(cert, revocation_reason=reason)
+        return True
+
     def revoked_for_authority(self, authority_uuid: str) -> list[Certificate]:
         return [
             c
@@ -648,6 +658,21 @@ class MemoryCertificates:
 
     def count(self, where: CertificateFilter) -> int:
         return len(self._matching(where))
+
+
+class MemoryBlockedKeys:
+    def __init__(self, tx: _Tx) -> None:
+        self._tx = tx
+
+    def add(self, key: BlockedKey) -> bool:
+        st = self._tx.write()
+        if key.spki_sha256 in st.blocked_keys:
+            return False
+        st.blocked_keys[key.spki_sha256] = key
+        return True
+
+    def get(self, spki_sha256: str) -> BlockedKey | None:
+        return self._tx.state.blocked_keys.get(spki_sha256)
 
 
 class MemoryEabKeys:
@@ -943,6 +968,7 @@ class MemoryUnitOfWork:
         self.orders = MemoryOrders(tx)
         self.authorizations = MemoryAuthorizations(tx)
         self.certificates = MemoryCertificates(tx)
+        self.blocked_keys = MemoryBlockedKeys(tx)
         self.tokens = MemoryTokens(tx)
         self.eab_keys = MemoryEabKeys(tx)
         self.audit = MemoryAudit(tx)

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from acmehub.domain.model import AcmeProfile, Role
@@ -26,6 +27,7 @@ from tests.integration.conftest import (
     last_segment,
     unique_name,
 )
+from tests.jws_signer import AccountKey
 from tests.support.acme_client import AcmeClient, b64url
 from tests.support.challtestsrv import ChallTestSrv
 from tests.support.http01 import Http01Responder
@@ -310,3 +312,67 @@ def test_roles_anonymous_and_audit(
     assert seen[1][0].startswith("token:test-operator-")
     assert seen[1][1] == "certificate.revoke"
     assert events[0].detail["reason"] == 4
+
+
+def test_an_administrator_may_give_the_cas_reasons_but_not_remove_from_crl(
+    operator: httpx.Client,
+    clients: Clients,
+    flows: Flows,
+    profile: AcmeProfile,
+    acmehub: AcmehubServer,
+    state: State,
+) -> None:
+    issued = issue(clients("acme", profile.name), flows)
+    revoke = f"/certificates/{issued.cert_id}/revoke"
+    for reason in ("removeFromCRL", 8, "certificateHold", "cACompromise", "aACompromise"):
+        refused = problem(operator.post(revoke, json={"reason": reason}), 422)
+        assert "9 (privilegeWithdrawn) (Baseline Requirements §7.2.2" in refused["detail"]
+    assert state.certificate(issued.cert_id).revoked_at is None
+
+    response = operator.post(revoke, json={"reason": "privilegeWithdrawn"})
+    assert response.status_code == 200, response.text
+    assert response.json()["revocation"]["reasonCode"] == 9
+    issuer = x509.load_pem_x509_certificates(issued.chain_pem)[1]
+    entry = crl_for(issued.leaf, issuer, acmehub).get_revoked_certificate_by_serial_number(
+        issued.leaf.serial_number
+    )
+    assert entry is not None
+    reason = entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
+    assert reason == x509.ReasonFlags.privilege_withdrawn
+
+
+def test_an_administrator_moves_a_revoked_certificate_to_key_compromise(
+    operator: httpx.Client,
+    clients: Clients,
+    flows: Flows,
+    profile: AcmeProfile,
+    acmehub: AcmehubServer,
+    state: State,
+) -> None:
+    client = clients("acme", profile.name)
+    key = ec.generate_private_key(ec.SECP256R1())
+    _, order = flows.issue(client, [unique_name()], key)
+    cert_id = last_segment(order["certificate"])
+    chain = x509.load_pem_x509_certificates(client.get(order["certificate"]).content)
+    revoke = f"/certificates/{cert_id}/revoke"
+    assert operator.post(revoke, json={"reason": "superseded"}).status_code == 200
+    revoked_at = state.certificate(cert_id).revoked_at
+    problem(operator.post(revoke, json={"reason": "cessationOfOperation"}), 422, "already")
+
+    moved = operator.post(revoke, json={"reason": "keyCompromise"})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["revocation"]["reason"] == "keyCompromise"
+    stored = state.certificate(cert_id)
+    assert (stored.revoked_at, stored.revocation_reason) == (revoked_at, 1)
+    entry = crl_for(chain[0], chain[1], acmehub).get_revoked_certificate_by_serial_number(
+        chain[0].serial_number
+    )
+    assert entry is not None
+    reason = entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
+    assert reason == x509.ReasonFlags.key_compromise
+    # The key is blocked: an ACME client can no longer make it an account key.
+    blocked = clients(
+        "acme", profile.name, key=AccountKey.from_private_key("ES256", key), register=False
+    )
+    assert_problem(blocked.register(), 400, "badPublicKey", "revoked for keyCompromise")
+    problem(operator.post(revoke, json={"reason": "keyCompromise"}), 422, "already")

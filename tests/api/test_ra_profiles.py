@@ -1,5 +1,5 @@
 """RA profiles over the management API: CRUD, enable/disable, the ACME activation, and the
-issuance policy as ACME clients meet it (rejectedIdentifier at new-order, badPublicKey at
+issuance policy as ACME clients meet it (rejectedIdentifier at new-order, badCSR at
 finalize, validity and extended key usages of the certificates issued).
 """
 
@@ -443,7 +443,7 @@ def test_an_rsa_key_is_a_bad_public_key_where_only_ec_is_allowed(
     order_url, order = flows.ready_order(client, [name])
     csr = csr_for([name], rsa.generate_private_key(65537, 2048))
     refused = client.post(order["finalize"], {"csr": b64url(csr)})
-    doc = assert_problem(refused, 400, "badPublicKey", "RSA 2048 bits")
+    doc = assert_problem(refused, 400, "badCSR", "RSA 2048 bits")
     assert "issuancePolicy.allowedKeyTypes allows ec-p256" in doc["detail"]
     assert client.get(order_url).json()["status"] == "ready"
     # The same order goes through with an allowed key.
@@ -458,7 +458,7 @@ def test_short_rsa_keys_are_refused_naming_min_rsa_bits(
     _, order = flows.ready_order(client, [name])
     csr = csr_for([name], rsa.generate_private_key(65537, 2048))
     refused = client.post(order["finalize"], {"csr": b64url(csr)})
-    assert_problem(refused, 400, "badPublicKey", "issuancePolicy.minRsaBits is 3072")
+    assert_problem(refused, 400, "badCSR", "issuancePolicy.minRsaBits is 3072")
 
 
 def test_certificates_carry_the_validity_and_extended_key_usages_of_the_policy(

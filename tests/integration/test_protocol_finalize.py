@@ -89,26 +89,22 @@ def test_csr_key_must_not_be_account_key(
     )
 
 
-def test_rsa_1024_csr_is_bad_public_key(
+def test_rsa_1024_csr_is_bad_csr(
     ready: tuple[AcmeClient, str, dict[str, Any]], state: State
 ) -> None:
     client, order_url, order = ready
     names = [i["value"] for i in order["identifiers"]]
     csr = csr_for(names, rsa.generate_private_key(65537, 1024))
     assert_refused_and_still_ready(
-        client, state, order_url, order, csr, "badPublicKey", "RSA key of 1024 bits is not accepted"
+        client, state, order_url, order, csr, "badCSR", "an RSA key of 1024 bits is not accepted"
     )
 
 
-def test_csr_p521_is_bad_public_key(
-    ready: tuple[AcmeClient, str, dict[str, Any]], state: State
-) -> None:
+def test_csr_p521_is_bad_csr(ready: tuple[AcmeClient, str, dict[str, Any]], state: State) -> None:
     client, order_url, order = ready
     names = [i["value"] for i in order["identifiers"]]
     csr = csr_for(names, ec.generate_private_key(ec.SECP521R1()))
-    assert_refused_and_still_ready(
-        client, state, order_url, order, csr, "badPublicKey", "secp521r1"
-    )
+    assert_refused_and_still_ready(client, state, order_url, order, csr, "badCSR", "secp521r1")
 
 
 def test_csr_garbage_is_bad_csr(

@@ -71,18 +71,18 @@ def test_revoke_by_owner_then_already_revoked(
 ) -> None:
     issued = issue(client, flows)
     assert issued.leaf.serial_number not in crl_serials(acmehub, issued.leaf)
-    response = revoke(client, issued.der, 1)
+    response = revoke(client, issued.der, 4)
     assert response.status_code == 200, response.text
     assert_rituals(response, client.directory_url)
     stored = state.certificate(issued.cert_id)
     assert stored.revoked_at is not None
-    assert stored.revocation_reason == 1
+    assert stored.revocation_reason == 4
     # The CRL reflects the revocation at once.
     assert issued.leaf.serial_number in crl_serials(acmehub, issued.leaf)
 
-    again = revoke(client, issued.der, 4)
+    again = revoke(client, issued.der, 5)
     assert_problem(again, 400, "alreadyRevoked", "already revoked", client.directory_url)
-    assert state.certificate(issued.cert_id).revocation_reason == 1
+    assert state.certificate(issued.cert_id).revocation_reason == 4
 
 
 def test_revoke_by_certificate_key(client: AcmeClient, flows: Flows, state: State) -> None:

@@ -167,41 +167,39 @@ def test_rsa_2048_is_accepted(rsa2048: rsa.RSAPrivateKey) -> None:
     check_csr_key(rsa2048.public_key())
 
 
-def test_rsa_1024_is_bad_public_key() -> None:
+def test_rsa_1024_is_bad_csr() -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     info = parse_csr(make_csr(key, ["a.example.com"]))
     with pytest.raises(DomainError) as excinfo:
         check_csr_key(info.public_key)
-    assert excinfo.value.kind is ErrorKind.BAD_PUBLIC_KEY
+    assert excinfo.value.kind is ErrorKind.BAD_CSR
     assert "1024 bits" in excinfo.value.detail
 
 
-def test_rsa_above_8192_bits_is_bad_public_key() -> None:
-    modulus = (1 << 8200) | 0xFFFF  # only the size matters here
+def test_rsa_above_4096_bits_is_bad_csr() -> None:
+    modulus = (1 << 4104) | 0xFFFF  # only the size matters here
     key = rsa.RSAPublicNumbers(65537, modulus).public_key()
     with pytest.raises(DomainError) as excinfo:
         check_csr_key(key)
-    assert excinfo.value.kind is ErrorKind.BAD_PUBLIC_KEY
+    assert excinfo.value.kind is ErrorKind.BAD_CSR
 
 
-def test_rsa_exponent_above_range_is_bad_public_key(rsa2048: rsa.RSAPrivateKey) -> None:
+def test_rsa_exponent_above_range_is_bad_csr(rsa2048: rsa.RSAPrivateKey) -> None:
     n = rsa2048.public_key().public_numbers().n
     key = rsa.RSAPublicNumbers(2**256 + 1, n).public_key()
     with pytest.raises(DomainError) as excinfo:
         check_csr_key(key)
-    assert excinfo.value.kind is ErrorKind.BAD_PUBLIC_KEY
+    assert excinfo.value.kind is ErrorKind.BAD_CSR
     assert "exponent" in excinfo.value.detail
 
 
 @pytest.mark.parametrize("factor", [2, 3, 751])
-def test_rsa_modulus_with_small_factor_is_bad_public_key(
-    rsa2048: rsa.RSAPrivateKey, factor: int
-) -> None:
+def test_rsa_modulus_with_small_factor_is_bad_csr(rsa2048: rsa.RSAPrivateKey, factor: int) -> None:
     n = rsa2048.public_key().public_numbers().n
     key = rsa.RSAPublicNumbers(65537, n * factor).public_key()
     with pytest.raises(DomainError) as excinfo:
         check_csr_key(key)
-    assert excinfo.value.kind is ErrorKind.BAD_PUBLIC_KEY
+    assert excinfo.value.kind is ErrorKind.BAD_CSR
 
 
 @pytest.mark.parametrize("curve", [ec.SECP521R1(), ec.SECP256K1()])
@@ -209,15 +207,15 @@ def test_other_curves_are_bad_public_key(curve: ec.EllipticCurve) -> None:
     info = parse_csr(make_csr(ec.generate_private_key(curve), ["a.example.com"]))
     with pytest.raises(DomainError) as excinfo:
         check_csr_key(info.public_key)
-    assert excinfo.value.kind is ErrorKind.BAD_PUBLIC_KEY
+    assert excinfo.value.kind is ErrorKind.BAD_CSR
     assert "only P-256 and P-384 are accepted" in excinfo.value.detail
 
 
-def test_ed25519_is_bad_public_key() -> None:
+def test_ed25519_is_bad_csr() -> None:
     info = parse_csr(make_csr(ed25519.Ed25519PrivateKey.generate(), ["a.example.com"]))
     with pytest.raises(DomainError) as excinfo:
         check_csr_key(info.public_key)
-    assert excinfo.value.kind is ErrorKind.BAD_PUBLIC_KEY
+    assert excinfo.value.kind is ErrorKind.BAD_CSR
     assert "EdDSA" in excinfo.value.detail
 
 
@@ -309,7 +307,7 @@ def test_check_finalize_csr_reports_a_weak_key_before_names() -> None:
             order_names=["a.example.com"],
             account_spki_sha256_hex="00",
         )
-    assert excinfo.value.kind is ErrorKind.BAD_PUBLIC_KEY
+    assert excinfo.value.kind is ErrorKind.BAD_CSR
 
 
 # --------------------------------------------------------------------------- serial numbers

@@ -340,7 +340,7 @@ def test_rsa_certificate_key_adds_key_encipherment(ca: EmbeddedCa) -> None:
 def test_issue_refuses_weak_csr_keys_too(ca: EmbeddedCa) -> None:
     with pytest.raises(DomainError) as excinfo:
         issue(ca, ["weak.example.com"], ec.generate_private_key(ec.SECP521R1()))
-    assert excinfo.value.kind is ErrorKind.BAD_PUBLIC_KEY
+    assert excinfo.value.kind is ErrorKind.BAD_CSR
 
 
 def test_issue_refuses_an_invalid_csr(ca: EmbeddedCa) -> None:

@@ -199,7 +199,7 @@ def test_an_rsa_key_is_refused_where_only_ec_is_allowed(rsa2048: rsa.RSAPublicKe
     policy = IssuancePolicy(allowed_key_types=("ec-p256", "ec-p384"))
     with pytest.raises(DomainError) as caught:
         check_key(policy, rsa2048)
-    assert caught.value.kind is ErrorKind.BAD_PUBLIC_KEY
+    assert caught.value.kind is ErrorKind.BAD_CSR
     assert "RSA 2048 bits" in caught.value.detail
     assert "issuancePolicy.allowedKeyTypes allows ec-p256, ec-p384" in caught.value.detail
     check_key(policy, ec.generate_private_key(ec.SECP256R1()).public_key())

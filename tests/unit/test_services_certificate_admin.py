@@ -160,9 +160,17 @@ def test_bad_reasons_are_422(
 def test_reason_names_and_codes() -> None:
     assert reason_code(None) == 0
     assert reason_code("unspecified") == 0
-    assert reason_code("aACompromise") == 10
+    assert reason_code("privilegeWithdrawn") == 9
     assert reason_code(5) == 5
     assert sorted(REASON_CODES.values()) == [0, 1, 2, 3, 4, 5, 6, 8, 9, 10]
+
+
+@pytest.mark.parametrize("reason", ["cACompromise", 2, "certificateHold", 6, 8, "aACompromise"])
+def test_reasons_the_ca_may_not_give_are_refused(reason: int | str) -> None:
+    with pytest.raises(DomainError) as caught:
+        reason_code(reason)
+    assert (caught.value.kind, caught.value.status) == (ErrorKind.INVALID_INPUT, 422)
+    assert "5 (cessationOfOperation), 9 (privilegeWithdrawn)" in caught.value.detail
 
 
 def test_roles(world: MemoryWorld, ctx: AcmeContext, admin: CertificateAdminService) -> None:

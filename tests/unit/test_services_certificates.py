@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from acmehub.domain.csr import spki_sha256_hex
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import Account, Certificate
-from acmehub.services.certificates import REVOCATION_REASONS, RevocationSigner
+from acmehub.domain.revocation import SUBSCRIBER_REASONS
+from acmehub.services.certificates import RevocationSigner
 from acmehub.services.context import AcmeContext
 from tests.fakes import AccountKey, MemoryWorld
 
@@ -101,13 +102,13 @@ def test_another_account_cannot_download(
 
 
 def test_the_owner_revokes(world: MemoryWorld, ctx: AcmeContext, issued: Issued) -> None:
-    revoked = world.services.certificates.revoke(ctx, issued.by_owner, issued.der, 1)
+    revoked = world.services.certificates.revoke(ctx, issued.by_owner, issued.der, 4)
     assert revoked.id == issued.cert.id
     after = current(world, ctx, issued)
     assert after.revoked_at == world.clock.now()
-    assert after.revocation_reason == 1
+    assert after.revocation_reason == 4
     (request,) = world.ca.revoke_requests
-    assert (request.serial_hex, request.reason) == (issued.cert.serial_hex, 1)
+    assert (request.serial_hex, request.reason) == (issued.cert.serial_hex, 4)
 
 
 def test_the_certificate_key_revokes(world: MemoryWorld, ctx: AcmeContext, issued: Issued) -> None:
@@ -184,21 +185,56 @@ def test_expired_authorizations_do_not_authorize_revocation(
 # --------------------------------------------------------------------------- reasons
 
 
-@pytest.mark.parametrize("reason", [7, 11, -1, "1", 1.0, True, [1]])
-def test_reasons_outside_rfc_5280_are_refused(
+@pytest.mark.parametrize("reason", [7, 11, -1, "1", 1.0, True, [1], 2, 6, 8, 9, 10])
+def test_reasons_a_subscriber_may_not_give_are_refused(
     world: MemoryWorld, ctx: AcmeContext, issued: Issued, reason: object
 ) -> None:
     error = refusal(world.services.certificates.revoke, ctx, issued.by_owner, issued.der, reason)
     assert error.kind is ErrorKind.BAD_REVOCATION_REASON
+    assert "0 (unspecified), 1 (keyCompromise), 3 (affiliationChanged)" in error.detail
     assert current(world, ctx, issued).revoked_at is None
 
 
-@pytest.mark.parametrize("reason", REVOCATION_REASONS)
-def test_every_rfc_5280_reason_is_accepted(
+@pytest.mark.parametrize("reason", SUBSCRIBER_REASONS)
+def test_every_subscriber_reason_is_accepted_from_the_certificate_key(
     world: MemoryWorld, ctx: AcmeContext, issued: Issued, reason: int
 ) -> None:
-    world.services.certificates.revoke(ctx, issued.by_owner, issued.der, reason)
+    world.services.certificates.revoke(ctx, issued.by_cert_key, issued.der, reason)
     assert current(world, ctx, issued).revocation_reason == reason
+
+
+def test_key_compromise_from_the_owner_is_recorded_without_blocking_the_key(
+    world: MemoryWorld, ctx: AcmeContext, issued: Issued
+) -> None:
+    world.services.certificates.revoke(ctx, issued.by_owner, issued.der, 1)
+    assert current(world, ctx, issued).revocation_reason == 1
+    with world.uow() as tx:
+        assert tx.blocked_keys.get(issued.cert.key_thumbprint) is None
+
+
+def test_proof_after_the_owners_key_compromise_blocks_the_key(
+    world: MemoryWorld, ctx: AcmeContext, issued: Issued
+) -> None:
+    revoke = world.services.certificates.revoke
+    revoke(ctx, issued.by_owner, issued.der, 1)
+    before = current(world, ctx, issued)
+    revoke(ctx, issued.by_cert_key, issued.der, 1)
+    assert current(world, ctx, issued) == before
+    with world.uow() as tx:
+        assert tx.blocked_keys.get(issued.cert.key_thumbprint) is not None
+    assert refusal(revoke, ctx, issued.by_cert_key, issued.der, 1).kind is ErrorKind.ALREADY_REVOKED
+
+
+def test_key_compromise_from_another_account_is_refused(
+    world: MemoryWorld, ctx: AcmeContext, issued: Issued
+) -> None:
+    other, _ = world.new_account(ctx)
+    world.ready_order(ctx, other, "www.example.com", "example.org")
+    signer = RevocationSigner(account_id=other.id)
+    error = refusal(world.services.certificates.revoke, ctx, signer, issued.der, 1)
+    assert error.kind is ErrorKind.BAD_REVOCATION_REASON
+    assert "sign the revocation request with the certificate's key" in error.detail
+    assert current(world, ctx, issued).revoked_at is None
 
 
 def test_no_reason_means_unspecified(world: MemoryWorld, ctx: AcmeContext, issued: Issued) -> None:
@@ -213,11 +249,32 @@ def test_a_certificate_is_revoked_once(
     world: MemoryWorld, ctx: AcmeContext, issued: Issued
 ) -> None:
     revoke = world.services.certificates.revoke
-    revoke(ctx, issued.by_owner, issued.der, 1)
-    assert refusal(revoke, ctx, issued.by_owner, issued.der, 1).kind is ErrorKind.ALREADY_REVOKED
-    assert refusal(revoke, ctx, issued.by_cert_key, issued.der, 4).kind is ErrorKind.ALREADY_REVOKED
+    revoke(ctx, issued.by_cert_key, issued.der, 1)
+    assert refusal(revoke, ctx, issued.by_owner, issued.der, 4).kind is ErrorKind.ALREADY_REVOKED
+    assert refusal(revoke, ctx, issued.by_cert_key, issued.der, 1).kind is ErrorKind.ALREADY_REVOKED
     assert current(world, ctx, issued).revocation_reason == 1
     assert len(world.ca.revoke_requests) == 1
+
+
+def test_a_revoked_certificate_moves_to_key_compromise_once(
+    world: MemoryWorld, ctx: AcmeContext, issued: Issued
+) -> None:
+    revoke = world.services.certificates.revoke
+    revoke(ctx, issued.by_owner, issued.der, 4)
+    revoked_at = current(world, ctx, issued).revoked_at
+    world.clock.advance(minutes=5)
+    assert refusal(revoke, ctx, issued.by_owner, issued.der, 1).kind is ErrorKind.ALREADY_REVOKED
+    revoke(ctx, issued.by_cert_key, issued.der, 1)
+    after = current(world, ctx, issued)
+    # The reason changes; the revocation time stays (BR §4.9.1.1, as Boulder does).
+    assert (after.revoked_at, after.revocation_reason) == (revoked_at, 1)
+    assert [r.reason for r in world.ca.revoke_requests] == [4, 1]
+    assert world.ca.revoke_requests[1].revoked_at == revoked_at
+    with world.uow() as tx:
+        blocked = tx.blocked_keys.get(issued.cert.key_thumbprint)
+    assert blocked is not None
+    assert blocked.certificate_id == issued.cert.id
+    assert refusal(revoke, ctx, issued.by_cert_key, issued.der, 1).kind is ErrorKind.ALREADY_REVOKED
 
 
 def forged(serial: int, names: list[str], now: datetime) -> bytes:
@@ -275,7 +332,7 @@ def test_the_crl_lists_revoked_serials(
     assert list(crl(world, issued)) == []
 
     world.clock.advance(minutes=3)
-    world.services.certificates.revoke(ctx, issued.by_owner, issued.der, 1)
+    world.services.certificates.revoke(ctx, issued.by_cert_key, issued.der, 1)
     listed = crl(world, issued)
     serial = int(issued.cert.serial_hex, 16)
     entry = listed.get_revoked_certificate_by_serial_number(serial)

@@ -8,11 +8,11 @@ import argparse
 from acmehub.cli_admin.base import Admin
 from acmehub.cli_admin.commands import command, list_command, list_page
 from acmehub.cli_admin.running import SubParsers
+from acmehub.domain.revocation import ADMINISTRATOR_REASONS, REASON_NAMES
 from acmehub.management.routers import certificates as api
 from acmehub.services.commands.base import parse
 from acmehub.services.commands.certificates import (
     COLUMNS,
-    REASON_CODES,
     CertificateListQuery,
     RevokeRequest,
 )
@@ -31,7 +31,8 @@ def register(sub: SubParsers) -> None:
     revoke = command(actions, "revoke", text, _revoke)
     revoke.add_argument("certificate", help="the certificate id or serial number")
     reason = "unspecified"
-    revoke.add_argument("--reason", type=_reason, default=reason, help=", ".join(REASON_CODES))
+    allowed = ", ".join(REASON_NAMES[code] for code in ADMINISTRATOR_REASONS)
+    revoke.add_argument("--reason", type=_reason, default=reason, help=allowed)
 
 
 def _reason(text: str) -> int | str:

@@ -3,7 +3,7 @@
 The finalize use case runs, in this order::
 
     info = parse_csr(der)                     # badCSR: undecodable, bad signature, odd SANs
-    check_csr_key(info.public_key)            # badPublicKey: weak or unsupported key
+    check_csr_key(info.public_key)            # badCSR: weak or unsupported key
     check_csr_names(info, order_names)        # badCSR: names differ from the order's
     check_not_account_key(info, account_spki) # badCSR: certificate key == account key
 
@@ -13,32 +13,19 @@ or all four at once through :func:`check_finalize_csr`. Only pyca/cryptography i
 from __future__ import annotations
 
 import functools
-import hashlib
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import NameOID
 
 from acmehub.domain.errors import DomainError, ErrorKind
+from acmehub.domain.key_policy import check_certificate_key
+from acmehub.domain.key_policy import spki_sha256_hex as spki_sha256_hex  # re-exported
 
-#: RSA modulus sizes we accept, in bits. CA/Browser Forum BR §6.1.5: at least 2048; the upper
-#: bound keeps signature verification cheap for relying parties (and for us).
-RSA_MIN_BITS = 2048
-RSA_MAX_BITS = 8192
-#: BR §6.1.6: the public exponent SHOULD be in [2^16 + 1, 2^256 - 1]; we refuse above the range.
-RSA_MAX_EXPONENT = 2**256 - 1
-#: Curves accepted for certificate keys (the ones TLS clients universally support).
-ACCEPTED_CURVES: frozenset[str] = frozenset({ec.SECP256R1.name, ec.SECP384R1.name})
-#: BR §6.1.6: the modulus SHOULD have no factors smaller than 752.
-_SMALL_PRIMES: tuple[int, ...] = tuple(
-    p for p in range(3, 752, 2) if all(p % d for d in range(3, int(p**0.5) + 1, 2))
-)
 #: Signature hashes we refuse on CSRs (collision-prone).
 _WEAK_HASHES: frozenset[str] = frozenset({"md5", "sha1"})
 #: RFC 5280 §4.1.2.2: a serial number is a positive integer of at most 20 octets.
@@ -56,19 +43,6 @@ class CsrInfo:
     public_key: CertificatePublicKeyTypes
     #: SHA-256 of the DER SubjectPublicKeyInfo, lower-case hex (see :func:`spki_sha256_hex`).
     spki_sha256_hex: str
-
-
-def spki_sha256_hex(public_key: CertificatePublicKeyTypes) -> str:
-    """SHA-256 of the key's DER SubjectPublicKeyInfo, lower-case hex.
-
-    The same value identifies a key whether it came from a CSR, a certificate or a JWK
-    (``jwcrypto.jwk.JWK.get_op_key("verify")`` yields a cryptography key), and it is what
-    ``Certificate.key_thumbprint`` stores.
-    """
-    der = public_key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return hashlib.sha256(der).hexdigest()
 
 
 def serial_to_hex(serial: int) -> str:
@@ -123,9 +97,7 @@ def parse_csr(der: bytes) -> CsrInfo:
     try:
         public_key = csr.public_key()
     except UnsupportedAlgorithm as exc:
-        raise DomainError(
-            ErrorKind.BAD_PUBLIC_KEY, "CSR public key algorithm is not supported"
-        ) from exc
+        raise DomainError(ErrorKind.BAD_CSR, "CSR public key algorithm is not supported") from exc
     except ValueError as exc:
         raise DomainError(ErrorKind.BAD_CSR, "CSR public key is invalid") from exc
     _check_signature(csr)
@@ -191,51 +163,10 @@ def _names(csr: x509.CertificateSigningRequest) -> tuple[set[str], set[str]]:
 
 
 def check_csr_key(public_key: CertificatePublicKeyTypes) -> None:
-    """Refuse keys unfit for a TLS server certificate with ``badPublicKey`` (RFC 8555 §6.7).
-
-    Accepted: RSA 2048-8192 bits with a sane exponent and modulus (CA/B Forum BR §6.1.5-6.1.6),
-    ECDSA on P-256 or P-384. Ed25519/Ed448 are refused: the Baseline Requirements do not allow
-    them in TLS server certificates and mainstream TLS clients do not accept them.
-    """
-    if isinstance(public_key, rsa.RSAPublicKey):
-        _check_rsa(public_key)
-    elif isinstance(public_key, ec.EllipticCurvePublicKey):
-        if public_key.curve.name not in ACCEPTED_CURVES:
-            raise DomainError(
-                ErrorKind.BAD_PUBLIC_KEY,
-                f"EC key on curve {public_key.curve.name} is not accepted: "
-                "only P-256 and P-384 are accepted",
-            )
-    elif isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
-        raise DomainError(
-            ErrorKind.BAD_PUBLIC_KEY,
-            "EdDSA keys are not accepted for TLS server certificates; "
-            "use RSA (2048 bits or more) or ECDSA P-256/P-384",
-        )
-    else:
-        raise DomainError(
-            ErrorKind.BAD_PUBLIC_KEY,
-            f"{type(public_key).__name__.removeprefix('_')} keys are not accepted; "
-            "use RSA (2048 bits or more) or ECDSA P-256/P-384",
-        )
-
-
-def _check_rsa(public_key: rsa.RSAPublicKey) -> None:
-    size = public_key.key_size
-    if not RSA_MIN_BITS <= size <= RSA_MAX_BITS:
-        raise DomainError(
-            ErrorKind.BAD_PUBLIC_KEY,
-            f"RSA key of {size} bits is not accepted: "
-            f"the modulus must be {RSA_MIN_BITS} to {RSA_MAX_BITS} bits",
-        )
-    numbers = public_key.public_numbers()
-    if numbers.e < 3 or numbers.e % 2 == 0 or numbers.e > RSA_MAX_EXPONENT:
-        raise DomainError(
-            ErrorKind.BAD_PUBLIC_KEY,
-            "RSA public exponent is not accepted: it must be odd, at least 3 and below 2^256",
-        )
-    if numbers.n % 2 == 0 or any(numbers.n % p == 0 for p in _SMALL_PRIMES):
-        raise DomainError(ErrorKind.BAD_PUBLIC_KEY, "RSA modulus has a small prime factor")
+    """Refuse a key unfit for a certificate with ``badCSR`` (RFC 8555 §7.4), by the one key
+    policy of :mod:`acmehub.domain.key_policy` (RSA 2048-4096 bits with exponent 65537 and no
+    known weakness, ECDSA P-256 or P-384)."""
+    check_certificate_key(public_key)
 
 
 def check_csr_names(

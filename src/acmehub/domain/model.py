@@ -332,6 +332,19 @@ class EabKey:
     description: str = ""
 
 
+@dataclass(frozen=True)
+class BlockedKey:
+    """A public key that may no longer be used, as an account key or in a CSR (a certificate
+    with it was revoked for keyCompromise): domain.key_policy, services.certificates."""
+
+    spki_sha256: str  # SHA-256 of the DER SubjectPublicKeyInfo, lower-case hex
+    blocked_at: datetime
+    #: Who revoked: an audit actor ("acme:<account>", "acme:certkey:<hash>", a user, a token).
+    blocked_by: str
+    #: The revoked certificate that put the key here.
+    certificate_id: str | None = None
+
+
 class Role(StrEnum):
     ADMIN = "admin"  # everything
     OPERATOR = "operator"  # enable, disable, revoke; no configuration

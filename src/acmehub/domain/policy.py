@@ -34,12 +34,12 @@ from acmehub.domain.identifiers import (
 from acmehub.domain.model import Identifier, IssuancePolicy
 
 #: Key types a policy may allow: "rsa" (sized by ``min_rsa_bits``) and the two NIST curves the
-#: CA accepts at all (domain.csr.check_csr_key).
+#: CA accepts at all (domain.key_policy.check_certificate_key).
 KEY_TYPES: tuple[str, ...] = ("rsa", "ec-p256", "ec-p384")
 #: Extended key usages a policy may put in certificates (RFC 5280 §4.2.1.12).
 EXTENDED_KEY_USAGES: tuple[str, ...] = ("serverAuth", "clientAuth")
-#: Bounds on ``min_rsa_bits`` (domain.csr accepts 2048-8192 bits whatever the policy says).
-MIN_RSA_BITS_RANGE = (2048, 8192)
+#: Bounds on ``min_rsa_bits`` (domain.key_policy accepts 2048-4096 bits whatever the policy says).
+MIN_RSA_BITS_RANGE = (2048, 4096)
 #: At most this many patterns per list (each pattern is checked against every name).
 MAX_PATTERNS = 500
 #: Bounds on ``max_labels``: a name has at least two labels, and 253 characters hold at most 127.
@@ -179,18 +179,19 @@ def describe_key(public_key: CertificatePublicKeyTypes) -> tuple[str, int | None
 
 
 def key_problem(policy: IssuancePolicy, public_key: CertificatePublicKeyTypes) -> Problem | None:
-    """Why the policy refuses the certificate key (``badPublicKey``), or None."""
+    """Why the policy refuses the certificate key, or None: ``badCSR``, as every refusal of a
+    CSR's key at finalize (RFC 8555 §7.4)."""
     kind, bits = describe_key(public_key)
     shown = f"RSA {bits} bits" if bits is not None else kind
     if kind not in policy.allowed_key_types:
         return Problem(
-            ErrorKind.BAD_PUBLIC_KEY,
+            ErrorKind.BAD_CSR,
             f"the CSR's key ({shown}) is refused by the RA profile's issuance policy: "
             f"issuancePolicy.allowedKeyTypes allows {', '.join(policy.allowed_key_types)}",
         )
     if bits is not None and bits < policy.min_rsa_bits:
         return Problem(
-            ErrorKind.BAD_PUBLIC_KEY,
+            ErrorKind.BAD_CSR,
             f"the CSR's key ({shown}) is refused by the RA profile's issuance policy: "
             f"issuancePolicy.minRsaBits is {policy.min_rsa_bits}",
         )

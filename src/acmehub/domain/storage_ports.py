@@ -17,6 +17,7 @@ from acmehub.domain.model import (
     AuditEvent,
     Authority,
     Authorization,
+    BlockedKey,
     Certificate,
     Challenge,
     EabKey,
@@ -197,9 +198,24 @@ class CertificateRepository(Protocol):
         """False when it was already revoked (the caller answers alreadyRevoked)."""
         ...
 
+    def change_revocation_reason(self, certificate_id: str, reason: int) -> bool:
+        """Give a revoked certificate another reason (its revocation time stays); False when it
+        is not revoked or has that reason already (a conditional update)."""
+        ...
+
     def revoked_for_authority(self, authority_uuid: str) -> list[Certificate]: ...
     def list(self, where: CertificateFilter, page: Page) -> list[Certificate]: ...
     def count(self, where: CertificateFilter) -> int: ...
+
+
+class BlockedKeyRepository(Protocol):
+    """Keys of certificates revoked for keyCompromise, by SHA-256 of their SPKI (hex)."""
+
+    def add(self, key: BlockedKey) -> bool:
+        """Block a key; False (and the first entry kept) when it is blocked already."""
+        ...
+
+    def get(self, spki_sha256: str) -> BlockedKey | None: ...
 
 
 class EabKeyRepository(Protocol):
@@ -322,6 +338,8 @@ class UnitOfWork(Protocol):
     def certificates(self) -> CertificateRepository: ...
     @property
     def eab_keys(self) -> EabKeyRepository: ...
+    @property
+    def blocked_keys(self) -> BlockedKeyRepository: ...
     @property
     def tokens(self) -> TokenRepository: ...
     @property

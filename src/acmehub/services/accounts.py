@@ -10,6 +10,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from acmehub.domain.errors import DomainError, ErrorKind
+from acmehub.domain.key_policy import (
+    blocked_key_detail,
+    check_account_key,
+    public_key_from_jwk,
+    spki_sha256_hex,
+)
 from acmehub.domain.model import Account, AccountStatus
 from acmehub.domain.ports import UnitOfWork
 from acmehub.services.admin import record
@@ -55,6 +61,18 @@ def check_account_usable(account: Account, ctx: AcmeContext) -> None:
         raise _unauthorized("Account does not belong to this profile")
 
 
+def admit_account_key(tx: UnitOfWork, jwk: dict[str, Any]) -> None:
+    """The key policy for a key that is to become an account key (new-account, key-change):
+    badPublicKey for a key the policy refuses or a blocked one (domain.key_policy)."""
+    public_key = public_key_from_jwk(jwk)
+    check_account_key(public_key)
+    spki = spki_sha256_hex(public_key)
+    if tx.blocked_keys.get(spki) is not None:
+        raise DomainError(
+            ErrorKind.BAD_PUBLIC_KEY, f"account key refused: {blocked_key_detail(spki)}"
+        )
+
+
 def check_account_enabled(account: Account) -> None:
     """The administrator's switch: a disabled account may not create, finalize or answer."""
     if not account.enabled:
@@ -88,6 +106,9 @@ class AccountService:
         payload = req.payload
         only_existing = payload.get("onlyReturnExisting") is True
         with self._d.uow(write=True) as tx:
+            # Before the lookup, as Boulder does: a refused key answers badPublicKey even when
+            # an account holds it (its certificates' key may be compromised since).
+            admit_account_key(tx, req.jwk)
             tx.accounts.lock_key(req.thumbprint)
             existing = tx.accounts.by_thumbprint(req.thumbprint)
             if existing is not None:
@@ -216,6 +237,7 @@ class AccountService:
                 raise DomainError(
                     ErrorKind.UNAUTHORIZED, "oldKey does not match the account's current key"
                 )
+            admit_account_key(tx, new_jwk)
             tx.accounts.lock_key(new_thumbprint)
             holder = tx.accounts.by_thumbprint(new_thumbprint)
             if holder is not None:

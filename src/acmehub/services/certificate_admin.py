@@ -22,6 +22,7 @@ from acmehub.domain.model import (
     serial_lookup,
 )
 from acmehub.domain.ports import CertificateFilter, Page, UnitOfWork
+from acmehub.domain.revocation import administrator_reason_problem
 from acmehub.services.admin import Actor, Family, require
 from acmehub.services.certificates import check_revocation_reason, revoke_stored
 from acmehub.services.commands.base import Paged
@@ -49,7 +50,8 @@ def certificate_status(cert: Certificate, now: datetime) -> CertificateStatus:
 
 
 def reason_code(reason: int | str | None) -> int:
-    """A reason given as an RFC 5280 code or name (absent: unspecified)."""
+    """A reason given as an RFC 5280 code or name (absent: unspecified), one an administrator
+    may give (domain.revocation.ADMINISTRATOR_REASONS: Baseline Requirements §7.2.2)."""
     if isinstance(reason, str):
         if reason not in REASON_CODES:
             raise DomainError(
@@ -57,11 +59,16 @@ def reason_code(reason: int | str | None) -> int:
                 f"reason must be one of {', '.join(REASON_CODES)} (RFC 5280 §5.3.1)",
                 status=422,
             )
-        return REASON_CODES[reason]
-    try:
-        return check_revocation_reason(reason)
-    except DomainError as exc:
-        raise DomainError(ErrorKind.INVALID_INPUT, exc.detail, status=422) from None
+        code = REASON_CODES[reason]
+    else:
+        try:
+            code = check_revocation_reason(reason)
+        except DomainError as exc:
+            raise DomainError(ErrorKind.INVALID_INPUT, exc.detail, status=422) from None
+    problem = administrator_reason_problem(code)
+    if problem is not None:
+        raise DomainError(ErrorKind.INVALID_INPUT, problem, status=422)
+    return code
 
 
 @dataclass(frozen=True)
@@ -141,13 +148,17 @@ class CertificateAdminService:
     def revoke(
         self, actor: Actor, certificate_id: str, reason: int | str | None
     ) -> CertificateView:
-        """Revoke with an RFC 5280 reason; 422 when it is already revoked."""
+        """Revoke with an RFC 5280 reason; 422 when it is already revoked (unless it moves to
+        keyCompromise, which also blocks its key: services.certificates.revoke_stored)."""
         require(actor, Role.OPERATOR, Family.CERTIFICATES)
         code = reason_code(reason)
         with self._d.uow(write=True) as tx:
             cert = self._find(tx, certificate_id)
             try:
-                revoked = revoke_stored(tx, self._d.ca, self._d.clock, cert, code, actor=actor.name)
+                # An administrator's keyCompromise is the CA's decision: it blocks the key.
+                revoked = revoke_stored(
+                    tx, self._d.ca, self._d.clock, cert, code, actor=actor.name, proven=True
+                )
             except DomainError as exc:
                 if exc.kind is ErrorKind.ALREADY_REVOKED:
                     raise DomainError(ErrorKind.INVALID_INPUT, exc.detail, status=422) from None

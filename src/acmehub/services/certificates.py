@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 from cryptography import x509
 
-from acmehub.domain.csr import serial_to_hex, spki_sha256_hex
+from acmehub.domain.csr import serial_to_hex
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.domain.model import AcmeProfile, Certificate
+from acmehub.domain.key_policy import spki_sha256_hex
+from acmehub.domain.model import AcmeProfile, BlockedKey, Certificate
 from acmehub.domain.ports import (
     CaBackends,
     Clock,
@@ -18,13 +20,19 @@ from acmehub.domain.ports import (
     RevokeRequest,
     UnitOfWork,
 )
+from acmehub.domain.revocation import (
+    KEY_COMPROMISE,
+    REASON_NAMES,
+    UNSPECIFIED,
+    check_key_compromise_claim,
+    may_revoke_again,
+    subscriber_reason,
+)
 from acmehub.services.accounts import AccountService, acme_actor, check_account_enabled
 from acmehub.services.admin import record
 from acmehub.services.context import AcmeContext
 from acmehub.services.deps import ServiceDeps
 
-#: RFC 5280 §5.3.1 reason codes; 7 is unused. RFC 8555 §7.6 refers to this list.
-REVOCATION_REASONS = (0, 1, 2, 3, 4, 5, 6, 8, 9, 10)
 CRL_LIFETIME = timedelta(days=7)
 
 
@@ -46,11 +54,11 @@ class RevocationSigner:
 def check_revocation_reason(reason: object) -> int:
     """An RFC 5280 §5.3.1 reason code (absent = 0, unspecified); else badRevocationReason."""
     if reason is None:
-        return 0
-    if not isinstance(reason, int) or isinstance(reason, bool) or reason not in REVOCATION_REASONS:
+        return UNSPECIFIED
+    if not isinstance(reason, int) or isinstance(reason, bool) or reason not in REASON_NAMES:
         raise DomainError(
             ErrorKind.BAD_REVOCATION_REASON,
-            f"reason must be one of {', '.join(map(str, REVOCATION_REASONS))} (RFC 5280 §5.3.1)",
+            f"reason must be one of {', '.join(map(str, REASON_NAMES))} (RFC 5280 §5.3.1)",
         )
     return reason
 
@@ -63,18 +71,34 @@ def revoke_stored(
     reason: int,
     *,
     actor: str,
+    proven: bool,
     fallback_profile: AcmeProfile | None = None,
 ) -> Certificate:
     """The one revocation rule, shared by revoke-cert (RFC 8555 §7.6) and the management API.
 
-    In the caller's write transaction: refuses a revoked certificate (alreadyRevoked), asks the
-    CA to revoke with the issuing profiles' revoke attributes, marks the certificate and writes
-    the audit event. The CA revokes first, so nobody is told "revoked" before it took effect;
-    the CRL is built from storage on every fetch, so it lists the certificate at once.
+    In the caller's write transaction: asks the CA to revoke with the issuing profiles' revoke
+    attributes, marks the certificate and writes the audit event. The CA revokes first, so
+    nobody is told "revoked" before it took effect; the CRL is built from storage on every
+    fetch, so it lists the certificate (and a changed reason) at once.
+
+    ``proven``: the key's compromise is shown (the request was signed with the certificate's
+    key) or decided by an administrator. Only then does keyCompromise block the certificate's
+    key (domain.key_policy: refused afterwards as an account key and in CSRs), and only then
+    may a revoked certificate move to keyCompromise (domain.revocation.may_revoke_again: its
+    reason changes, its revocation time stays); otherwise a revoked one is alreadyRevoked.
     """
-    if cert.revoked_at is not None:
+    previous = cert.revocation_reason
+    again = cert.revoked_at is not None
+    block = proven and reason == KEY_COMPROMISE
+    if again and not may_revoke_again(previous, reason, proven=proven):
+        # Revoked for keyCompromise already, but without proof (by the owner's account): the
+        # proof that comes now blocks the key (Boulder blocks it then too); nothing else moves.
+        if block and tx.blocked_keys.get(cert.key_thumbprint) is None:
+            _block_key(tx, clock, cert, actor, {"serial": cert.serial_hex, "reason": reason})
+            return cert
         raise DomainError(ErrorKind.ALREADY_REVOKED, "the certificate is already revoked")
     now = clock.now()
+    revoked_at = cert.revoked_at or now
     authority = tx.profiles.authority(cert.authority_uuid)
     if authority is None:
         raise DomainError(ErrorKind.SERVER_INTERNAL, "the certificate's authority is gone")
@@ -84,20 +108,33 @@ def revoke_stored(
         **(acme.revoke_certificate_attributes if acme else {}),
         **(ra.acme_revoke_attributes if ra else {}),
     }
-    ca.for_authority(authority).revoke(RevokeRequest(cert.serial_hex, reason, now, attributes))
-    if not tx.certificates.mark_revoked(cert.id, now, reason):
-        raise DomainError(ErrorKind.ALREADY_REVOKED, "the certificate is already revoked")
-    record(
-        tx,
-        clock,
-        actor,
-        "certificate.revoke",
-        "certificate",
-        cert.id,
-        serial=cert.serial_hex,
-        reason=reason,
+    ca.for_authority(authority).revoke(
+        RevokeRequest(cert.serial_hex, reason, revoked_at, attributes)
     )
-    return replace(cert, revoked_at=now, revocation_reason=reason)
+    marked = (
+        tx.certificates.change_revocation_reason(cert.id, reason)
+        if again
+        else tx.certificates.mark_revoked(cert.id, now, reason)
+    )
+    if not marked:
+        raise DomainError(ErrorKind.ALREADY_REVOKED, "the certificate is already revoked")
+    details: dict[str, Any] = {"serial": cert.serial_hex, "reason": reason}
+    if again:
+        details["previousReason"] = previous
+    if block:
+        _block_key(tx, clock, cert, actor, details)
+    else:
+        record(tx, clock, actor, "certificate.revoke", "certificate", cert.id, **details)
+    return replace(cert, revoked_at=revoked_at, revocation_reason=reason)
+
+
+def _block_key(
+    tx: UnitOfWork, clock: Clock, cert: Certificate, actor: str, details: dict[str, Any]
+) -> None:
+    """Put the certificate's key on the blocklist and write the revocation's audit event."""
+    tx.blocked_keys.add(BlockedKey(cert.key_thumbprint, clock.now(), actor, cert.id))
+    details = {**details, "blockedKey": cert.key_thumbprint}
+    record(tx, clock, actor, "certificate.revoke", "certificate", cert.id, **details)
 
 
 class CertificateService:
@@ -120,7 +157,7 @@ class CertificateService:
     def revoke(
         self, ctx: AcmeContext, signer: RevocationSigner, cert_der: bytes, reason: object
     ) -> Certificate:
-        code = check_revocation_reason(reason)
+        code = subscriber_reason(reason)
         try:
             parsed = x509.load_der_x509_certificate(cert_der)
         except ValueError:
@@ -131,7 +168,9 @@ class CertificateService:
                 raise DomainError(
                     ErrorKind.NOT_FOUND, "the certificate was not issued by this server", status=404
                 )
-            self._authorize(tx, ctx, signer, cert, parsed)
+            owner = self._authorize(tx, ctx, signer, cert, parsed)
+            proven = signer.account_id is None  # signed with the certificate's key
+            check_key_compromise_claim(code, proven=proven, owner=owner)
             # revoke-cert never answers 200 before the CA revoked (see revoke_stored).
             return revoke_stored(
                 tx,
@@ -140,6 +179,7 @@ class CertificateService:
                 cert,
                 code,
                 actor=signer.actor,
+                proven=proven,
                 fallback_profile=ctx.acme_profile,
             )
 
@@ -150,8 +190,9 @@ class CertificateService:
         signer: RevocationSigner,
         cert: Certificate,
         parsed: x509.Certificate,
-    ) -> None:
-        """RFC 8555 §7.6: the owner, the certificate's key, or an account holding all names."""
+    ) -> bool:
+        """RFC 8555 §7.6: the owner, the certificate's key, or an account holding all names.
+        True when the signer is the account that owns the certificate."""
         if signer.key_spki_sha256 is not None:
             if signer.key_spki_sha256 != spki_sha256_hex(parsed.public_key()):
                 raise DomainError(
@@ -163,12 +204,12 @@ class CertificateService:
                     ErrorKind.UNAUTHORIZED,
                     "the certificate was issued through another ACME profile; revoke it there",
                 )
-            return
+            return False
         assert signer.account_id is not None
         account = self._accounts.for_request(tx, ctx, signer.account_id)
         check_account_enabled(account)
         if cert.account_id == account.id:
-            return
+            return True
         base = {n[2:] if n.startswith("*.") else n for n in cert.names}
         held = tx.authorizations.valid_for_account(account.id, sorted(base), self._d.clock.now())
         if not base <= held:
@@ -177,6 +218,7 @@ class CertificateService:
                 "the account neither owns the certificate nor holds valid authorizations "
                 "for all of its names",
             )
+        return False
 
     def crl(self, authority_uuid: str) -> bytes:
         """A fresh CRL, built from storage, so it reflects every revocation at once."""

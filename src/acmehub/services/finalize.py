@@ -26,6 +26,7 @@ from acmehub.domain.errors import (
     hidden_internal,
     internal_reference,
 )
+from acmehub.domain.key_policy import blocked_key_detail
 from acmehub.domain.model import (
     AcmeProfile,
     Authority,
@@ -113,6 +114,9 @@ class FinalizeService:
             if ra is not None:
                 check_identifiers(ra.policy, order.identifiers)
                 check_key(ra.policy, csr.public_key)
+            if tx.blocked_keys.get(csr.spki_sha256_hex) is not None:
+                detail = blocked_key_detail(csr.spki_sha256_hex)
+                raise DomainError(ErrorKind.BAD_CSR, f"CSR public key refused: {detail}")
             order = replace(view.order, status=OrderStatus.PROCESSING, csr_der=csr_der)
             tx.orders.update(order)
             sources = _IssuanceSources.read(tx, order)

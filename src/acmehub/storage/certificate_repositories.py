@@ -48,6 +48,16 @@ class SqlCertificates:
         )
         return result.rowcount == 1
 
+    def change_revocation_reason(self, certificate_id: str, reason: int) -> bool:
+        result = self._c.execute(
+            update(t.certificates)
+            .where(t.certificates.c.id == certificate_id)
+            .where(t.certificates.c.revoked_at.is_not(None))
+            .where(t.certificates.c.revocation_reason.is_distinct_from(reason))
+            .values(revocation_reason=reason)
+        )
+        return result.rowcount == 1
+
     def revoked_for_authority(self, authority_uuid: str) -> list[Certificate]:
         rows = self._c.execute(
             select(t.certificates)

@@ -191,6 +191,18 @@ certificates = Table(
 )
 Index("ix_certificates_not_after", certificates.c.not_after)
 
+#: Keys that may no longer be used (a certificate with the key was revoked for keyCompromise),
+#: by SHA-256 of the DER SubjectPublicKeyInfo: refused as account keys and in CSRs.
+blocked_keys = Table(
+    "blocked_keys",
+    metadata,
+    Column("spki_sha256", String(64), primary_key=True),
+    Column("blocked_at", UtcDateTime, nullable=False),
+    Column("blocked_by", String(200), nullable=False),
+    # No foreign key: the entry outlives the certificate row.
+    Column("certificate_id", String(64)),
+)
+
 #: Nonces that were USED (each one once): issued nonces are signed, not stored.
 nonces = Table(
     "nonces",

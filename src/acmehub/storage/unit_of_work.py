@@ -13,6 +13,7 @@ from acmehub.domain.ports import Clock
 from acmehub.storage import tables as t
 from acmehub.storage.account_repositories import SqlAccounts
 from acmehub.storage.admin_repositories import SqlAudit, SqlEabKeys, SqlTokens
+from acmehub.storage.blocked_key_repositories import SqlBlockedKeys
 from acmehub.storage.certificate_repositories import SqlCertificates
 from acmehub.storage.engine import WriteGate
 from acmehub.storage.order_repositories import SqlAuthorizations, SqlOrders
@@ -54,6 +55,10 @@ class SqlUnitOfWork:
     @cached_property
     def eab_keys(self) -> SqlEabKeys:
         return SqlEabKeys(self._conn)
+
+    @cached_property
+    def blocked_keys(self) -> SqlBlockedKeys:
+        return SqlBlockedKeys(self._conn)
 
     @cached_property
     def tokens(self) -> SqlTokens:

@@ -11,22 +11,12 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from acmehub.domain import revocation
 from acmehub.domain.model import Account, Certificate
 from acmehub.services.commands.base import ApiModel, Column, PageQuery, Timestamp, ui
 
 #: RFC 5280 §5.3.1 CRLReason names (the spelling of its ASN.1 module), by code.
-REASON_NAMES: dict[int, str] = {
-    0: "unspecified",
-    1: "keyCompromise",
-    2: "cACompromise",
-    3: "affiliationChanged",
-    4: "superseded",
-    5: "cessationOfOperation",
-    6: "certificateHold",
-    8: "removeFromCRL",
-    9: "privilegeWithdrawn",
-    10: "aACompromise",
-}
+REASON_NAMES: dict[int, str] = dict(revocation.REASON_NAMES)
 REASON_CODES = {name: code for code, name in REASON_NAMES.items()}
 ReasonName = Literal[
     "unspecified",

@@ -8,6 +8,7 @@ from typing import Any
 from starlette.responses import Response
 
 from acmehub.domain.errors import DomainError, ErrorKind
+from acmehub.domain.revocation import ADMINISTRATOR_REASONS
 from acmehub.services.commands import certificates as cmd
 from acmehub.webui import forms
 from acmehub.webui.files import attachment
@@ -16,8 +17,9 @@ from acmehub.webui.listing import listing, profile_options
 
 INDEX = f"{PREFIX}/certificates"
 REVOKE = "certificates/revoke.html"
-#: certificateHold is not offered: it cannot be undone here. removeFromCRL is for deltas only.
-REASONS = [(name, name) for code, name in cmd.REASON_NAMES.items() if code not in (6, 8)]
+#: The reasons an administrator may give (Baseline Requirements §7.2.2): not cACompromise,
+#: certificateHold, removeFromCRL nor aACompromise.
+REASONS = [(cmd.REASON_NAMES[code], cmd.REASON_NAMES[code]) for code in ADMINISTRATOR_REASONS]
 
 
 def index(req: Req) -> Response:
