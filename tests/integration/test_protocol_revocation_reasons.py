@@ -85,19 +85,22 @@ def test_key_compromise_by_the_certificate_key_blocks_the_key(
     )
 
 
-def test_key_compromise_from_the_owner_account_does_not_block(
+def test_key_compromise_from_the_owner_account_is_refused(
     acmehub: AcmehubServer, clients: Clients, flows: Flows, state: State
 ) -> None:
-    """What certbot and lego send ("revoke --reason keyCompromise" signed by the account):
-    recorded as keyCompromise, but with no proof of the key it is not blocked (as Boulder)."""
+    """What certbot and lego send by default ("revoke --reason keyCompromise" signed by the
+    account key) is refused: keyCompromise needs proof of the key (issue 15 §6). Nothing is
+    revoked; the same request signed with the certificate's key revokes and blocks the key."""
     client = clients()
     issued = issue(client, flows)
-    assert revoke(client, issued.der, 1).status_code == 200
-    assert crl_reason(acmehub, issued.leaf) is x509.ReasonFlags.key_compromise
-    assert clients(key=cert_key_of(issued)).kid is not None
-    # The proof that comes later blocks the key (answered 200: the request changed something).
+    refused = revoke(client, issued.der, 1)
+    assert_problem(refused, 400, "badRevocationReason", "certificate's key", client.directory_url)
+    assert state.certificate(issued.cert_id).revoked_at is None
+    assert clients(key=cert_key_of(issued)).kid is not None  # the key is not blocked
+
     proof = revoke(client, issued.der, 1, key=cert_key_of(issued))
     assert proof.status_code == 200, proof.text
+    assert crl_reason(acmehub, issued.leaf) is x509.ReasonFlags.key_compromise
     newcomer = clients(key=cert_key_of(issued), register=False)
     refused = newcomer.post(
         client.directory["newAccount"], {"onlyReturnExisting": True}, use_jwk=True
@@ -125,10 +128,12 @@ def test_a_revoked_certificate_moves_to_key_compromise(
     assert revoke(client, issued.der, 4).status_code == 200
     first = state.certificate(issued.cert_id)
     assert crl_reason(acmehub, issued.leaf) is x509.ReasonFlags.superseded
-    # The account has no proof of the key: anything but the move is alreadyRevoked.
-    for reason, key in ((5, None), (1, None), (4, cert_key_of(issued))):
+    # Anything but the move to keyCompromise with proof of the key is refused.
+    for reason, key in ((5, None), (4, cert_key_of(issued))):
         again = revoke(client, issued.der, reason, key=key)
         assert_problem(again, 400, "alreadyRevoked", "already revoked", client.directory_url)
+    unproven = revoke(client, issued.der, 1)
+    assert_problem(unproven, 400, "badRevocationReason", "certificate's key", client.directory_url)
 
     moved = revoke(client, issued.der, 1, key=cert_key_of(issued))
     assert moved.status_code == 200, moved.text

@@ -33,6 +33,7 @@ pytestmark = pytest.mark.interop
 CERTBOT = Path(sys.executable).with_name("certbot")
 DNS_HOOK = HOOKS / "challtestsrv_txt.py"
 ALREADY_REVOKED = "urn:ietf:params:acme:error:alreadyRevoked"
+BAD_REVOCATION_REASON = "urn:ietf:params:acme:error:badRevocationReason"
 UNAUTHORIZED = "urn:ietf:params:acme:error:unauthorized"
 #: certbot prints only a problem's detail; its debug log keeps the type of the error it raised.
 _RAISED_PROBLEM = re.compile(r"^acme\.messages\.Error: (urn:ietf:params:acme:error:\w+)", re.M)
@@ -191,6 +192,12 @@ def test_revoke_key_compromise(
         "--reason", "keycompromise",
         "--no-delete-after-revoke",
     )  # fmt: skip
+    # Signed with the account key: keyCompromise needs proof of the key (issue 15 §6).
+    unproven = certbot.run(*revoke, check=False)
+    assert unproven.returncode != 0
+    assert certbot.raised_problems() == [BAD_REVOCATION_REASON]
+    # --key-path signs the request with the certificate's key: revoked, the key blocked.
+    revoke = (*revoke, "--key-path", str(live / "privkey.pem"))
 
     certbot.run(*revoke)
 

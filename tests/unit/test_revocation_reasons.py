@@ -33,12 +33,11 @@ def test_anything_else_from_a_subscriber_is_bad_revocation_reason(reason: object
     )
 
 
-def test_key_compromise_from_another_account_needs_the_certificate_key() -> None:
-    check_key_compromise_claim(1, proven=True, owner=False)
-    check_key_compromise_claim(1, proven=False, owner=True)  # recorded, key not blocked
-    check_key_compromise_claim(4, proven=False, owner=False)
+def test_key_compromise_needs_the_certificate_key() -> None:
+    check_key_compromise_claim(1, proven=True)
+    check_key_compromise_claim(4, proven=False)
     with pytest.raises(DomainError) as caught:
-        check_key_compromise_claim(1, proven=False, owner=False)
+        check_key_compromise_claim(1, proven=False)
     assert caught.value.kind is ErrorKind.BAD_REVOCATION_REASON
     assert "sign the revocation request with the certificate's key" in caught.value.detail
 

@@ -8,11 +8,10 @@ the same ones:
 
 * subscribers (revoke-cert, by account or by the certificate's key): 0 unspecified,
   1 keyCompromise, 3 affiliationChanged, 4 superseded, 5 cessationOfOperation. keyCompromise
-  blocks the key only with proof of it: the request signed with the certificate's key. As in
-  Boulder, the account that owns the certificate may still say keyCompromise without that
-  proof (certbot and lego sign "revoke --reason keyCompromise" with the account key): the
-  reason is recorded, the key is not blocked. Another account (one holding authorizations for
-  every name) may not claim keyCompromise at all;
+  needs proof of the key, the request signed with the certificate's key, and then blocks the
+  key (issue 15 §6). Boulder records an owner's keyCompromise signed with the account key
+  without blocking; acmehub refuses it (``badRevocationReason`` saying how to prove the key),
+  so a CRL's keyCompromise always means a key that was shown and is now refused;
 * administrators (the API, the web interface, the CLI): those and 9 privilegeWithdrawn, the
   reason BR §7.2.2 keeps for the CA (a subscriber-side infraction).
 
@@ -71,15 +70,15 @@ def subscriber_reason(reason: object) -> int:
     )
 
 
-def check_key_compromise_claim(reason: int, *, proven: bool, owner: bool) -> None:
-    """keyCompromise from an account that does not own the certificate needs the request
-    signed with the certificate's key (``proven``); else ``badRevocationReason``."""
-    if reason == KEY_COMPROMISE and not proven and not owner:
+def check_key_compromise_claim(reason: int, *, proven: bool) -> None:
+    """keyCompromise needs the request signed with the certificate's key (``proven``); else
+    ``badRevocationReason`` saying so (RFC 8555 §7.6 lets the server refuse a reason)."""
+    if reason == KEY_COMPROMISE and not proven:
         raise DomainError(
             ErrorKind.BAD_REVOCATION_REASON,
-            "keyCompromise from an account that does not own the certificate needs proof of "
-            "the key: sign the revocation request with the certificate's key (a jwk request, "
-            "RFC 8555 §7.6)",
+            "keyCompromise needs proof of the key: sign the revocation request with the "
+            "certificate's key (a jwk request, RFC 8555 §7.6; certbot: revoke --key-path), "
+            "or give another reason",
         )
 
 

@@ -91,8 +91,8 @@ def revoke_stored(
     again = cert.revoked_at is not None
     block = proven and reason == KEY_COMPROMISE
     if again and not may_revoke_again(previous, reason, proven=proven):
-        # Revoked for keyCompromise already, but without proof (by the owner's account): the
-        # proof that comes now blocks the key (Boulder blocks it then too); nothing else moves.
+        # Revoked for keyCompromise already, without proof (a revocation recorded before the
+        # proof was required): the proof that comes now blocks the key; nothing else moves.
         if block and tx.blocked_keys.get(cert.key_thumbprint) is None:
             _block_key(tx, clock, cert, actor, {"serial": cert.serial_hex, "reason": reason})
             return cert
@@ -168,9 +168,9 @@ class CertificateService:
                 raise DomainError(
                     ErrorKind.NOT_FOUND, "the certificate was not issued by this server", status=404
                 )
-            owner = self._authorize(tx, ctx, signer, cert, parsed)
+            self._authorize(tx, ctx, signer, cert, parsed)
             proven = signer.account_id is None  # signed with the certificate's key
-            check_key_compromise_claim(code, proven=proven, owner=owner)
+            check_key_compromise_claim(code, proven=proven)
             # revoke-cert never answers 200 before the CA revoked (see revoke_stored).
             return revoke_stored(
                 tx,
@@ -190,9 +190,8 @@ class CertificateService:
         signer: RevocationSigner,
         cert: Certificate,
         parsed: x509.Certificate,
-    ) -> bool:
-        """RFC 8555 §7.6: the owner, the certificate's key, or an account holding all names.
-        True when the signer is the account that owns the certificate."""
+    ) -> None:
+        """RFC 8555 §7.6: the owner, the certificate's key, or an account holding all names."""
         if signer.key_spki_sha256 is not None:
             if signer.key_spki_sha256 != spki_sha256_hex(parsed.public_key()):
                 raise DomainError(
@@ -204,12 +203,12 @@ class CertificateService:
                     ErrorKind.UNAUTHORIZED,
                     "the certificate was issued through another ACME profile; revoke it there",
                 )
-            return False
+            return
         assert signer.account_id is not None
         account = self._accounts.for_request(tx, ctx, signer.account_id)
         check_account_enabled(account)
         if cert.account_id == account.id:
-            return True
+            return
         base = {n[2:] if n.startswith("*.") else n for n in cert.names}
         held = tx.authorizations.valid_for_account(account.id, sorted(base), self._d.clock.now())
         if not base <= held:
@@ -218,7 +217,6 @@ class CertificateService:
                 "the account neither owns the certificate nor holds valid authorizations "
                 "for all of its names",
             )
-        return False
 
     def crl(self, authority_uuid: str) -> bytes:
         """A fresh CRL, built from storage, so it reflects every revocation at once."""
