@@ -135,9 +135,7 @@ def _import_embedded_key(jwk: object, alg: str) -> PublicKey:
         # RFC 8555 §6.2: the key is a valid key, signed with an algorithm that does not fit
         # it; as Boulder (wfe2 checkAlgorithm) we answer badSignatureAlgorithm with the list
         # of algorithms we accept (docs/acme-divergences.md).
-        raise _bad_algorithm(
-            f"JWS algorithm {alg} does not fit the jwk (it needs {key.algorithm})"
-        )
+        raise _bad_algorithm(f"JWS algorithm {alg} does not fit the jwk (it needs {key.algorithm})")
     declared = jwk.get("alg")
     if declared is not None and declared != key.algorithm:
         # The key itself says it is for another algorithm (RFC 7517 §4.4): the key is at

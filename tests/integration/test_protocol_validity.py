@@ -1,0 +1,99 @@
+"""What a client sees of a certificate's validity window and of a CA that fails it, over HTTP:
+notBefore backdated by `backdate_seconds` (one hour by default, RFC 8555 §7.4), and an
+internal CA error answered serverInternal with a reference that is in the server's log."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from cryptography import x509
+from sqlalchemy import update
+
+from acmehub.storage import tables as t
+from tests.integration.conftest import (
+    Clients,
+    Flows,
+    Profiles,
+    State,
+    assert_problem,
+    unique_label,
+    unique_name,
+)
+from tests.support.acme_client import AcmeClient, b64url, make_csr
+from tests.support.server import AcmehubServer
+
+#: Slack for the time between reading our clock and the server signing (same machine).
+SLACK = timedelta(seconds=5)
+
+
+def rfc3339(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def leaf(client: AcmeClient, order: dict[str, str]) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(client.get(order["certificate"]).text.encode())
+
+
+def test_not_before_is_backdated_one_hour(client: AcmeClient, flows: Flows) -> None:
+    issued_after = datetime.now(UTC).replace(microsecond=0)
+    _, order = flows.issue(client, [unique_name()])
+    issued_before = datetime.now(UTC)
+    not_before = leaf(client, order).not_valid_before_utc
+    assert issued_after - timedelta(hours=1) - SLACK <= not_before
+    assert not_before <= issued_before - timedelta(hours=1)
+
+
+def test_requested_not_before_within_the_hour_is_honoured(client: AcmeClient, flows: Flows) -> None:
+    requested = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+    response = client.new_order([unique_name()], notBefore=rfc3339(requested))
+    assert response.status_code == 201, response.text
+    assert response.json()["notBefore"] == rfc3339(requested)
+    order_url = response.headers["Location"]
+    flows.authorize_http01(client, response.json()["authorizations"][0])
+    order = flows.finalize(client, order_url, client.get(order_url).json())
+    assert leaf(client, order).not_valid_before_utc == requested
+
+
+def test_requested_not_before_more_than_an_hour_back_is_malformed(
+    client: AcmeClient, state: State
+) -> None:
+    requested = datetime.now(UTC) - timedelta(minutes=61)
+    before = state.counts()
+    response = client.new_order([unique_name()], notBefore=rfc3339(requested))
+    assert_problem(response, 400, "malformed", "notBefore must not be more than 1 hour in the past")
+    assert state.counts() == before
+
+
+def test_an_internal_ca_error_is_a_reference_in_the_log(
+    acmehub: AcmehubServer, clients: Clients, profiles: Profiles, flows: Flows
+) -> None:
+    # An authority of its own, whose CA type then disappears (as a removed plug-in would):
+    # the CA's text names the authority, the client must read only a reference.
+    name = unique_label("broken-ca")
+    authority = profiles.platform.create_embedded_authority(name, "ec-p256", name)
+    ra = profiles.platform.create_ra_profile(authority.uuid, unique_label("ra"))
+    acme = profiles.acme_profile(ra)
+    client = clients(profile=acme.name)
+    names = [unique_name()]
+    order_url, order = flows.ready_order(client, names)
+    engine = acmehub.container().engine
+    with engine.begin() as conn:
+        conn.execute(
+            update(t.authorities).where(t.authorities.c.uuid == authority.uuid).values(kind="hsm")
+        )
+
+    csr, _ = make_csr(names)
+    response = client.post(order["finalize"], {"csr": b64url(csr)})
+    assert response.status_code == 200, response.text
+    doc = response.json()
+    assert doc["status"] == "invalid"
+    error = doc["error"]
+    assert error["type"] == "urn:ietf:params:acme:error:serverInternal"
+    found = re.fullmatch(r"internal error, reference ([0-9a-f]{8})", error["detail"])
+    assert found, error
+    assert name not in response.text and "hsm" not in response.text
+    log = acmehub.log_path.read_text()
+    lines = [line for line in log.splitlines() if found.group(1) in line]
+    assert lines and name in lines[0] and "hsm" in lines[0], lines
+    assert client.get(order_url).json()["error"] == error
