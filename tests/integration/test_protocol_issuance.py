@@ -1,6 +1,6 @@
-"""What a client sees of a certificate's validity window and of a CA that fails it, over HTTP:
-notBefore backdated by `backdate_seconds` (one hour by default, RFC 8555 §7.4), and an
-internal CA error answered serverInternal with a reference that is in the server's log."""
+"""What a client sees at issuance, over HTTP: notBefore backdated by `backdate_seconds` (one
+hour by default, RFC 8555 §7.4), a CSR the parser refuses answered badCSR (a fuzzing find),
+and an internal CA error answered serverInternal with a reference that is in the server's log."""
 
 from __future__ import annotations
 
@@ -100,3 +100,19 @@ def test_an_internal_ca_error_is_a_reference_in_the_log(
     assert name in lines[0]
     assert "hsm" in lines[0]
     assert client.get(order_url).json()["error"] == error
+
+
+def test_a_csr_of_another_version_is_bad_csr(
+    client: AcmeClient, flows: Flows, state: State
+) -> None:
+    # Found by fuzz/csr.py: the CSR decoder raised a non-ValueError, answered serverInternal.
+    names = [unique_name()]
+    order_url, order = flows.ready_order(client, names)
+    csr, _ = make_csr(names)
+    at = csr.index(bytes([2, 1, 0]))  # CertificationRequestInfo.version INTEGER 0 (v1)
+    bad = csr[:at] + bytes([2, 1, 1]) + csr[at + 3 :]
+    before = state.counts()
+    response = client.post(order["finalize"], {"csr": b64url(bad)})
+    assert_problem(response, 400, "badCSR", "CSR version 1 is not 0", client.directory_url)
+    assert state.counts() == before
+    assert client.get(order_url).json()["status"] == "ready"
