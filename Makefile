@@ -21,8 +21,8 @@ run: $(STAMP) ## Serve ACME on the embedded default (https://127.0.0.1:8443), in
 	$(VENV)/bin/acmehub serve
 
 lint: $(STAMP) ## ruff (lint + format check), mypy --strict, import-linter contracts
-	$(VENV)/bin/ruff check src tests
-	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/ruff check src tests fuzz
+	$(VENV)/bin/ruff format --check src tests fuzz
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
