@@ -11,6 +11,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from acmehub.config import ConfigError, load_settings
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import Account, OrderStatus
 from acmehub.services.container import Services
@@ -162,3 +163,11 @@ def test_a_ca_error_of_another_kind_is_hidden_behind_a_reference(
     assert any(
         reference in r.getMessage() and "/etc/ca/x.json" in r.getMessage() for r in caplog.records
     )
+
+
+def test_the_backdate_setting_defaults_to_an_hour_and_is_bounded() -> None:
+    assert load_settings(None, {}).backdate_seconds == 3600
+    assert load_settings(None, {"ACMEHUB_BACKDATE_SECONDS": "600"}).backdate_seconds == 600
+    for refused in ("-1", "86401"):
+        with pytest.raises(ConfigError, match="backdate_seconds"):
+            load_settings(None, {"ACMEHUB_BACKDATE_SECONDS": refused})
