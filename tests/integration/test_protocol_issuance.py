@@ -5,9 +5,14 @@ and an internal CA error answered serverInternal with a reference that is in the
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import httpx
+import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from sqlalchemy import update
 
 from acmehub.storage import tables as t
@@ -65,41 +70,72 @@ def test_requested_not_before_more_than_an_hour_back_is_malformed(
     assert state.counts() == before
 
 
-def test_an_internal_ca_error_is_a_reference_in_the_log(
-    acmehub: AcmehubServer, clients: Clients, profiles: Profiles, flows: Flows
-) -> None:
-    # An authority of its own, whose CA type then disappears (as a removed plug-in would):
-    # the CA's text names the authority, the client must read only a reference.
+@dataclass
+class OwnCa:
+    """An ACME profile on an authority of its own, whose CA type can be made to disappear (as
+    a removed plug-in would): the CA's error then names the authority."""
+
+    server: AcmehubServer
+    name: str
+    uuid: str
+    client: AcmeClient
+
+    def break_it(self) -> None:
+        with self.server.container().engine.begin() as conn:
+            conn.execute(
+                update(t.authorities).where(t.authorities.c.uuid == self.uuid).values(kind="hsm")
+            )
+
+    def assert_hidden(self, response: httpx.Response, error: dict[str, Any]) -> None:
+        """The client reads only a reference; the server's log has it with the CA's text."""
+        assert error["type"] == "urn:ietf:params:acme:error:serverInternal"
+        found = re.fullmatch(r"internal error, reference ([0-9a-f]{8})", error["detail"])
+        assert found, error
+        assert self.name not in response.text
+        assert "hsm" not in response.text
+        log = self.server.log_path.read_text()
+        lines = [line for line in log.splitlines() if found.group(1) in line]
+        assert lines, log[-2000:]
+        assert self.name in lines[0]
+        assert "hsm" in lines[0]
+
+
+@pytest.fixture
+def own_ca(acmehub: AcmehubServer, clients: Clients, profiles: Profiles) -> OwnCa:
     name = unique_label("broken-ca")
     authority = profiles.platform.create_embedded_authority(name, "ec-p256", name)
     ra = profiles.platform.create_ra_profile(authority.uuid, unique_label("ra"))
     acme = profiles.acme_profile(ra)
-    client = clients(profile=acme.name)
+    return OwnCa(acmehub, name, authority.uuid, clients(profile=acme.name))
+
+
+def test_an_internal_ca_error_at_finalize_is_a_reference_in_the_log(
+    own_ca: OwnCa, flows: Flows
+) -> None:
+    client = own_ca.client
     names = [unique_name()]
     order_url, order = flows.ready_order(client, names)
-    engine = acmehub.container().engine
-    with engine.begin() as conn:
-        conn.execute(
-            update(t.authorities).where(t.authorities.c.uuid == authority.uuid).values(kind="hsm")
-        )
-
+    own_ca.break_it()
     csr, _ = make_csr(names)
     response = client.post(order["finalize"], {"csr": b64url(csr)})
     assert response.status_code == 200, response.text
     doc = response.json()
     assert doc["status"] == "invalid"
-    error = doc["error"]
-    assert error["type"] == "urn:ietf:params:acme:error:serverInternal"
-    found = re.fullmatch(r"internal error, reference ([0-9a-f]{8})", error["detail"])
-    assert found, error
-    assert name not in response.text
-    assert "hsm" not in response.text
-    log = acmehub.log_path.read_text()
-    lines = [line for line in log.splitlines() if found.group(1) in line]
-    assert lines, log[-2000:]
-    assert name in lines[0]
-    assert "hsm" in lines[0]
-    assert client.get(order_url).json()["error"] == error
+    own_ca.assert_hidden(response, doc["error"])
+    assert client.get(order_url).json()["error"] == doc["error"]
+
+
+def test_an_internal_ca_error_at_revocation_is_a_reference_in_the_log(
+    own_ca: OwnCa, flows: Flows
+) -> None:
+    client = own_ca.client
+    _, order = flows.issue(client, [unique_name()])
+    pem = client.get(order["certificate"]).content
+    der = x509.load_pem_x509_certificates(pem)[0].public_bytes(serialization.Encoding.DER)
+    own_ca.break_it()
+    response = client.post(client.directory["revokeCert"], {"certificate": b64url(der)})
+    assert response.status_code == 500, response.text
+    own_ca.assert_hidden(response, response.json())
 
 
 def test_a_csr_of_another_version_is_bad_csr(
