@@ -21,8 +21,8 @@ run: $(STAMP) ## Serve ACME on the embedded default (https://127.0.0.1:8443), in
 	$(VENV)/bin/acmehub serve
 
 lint: $(STAMP) ## ruff (lint + format check), mypy --strict, import-linter contracts
-	$(VENV)/bin/ruff check src tests
-	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/ruff check src tests fuzz
+	$(VENV)/bin/ruff format --check src tests fuzz
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
@@ -31,6 +31,18 @@ test: lint ## Lint, then every test: unit, contract, integration, interop (real 
 
 test-fast: $(STAMP) ## Unit and contract tests only
 	$(VENV)/bin/pytest -q -p no:cacheprovider tests/unit tests/contract
+
+FUZZ_SECONDS ?= 60
+
+fuzz: $(STAMP) ## Run every fuzz/*.py target (atheris) for FUZZ_SECONDS each (default 60); crashes in fuzz/crashes/
+	@mkdir -p fuzz/crashes
+	@set -e; for target in fuzz/*.py; do \
+	  name=$$(basename $$target .py); echo "fuzz: $$target for $(FUZZ_SECONDS)s"; \
+	  mkdir -p fuzz/corpus/$$name; work=$$(mktemp -d); \
+	  $(PY) $$target -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=fuzz/crashes/$$name- $$work fuzz/corpus/$$name; \
+	  rm -rf $$work; \
+	done
 
 openapi: $(STAMP) ## Regenerate docs/openapi.json (the REST API's OpenAPI document; a test compares it)
 	$(VENV)/bin/acmehub openapi --output docs/openapi.json
@@ -49,4 +61,4 @@ format: $(STAMP) ## Format the code with ruff
 clean: ## Remove the virtual environment and caches (not the state directory)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
-.PHONY: help venv run lint test test-fast openapi bench bench-deps format clean
+.PHONY: help venv run lint test test-fast fuzz openapi bench bench-deps format clean

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import secrets
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -543,6 +543,30 @@ class MemoryAuthorizations:
         authz = st.authorizations.get(authorization_id)
         if authz is not None:
             st.authorizations[authorization_id] = replace(authz, status=AuthzStatus(status))
+
+    def change_status(
+        self,
+        authorization_id: str,
+        expected: Collection[AuthzStatus],
+        status: AuthzStatus,
+        now: datetime,
+    ) -> bool:
+        if not 1 <= len(expected) <= 2:
+            raise ValueError("expect one or two statuses")
+        authz = self._tx.state.authorizations.get(authorization_id)
+        if authz is None or authz.status not in expected or authz.expires <= now:
+            return False
+        self.set_status(authorization_id, status.value)
+        return True
+
+    def settle_challenge(self, challenge: Challenge) -> bool:
+        if challenge.status is ChallengeStatus.PROCESSING:
+            raise ValueError("a settled challenge is valid or invalid")
+        current = self._tx.state.challenges.get(challenge.id)
+        if current is None or current.status is not ChallengeStatus.PROCESSING:
+            return False
+        self.update_challenge(challenge)
+        return True
 
     def challenge(self, challenge_id: str) -> Challenge | None:
         return self._tx.state.challenges.get(challenge_id)

@@ -127,6 +127,7 @@ def build_container(
         # Baseline Requirements 3.2.2.8: CAA checked again at finalize by the VA.
         caa=va,
         caa_recheck_after=timedelta(seconds=settings.caa_recheck_seconds),
+        backdate=timedelta(seconds=settings.backdate_seconds),
     )
     sign_in = ThrottlePolicy(lockout_after=settings.sign_in_lockout_failures)
     services = Services.build(deps, sign_in=sign_in)

@@ -75,6 +75,10 @@ class Settings(BaseModel):
     #: Seconds between housekeeping runs (the first runs at start-up).
     housekeeping_interval: float = Field(default=60.0, gt=0)
     nonce_lifetime: int = Field(default=3600, ge=10)
+    #: Seconds a certificate's notBefore lies before its issuance (clients' clock skew), and
+    #: the furthest in the past a notBefore requested in new-order may be (RFC 8555 §7.4).
+    #: At most a day: a CA does not backdate certificates further (CA/B BR §7.1.2.7).
+    backdate_seconds: int = Field(default=3600, ge=0, le=86400)
     #: Where used nonces are remembered: "memory" (one server process: nothing written per
     #: request, forgotten on restart along with the key that signs them), "machine" (the
     #: processes of `serve --processes N` on one machine share a file in the state directory:

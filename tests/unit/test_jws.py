@@ -229,9 +229,27 @@ def test_acme_library_eab_verifies(es256: AccountKey) -> None:
 def test_unsupported_algorithms_are_bad_signature_algorithm(es256: AccountKey, alg: str) -> None:
     parts = es256.sign_raw(header(es256, alg=alg), {})
     if alg == "none":
-        parts["signature"] = b64url(b"\0")  # "none" has an empty signature, also refused
+        parts["signature"] = b64url(b"\0")
     error = refused(flattened(**parts), ErrorKind.BAD_SIGNATURE_ALGORITHM)
     assert error.algorithms == ACCEPTED_ALGORITHMS
+
+
+@pytest.mark.parametrize("alg", ["none", "HS256"])
+def test_unsupported_algorithm_with_empty_signature_is_bad_signature_algorithm(
+    es256: AccountKey, alg: str
+) -> None:
+    # RFC 8555 §6.2: alg "none" comes with an empty signature (RFC 7518 §3.6); the algorithm
+    # is what is wrong, so it is badSignatureAlgorithm, not a malformed empty signature.
+    parts = es256.sign_raw(header(es256, alg=alg), {})
+    parts["signature"] = ""
+    error = refused(flattened(**parts), ErrorKind.BAD_SIGNATURE_ALGORITHM)
+    assert error.algorithms == ACCEPTED_ALGORITHMS
+
+
+def test_empty_signature_with_a_supported_alg_is_malformed(es256: AccountKey) -> None:
+    parts = es256.sign_raw(header(es256), {})
+    parts["signature"] = ""
+    assert "empty signature" in refused(flattened(**parts), ErrorKind.MALFORMED).detail
 
 
 def test_hs256_kid_request_is_bad_signature_algorithm() -> None:
@@ -250,13 +268,16 @@ def test_missing_alg_is_malformed(es256: AccountKey) -> None:
     ("claimed", "signer"),
     [("ES256", "RS256"), ("ES384", "ES256"), ("RS256", "EdDSA"), ("EdDSA", "ES512")],
 )
-def test_alg_not_fitting_the_jwk_is_bad_public_key(
+def test_alg_not_fitting_the_jwk_is_bad_signature_algorithm(
     keys: dict[str, AccountKey], claimed: str, signer: str
 ) -> None:
-    # RFC 8555 §6.2: 'alg is "ES256" but "jwk" does not contain a valid P-256 public key'
+    # As Boulder: the key is fine, the algorithm does not fit it (docs/acme-divergences.md).
     key = keys[signer]
-    error = refused(key.sign_raw_body(header(key, alg=claimed), {}), ErrorKind.BAD_PUBLIC_KEY)
+    error = refused(
+        key.sign_raw_body(header(key, alg=claimed), {}), ErrorKind.BAD_SIGNATURE_ALGORITHM
+    )
     assert claimed in error.detail
+    assert error.algorithms == ACCEPTED_ALGORITHMS
 
 
 def test_alg_not_fitting_the_account_key_is_bad_signature_algorithm(
@@ -270,8 +291,11 @@ def test_alg_not_fitting_the_account_key_is_bad_signature_algorithm(
 
 
 def test_jwk_alg_member_must_match(es256: AccountKey) -> None:
+    # The key declares another algorithm than its own (RFC 7517 §4.4): the key is at fault,
+    # badPublicKey, as in Boulder.
     jwk = {**es256.jwk_public(), "alg": "ES384"}
-    refused(es256.sign_raw_body(header(es256, jwk=jwk), {}), ErrorKind.BAD_SIGNATURE_ALGORITHM)
+    error = refused(es256.sign_raw_body(header(es256, jwk=jwk), {}), ErrorKind.BAD_PUBLIC_KEY)
+    assert "'ES384'" in error.detail
 
 
 # --- header refusals ------------------------------------------------------------------------------

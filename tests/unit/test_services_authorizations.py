@@ -287,6 +287,28 @@ def test_a_result_for_an_authorization_that_expired_meanwhile_fails_the_challeng
     assert order_view(world, ctx, account, order).status is OrderStatus.INVALID
 
 
+@pytest.mark.parametrize("ok", [True, False])
+def test_a_result_never_revives_a_deactivated_authorization(
+    world: MemoryWorld, ctx: AcmeContext, account: Account, ok: bool
+) -> None:
+    # The client gives up while the VA is still validating (RFC 8555 §7.5.2); the result that
+    # arrives afterwards closes the challenge and leaves the authorization deactivated.
+    order = world.new_order(ctx, account, "example.com")
+    authz_id = order.authorization_ids[0]
+    challenge = challenge_of(world, ctx, account, authz_id, ChallengeType.DNS_01)
+    world.services.authorizations.respond(ctx, account.id, challenge.id)
+    world.services.authorizations.deactivate(ctx, account.id, authz_id, {"status": "deactivated"})
+    problem = None if ok else Problem(ErrorKind.DNS, "no TXT record found")
+    world.services.authorizations.record_result(ValidationResult(challenge.id, problem))
+    authz = world.services.authorizations.get(ctx, account.id, authz_id)
+    assert authz.status is AuthzStatus.DEACTIVATED
+    seen = world.services.authorizations.get_challenge(ctx, account.id, challenge.id).challenge
+    assert seen.status is ChallengeStatus.INVALID
+    assert seen.error is not None
+    assert "became deactivated before validation finished" in seen.error.detail
+    assert order_view(world, ctx, account, order).status is OrderStatus.INVALID
+
+
 # --------------------------------------------------------------------------- deactivation
 
 

@@ -94,6 +94,10 @@ def parse_csr(der: bytes) -> CsrInfo:
         raise DomainError(
             ErrorKind.BAD_CSR, "CSR is not a valid DER-encoded PKCS#10 request"
         ) from exc
+    except x509.InvalidVersion as exc:  # not a ValueError; found by fuzz/csr.py
+        raise DomainError(
+            ErrorKind.BAD_CSR, f"CSR version {exc.parsed_version} is not 0 (v1, RFC 2986 §4.1)"
+        ) from exc
     try:
         public_key = csr.public_key()
     except UnsupportedAlgorithm as exc:

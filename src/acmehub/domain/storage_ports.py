@@ -3,7 +3,7 @@ report rows), and the unit of work that binds them to one transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,6 +17,7 @@ from acmehub.domain.model import (
     AuditEvent,
     Authority,
     Authorization,
+    AuthzStatus,
     BlockedKey,
     Certificate,
     Challenge,
@@ -177,6 +178,23 @@ class AuthorizationRepository(Protocol):
         ...
 
     def set_status(self, authorization_id: str, status: str) -> None: ...
+    def change_status(
+        self,
+        authorization_id: str,
+        expected: Collection[AuthzStatus],
+        status: AuthzStatus,
+        now: datetime,
+    ) -> bool:
+        """Compare and set: ``status`` only while the stored status is one of ``expected`` (one
+        or two) and the authorization has not expired at ``now``; False (nothing written)
+        when it changed or expired in the meantime."""
+        ...
+
+    def settle_challenge(self, challenge: Challenge) -> bool:
+        """Store a validation's outcome (valid or invalid, ending its lease) only while the
+        stored challenge is still processing; False (nothing written) otherwise."""
+        ...
+
     def challenge(self, challenge_id: str) -> Challenge | None: ...
     def update_challenge(
         self, challenge: Challenge, lease: tuple[str, datetime] | None = None

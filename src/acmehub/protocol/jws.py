@@ -95,8 +95,8 @@ def _flattened_members(obj: object, what: str) -> tuple[str, str, str]:
         raise malformed(f"{what} members must be strings")
     if not protected:
         raise malformed(f"{what} has an empty protected header")
-    if not signature:
-        raise malformed(f"{what} has an empty signature")
+    # An empty signature is refused in _parse, after "alg": alg "none" comes with an empty
+    # signature and must be answered badSignatureAlgorithm (RFC 8555 §6.2), not malformed.
     return protected, payload, signature
 
 
@@ -131,13 +131,18 @@ def _import_embedded_key(jwk: object, alg: str) -> PublicKey:
     if not isinstance(jwk, dict):
         raise malformed('JWS "jwk" header is not a JSON object')
     key = PublicKey.from_jwk(jwk)
-    declared = jwk.get("alg")
-    if declared is not None and declared != alg:
-        raise _bad_algorithm(f"JWS algorithm {alg} does not match the jwk's alg {shown(declared)}")
     if key.algorithm != alg:
-        # RFC 8555 §6.2 lists 'alg is "ES256" but "jwk" does not contain a valid P-256 public
-        # key' as a badPublicKey example; we follow it.
-        raise bad_public_key(f"JWS algorithm {alg} does not fit the jwk (it needs {key.algorithm})")
+        # RFC 8555 §6.2: the key is a valid key, signed with an algorithm that does not fit
+        # it; as Boulder (wfe2 checkAlgorithm) we answer badSignatureAlgorithm with the list
+        # of algorithms we accept (docs/acme-divergences.md).
+        raise _bad_algorithm(f"JWS algorithm {alg} does not fit the jwk (it needs {key.algorithm})")
+    declared = jwk.get("alg")
+    if declared is not None and declared != key.algorithm:
+        # The key itself says it is for another algorithm (RFC 7517 §4.4): the key is at
+        # fault, badPublicKey, as in Boulder.
+        raise bad_public_key(
+            f"the jwk's alg {shown(declared)} does not fit the key (it needs {key.algorithm})"
+        )
     return key
 
 
@@ -145,6 +150,8 @@ def _parse(obj: object, *, what: str, inner: bool) -> JwsRequest:
     protected_b64, payload_b64, signature_b64 = _flattened_members(obj, what)
     header = decode_protected_header(protected_b64, f"{what} protected header")
     alg = _check_alg(header.get("alg"))
+    if not signature_b64:
+        raise malformed(f"{what} has an empty signature")
 
     jwk, kid = header.get("jwk"), header.get("kid")
     if jwk is not None and kid is not None:

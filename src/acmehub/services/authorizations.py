@@ -122,7 +122,16 @@ class AuthorizationService:
                     f"only a pending or valid authorization can be deactivated; this one is "
                     f"{status.value}",
                 )
-            tx.authorizations.set_status(authz.id, AuthzStatus.DEACTIVATED.value)
+            # Compare and set: a result recorded since the read (an invalid one) is not undone.
+            if not tx.authorizations.change_status(
+                authz.id, (AuthzStatus.PENDING, AuthzStatus.VALID), AuthzStatus.DEACTIVATED, now
+            ):
+                current = tx.authorizations.get(authz.id) or authz
+                raise DomainError(
+                    ErrorKind.MALFORMED,
+                    f"only a pending or valid authorization can be deactivated; this one is "
+                    f"{authorization_status(current, now).value}",
+                )
             authz = replace(authz, status=AuthzStatus.DEACTIVATED)
             self._update_orders(tx, authz.id, now)
             return _view(authz, now)
@@ -218,7 +227,13 @@ class AuthorizationService:
             return with_caa(task, self._d.urls, account, profile, ra_profiles)
 
     def record_result(self, result: ValidationResult) -> None:
-        """Apply the VA's result: challenge, authorization, then order (RFC 8555 §7.1.6)."""
+        """Apply the VA's result: challenge, authorization, then order (RFC 8555 §7.1.6).
+
+        A result never revives an authorization: it decides one only while it is still
+        pending and unexpired *in storage* (compare and set), so a deactivation (§7.5.2), an
+        expiry or another result committed since the validation began wins, and the challenge
+        is closed as invalid saying so.
+        """
         now = self._d.clock.now()
         with self._d.uow(write=True) as tx:
             challenge = tx.authorizations.challenge(result.challenge_id)
@@ -227,27 +242,30 @@ class AuthorizationService:
             authz = tx.authorizations.get(challenge.authorization_id)
             if authz is None:
                 return
-            if authorization_status(authz, now) is not AuthzStatus.PENDING:
+            decided = AuthzStatus.VALID if result.ok else AuthzStatus.INVALID
+            if not tx.authorizations.change_status(authz.id, (AuthzStatus.PENDING,), decided, now):
+                current = tx.authorizations.get(authz.id) or authz
                 problem = Problem(
                     ErrorKind.MALFORMED,
-                    f"authorization became {authorization_status(authz, now).value} "
+                    f"authorization became {authorization_status(current, now).value} "
                     f"before validation finished",
                     (authz.identifier.type, authz.identifier.value),
                 )
-                tx.authorizations.update_challenge(
+                tx.authorizations.settle_challenge(
                     replace(challenge, status=ChallengeStatus.INVALID, error=problem)
                 )
                 return
             if result.ok:
-                tx.authorizations.update_challenge(
-                    replace(challenge, status=ChallengeStatus.VALID, validated=now, error=None)
+                settled = replace(
+                    challenge, status=ChallengeStatus.VALID, validated=now, error=None
                 )
-                tx.authorizations.set_status(authz.id, AuthzStatus.VALID.value)
             else:
-                tx.authorizations.update_challenge(
-                    replace(challenge, status=ChallengeStatus.INVALID, error=result.problem)
+                settled = replace(challenge, status=ChallengeStatus.INVALID, error=result.problem)
+            if not tx.authorizations.settle_challenge(settled):
+                # The challenge row is locked by this transaction: nobody can have settled it.
+                raise DomainError(
+                    ErrorKind.SERVER_INTERNAL, f"challenge {challenge.id} settled concurrently"
                 )
-                tx.authorizations.set_status(authz.id, AuthzStatus.INVALID.value)
             self._update_orders(tx, authz.id, now)
 
     @staticmethod

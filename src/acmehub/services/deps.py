@@ -34,6 +34,9 @@ class ServiceDeps:
     #: Names whose authorization was validated longer ago get their CAA checked again at
     #: finalize (Baseline Requirements 3.2.2.8 allow 8 hours; Boulder uses 7).
     caa_recheck_after: timedelta = timedelta(hours=7)
+    #: How far a certificate's notBefore may lie before its issuance (setting
+    #: ``backdate_seconds``); also the earliest notBefore new-order accepts.
+    backdate: timedelta = timedelta(hours=1)
 
 
 def new_id() -> str:

@@ -46,8 +46,11 @@ from acmehub.services.orders import OrderService, OrderView, refresh_order
 
 log = logging.getLogger(__name__)
 
-#: Backdating absorbs clients' clock skew (Let's Encrypt backdates by an hour too).
-BACKDATE = timedelta(hours=1)
+#: What a CA may refuse as the request's fault, quoted to the client under that type; any
+#: other refusal is the CA's own trouble and answered serverInternal with a reference.
+_REQUEST_FAULTS = frozenset(
+    {ErrorKind.BAD_CSR, ErrorKind.BAD_PUBLIC_KEY, ErrorKind.REJECTED_IDENTIFIER, ErrorKind.CAA}
+)
 
 
 @dataclass(frozen=True)
@@ -175,7 +178,9 @@ class FinalizeService:
                 order, Problem(ErrorKind.SERVER_INTERNAL, f"issuance failed: {detail}")
             )
         try:
-            not_before, not_after = self._validity(order, ra.validity_default, now)
+            not_before, not_after = issuance_validity(
+                order, ra.validity_default, now, self._d.backdate
+            )
             names = tuple(i.value for i in order.identifiers)
             assert order.csr_der is not None
             issued = self._d.ca.for_authority(authority).issue(
@@ -189,13 +194,13 @@ class FinalizeService:
                 )
             )
         except DomainError as exc:
-            if exc.kind is not ErrorKind.SERVER_INTERNAL:  # the request's fault (e.g. its CSR)
+            if exc.kind in _REQUEST_FAULTS:
+                # The CA refused what the client sent (RFC 8555 §7.4: its CSR): the client
+                # reads the CA's reason under its own type.
                 log.warning("issuance refused for order %s: %s", order.id, exc)
-                return self._fail(
-                    order, Problem(ErrorKind.SERVER_INTERNAL, f"issuance failed: {exc.detail}")
-                )
+                return self._fail(order, Problem(exc.kind, f"issuance refused: {exc.detail}"))
             # The CA's own trouble (a key that does not open, a file, a remote CA's text): the
-            # client gets a reference, the log the cause.
+            # client gets a reference, the log the cause (RFC 8555 §6.7 serverInternal).
             reference = internal_reference()
             log.error("issuance failed for order %s (reference %s): %s", order.id, reference, exc)
             return self._fail(order, hidden_internal(reference))
@@ -251,12 +256,6 @@ class FinalizeService:
             tx.orders.update(failed)
             return failed
 
-    @staticmethod
-    def _validity(order: Order, default_seconds: int, now: datetime) -> tuple[datetime, datetime]:
-        not_before = order.not_before or (now - BACKDATE)
-        not_after = order.not_after or (not_before + timedelta(seconds=default_seconds))
-        return not_before, not_after
-
     def resume_stuck(self, older_than: timedelta, limit: int = 50) -> int:
         """Issue for orders a crash left in processing (their CSR was already accepted)."""
         cutoff = self._d.clock.now() - older_than
@@ -265,3 +264,18 @@ class FinalizeService:
         for order in stuck:
             self._issue(order, touched_by=cutoff)
         return len(stuck)
+
+
+def issuance_validity(
+    order: Order, default_seconds: int, now: datetime, backdate: timedelta
+) -> tuple[datetime, datetime]:
+    """The certificate's notBefore and notAfter (RFC 8555 §7.4 notBefore/notAfter requests).
+
+    notBefore is backdated by ``backdate`` (clients' clock skew, as Let's Encrypt does) and
+    never lies further back than that, even when the client asked for an earlier notBefore
+    or finalized long after new-order: a CA must not backdate (CA/B BR §7.1.2.7 limits it).
+    """
+    earliest = now - backdate
+    not_before = max(order.not_before, earliest) if order.not_before else earliest
+    not_after = order.not_after or (not_before + timedelta(seconds=default_seconds))
+    return not_before, not_after

@@ -90,7 +90,7 @@ class OrderService:
             identifiers = parse_identifiers(payload.get("identifiers"))
             # The RA profile's issuance policy: names, wildcards, how many (domain/policy.py).
             check_identifiers(ctx.ra_profile.policy, identifiers)
-            not_before, not_after = self._validity_window(ctx, payload, now)
+            not_before, not_after = self._validity_window(ctx, payload, now, self._d.backdate)
             order_id = new_id()
             authzs = [self._new_authorization(account, ident, expires) for ident in identifiers]
             order = Order(
@@ -165,18 +165,24 @@ class OrderService:
 
     @staticmethod
     def _validity_window(
-        ctx: AcmeContext, payload: dict[str, Any], now: datetime
+        ctx: AcmeContext, payload: dict[str, Any], now: datetime, backdate: timedelta
     ) -> tuple[datetime | None, datetime | None]:
-        """notBefore/notAfter (RFC 8555 §7.4) honoured within the RA profile's limits."""
+        """notBefore/notAfter (RFC 8555 §7.4) honoured within the RA profile's limits; a
+        notBefore at most ``backdate`` in the past (the setting ``backdate_seconds``)."""
         not_before = _parse_time(payload, "notBefore")
         not_after = _parse_time(payload, "notAfter")
         ra = ctx.ra_profile
         start = not_before or now
-        if not_before is not None and not_before < now - timedelta(days=1):
-            raise DomainError(ErrorKind.MALFORMED, "notBefore must not be more than a day ago")
+        if not_before is not None and not_before < now - backdate:
+            raise DomainError(
+                ErrorKind.MALFORMED,
+                f"notBefore must not be more than {_duration(backdate)} in the past",
+            )
         if not_after is not None:
             if not_after <= start:
                 raise DomainError(ErrorKind.MALFORMED, "notAfter must be later than notBefore")
+            if not_after <= now:
+                raise DomainError(ErrorKind.MALFORMED, "notAfter must be in the future")
             if (not_after - start).total_seconds() > ra.validity_max:
                 raise DomainError(
                     ErrorKind.MALFORMED,
@@ -210,3 +216,13 @@ class OrderService:
             expires=expires,
             challenges=challenges,
         )
+
+
+def _duration(span: timedelta) -> str:
+    """``span`` in words for a problem detail: "1 hour", "90 minutes", "45 seconds"."""
+    seconds = int(span.total_seconds())
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"

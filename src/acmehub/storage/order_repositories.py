@@ -3,20 +3,38 @@ connection (inside a unit of work's transaction)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Column, Connection, Text, bindparam, delete, func, or_, select, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Text,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import BindParameter
 
-from acmehub.domain.model import Authorization, AuthzStatus, Challenge, Order, OrderStatus
+from acmehub.domain.model import (
+    Authorization,
+    AuthzStatus,
+    Challenge,
+    ChallengeStatus,
+    Order,
+    OrderStatus,
+)
 from acmehub.domain.storage_ports import OrderFilter, Page
 from acmehub.storage import converters as cv
 from acmehub.storage import tables as t
-from acmehub.storage.statements import Prepared, insert_of, select_by, update_by_id
+from acmehub.storage.statements import Prepared, insert_of, select_by, update_by_id, update_of
 
 # Prepared statements (hot paths): built once, compiled once per dialect, run on the DBAPI
 # cursor: see statements.py. INSERT/UPDATE binds are named after the columns, so a converter's
@@ -46,6 +64,21 @@ _AUTHZ_SET_STATUS = Prepared(
     .values(status=bindparam("status", type_=t.authorizations.c.status.type))
 )
 
+# Compare and set (RFC 8555 §7.1.6): a pending authorization is decided, or a pending or valid
+# one deactivated, only while its stored status is still an expected one and it has not expired,
+# so a change committed since it was read (a deactivation, an expiry, another result) wins.
+_AUTHZ_CHANGE_STATUS = Prepared(
+    update(t.authorizations)
+    .where(t.authorizations.c.id == bindparam("id"))
+    .where(
+        t.authorizations.c.status.in_(
+            [bindparam(f"expected_{i}", type_=t.authorizations.c.status.type) for i in range(2)]
+        )
+    )
+    .where(t.authorizations.c.expires > bindparam("now", type_=t.authorizations.c.expires.type))
+    .values(status=bindparam("status", type_=t.authorizations.c.status.type))
+)
+
 _CHALLENGE_ROW = ["id", "authorization_id", "type", "token", "status", "validated", "error"]
 _CHALLENGES_OF = Prepared(
     select(t.challenges)
@@ -58,6 +91,17 @@ _CHALLENGE_INSERT = Prepared(insert_of(t.challenges, _CHALLENGE_ROW))  # no leas
 _CHALLENGE_UPDATE = update_by_id(t.challenges, _CHALLENGE_ROW)
 _CHALLENGE_UPDATE_SET_LEASE = update_by_id(
     t.challenges, [*_CHALLENGE_ROW, "lease_owner", "lease_until"]
+)
+# A validation's outcome is written only over a challenge still processing (compare and set).
+_CHALLENGE_SETTLE = Prepared(
+    update_of(
+        t.challenges,
+        [*_CHALLENGE_ROW, "lease_owner", "lease_until"],
+        and_(
+            t.challenges.c.id == bindparam("id"),
+            t.challenges.c.status == ChallengeStatus.PROCESSING.value,
+        ),
+    )
 )
 
 
@@ -238,6 +282,31 @@ class SqlAuthorizations:
 
     def set_status(self, authorization_id: str, status: str) -> None:
         _AUTHZ_SET_STATUS.run(self._c, {"id": authorization_id, "status": status})
+
+    def change_status(
+        self,
+        authorization_id: str,
+        expected: Collection[AuthzStatus],
+        status: AuthzStatus,
+        now: datetime,
+    ) -> bool:
+        if not 1 <= len(expected) <= 2:
+            raise ValueError("expect one or two statuses")
+        first, *rest = (s.value for s in expected)
+        params = {
+            "id": authorization_id,
+            "expected_0": first,
+            "expected_1": rest[0] if rest else first,
+            "now": now,
+            "status": status.value,
+        }
+        return _AUTHZ_CHANGE_STATUS.run(self._c, params) == 1
+
+    def settle_challenge(self, challenge: Challenge) -> bool:
+        if challenge.status is ChallengeStatus.PROCESSING:
+            raise ValueError("a settled challenge is valid or invalid")
+        values = {**cv.challenge_to_row(challenge), "lease_owner": None, "lease_until": None}
+        return _CHALLENGE_SETTLE.run(self._c, values) == 1
 
     def challenge(self, challenge_id: str) -> Challenge | None:
         query = _CHALLENGE_BY_ID_FOR_UPDATE if self._lock else _CHALLENGE_BY_ID
