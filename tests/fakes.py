@@ -41,13 +41,12 @@ from sqlalchemy.exc import IntegrityError
 
 from acmehub.ca.embedded import create_embedded_authority
 from acmehub.ca.registry import CaRegistry
+from acmehub.domain.admin_model import ApiToken, AuditEvent, SignInFailures, User, WebSession
 from acmehub.domain.csr import spki_sha256_hex
 from acmehub.domain.errors import ErrorKind, Problem
 from acmehub.domain.model import (
     Account,
     AcmeProfile,
-    ApiToken,
-    AuditEvent,
     Authority,
     Authorization,
     AuthzStatus,
@@ -60,10 +59,7 @@ from acmehub.domain.model import (
     Order,
     OrderStatus,
     RaProfile,
-    SignInFailures,
-    User,
     ValidationResult,
-    WebSession,
 )
 from acmehub.domain.ports import (
     AccountCount,

@@ -14,7 +14,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from acmehub import bootstrap, cli_admin, setup_state
+from acmehub import bootstrap, cli_admin, listener_tls, setup_state
 from acmehub.config import ConfigError, Settings, load_settings
 from acmehub.domain.errors import DomainError
 from acmehub.domain.public_suffixes import bundled_public_suffixes
@@ -71,7 +71,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     # A new database is set up here; one on an older schema needs `acmehub migrate`.
     container = _set_up(settings, upgrade=not bootstrap.is_initialized(settings))
-    tls = bootstrap.ensure_tls_files(container)
+    tls = listener_tls.ensure_tls_files(container)
     options: dict[str, Any] = {
         "host": settings.listen_host,
         "port": settings.listen_port,

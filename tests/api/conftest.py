@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from acmehub.domain.model import Role
+from acmehub.domain.admin_model import Role
 from acmehub.services.admin import CLI_ACTOR
 from tests.support.remote_cli import Remote, remote_session
 from tests.support.server import AcmehubServer

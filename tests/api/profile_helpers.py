@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from acmehub.domain.model import AuditEvent
+from acmehub.domain.admin_model import AuditEvent
 from acmehub.domain.ports import AuditFilter, Page
 from tests.support.server import AcmehubServer
 

@@ -14,7 +14,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from acmehub.domain.model import AccountStatus, AcmeProfile, Role
+from acmehub.domain.admin_model import Role
+from acmehub.domain.model import AccountStatus, AcmeProfile
 from acmehub.domain.ports import AuditFilter, Page
 from tests.api.conftest import ApiFactory
 from tests.integration.conftest import (

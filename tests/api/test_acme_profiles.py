@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from acmehub.domain.model import AccountStatus, Role
+from acmehub.domain.admin_model import Role
+from acmehub.domain.model import AccountStatus
 from tests.api.conftest import ApiFactory
 from tests.api.profile_helpers import (
     activate,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from acmehub.domain.model import Role
+from acmehub.domain.admin_model import Role
 from acmehub.services.admin import CLI_ACTOR
 from tests.api.conftest import ApiFactory
 from tests.support.server import AcmehubServer

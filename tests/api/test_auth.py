@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from acmehub.domain.model import Role
+from acmehub.domain.admin_model import Role
 from acmehub.services.admin import CLI_ACTOR
 from tests.support.server import AcmehubServer
 

@@ -14,7 +14,7 @@ import pytest
 from cryptography import x509
 
 from acmehub.ca.embedded import create_embedded_authority
-from acmehub.domain.model import Role
+from acmehub.domain.admin_model import Role
 from tests.api.conftest import ApiFactory
 from tests.api.profile_helpers import (
     activate,

@@ -14,7 +14,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from acmehub.domain.model import AcmeProfile, Role
+from acmehub.domain.admin_model import Role
+from acmehub.domain.model import AcmeProfile
 from acmehub.domain.ports import AuditFilter, Page
 from tests.api.conftest import ApiFactory
 from tests.api.profile_helpers import octets_hex

@@ -12,7 +12,7 @@ import secrets
 from pathlib import Path
 
 from acmehub.cli import main
-from acmehub.domain.model import Role
+from acmehub.domain.admin_model import Role
 from acmehub.services.admin import CLI_ACTOR
 from tests.support.remote_cli import Remote, token_for
 from tests.support.server import AcmehubServer

@@ -8,7 +8,8 @@ import base64
 import re
 import secrets
 
-from acmehub.domain.model import AccountStatus, Role
+from acmehub.domain.admin_model import Role
+from acmehub.domain.model import AccountStatus
 from acmehub.services.admin import CLI_ACTOR
 from tests.support.remote_cli import Remote, token_for
 from tests.support.server import AcmehubServer

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from acmehub.ca.embedded import create_embedded_authority
-from acmehub.domain.model import Role
+from acmehub.domain.admin_model import Role
 from acmehub.services.admin import CLI_ACTOR
 from tests.support.remote_cli import Remote, token_for
 from tests.support.server import AcmehubServer

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from acmehub.domain.model import Role
+from acmehub.domain.admin_model import Role
 from acmehub.services.admin import CLI_ACTOR
 from tests.integration.conftest import Clients, Flows, Profiles, last_segment, unique_name
 from tests.support.challtestsrv import ChallTestSrv

@@ -20,7 +20,8 @@ import httpx
 import pytest
 from cryptography import x509
 
-from acmehub.domain.model import AcmeProfile, Role
+from acmehub.domain.admin_model import Role
+from acmehub.domain.model import AcmeProfile
 from tests.api.conftest import ApiFactory
 from tests.integration.conftest import (
     Clients,

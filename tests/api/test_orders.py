@@ -11,7 +11,7 @@ import httpx
 import pytest
 from cryptography import x509
 
-from acmehub.domain.model import Role
+from acmehub.domain.admin_model import Role
 from tests.api.conftest import ApiFactory
 from tests.api.profile_helpers import octets_hex
 from tests.integration.conftest import (

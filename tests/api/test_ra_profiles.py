@@ -14,7 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from acmehub.domain.model import Role
+from acmehub.domain.admin_model import Role
 from tests.api.conftest import ApiFactory
 from tests.api.profile_helpers import (
     activate,

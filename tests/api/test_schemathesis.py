@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from acmehub.domain.model import Role
+from acmehub.domain.admin_model import Role
 from acmehub.services.admin import CLI_ACTOR
 from tests.support.server import AcmehubServer
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from acmehub.bootstrap import build_container
-from acmehub.domain.model import Role
+from acmehub.domain.admin_model import Role
 from acmehub.services.admin import CLI_ACTOR
 from tests.fakes import FixedClock
 from tests.support.server import AcmehubServer

@@ -18,13 +18,12 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
+from acmehub.domain.admin_model import ApiToken, AuditEvent, Role, User, WebSession
 from acmehub.domain.errors import ErrorKind, Problem
 from acmehub.domain.model import (
     Account,
     AccountStatus,
     AcmeProfile,
-    ApiToken,
-    AuditEvent,
     Authority,
     Authorization,
     AuthzStatus,
@@ -38,9 +37,6 @@ from acmehub.domain.model import (
     Order,
     OrderStatus,
     RaProfile,
-    Role,
-    User,
-    WebSession,
 )
 from acmehub.domain.ports import (
     AccountFilter,

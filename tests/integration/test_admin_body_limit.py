@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from acmehub.domain.model import Role
+from acmehub.domain.admin_model import Role
 from acmehub.services.admin import CLI_ACTOR
 from tests.support.server import AcmehubServer
 

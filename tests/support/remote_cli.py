@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from acmehub.cli import main
-from acmehub.domain.model import Role
+from acmehub.domain.admin_model import Role
 from acmehub.services.admin import CLI_ACTOR
 from tests.support.server import AcmehubServer
 

@@ -13,8 +13,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from acmehub.domain.admin_model import Role
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.domain.model import Account, AccountStatus, OrderStatus, Role
+from acmehub.domain.model import Account, AccountStatus, OrderStatus
 from acmehub.domain.ports import AccountFilter, AuditFilter, Page
 from acmehub.services.account_admin import AccountAdminService
 from acmehub.services.admin import CLI_ACTOR, Actor

@@ -10,9 +10,9 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from acmehub.domain.admin_model import AuditEvent
 from acmehub.domain.csr import spki_sha256_hex
 from acmehub.domain.errors import DomainError
-from acmehub.domain.model import AuditEvent
 from acmehub.domain.ports import AuditFilter, Page
 from acmehub.services.certificates import RevocationSigner
 from acmehub.services.context import AcmeContext

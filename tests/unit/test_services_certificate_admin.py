@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
+from acmehub.domain.admin_model import Role
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.domain.model import Account, Certificate, Role
+from acmehub.domain.model import Account, Certificate
 from acmehub.domain.ports import AuditFilter, Page
 from acmehub.services.admin import CLI_ACTOR, Actor
 from acmehub.services.certificate_admin import (

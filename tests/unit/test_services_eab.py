@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from acmehub.domain.admin_model import Role
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.domain.model import Account, EabKey, Role
+from acmehub.domain.model import Account, EabKey
 from acmehub.domain.ports import AuditFilter, Page
 from acmehub.protocol.eab import parse_eab, verify_eab
 from acmehub.protocol.jws import parse_jws

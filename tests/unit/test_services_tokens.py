@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from acmehub.domain.admin_model import Role
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.domain.model import Role
 from acmehub.domain.ports import AuditFilter, Page
 from acmehub.services.admin import CLI_ACTOR, SCOPES, Actor
 from acmehub.services.certificate_admin import CertificateQuery

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from acmehub.domain.admin_model import Role
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.domain.model import Role
 from acmehub.domain.ports import AuditFilter, Page
 from acmehub.services.admin import CLI_ACTOR, Actor
 from acmehub.services.sessions import (

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 
+from acmehub.domain.admin_model import Role
 from acmehub.domain.errors import DomainError
-from acmehub.domain.model import Role
 from acmehub.domain.ports import AuditFilter, Page
 from acmehub.services.admin import CLI_ACTOR, Actor
 from acmehub.services.sessions import SIGN_IN_REFUSED, SessionService

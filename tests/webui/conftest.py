@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from acmehub.domain.model import Role
+from acmehub.domain.admin_model import Role
 from acmehub.services.admin import CLI_ACTOR
 from tests.support.server import AcmehubServer
 

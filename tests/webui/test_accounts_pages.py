@@ -8,7 +8,8 @@ import html
 import inspect
 import re
 
-from acmehub.domain.model import Account, AccountStatus, Role
+from acmehub.domain.admin_model import Role
+from acmehub.domain.model import Account, AccountStatus
 from acmehub.services.admin import CLI_ACTOR
 from acmehub.webui.pages import accounts as accounts_page
 from acmehub.webui.pages import eab as eab_page

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from acmehub.domain.model import Role
+from acmehub.domain.admin_model import Role
 from acmehub.services.admin import CLI_ACTOR
 from tests.support.server import AcmehubServer
 from tests.webui.conftest import ClientFactory, WebClient

@@ -7,7 +7,7 @@ from http.cookies import SimpleCookie
 import httpx
 import pytest
 
-from acmehub.domain.model import AuditEvent, Role
+from acmehub.domain.admin_model import AuditEvent, Role
 from acmehub.domain.ports import AuditFilter, Page
 from acmehub.services.admin import CLI_ACTOR
 from acmehub.services.sessions import SIGN_IN_REFUSED

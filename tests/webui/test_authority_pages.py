@@ -8,7 +8,7 @@ import html
 import re
 import secrets
 
-from acmehub.domain.model import Role
+from acmehub.domain.admin_model import Role
 from acmehub.services.admin import CLI_ACTOR
 from tests.support.server import AcmehubServer
 from tests.webui.conftest import ClientFactory, WebClient

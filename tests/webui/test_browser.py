@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from acmehub.domain.model import Role
+from acmehub.domain.admin_model import Role
 from tests.support.server import AcmehubServer
 from tests.webui.conftest import PASSWORD, SCREENSHOTS, UserFactory
 

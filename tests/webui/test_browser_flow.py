@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from acmehub.domain.model import AccountStatus, Role
+from acmehub.domain.admin_model import Role
+from acmehub.domain.model import AccountStatus
 from acmehub.services.admin import CLI_ACTOR
 from tests.support.interop import client_env
 from tests.support.server import AcmehubServer

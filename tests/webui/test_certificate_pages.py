@@ -7,7 +7,8 @@ import html
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from acmehub.domain.model import Certificate, Identifier, Order, OrderStatus, Role
+from acmehub.domain.admin_model import Role
+from acmehub.domain.model import Certificate, Identifier, Order, OrderStatus
 from acmehub.services.accounts import NewAccountRequest
 from acmehub.services.admin import CLI_ACTOR
 from acmehub.services.context import ProfileMode, ProfileRef

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from acmehub.domain.model import AuditEvent, Role
+from acmehub.domain.admin_model import AuditEvent, Role
 from acmehub.domain.ports import AuditFilter, Page
 from acmehub.services.admin import CLI_ACTOR
 from tests.support.server import AcmehubServer

@@ -7,7 +7,8 @@ import html
 import re
 import secrets
 
-from acmehub.domain.model import AcmeProfile, Role
+from acmehub.domain.admin_model import Role
+from acmehub.domain.model import AcmeProfile
 from acmehub.domain.ports import Page
 from acmehub.services.admin import CLI_ACTOR
 from tests.support.server import AcmehubServer

@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import re
 
-from acmehub.domain.model import Role
+from acmehub.domain.admin_model import Role
 from tests.support.server import AcmehubServer
 from tests.webui.conftest import ClientFactory, WebClient
 from tests.webui.seed import fail_http01, order_for, profile_with_accounts, unique

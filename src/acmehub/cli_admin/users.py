@@ -14,7 +14,7 @@ from acmehub.cli_admin.argtypes import password_option, read_password, role_opti
 from acmehub.cli_admin.base import Admin
 from acmehub.cli_admin.commands import command
 from acmehub.cli_admin.running import SubParsers
-from acmehub.domain.model import Role
+from acmehub.domain.admin_model import Role
 from acmehub.services.commands.tokens import USER_COLUMNS, UserInfo, UserUnlocked
 
 LOCAL = " (on the server's machine only)"

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from acmehub.domain.model import SignInFailures
+from acmehub.domain.admin_model import SignInFailures
 
 
 class SignInFailureRepository(Protocol):

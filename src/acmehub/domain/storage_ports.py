@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
+from acmehub.domain.admin_model import ApiToken, AuditEvent, User, WebSession
 from acmehub.domain.model import (
     Account,
     AccountStatus,
     AcmeProfile,
-    ApiToken,
-    AuditEvent,
     Authority,
     Authorization,
     AuthzStatus,
@@ -24,8 +23,6 @@ from acmehub.domain.model import (
     EabKey,
     Order,
     RaProfile,
-    User,
-    WebSession,
 )
 from acmehub.domain.sign_in_ports import SignInFailureRepository
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from acmehub.domain.admin_model import Role
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.domain.model import Account, AccountStatus, Role
+from acmehub.domain.model import Account, AccountStatus
 from acmehub.domain.ports import AccountFilter, Page, UnitOfWork
 from acmehub.services.admin import Actor, Family, record, require
 from acmehub.services.commands.accounts import AccountQuery, AccountView, AcmeAccount, NamedRef

@@ -18,8 +18,9 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import fields, replace
 
+from acmehub.domain.admin_model import Role
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.domain.model import AcmeProfile, Role
+from acmehub.domain.model import AcmeProfile
 from acmehub.domain.ports import UnitOfWork
 from acmehub.services.acme_profile_removal import RETIRED_INFIX, delete_in, force_delete_in
 from acmehub.services.admin import Actor, Family, record, require

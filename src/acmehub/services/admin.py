@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from acmehub.domain.admin_model import AuditEvent, Role
 from acmehub.domain.errors import DomainError, ErrorKind, FieldError
-from acmehub.domain.model import AuditEvent, Role
 from acmehub.domain.ports import Clock, UnitOfWork
 
 #: What each role may do: admin configures; operator enables, disables and revokes; auditor reads.

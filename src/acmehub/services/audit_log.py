@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from acmehub.domain.admin_model import AuditEvent, Role
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.domain.model import AuditEvent, Role
 from acmehub.domain.ports import AuditFilter, Page
 from acmehub.services.admin import Actor, Family, require
 from acmehub.services.commands.audit import AuditLogEvent, AuditLogPage, AuditLogQuery

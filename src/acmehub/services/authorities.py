@@ -15,9 +15,10 @@ from typing import Any
 
 from cryptography import x509
 
+from acmehub.domain.admin_model import Role
 from acmehub.domain.csr import serial_to_hex
 from acmehub.domain.errors import DomainError
-from acmehub.domain.model import Authority, RaProfile, Role, serial_display
+from acmehub.domain.model import Authority, RaProfile, serial_display
 from acmehub.domain.ports import CaProvisioner, ProvisionedCa, UnitOfWork
 from acmehub.services.admin import Actor, Family, record, require
 from acmehub.services.commands.authorities import (

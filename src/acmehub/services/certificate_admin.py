@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from acmehub.domain.admin_model import Role
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import (
     Account,
@@ -18,7 +19,6 @@ from acmehub.domain.model import (
     Authority,
     Certificate,
     RaProfile,
-    Role,
     serial_lookup,
 )
 from acmehub.domain.ports import CertificateFilter, Page, UnitOfWork

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from acmehub.domain.model import AccountStatus, Certificate, OrderStatus, Role
+from acmehub.domain.admin_model import Role
+from acmehub.domain.model import AccountStatus, Certificate, OrderStatus
 from acmehub.domain.ports import CertificateFilter, FailedValidationCount
 from acmehub.services.admin import Actor, require
 from acmehub.services.deps import ServiceDeps

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from acmehub.domain.admin_model import Role
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.domain.model import AcmeProfile, EabKey, Role
+from acmehub.domain.model import AcmeProfile, EabKey
 from acmehub.domain.ports import Page, UnitOfWork
 from acmehub.services.admin import Actor, Family, record, require
 from acmehub.services.commands.base import Paged, PageQuery

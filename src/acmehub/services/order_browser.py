@@ -10,14 +10,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from acmehub.domain.admin_model import Role
 from acmehub.domain.errors import DomainError, ErrorKind, Problem
-from acmehub.domain.model import (
-    Authorization,
-    AuthzStatus,
-    Order,
-    OrderStatus,
-    Role,
-)
+from acmehub.domain.model import Authorization, AuthzStatus, Order, OrderStatus
 from acmehub.domain.ports import OrderFilter, Page, UnitOfWork
 from acmehub.domain.status import (
     authorization_status,

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import fields, replace
 from typing import Any
 
-from acmehub.domain.model import IssuancePolicy, RaProfile, Role
+from acmehub.domain.admin_model import Role
+from acmehub.domain.model import IssuancePolicy, RaProfile
 from acmehub.domain.policy import normalized, policy_errors
 from acmehub.domain.ports import AccountFilter, UnitOfWork
 from acmehub.services.admin import Actor, Family, record, require

@@ -25,8 +25,8 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from acmehub.domain.admin_model import User, WebSession
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.domain.model import User, WebSession
 from acmehub.services.admin import Actor, record
 from acmehub.services.deps import ServiceDeps
 from acmehub.services.sign_in_throttle import SignInThrottle, ThrottlePolicy

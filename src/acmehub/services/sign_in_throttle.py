@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import ceil
 
+from acmehub.domain.admin_model import SignInFailures
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.domain.model import SignInFailures
 from acmehub.domain.ports import Clock, UnitOfWork
 from acmehub.services.admin import SYSTEM_ACTOR, record
 

@@ -14,8 +14,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from acmehub.domain.admin_model import ApiToken, Role
 from acmehub.domain.errors import DomainError, ErrorKind, FieldError
-from acmehub.domain.model import ApiToken, Role
 from acmehub.services.admin import Actor, Family, parse_scopes, record, require
 from acmehub.services.commands.base import Paged, PageQuery
 from acmehub.services.commands.tokens import (

@@ -29,8 +29,8 @@ from dataclasses import replace
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from acmehub.domain.admin_model import Role, User
 from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.domain.model import Role, User
 from acmehub.services.admin import Actor, record, require
 from acmehub.services.deps import ServiceDeps
 from acmehub.services.sign_in_throttle import user_key

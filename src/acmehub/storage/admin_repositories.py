@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, delete, func, select, update
 
-from acmehub.domain.model import ApiToken, AuditEvent, EabKey
+from acmehub.domain.admin_model import ApiToken, AuditEvent
+from acmehub.domain.model import EabKey
 from acmehub.domain.ports import AuditFilter, Page
+from acmehub.storage import admin_converters as acv
 from acmehub.storage import converters as cv
 from acmehub.storage import tables as t
 from acmehub.storage.statements import Prepared, insert_of
 
-#: Every column but the autoincrement id: what converters.audit_to_row gives.
+#: Every column but the autoincrement id: what admin_converters.audit_to_row gives.
 _AUDIT_INSERT = Prepared(
     insert_of(t.audit_events, [c.name for c in t.audit_events.c if c.name != "id"])
 )
@@ -76,25 +78,25 @@ class SqlTokens:
         row = self._c.execute(
             select(t.api_tokens).where(t.api_tokens.c.token_hash == token_hash)
         ).first()
-        return cv.token_from_row(row._mapping) if row else None
+        return acv.token_from_row(row._mapping) if row else None
 
     def by_name(self, name: str) -> ApiToken | None:
         row = self._c.execute(select(t.api_tokens).where(t.api_tokens.c.name == name)).first()
-        return cv.token_from_row(row._mapping) if row else None
+        return acv.token_from_row(row._mapping) if row else None
 
     def add(self, token: ApiToken) -> None:
-        self._c.execute(t.api_tokens.insert().values(cv.token_to_row(token)))
+        self._c.execute(t.api_tokens.insert().values(acv.token_to_row(token)))
 
     def update(self, token: ApiToken) -> None:
         self._c.execute(
             update(t.api_tokens)
             .where(t.api_tokens.c.uuid == token.uuid)
-            .values(cv.token_to_row(token))
+            .values(acv.token_to_row(token))
         )
 
     def list(self) -> list[ApiToken]:
         rows = self._c.execute(select(t.api_tokens).order_by(t.api_tokens.c.name))
-        return [cv.token_from_row(r._mapping) for r in rows]
+        return [acv.token_from_row(r._mapping) for r in rows]
 
 
 class SqlAudit:
@@ -103,7 +105,7 @@ class SqlAudit:
 
     def add(self, event: AuditEvent) -> None:
         # Every issuance and account change is audited: a prepared statement (statements.py).
-        _AUDIT_INSERT.run(self._c, cv.audit_to_row(event))
+        _AUDIT_INSERT.run(self._c, acv.audit_to_row(event))
 
     def list(self, where: AuditFilter, page: Page) -> list[AuditEvent]:
         c = t.audit_events.c
@@ -122,4 +124,4 @@ class SqlAudit:
         if where.until is not None:
             query = query.where(c.at < where.until)
         query = query.order_by(c.id.desc()).offset(page.offset).limit(page.limit)
-        return [cv.audit_from_row(r._mapping) for r in self._c.execute(query)]
+        return [acv.audit_from_row(r._mapping) for r in self._c.execute(query)]

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, and_, case, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from acmehub.domain.model import Role, SignInFailures, User, WebSession
+from acmehub.domain.admin_model import Role, SignInFailures, User, WebSession
 from acmehub.storage import tables as t
 
 Row = Mapping[Any, Any]

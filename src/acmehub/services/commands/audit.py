@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from acmehub.domain.model import AuditEvent
+from acmehub.domain.admin_model import AuditEvent
 from acmehub.services.commands.base import ApiModel, Column, PageQuery, Timestamp, ui
 
 _DAY = "{} must be a date (yyyy-mm-dd)"

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from pydantic import Field
 
-from acmehub.domain.model import ApiToken, Role, User
+from acmehub.domain.admin_model import ApiToken, Role, User
 from acmehub.services.commands.base import ApiModel, Column, PageQuery
 
 #: How long a token lives unless its creator says otherwise.
