@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -235,7 +236,11 @@ def test_enable_and_disable(
 
 
 def test_a_disabled_authority_refuses_issuance(
-    api: httpx.Client, operator: httpx.Client, clients: Clients, flows: Flows
+    acmehub: AcmehubServer,
+    api: httpx.Client,
+    operator: httpx.Client,
+    clients: Clients,
+    flows: Flows,
 ) -> None:
     authority = new_authority(api)
     client, order, ra = issue_through(api, clients, flows, authority)
@@ -249,10 +254,15 @@ def test_a_disabled_authority_refuses_issuance(
         "invalid",
         "urn:ietf:params:acme:error:serverInternal",
     ), doc
-    assert (
-        f"Authority '{authority['name']}' of RA Profile '{ra['name']}' is disabled"
-        in (doc["error"]["detail"])
-    )
+    # The client reads a reference; the server's log says which authority, under it.
+    found = re.fullmatch(r"internal error, reference ([0-9a-f]{8})", doc["error"]["detail"])
+    assert found, doc
+    assert authority["name"] not in response.text
+    assert ra["name"] not in response.text
+    logged = [line for line in acmehub.log_path.read_text().splitlines() if found[1] in line]
+    assert logged, "the reference is not in the server's log"
+    assert f"Authority '{authority['name']}'" in logged[0]
+    assert f"RA Profile '{ra['name']}' is disabled" in logged[0]
     assert client.get(order["url"]).json()["status"] == "invalid"
 
     # Enabled again, it issues.

@@ -203,21 +203,26 @@ def test_every_subscriber_reason_is_accepted_from_the_certificate_key(
     assert current(world, ctx, issued).revocation_reason == reason
 
 
-def test_key_compromise_from_the_owner_is_recorded_without_blocking_the_key(
+def test_key_compromise_from_the_owner_needs_proof_of_the_key(
     world: MemoryWorld, ctx: AcmeContext, issued: Issued
 ) -> None:
-    world.services.certificates.revoke(ctx, issued.by_owner, issued.der, 1)
-    assert current(world, ctx, issued).revocation_reason == 1
+    error = refusal(world.services.certificates.revoke, ctx, issued.by_owner, issued.der, 1)
+    assert error.kind is ErrorKind.BAD_REVOCATION_REASON
+    assert "sign the revocation request with the certificate's key" in error.detail
+    assert current(world, ctx, issued).revoked_at is None
     with world.uow() as tx:
         assert tx.blocked_keys.get(issued.cert.key_thumbprint) is None
 
 
-def test_proof_after_the_owners_key_compromise_blocks_the_key(
+def test_proof_after_an_unproven_key_compromise_blocks_the_key(
     world: MemoryWorld, ctx: AcmeContext, issued: Issued
 ) -> None:
-    revoke = world.services.certificates.revoke
-    revoke(ctx, issued.by_owner, issued.der, 1)
+    """A keyCompromise recorded before proof was required (an older release took the owner's
+    word): a request signed with the certificate's key then blocks the key, nothing else."""
+    with world.uow(write=True) as tx:
+        assert tx.certificates.mark_revoked(issued.cert.id, world.clock.now(), 1)
     before = current(world, ctx, issued)
+    revoke = world.services.certificates.revoke
     revoke(ctx, issued.by_cert_key, issued.der, 1)
     assert current(world, ctx, issued) == before
     with world.uow() as tx:
@@ -263,7 +268,9 @@ def test_a_revoked_certificate_moves_to_key_compromise_once(
     revoke(ctx, issued.by_owner, issued.der, 4)
     revoked_at = current(world, ctx, issued).revoked_at
     world.clock.advance(minutes=5)
-    assert refusal(revoke, ctx, issued.by_owner, issued.der, 1).kind is ErrorKind.ALREADY_REVOKED
+    assert refusal(revoke, ctx, issued.by_owner, issued.der, 5).kind is ErrorKind.ALREADY_REVOKED
+    unproven = refusal(revoke, ctx, issued.by_owner, issued.der, 1)
+    assert unproven.kind is ErrorKind.BAD_REVOCATION_REASON
     revoke(ctx, issued.by_cert_key, issued.der, 1)
     after = current(world, ctx, issued)
     # The reason changes; the revocation time stays (BR §4.9.1.1, as Boulder does).

@@ -172,11 +172,18 @@ class FinalizeService:
                 order, Problem(ErrorKind.SERVER_INTERNAL, "the order's RA profile is gone")
             )
         if not authority.enabled:
-            detail = f"Authority {authority.name!r} of RA Profile {ra.name!r} is disabled"
-            log.warning("issuance refused for order %s: %s", order.id, detail)
-            return self._fail(
-                order, Problem(ErrorKind.SERVER_INTERNAL, f"issuance failed: {detail}")
+            # The administrators' objects are theirs to read, not the client's: a reference
+            # (RFC 8555 §6.7 serverInternal), the names in the log.
+            reference = internal_reference()
+            log.warning(
+                "issuance refused for order %s (reference %s): Authority %r of RA Profile %r "
+                "is disabled",
+                order.id,
+                reference,
+                authority.name,
+                ra.name,
             )
+            return self._fail(order, hidden_internal(reference))
         try:
             not_before, not_after = issuance_validity(
                 order, ra.validity_default, now, self._d.backdate
