@@ -221,6 +221,7 @@ class AuthorizationService:
                     profile.validation_network if profile else ValidationNetwork.INTERNAL
                 ),
                 wildcard=authz.wildcard,
+                checked_at=self._d.clock.now(),
             )
             # RFC 8659: CAA is checked beside the challenge, before the authorization is valid.
             ra_profiles = order_ra_profiles(tx, order, account) if order else []

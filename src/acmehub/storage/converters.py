@@ -125,6 +125,8 @@ _ACME_PROFILE_SCALARS = (
     "default_ra_profile_uuid",
     "caa_checking",
     "dnssec_required",
+    "offer_dns_account_01",
+    "offer_dns_persist_01",
 )
 _ACME_PROFILE_DICTS = (
     "issue_certificate_attributes",

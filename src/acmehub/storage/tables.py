@@ -72,6 +72,9 @@ acme_profiles = Table(
     # RFC 8659 CAA checking and DNSSEC for CAA/dns-01 lookups (migration 0011).
     Column("caa_checking", Boolean, nullable=False, server_default=true()),
     Column("dnssec_required", Boolean, nullable=False, server_default=false()),
+    # dns-account-01 and dns-persist-01 offered (migration 0017).
+    Column("offer_dns_account_01", Boolean, nullable=False, server_default=false()),
+    Column("offer_dns_persist_01", Boolean, nullable=False, server_default=false()),
 )
 
 ra_profiles = Table(

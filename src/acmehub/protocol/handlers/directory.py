@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from acmehub.domain.dns_challenges import persist_issuer_domains
 from acmehub.domain.model import caa_issuer_domains
 from acmehub.protocol.links import DIRECTORY_MEMBERS
 from acmehub.protocol.request import AcmeRequest, Reply
@@ -19,6 +20,11 @@ def directory(req: AcmeRequest) -> Reply:
     # RFC 8555 §7.1.1: exactly the names the CAA check accepts for this directory's RA profile.
     if issuers := caa_issuer_domains(profile, req.ctx.ra_profile):
         meta["caaIdentities"] = list(issuers)
+    # draft-ietf-acme-dns-persist §3.2: the names a _validation-persist record may carry.
+    if profile.offer_dns_persist_01 and (
+        persist := persist_issuer_domains(profile, req.ctx.ra_profile)
+    ):
+        meta["issuerDomainNames"] = list(persist)
     doc: dict[str, Any] = {link.value: req.links.url(link) for link in DIRECTORY_MEMBERS}
     doc["meta"] = meta
     return Reply(json=doc)
