@@ -69,3 +69,24 @@ def test_no_record_where_the_profile_does_not_offer_it(
         client = AcmeClient(http, acmehub.directory_url(_profile(acmehub, False)))
         assert client.register().status_code == 201
         assert "dns-persist-01 record" not in _account_page(acmehub, admin, client)
+
+
+def test_the_profile_form_switches_the_newer_dns_challenges(
+    admin: WebClient, acmehub: AcmehubServer
+) -> None:
+    page = admin.get("/ui/acme-profiles/new").text
+    assert "Offer dns-account-01" in page
+    assert "Offer dns-persist-01" in page
+    form = {
+        "name": unique("form"),
+        "retryInterval": "30",
+        "validity": "36000",
+        "caaIdentities": ISSUER,
+        "offerDnsPersist01": "on",
+    }
+    response = admin.form("/ui/acme-profiles/new", form)
+    assert response.status_code == 303, response.text
+    uuid = response.headers["location"].rsplit("/", 1)[1]
+    profile = acmehub.container().services.acme_profiles.get(CLI_ACTOR, uuid).profile
+    assert profile.offer_dns_persist_01
+    assert not profile.offer_dns_account_01
