@@ -555,6 +555,11 @@ class MemoryAuthorizations:
         self.set_status(authorization_id, status.value)
         return True
 
+    def cap_expiry(self, authorization_id: str, expires: datetime) -> None:
+        authz = self._tx.state.authorizations.get(authorization_id)
+        if authz is not None and authz.expires > expires:
+            self._tx.state.authorizations[authorization_id] = replace(authz, expires=expires)
+
     def settle_challenge(self, challenge: Challenge) -> bool:
         if challenge.status is ChallengeStatus.PROCESSING:
             raise ValueError("a settled challenge is valid or invalid")

@@ -205,14 +205,19 @@ def test_an_expired_record_is_refused(newer_client: AcmeClient, dns_server: Chal
     assert f"it expired at {stamp} (persistUntil)" in detail
 
 
-def test_a_record_that_has_not_expired_yet_validates(
+def test_a_record_that_has_not_expired_yet_validates_until_then(
     newer_client: AcmeClient, dns_server: ChallTestSrv
 ) -> None:
+    """draft §4.1 item 5: the authorization expires no later than persistUntil (the profile's
+    authorizations live 10 hours; the record one)."""
     name = unique_name()
-    record = newer_client.dns_persist_record(US, f"persistUntil={int(time.time()) + 86400}")
+    until = int(time.time()) + 3600
+    record = newer_client.dns_persist_record(US, f"persistUntil={until}")
     dns_server.set_txt(f"_validation-persist.{name}", record)
     authz_url, challenge = order_challenge(newer_client, name, PERSIST_01)
     assert respond(newer_client, authz_url, challenge)["status"] == "valid"
+    authz = newer_client.get(authz_url).json()
+    assert authz["expires"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(until))
 
 
 def test_a_wildcard_needs_policy_wildcard(

@@ -317,6 +317,8 @@ class ValidationResult:
     challenge_id: str
     problem: Problem | None = None
     attempts: tuple[str, ...] = ()  # what was tried (URLs, addresses), for the operator
+    #: The validation may be relied on until then at most (dns-persist-01's persistUntil).
+    valid_until: datetime | None = None
 
     @property
     def ok(self) -> bool:

@@ -187,6 +187,11 @@ class AuthorizationRepository(Protocol):
         when it changed or expired in the meantime."""
         ...
 
+    def cap_expiry(self, authorization_id: str, expires: datetime) -> None:
+        """Bring the authorization's expiry forward to ``expires`` if it is later
+        (draft-ietf-acme-dns-persist §4.1: not later than the record's persistUntil)."""
+        ...
+
     def settle_challenge(self, challenge: Challenge) -> bool:
         """Store a validation's outcome (valid or invalid, ending its lease) only while the
         stored challenge is still processing; False (nothing written) otherwise."""

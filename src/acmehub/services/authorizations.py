@@ -256,6 +256,9 @@ class AuthorizationService:
                     replace(challenge, status=ChallengeStatus.INVALID, error=problem)
                 )
                 return
+            if result.ok and result.valid_until is not None:
+                # draft-ietf-acme-dns-persist §4.1: expires no later than persistUntil.
+                tx.authorizations.cap_expiry(authz.id, result.valid_until)
             if result.ok:
                 settled = replace(
                     challenge, status=ChallengeStatus.VALID, validated=now, error=None

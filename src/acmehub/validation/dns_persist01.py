@@ -142,6 +142,8 @@ class DnsPersist01Checker:
                 continue
             why = refusal(record, task)
             if why is None:
+                # §4.1 item 5: the authorization must not outlive persistUntil.
+                ctx.valid_until = record.persist_until
                 return
             refused.append(f"the record {quote(value, 120)} at {name} does not apply: {why}")
         if syntax:

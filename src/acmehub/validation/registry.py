@@ -121,6 +121,7 @@ class ValidationAuthority:
     async def validate(self, task: ValidationTask) -> ValidationResult:
         attempts: list[str] = []
         problem: Problem | None = None
+        ctx: CheckContext | None = None
         try:
             checker = self._checkers.get(task.type)
             if checker is None:
@@ -170,5 +171,8 @@ class ValidationAuthority:
             },
         )
         return ValidationResult(
-            challenge_id=task.challenge_id, problem=problem, attempts=tuple(attempts)
+            challenge_id=task.challenge_id,
+            problem=problem,
+            attempts=tuple(attempts),
+            valid_until=ctx.valid_until if ctx is not None and problem is None else None,
         )
