@@ -249,6 +249,25 @@ def test_records_for_another_ca_are_skipped_and_malformed_ones_named(
     assert "missing mandatory accounturi parameter" in detail
 
 
+def test_each_ra_profile_answers_to_its_own_issuer_domain_name(
+    profiles: Profiles, clients: Clients, newer_profile: AcmeProfile, dns_server: ChallTestSrv
+) -> None:
+    """The RA profile's caaIssuerDomains (issue 15) name the CA for dns-persist-01 too."""
+    own = "ra.acmehub.example"
+    ra = profiles.ra_profile(newer_profile, policy={"caa_issuer_domains": [own]})
+    client = clients("raProfile", ra.name)
+    assert client.directory["meta"]["issuerDomainNames"] == [own]
+    name = unique_name()
+    dns_server.set_txt(f"_validation-persist.{name}", client.dns_persist_record(US))
+    authz_url, challenge = order_challenge(client, name, PERSIST_01)
+    assert challenge["issuerDomainNames"] == [own]
+    detail = refused(respond(client, authz_url, challenge), "unauthorized")
+    assert detail.endswith(f"names {own}"), detail
+    dns_server.set_txt(f"_validation-persist.{name}", client.dns_persist_record(own))
+    authz_url, challenge = order_challenge(client, name, PERSIST_01)
+    assert respond(client, authz_url, challenge)["status"] == "valid"
+
+
 # --------------------------------------------------------------------------- CAA (issue 15)
 
 
