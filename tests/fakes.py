@@ -710,7 +710,9 @@ class MemoryCertificateProfiles:
 
     def delete_for_ra_profile(self, ra_profile_uuid: str) -> bool:
         st = self._tx.write()
-        gone = [u for u, p in st.certificate_profiles.items() if p.ra_profile_uuid == ra_profile_uuid]
+        gone = [
+            u for u, p in st.certificate_profiles.items() if p.ra_profile_uuid == ra_profile_uuid
+        ]
         for uuid in gone:
             del st.certificate_profiles[uuid]
         return bool(gone)

@@ -69,8 +69,7 @@ def choose_profile(
     names = ", ".join(sorted(p.name for p in offered))
     raise DomainError(
         ErrorKind.INVALID_PROFILE,
-        f"profile {requested[:64]!r} is not offered; the directory's meta.profiles lists "
-        f"{names}",
+        f"profile {requested[:64]!r} is not offered; the directory's meta.profiles lists {names}",
     )
 
 

@@ -15,9 +15,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     false,
     true,
-    UniqueConstraint,
 )
 
 from acmehub.storage.types import UtcDateTime
