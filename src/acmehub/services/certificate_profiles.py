@@ -147,8 +147,8 @@ class CertificateProfileService:
             updated = replace(current, **changes)
             if current.is_default and not updated.is_default:
                 raise invalid(
-                    f"certificate profile {current.name} is the default of RA Profile {ra.name}: "
-                    "make another profile the default instead"
+                    f"isDefault: certificate profile {current.name} is the default of RA Profile "
+                    f"{ra.name}; make another profile the default instead"
                 )
             _check(updated, ra)
             if updated == current:
