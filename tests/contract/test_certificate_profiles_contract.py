@@ -134,6 +134,7 @@ def test_migration_gives_every_ra_profile_a_default(
                 assert (made.name, made.is_default) == ("default", True)
                 # Only fallbacks: the RA profile's validity, policy EKUs and names cap apply.
                 assert (made.validity, made.extended_key_usages, made.max_names) == (None, (), None)
-                assert made.crl_distribution_point and made.common_name
+                assert made.crl_distribution_point
+                assert made.common_name
     finally:
         engine.dispose()
