@@ -10,6 +10,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from acmehub.domain.admin_model import Role
 from acmehub.domain.certificate_profiles import CertificateProfile
 from acmehub.domain.model import AcmeProfile, RaProfile
 from acmehub.services.admin import SYSTEM_ACTOR
@@ -171,3 +172,19 @@ def test_a_profile_removed_before_finalize_is_refused_there(
     csr, _ = make_csr([i["value"] for i in order["identifiers"]])
     refused = client.post(order["finalize"], {"csr": b64url(csr)})
     assert_problem(refused, 400, "invalidProfile", "certificate profile going is no longer offered")
+
+
+def test_the_order_browser_shows_the_profile(acmehub: AcmehubServer, client: AcmeClient) -> None:
+    response = client.new_order([unique_name()], profile="shortlived")
+    assert response.status_code == 201, response.text
+    order_id = response.headers["Location"].rstrip("/").rsplit("/", 1)[1]
+    _, secret = acmehub.container().services.tokens.create(
+        SYSTEM_ACTOR, unique_name("auditor"), Role.AUDITOR
+    )
+    with acmehub.client() as http:
+        shown = http.get(
+            f"{acmehub.base_url}/api/v1/orders/{order_id}",
+            headers={"Authorization": f"Bearer {secret}"},
+        )
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["certificateProfile"] == "shortlived"
