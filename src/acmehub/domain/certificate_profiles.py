@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import Identifier, RaProfile
@@ -44,6 +45,18 @@ class CertificateProfile:
     common_name: bool = True
     #: Most names in one certificate; None: the RA profile's ``issuancePolicy.maxNames``.
     max_names: int | None = None
+
+
+class CertificateProfileRepository(Protocol):
+    """Certificate profiles of RA profiles (the unit of work's ``certificate_profiles``); a
+    write counts as a profiles change (UnitOfWorkFactory.profiles_generation)."""
+
+    def for_ra_profile(self, ra_profile_uuid: str) -> list[CertificateProfile]: ...
+    def get(self, uuid: str) -> CertificateProfile | None: ...
+    def add(self, profile: CertificateProfile) -> None: ...
+    def update(self, profile: CertificateProfile) -> None: ...
+    def delete(self, uuid: str) -> None: ...
+    def delete_for_ra_profile(self, ra_profile_uuid: str) -> bool: ...
 
 
 def choose_profile(
