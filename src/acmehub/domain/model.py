@@ -214,6 +214,9 @@ class Order:
     acme_profile_uuid: str = ""
     ra_profile_uuid: str = ""
     csr_der: bytes | None = None
+    #: The certificate profile the order is issued under (draft-ietf-acme-profiles), by name;
+    #: None: the RA profile offered none when the order was made.
+    profile: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from acmehub.domain.admin_model import ApiToken, AuditEvent, User, WebSession
+from acmehub.domain.certificate_profiles import CertificateProfileRepository
 from acmehub.domain.model import (
     Account,
     AccountStatus,
@@ -348,6 +349,8 @@ class UnitOfWork(Protocol):
 
     @property
     def profiles(self) -> ProfileRepository: ...
+    @property
+    def certificate_profiles(self) -> CertificateProfileRepository: ...
     @property
     def accounts(self) -> AccountRepository: ...
     @property

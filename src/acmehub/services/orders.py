@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from acmehub.domain.certificate_profiles import check_profile_names, choose_profile
 from acmehub.domain.dns_challenges import offered_challenge_types
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.identifiers import parse_identifiers
@@ -94,6 +95,9 @@ class OrderService:
             identifiers = parse_identifiers(payload.get("identifiers"))
             # The RA profile's issuance policy: names, wildcards, how many (domain/policy.py).
             check_identifiers(ctx.ra_profile.policy, identifiers)
+            # draft-ietf-acme-profiles: the profile asked for, else the RA profile's default.
+            chosen = choose_profile(ctx.certificate_profiles, payload.get("profile"))
+            check_profile_names(chosen, identifiers)
             not_before, not_after = self._validity_window(ctx, payload, now, self._d.backdate)
             order_id = new_id()
             authzs = [
@@ -111,6 +115,7 @@ class OrderService:
                 not_after=not_after,
                 acme_profile_uuid=profile.uuid,
                 ra_profile_uuid=ctx.ra_profile.uuid,
+                profile=chosen.name if chosen else None,
             )
             tx.orders.add(order)
             for authz in authzs:

@@ -205,6 +205,7 @@ def order_from_row(r: Row) -> Order:
         acme_profile_uuid=r["acme_profile_uuid"],
         ra_profile_uuid=r["ra_profile_uuid"],
         csr_der=r["csr_der"],
+        profile=r["profile"],
     )
 
 
@@ -224,6 +225,7 @@ def order_to_row(o: Order) -> dict[str, Any]:
         "acme_profile_uuid": o.acme_profile_uuid,
         "ra_profile_uuid": o.ra_profile_uuid,
         "csr_der": o.csr_der,
+        "profile": o.profile,
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from acmehub.domain.certificate_profiles import directory_profiles
 from acmehub.domain.dns_challenges import persist_issuer_domains
 from acmehub.domain.model import caa_issuer_domains
 from acmehub.protocol.links import DIRECTORY_MEMBERS
@@ -25,6 +26,9 @@ def directory(req: AcmeRequest) -> Reply:
         persist := persist_issuer_domains(profile, req.ctx.ra_profile)
     ):
         meta["issuerDomainNames"] = list(persist)
+    # draft-ietf-acme-profiles: the certificate profiles this directory's RA profile offers.
+    if req.ctx.certificate_profiles:
+        meta["profiles"] = directory_profiles(req.ctx.certificate_profiles)
     doc: dict[str, Any] = {link.value: req.links.url(link) for link in DIRECTORY_MEMBERS}
     doc["meta"] = meta
     return Reply(json=doc)
