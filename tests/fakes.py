@@ -521,18 +521,41 @@ class MemoryAuthorizations:
             found.append(replace(authz, challenges=tuple(challenges)))
         return found
 
-    def add(self, authorization: Authorization, order_id: str) -> None:
+    def add(self, authorization: Authorization, order_id: str | None) -> None:
         st = self._tx.write()
         _unique(authorization.id in st.authorizations, "authorizations.id")
-        _require(order_id in st.orders, "authorizations.order_id")
+        _require(order_id is None or order_id in st.orders, "authorizations.order_id")
         _require(authorization.account_id in st.accounts, "authorizations.account_id")
         for challenge in authorization.challenges:
             _unique(challenge.id in st.challenges, "challenges.id")
             _require(challenge.authorization_id == authorization.id, "challenges.authorization_id")
-        st.authorizations[authorization.id] = replace(authorization, challenges=())
-        st.authorization_order[authorization.id] = order_id
+        st.authorizations[authorization.id] = replace(
+            authorization, challenges=(), order_id=order_id
+        )
+        if order_id is not None:
+            st.authorization_order[authorization.id] = order_id
         for challenge in authorization.challenges:
             st.challenges[challenge.id] = challenge
+
+    def valid_of_account(
+        self, account_id: str, names: Sequence[str], now: datetime
+    ) -> list[Authorization]:
+        st = self._tx.state
+        ids = [
+            a.id
+            for a in st.authorizations.values()
+            if a.account_id == account_id
+            and a.identifier.value in names
+            and a.status is AuthzStatus.VALID
+            and a.expires > now
+        ]
+        return self.get_many(ids)
+
+    def set_expires(self, authorization_id: str, expires: datetime) -> None:
+        st = self._tx.write()
+        authz = st.authorizations.get(authorization_id)
+        if authz is not None:
+            st.authorizations[authorization_id] = replace(authz, expires=expires)
 
     def set_status(self, authorization_id: str, status: str) -> None:
         st = self._tx.write()

@@ -170,8 +170,20 @@ class AuthorizationRepository(Protocol):
         ...
 
     def get_many(self, ids: Sequence[str]) -> list[Authorization]: ...
-    def add(self, authorization: Authorization, order_id: str) -> None:
-        """Insert the authorization (for ``order_id``) and its challenges."""
+    def add(self, authorization: Authorization, order_id: str | None) -> None:
+        """Insert the authorization (for ``order_id``; None: a pre-authorization, RFC 8555
+        §7.4.1) and its challenges."""
+        ...
+
+    def valid_of_account(
+        self, account_id: str, names: Sequence[str], now: datetime
+    ) -> list[Authorization]:
+        """The account's valid, unexpired authorizations for any of ``names`` (identifier
+        values), with their challenges: what a new order may reuse."""
+        ...
+
+    def set_expires(self, authorization_id: str, expires: datetime) -> None:
+        """Move a valid authorization's expiry (kept for reuse, domain/preauthorization.py)."""
         ...
 
     def set_status(self, authorization_id: str, status: str) -> None: ...

@@ -273,7 +273,7 @@ class SqlAuthorizations:
                 grouped[r["authorization_id"]].append(r)
         return [cv.authorization_from_row(rows[i], grouped[i]) for i in ids if i in rows]
 
-    def add(self, authorization: Authorization, order_id: str) -> None:
+    def add(self, authorization: Authorization, order_id: str | None) -> None:
         _AUTHZ_INSERT.run(self._c, cv.authorization_to_row(authorization, order_id))
         if authorization.challenges:
             _CHALLENGE_INSERT.run_many(
@@ -324,6 +324,30 @@ class SqlAuthorizations:
             _CHALLENGE_UPDATE_SET_LEASE.run(self._c, values)
         else:
             _CHALLENGE_UPDATE.run(self._c, values)
+
+    def valid_of_account(
+        self, account_id: str, names: Sequence[str], now: datetime
+    ) -> list[Authorization]:
+        if not names:
+            return []
+        c = t.authorizations.c
+        ids = [
+            r[0]
+            for r in self._c.execute(
+                select(c.id)
+                .where(c.account_id == account_id)
+                .where(c.identifier_value.in_(list(names)))
+                .where(c.status == AuthzStatus.VALID.value)
+                .where(c.expires > now)
+            )
+        ]
+        return self.get_many(ids)
+
+    def set_expires(self, authorization_id: str, expires: datetime) -> None:
+        c = t.authorizations.c
+        self._c.execute(
+            update(t.authorizations).where(c.id == authorization_id).values(expires=expires)
+        )
 
     def valid_for_account(self, account_id: str, names: Sequence[str], now: datetime) -> set[str]:
         if not names:

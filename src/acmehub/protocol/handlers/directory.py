@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from acmehub.domain.model import caa_issuer_domains
-from acmehub.protocol.links import DIRECTORY_MEMBERS
+from acmehub.protocol.links import DIRECTORY_MEMBERS, Link
 from acmehub.protocol.request import AcmeRequest, Reply
 
 
@@ -20,6 +20,11 @@ def directory(req: AcmeRequest) -> Reply:
     if issuers := caa_issuer_domains(profile, req.ctx.ra_profile):
         meta["caaIdentities"] = list(issuers)
     doc: dict[str, Any] = {link.value: req.links.url(link) for link in DIRECTORY_MEMBERS}
+    # RFC 8555 §7.4.1 / RFC 9444 §4.4: shown only where the ACME profile offers them.
+    if profile.new_authz_enabled:
+        doc[Link.NEW_AUTHZ.value] = req.links.url(Link.NEW_AUTHZ)
+        if profile.subdomain_auth_allowed:
+            meta["subdomainAuthAllowed"] = True
     doc["meta"] = meta
     return Reply(json=doc)
 
