@@ -33,9 +33,9 @@ BR_REUSE_BEFORE_SCHEDULE = timedelta(days=398)
 #: before SC-081v3; the limit of the day applies on top of it (:func:`reuse_window`).
 MAX_AUTHORIZATION_REUSE = int(BR_REUSE_BEFORE_SCHEDULE.total_seconds())
 #: A reused authorization must stay valid at least this long (or the order's lifetime when
-#: shorter), so that an order does not expire moments after it was created (Boulder keeps
-#: a margin too).
-REUSE_MARGIN = timedelta(hours=1)
+#: shorter), so that an order does not expire moments after it was created: the order then
+#: lives as long as its shortest-lived authorization (Boulder keeps such a margin too).
+REUSE_MARGIN = timedelta(minutes=5)
 
 
 def br_reuse_limit(now: datetime) -> timedelta:
