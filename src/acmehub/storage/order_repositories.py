@@ -181,7 +181,8 @@ class SqlOrders:
 
     def ids_for_authorization(self, authorization_id: str) -> list[str]:
         rows = _ORDER_IDS_FOR_AUTHORIZATION.all(self._c, {"id": authorization_id})
-        return [r["order_id"] for r in rows]
+        # A pre-authorization (RFC 8555 §7.4.1) belongs to no order.
+        return [r["order_id"] for r in rows if r["order_id"] is not None]
 
     def purge_expired(self, expired_before: datetime, limit: int) -> int:
         c = t.orders.c
