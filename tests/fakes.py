@@ -464,7 +464,23 @@ class MemoryOrders:
             if o.expires < expired_before
             and o.certificate_id is None
             and o.status is not OrderStatus.PROCESSING
+            and not any(
+                st.authorizations[a].expires >= expired_before
+                for a, owner in st.authorization_order.items()
+                if owner == o.id
+            )
         ][:limit]
+        orphans = [
+            a.id
+            for a in st.authorizations.values()
+            if a.id not in st.authorization_order and a.expires < expired_before
+        ][:limit]
+        for authz_id in orphans:
+            del st.authorizations[authz_id]
+            for challenge_id in [
+                c.id for c in st.challenges.values() if c.authorization_id == authz_id
+            ]:
+                del st.challenges[challenge_id]
         for order_id in ids:
             authz_ids = [a for a, o in st.authorization_order.items() if o == order_id]
             for authz_id in authz_ids:

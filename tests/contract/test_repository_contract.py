@@ -1665,7 +1665,7 @@ def test_purging_expired_orders_keeps_certified_processing_and_live_ones(store: 
         tx.accounts.add(acct)
         for o in orders.values():
             tx.orders.add(o)
-        tx.authorizations.add(authorization(acct.id, "az-old"), orders["old"].id)
+        tx.authorizations.add(authorization(acct.id, "az-old", expires=expired), orders["old"].id)
         cert = certificate(acct.id, orders["certified"].id, authority_uuid=store.authority.uuid)
         tx.certificates.add(cert)
         tx.orders.update(replace(orders["certified"], certificate_id=cert.id))
@@ -1681,3 +1681,27 @@ def test_purging_expired_orders_keeps_certified_processing_and_live_ones(store: 
         assert tx.authorizations.challenge("az-old-http-01") is None
         for kept in ("processing", "certified", "live"):
             assert tx.orders.get(orders[kept].id) is not None
+
+
+def test_purging_keeps_orders_whose_authorization_may_still_be_reused(store: Store) -> None:
+    acct = account(store)
+    expired = NOW - timedelta(days=40)
+    cutoff = NOW - timedelta(days=30)
+    made = order(acct.id, 1, expires=expired, authorization_ids=("az-kept",))
+    with store.uow(write=True) as tx:
+        tx.accounts.add(acct)
+        tx.orders.add(made)
+        # Valid for reuse until after the cutoff: its order stays for it.
+        tx.authorizations.add(
+            authorization(acct.id, "az-kept", status=AuthzStatus.VALID, expires=NOW), made.id
+        )
+        tx.authorizations.add(authorization(acct.id, "pre-old", expires=expired), None)
+        tx.authorizations.add(authorization(acct.id, "pre-live", expires=NOW), None)
+    with store.uow(write=True) as tx:
+        assert tx.orders.purge_expired(cutoff, 100) == 0
+    with store.uow() as tx:
+        assert tx.orders.get(made.id) is not None
+        assert tx.authorizations.get("az-kept") is not None
+        assert tx.authorizations.get("pre-old") is None  # an expired pre-authorization
+        assert tx.authorizations.challenge("pre-old-http-01") is None
+        assert tx.authorizations.get("pre-live") is not None

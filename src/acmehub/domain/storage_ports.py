@@ -154,7 +154,9 @@ class OrderRepository(Protocol):
 
     def purge_expired(self, expired_before: datetime, limit: int) -> int:
         """Delete at most ``limit`` orders that expired before ``expired_before`` without a
-        certificate, with their authorizations and challenges; returns how many orders."""
+        certificate, with their authorizations and challenges; returns how many orders. An
+        order with an authorization expiring later (kept for reuse) stays; pre-authorizations
+        (no order) that expired before ``expired_before`` go too."""
         ...
 
     def search(self, where: OrderFilter, page: Page) -> list[Order]:

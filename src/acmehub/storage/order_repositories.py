@@ -184,8 +184,25 @@ class SqlOrders:
         # A pre-authorization (RFC 8555 §7.4.1) belongs to no order.
         return [r["order_id"] for r in rows if r["order_id"] is not None]
 
+    def _purge_pre_authorizations(self, expired_before: datetime, limit: int) -> None:
+        """Pre-authorizations (no order, RFC 8555 §7.4.1) that expired before ``expired_before``."""
+        a = t.authorizations.c
+        ids = [
+            r[0]
+            for r in self._c.execute(
+                select(a.id)
+                .where(a.order_id.is_(None))
+                .where(a.expires < expired_before)
+                .limit(limit)
+            )
+        ]
+        if ids:
+            self._c.execute(delete(t.challenges).where(t.challenges.c.authorization_id.in_(ids)))
+            self._c.execute(delete(t.authorizations).where(a.id.in_(ids)))
+
     def purge_expired(self, expired_before: datetime, limit: int) -> int:
         c = t.orders.c
+        a = t.authorizations.c
         ids = [
             r[0]
             for r in self._c.execute(
@@ -193,9 +210,17 @@ class SqlOrders:
                 .where(c.expires < expired_before)
                 .where(c.certificate_id.is_(None))
                 .where(c.status != OrderStatus.PROCESSING.value)
+                # An authorization still valid may serve other orders (reuse): its order stays.
+                .where(
+                    ~select(a.id)
+                    .where(a.order_id == c.id)
+                    .where(a.expires >= expired_before)
+                    .exists()
+                )
                 .limit(limit)
             )
         ]
+        self._purge_pre_authorizations(expired_before, limit)
         if not ids:
             return 0
         authz_ids = select(t.authorizations.c.id).where(t.authorizations.c.order_id.in_(ids))
