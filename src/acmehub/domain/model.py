@@ -170,6 +170,11 @@ class AcmeProfile:
     #: Newer challenge types offered (domain/dns_challenges.py); off by default.
     offer_dns_account_01: bool = False
     offer_dns_persist_01: bool = False
+    #: newAuthz (RFC 8555 §7.4.1), subdomain authorizations (RFC 9444) and how long (seconds)
+    #: a valid authorization serves new orders (0: never): domain/preauthorization.py.
+    new_authz_enabled: bool = False
+    subdomain_auth_allowed: bool = False
+    authorization_reuse: int = 0
 
 
 def caa_issuer_domains(acme: AcmeProfile, ra: RaProfile) -> tuple[str, ...]:
@@ -239,6 +244,17 @@ class Authorization:
     status: AuthzStatus
     expires: datetime
     challenges: tuple[Challenge, ...] = ()
+    #: The order it was made for; None for a pre-authorization (newAuthz, RFC 8555 §7.4.1).
+    order_id: str | None = None
+    #: RFC 9444 §4.1: it also authorizes the names below its identifier.
+    subdomain_auth_allowed: bool = False
+    #: The profiles it was made through ("" for authorizations older than migration 0016).
+    acme_profile_uuid: str = ""
+    ra_profile_uuid: str = ""
+
+    @property
+    def pre_authorization(self) -> bool:
+        return self.order_id is None
 
 
 @dataclass(frozen=True)

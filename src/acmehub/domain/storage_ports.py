@@ -155,7 +155,9 @@ class OrderRepository(Protocol):
 
     def purge_expired(self, expired_before: datetime, limit: int) -> int:
         """Delete at most ``limit`` orders that expired before ``expired_before`` without a
-        certificate, with their authorizations and challenges; returns how many orders."""
+        certificate, with their authorizations and challenges; returns how many orders. An
+        order with an authorization expiring later (kept for reuse) stays; pre-authorizations
+        (no order) that expired before ``expired_before`` go too."""
         ...
 
     def search(self, where: OrderFilter, page: Page) -> list[Order]:
@@ -171,8 +173,20 @@ class AuthorizationRepository(Protocol):
         ...
 
     def get_many(self, ids: Sequence[str]) -> list[Authorization]: ...
-    def add(self, authorization: Authorization, order_id: str) -> None:
-        """Insert the authorization (for ``order_id``) and its challenges."""
+    def add(self, authorization: Authorization, order_id: str | None) -> None:
+        """Insert the authorization (for ``order_id``; None: a pre-authorization, RFC 8555
+        §7.4.1) and its challenges."""
+        ...
+
+    def valid_of_account(
+        self, account_id: str, names: Sequence[str], now: datetime
+    ) -> list[Authorization]:
+        """The account's valid, unexpired authorizations for any of ``names`` (identifier
+        values), with their challenges: what a new order may reuse."""
+        ...
+
+    def set_expires(self, authorization_id: str, expires: datetime) -> None:
+        """Move a valid authorization's expiry (kept for reuse, domain/preauthorization.py)."""
         ...
 
     def set_status(self, authorization_id: str, status: str) -> None: ...

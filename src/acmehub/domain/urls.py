@@ -34,6 +34,8 @@ class Link(StrEnum):
     AUTHZ = "authz"
     CHALLENGE = "challenge"
     CERT = "cert"
+    #: RFC 8555 §7.4.1 pre-authorization; in the directory only where the profile offers it.
+    NEW_AUTHZ = "newAuthz"
 
 
 #: Path of each resource below a family's root. ``{id}`` is the object's protocol id.
@@ -51,6 +53,7 @@ PATHS: dict[Link, str] = {
     Link.AUTHZ: "/authz/{id}",
     Link.CHALLENGE: "/chall/{id}",
     Link.CERT: "/cert/{id}",
+    Link.NEW_AUTHZ: "/new-authz",
 }
 
 #: Directory members (RFC 8555 §7.1.1) and the resources they name.

@@ -52,6 +52,7 @@ HANDLERS: dict[Link, dict[str, Handler]] = {
     Link.ORDER: {"POST": orders.order},
     Link.FINALIZE: {"POST": orders.finalize},
     Link.AUTHZ: {"POST": authorizations.authorization},
+    Link.NEW_AUTHZ: {"POST": authorizations.new_authz},
     Link.CHALLENGE: {"POST": authorizations.challenge},
     Link.CERT: {"POST": certificates.certificate},
     Link.REVOKE_CERT: {"POST": certificates.revoke},

@@ -93,4 +93,6 @@ def authorization_json(
     }
     if authz.wildcard:
         doc["wildcard"] = True
+    if authz.subdomain_auth_allowed:
+        doc["subdomainAuthAllowed"] = True  # RFC 9444 §4.1
     return doc

@@ -22,6 +22,7 @@ from acmehub.domain.admin_model import Role
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import AcmeProfile
 from acmehub.domain.ports import UnitOfWork
+from acmehub.domain.preauthorization import MAX_AUTHORIZATION_REUSE
 from acmehub.services.acme_profile_removal import RETIRED_INFIX, delete_in, force_delete_in
 from acmehub.services.admin import Actor, Family, record, require
 from acmehub.services.commands.acme_profiles import (
@@ -79,8 +80,16 @@ def _check(profile: AcmeProfile) -> None:
         "dnssec_required",
         "offer_dns_account_01",
         "offer_dns_persist_01",
+        "new_authz_enabled",
+        "subdomain_auth_allowed",
     ):
         check_bool(getattr(profile, name), api_name(name))
+    check_int(profile.authorization_reuse, "authorizationReuse", 0, MAX_AUTHORIZATION_REUSE)
+    if profile.subdomain_auth_allowed and not profile.new_authz_enabled:
+        # RFC 9444 §4.2: a subdomain authorization is asked for through newAuthz.
+        raise invalid(
+            "subdomainAuthAllowed needs newAuthzEnabled: it is asked for through newAuthz"
+        )
     for name in (
         "issue_certificate_attributes",
         "revoke_certificate_attributes",

@@ -21,6 +21,7 @@ from acmehub.services.finalize import FinalizeService
 from acmehub.services.order_browser import OrderBrowserService
 from acmehub.services.orders import OrderService
 from acmehub.services.platform import PlatformService
+from acmehub.services.preauthorization import PreAuthorizationService
 from acmehub.services.ra_profiles import RaProfileService
 from acmehub.services.sessions import SessionService
 from acmehub.services.sign_in_throttle import ThrottlePolicy
@@ -34,6 +35,7 @@ class Services:
     accounts: AccountService
     orders: OrderService
     authorizations: AuthorizationService
+    preauthorizations: PreAuthorizationService
     finalize: FinalizeService
     certificates: CertificateService
     platform: PlatformService
@@ -64,6 +66,7 @@ class Services:
             accounts=accounts,
             orders=OrderService(deps, accounts),
             authorizations=AuthorizationService(deps, accounts),
+            preauthorizations=PreAuthorizationService(deps, accounts),
             finalize=FinalizeService(deps, accounts),
             certificates=CertificateService(deps, accounts),
             platform=PlatformService(authorities, ra_profiles, acme_profiles),

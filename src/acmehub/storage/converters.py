@@ -127,6 +127,9 @@ _ACME_PROFILE_SCALARS = (
     "dnssec_required",
     "offer_dns_account_01",
     "offer_dns_persist_01",
+    "new_authz_enabled",
+    "subdomain_auth_allowed",
+    "authorization_reuse",
 )
 _ACME_PROFILE_DICTS = (
     "issue_certificate_attributes",
@@ -262,10 +265,14 @@ def authorization_from_row(r: Row, challenge_rows: Sequence[Row]) -> Authorizati
         status=AuthzStatus(r["status"]),
         expires=r["expires"],
         challenges=tuple(challenge_from_row(c) for c in challenge_rows),
+        order_id=r["order_id"],
+        subdomain_auth_allowed=r["subdomain_auth_allowed"],
+        acme_profile_uuid=r["acme_profile_uuid"] or "",
+        ra_profile_uuid=r["ra_profile_uuid"] or "",
     )
 
 
-def authorization_to_row(a: Authorization, order_id: str) -> dict[str, Any]:
+def authorization_to_row(a: Authorization, order_id: str | None) -> dict[str, Any]:
     return {
         "id": a.id,
         "order_id": order_id,
@@ -275,6 +282,9 @@ def authorization_to_row(a: Authorization, order_id: str) -> dict[str, Any]:
         "wildcard": a.wildcard,
         "status": a.status.value,
         "expires": a.expires,
+        "subdomain_auth_allowed": a.subdomain_auth_allowed,
+        "acme_profile_uuid": a.acme_profile_uuid or None,
+        "ra_profile_uuid": a.ra_profile_uuid or None,
     }
 
 

@@ -188,10 +188,28 @@ class SqlOrders:
 
     def ids_for_authorization(self, authorization_id: str) -> list[str]:
         rows = _ORDER_IDS_FOR_AUTHORIZATION.all(self._c, {"id": authorization_id})
-        return [r["order_id"] for r in rows]
+        # A pre-authorization (RFC 8555 §7.4.1) belongs to no order.
+        return [r["order_id"] for r in rows if r["order_id"] is not None]
+
+    def _purge_pre_authorizations(self, expired_before: datetime, limit: int) -> None:
+        """Pre-authorizations (no order, RFC 8555 §7.4.1) that expired before ``expired_before``."""
+        a = t.authorizations.c
+        ids = [
+            r[0]
+            for r in self._c.execute(
+                select(a.id)
+                .where(a.order_id.is_(None))
+                .where(a.expires < expired_before)
+                .limit(limit)
+            )
+        ]
+        if ids:
+            self._c.execute(delete(t.challenges).where(t.challenges.c.authorization_id.in_(ids)))
+            self._c.execute(delete(t.authorizations).where(a.id.in_(ids)))
 
     def purge_expired(self, expired_before: datetime, limit: int) -> int:
         c = t.orders.c
+        a = t.authorizations.c
         ids = [
             r[0]
             for r in self._c.execute(
@@ -199,9 +217,17 @@ class SqlOrders:
                 .where(c.expires < expired_before)
                 .where(c.certificate_id.is_(None))
                 .where(c.status != OrderStatus.PROCESSING.value)
+                # An authorization still valid may serve other orders (reuse): its order stays.
+                .where(
+                    ~select(a.id)
+                    .where(a.order_id == c.id)
+                    .where(a.expires >= expired_before)
+                    .exists()
+                )
                 .limit(limit)
             )
         ]
+        self._purge_pre_authorizations(expired_before, limit)
         if not ids:
             return 0
         authz_ids = select(t.authorizations.c.id).where(t.authorizations.c.order_id.in_(ids))
@@ -280,7 +306,7 @@ class SqlAuthorizations:
                 grouped[r["authorization_id"]].append(r)
         return [cv.authorization_from_row(rows[i], grouped[i]) for i in ids if i in rows]
 
-    def add(self, authorization: Authorization, order_id: str) -> None:
+    def add(self, authorization: Authorization, order_id: str | None) -> None:
         _AUTHZ_INSERT.run(self._c, cv.authorization_to_row(authorization, order_id))
         if authorization.challenges:
             _CHALLENGE_INSERT.run_many(
@@ -334,6 +360,30 @@ class SqlAuthorizations:
             _CHALLENGE_UPDATE_SET_LEASE.run(self._c, values)
         else:
             _CHALLENGE_UPDATE.run(self._c, values)
+
+    def valid_of_account(
+        self, account_id: str, names: Sequence[str], now: datetime
+    ) -> list[Authorization]:
+        if not names:
+            return []
+        c = t.authorizations.c
+        ids = [
+            r[0]
+            for r in self._c.execute(
+                select(c.id)
+                .where(c.account_id == account_id)
+                .where(c.identifier_value.in_(list(names)))
+                .where(c.status == AuthzStatus.VALID.value)
+                .where(c.expires > now)
+            )
+        ]
+        return self.get_many(ids)
+
+    def set_expires(self, authorization_id: str, expires: datetime) -> None:
+        c = t.authorizations.c
+        self._c.execute(
+            update(t.authorizations).where(c.id == authorization_id).values(expires=expires)
+        )
 
     def valid_for_account(self, account_id: str, names: Sequence[str], now: datetime) -> set[str]:
         if not names:

@@ -76,6 +76,10 @@ acme_profiles = Table(
     # dns-account-01 and dns-persist-01 offered (migration 0017).
     Column("offer_dns_account_01", Boolean, nullable=False, server_default=false()),
     Column("offer_dns_persist_01", Boolean, nullable=False, server_default=false()),
+    # newAuthz, RFC 9444 subdomain authorizations, authorization reuse seconds (migration 0016).
+    Column("new_authz_enabled", Boolean, nullable=False, server_default=false()),
+    Column("subdomain_auth_allowed", Boolean, nullable=False, server_default=false()),
+    Column("authorization_reuse", Integer, nullable=False, server_default="0"),
 )
 
 ra_profiles = Table(
@@ -141,13 +145,18 @@ authorizations = Table(
     "authorizations",
     metadata,
     Column("id", String(64), primary_key=True),
-    Column("order_id", String(64), ForeignKey("orders.id"), nullable=False, index=True),
+    # NULL for a pre-authorization (newAuthz, RFC 8555 §7.4.1; migration 0016).
+    Column("order_id", String(64), ForeignKey("orders.id"), nullable=True, index=True),
     Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False),
     Column("identifier_type", String(10), nullable=False),
     Column("identifier_value", String(255), nullable=False),
     Column("wildcard", Boolean, nullable=False),
     Column("status", String(20), nullable=False),
     Column("expires", UtcDateTime, nullable=False),
+    # RFC 9444 §4.1, and the profiles it was made through (migration 0016).
+    Column("subdomain_auth_allowed", Boolean, nullable=False, server_default=false()),
+    Column("acme_profile_uuid", String(36)),
+    Column("ra_profile_uuid", String(36)),
 )
 Index(
     "ix_authorizations_account_value",

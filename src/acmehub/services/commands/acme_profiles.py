@@ -13,6 +13,7 @@ from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
 
 from acmehub.domain.model import AcmeProfile, RaProfile, ValidationNetwork
+from acmehub.domain.preauthorization import MAX_AUTHORIZATION_REUSE
 from acmehub.domain.urls import Urls
 from acmehub.services.commands.base import (
     ApiModel,
@@ -36,12 +37,14 @@ CaaIdentity = Annotated[str, Field(min_length=1, max_length=253)]
 RetryInterval = Int(1, MAX_RETRY_INTERVAL)
 Validity = Int(1, MAX_ORDER_VALIDITY)
 Port = Int(1, 65535)
+AuthzReuse = Int(0, MAX_AUTHORIZATION_REUSE)
 NETWORKS = tuple(str(n) for n in ValidationNetwork)
 
 _PROFILE = "Profile"
 _CLIENTS = "What clients must do"
 _TIMING = "Validation and timing"
 _ATTRS = "Attributes passed to the Authority"
+_PREAUTH = "Pre-authorization and reuse"
 
 
 @dataclass(frozen=True)
@@ -212,6 +215,41 @@ class _AcmeProfileFields(ApiModel):
         title="Order validity (seconds)",
         description="Order and authorization lifetime, seconds",
         json_schema_extra=ui(group=_TIMING, help="How long orders and authorizations stay valid."),
+    )
+    new_authz_enabled: bool = Field(
+        default=_DEFAULTS.new_authz_enabled,
+        title="Offer pre-authorization (newAuthz)",
+        description="RFC 8555 §7.4.1 newAuthz in the directory: authorizations before orders",
+        json_schema_extra=ui(
+            group=_PREAUTH,
+            cli="new-authz",
+            help="Clients may prove control of a name before they order; a later order for "
+            "it is ready without new challenges.",
+        ),
+    )
+    subdomain_auth_allowed: bool = Field(
+        default=_DEFAULTS.subdomain_auth_allowed,
+        title="Offer subdomain authorizations (RFC 9444)",
+        description="newAuthz accepts subdomainAuthAllowed (needs newAuthzEnabled): a dns-01 "
+        "proof for a domain then covers every name below it",
+        json_schema_extra=ui(
+            group=_PREAUTH,
+            cli="subdomain-auth",
+            help="Directory meta.subdomainAuthAllowed. Proven by dns-01 only; every name "
+            "below the domain then needs no challenge of its own.",
+        ),
+    )
+    authorization_reuse: AuthzReuse = Field(  # type: ignore[valid-type]
+        default=_DEFAULTS.authorization_reuse,
+        title="Authorization reuse (seconds)",
+        description="How long after its validation a valid authorization serves the account's "
+        "new orders; 0: every order gets fresh authorizations. Never beyond what the Baseline "
+        "Requirements allow on the day (SC-081v3: 200 days from 2026-03-15, 100 from "
+        "2027-03-15, 10 from 2029-03-15)",
+        json_schema_extra=ui(
+            group=_PREAUTH,
+            help="Let's Encrypt reuses for up to 30 days (2592000). 0 turns reuse off.",
+        ),
     )
     issue_certificate_attributes: Attributes = Field(
         default_factory=dict,
