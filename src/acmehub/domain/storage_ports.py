@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Protocol
 
 from acmehub.domain.admin_model import ApiToken, AuditEvent, User, WebSession
@@ -25,6 +25,7 @@ from acmehub.domain.model import (
     Order,
     RaProfile,
 )
+from acmehub.domain.report_ports import ReportsRepository
 from acmehub.domain.sign_in_ports import SignInFailureRepository
 
 
@@ -311,50 +312,6 @@ class SessionRepository(Protocol):
     def purge_expired(self, now: datetime, idle_before: datetime, limit: int) -> int:
         """Delete at most ``limit`` sessions past their absolute end (``expires_at <= now``) or
         idle since before ``idle_before``; returns how many."""
-        ...
-
-
-@dataclass(frozen=True)
-class FailedValidationCount:
-    """Invalid challenges of one type that failed with one problem type."""
-
-    challenge_type: str
-    problem_type: str  # ErrorKind value, e.g. "connection", "dns", "incorrectResponse"
-    count: int
-    example_detail: str  # one of their problem details, to show what went wrong
-
-
-@dataclass(frozen=True)
-class AccountCount:
-    acme_profile_uuid: str
-    status: str
-    count: int
-
-
-class ReportsRepository(Protocol):
-    """Read-only aggregates for the dashboard (one query each, no rows per object)."""
-
-    def certificates_issued_per_day(self, since: datetime) -> dict[date, int]:
-        """Certificates issued at or after ``since``, by UTC day; days without any are absent."""
-        ...
-
-    def orders_by_status(self) -> dict[str, int]:
-        """Every stored order by stored status; statuses without orders are absent."""
-        ...
-
-    def failed_validations(self, since: datetime) -> list[FailedValidationCount]:
-        """Invalid challenges of orders created at or after ``since``, by challenge type and
-        problem type, most frequent first."""
-        ...
-
-    def expiring_certificates(
-        self, now: datetime, until: datetime, limit: int
-    ) -> list[Certificate]:
-        """Certificates not revoked whose end is in [now, until), soonest first."""
-        ...
-
-    def accounts_by_profile(self) -> list[AccountCount]:
-        """Accounts by ACME profile and status."""
         ...
 
 

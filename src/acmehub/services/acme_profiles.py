@@ -25,10 +25,10 @@ from acmehub.domain.ports import UnitOfWork
 from acmehub.domain.preauthorization import MAX_AUTHORIZATION_REUSE
 from acmehub.services.acme_profile_removal import RETIRED_INFIX, delete_in, force_delete_in
 from acmehub.services.admin import Actor, Family, record, require
+from acmehub.services.commands.acme_profile_views import AcmeProfileDetail
 from acmehub.services.commands.acme_profiles import (
     MAX_ORDER_VALIDITY,
     MAX_RETRY_INTERVAL,
-    AcmeProfileDetail,
     AcmeProfileRequest,
     AcmeProfileUpdate,
     AcmeProfileView,

@@ -6,20 +6,15 @@ OpenAPI document, the web form and the CLI's options without further code.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import Field
-from pydantic.json_schema import SkipJsonSchema
 
 from acmehub.domain.model import AcmeProfile, RaProfile, ValidationNetwork
 from acmehub.domain.preauthorization import MAX_AUTHORIZATION_REUSE
-from acmehub.domain.urls import Urls
 from acmehub.services.commands.base import (
     ApiModel,
-    Column,
     Int,
-    NameAndUuid,
     OneOf,
     UrlName,
     change_command,
@@ -66,7 +61,7 @@ class CertificateAssociations(ApiModel):
     custom_attributes: dict[str, Any] = Field(default_factory=dict)
 
 
-class _AcmeProfileFields(ApiModel):
+class AcmeProfileFields(ApiModel):
     """The settable fields, in the web form's order (``ui`` groups them into fieldsets)."""
 
     description: str = Field(
@@ -289,22 +284,22 @@ class _AcmeProfileFields(ApiModel):
                 value = tuple(value)
             elif name == "validation_network":
                 value = ValidationNetwork(value)
-            values[_DOMAIN_NAMES.get(name, name)] = value
+            values[DOMAIN_NAMES.get(name, name)] = value
         values.pop("name", None)
         return values
 
 
 #: Command field -> AcmeProfile field, where they differ.
-_DOMAIN_NAMES = {"ra_profile_uuid": "default_ra_profile_uuid"}
+DOMAIN_NAMES = {"ra_profile_uuid": "default_ra_profile_uuid"}
 
 
 def command_names(values: dict[str, Any]) -> dict[str, Any]:
     """AcmeProfile field names -> the commands' (for code that speaks in domain terms)."""
-    back = {v: k for k, v in _DOMAIN_NAMES.items()}
+    back = {v: k for k, v in DOMAIN_NAMES.items()}
     return {back.get(k, k): v for k, v in values.items()}
 
 
-class AcmeProfileRequest(_AcmeProfileFields):
+class AcmeProfileRequest(AcmeProfileFields):
     """Create an ACME profile (POST /acmeProfiles). Absent fields take the defaults."""
 
     name: UrlName("ACME Profile") = Field(  # type: ignore[valid-type]
@@ -332,73 +327,6 @@ class AcmeProfileRequest(_AcmeProfileFields):
 
 
 @change_command
-class AcmeProfileUpdate(_AcmeProfileFields):
+class AcmeProfileUpdate(AcmeProfileFields):
     """Change an ACME profile (PUT): a field left out keeps its value; null clears a nullable
     one."""
-
-
-# --------------------------------------------------------------------------- views
-
-
-class DefaultRaProfile(ApiModel):
-    uuid: str
-    name: str
-    enabled: bool
-    authority_uuid: str
-
-    @classmethod
-    def of(cls, ra: RaProfile) -> DefaultRaProfile:
-        return cls(uuid=ra.uuid, name=ra.name, enabled=ra.enabled, authority_uuid=ra.authority_uuid)
-
-
-class AcmeProfileDetail(_AcmeProfileFields):
-    """An ACME profile as the API and the CLI show it: every settable field, and more."""
-
-    uuid: str
-    name: str
-    enabled: bool
-    #: Shown as ``raProfile`` (an object) instead.
-    ra_profile_uuid: SkipJsonSchema[str | None] = Field(default=None, exclude=True)
-    terms_of_service_changed_at: datetime | None = Field(
-        description="When termsOfServiceChangeDisable was last switched on"
-    )
-    ra_profile: DefaultRaProfile | None = Field(description="The default RA profile")
-    directory_url: str = Field(description="The ACME directory (ACME-profile URL family)")
-    activated_on: list[NameAndUuid] = Field(
-        description="RA profiles this ACME profile is activated on (RA-profile URL family)"
-    )
-
-    @classmethod
-    def of(cls, view: AcmeProfileView, urls: Urls) -> AcmeProfileDetail:
-        p = view.profile
-        values = {
-            name: getattr(p, _DOMAIN_NAMES.get(name, name))
-            for name in cls.model_fields
-            if hasattr(p, _DOMAIN_NAMES.get(name, name))
-        }
-        values["caa_identities"] = list(p.caa_identities)
-        values["validation_network"] = str(p.validation_network)
-        values["certificate_associations"] = (
-            CertificateAssociations.model_validate(p.certificate_associations)
-            if p.certificate_associations
-            else None
-        )
-        return cls(
-            **values,
-            ra_profile=DefaultRaProfile.of(view.default_ra_profile)
-            if view.default_ra_profile
-            else None,
-            directory_url=urls.directory(p.name),
-            activated_on=[NameAndUuid(uuid=r.uuid, name=r.name) for r in view.activated_on],
-        )
-
-
-#: The list's columns (the CLI's table), declared once.
-COLUMNS: tuple[Column[AcmeProfileDetail], ...] = (
-    Column("UUID", lambda d: d.uuid),
-    Column("NAME", lambda d: d.name),
-    Column("ENABLED", lambda d: d.enabled),
-    Column("DEFAULT RA PROFILE", lambda d: d.ra_profile.name if d.ra_profile else None),
-    Column("EAB", lambda d: d.require_external_account_binding),
-    Column("DIRECTORY", lambda d: d.directory_url),
-)
