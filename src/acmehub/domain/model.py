@@ -165,6 +165,10 @@ class AcmeProfile:
     caa_checking: bool = True
     #: CAA and dns-01 lookups must come back DNSSEC-validated (the resolver's AD bit).
     dnssec_required: bool = False
+    #: RFC 9773 renewal information: the directory's renewalInfo, new-order's "replaces", and
+    #: the Retry-After (seconds) a renewalInfo answer carries.
+    renewal_info: bool = True
+    renewal_info_retry_after: int = 6 * 3600
 
 
 def caa_issuer_domains(acme: AcmeProfile, ra: RaProfile) -> tuple[str, ...]:
@@ -209,6 +213,8 @@ class Order:
     acme_profile_uuid: str = ""
     ra_profile_uuid: str = ""
     csr_der: bytes | None = None
+    #: RFC 9773 §5: the certID of the certificate this order replaces.
+    replaces: str | None = None
 
 
 @dataclass(frozen=True)
@@ -253,6 +259,10 @@ class Certificate:
     revocation_reason: int | None = None
     #: The ACME profile's certificate associations at issuance (owner, groups, attributes).
     associations: dict[str, Any] = field(default_factory=dict)
+    #: RFC 9773: when an administrator moved the renewal window into the past, and the page
+    #: that explains why (explanationURL).
+    renewal_moved_at: datetime | None = None
+    renewal_explanation_url: str | None = None
 
     @property
     def full_chain_pem(self) -> str:

@@ -24,6 +24,7 @@ from acmehub.domain.model import (
     Order,
     RaProfile,
 )
+from acmehub.domain.renewal_info import RenewalScope
 from acmehub.domain.sign_in_ports import SignInFailureRepository
 
 
@@ -162,6 +163,9 @@ class OrderRepository(Protocol):
         ...
 
     def count(self, where: OrderFilter) -> int: ...
+    def replacing(self, cert_id: str) -> list[Order]:
+        """Orders whose ``replaces`` is this certID (RFC 9773 §5), oldest first."""
+        ...
 
 
 class AuthorizationRepository(Protocol):
@@ -221,6 +225,12 @@ class CertificateRepository(Protocol):
     def revoked_for_authority(self, authority_uuid: str) -> list[Certificate]: ...
     def list(self, where: CertificateFilter, page: Page) -> list[Certificate]: ...
     def count(self, where: CertificateFilter) -> int: ...
+    def move_renewal(
+        self, scope: RenewalScope, moved_at: datetime, explanation_url: str | None
+    ) -> int:
+        """Move the renewal window (RFC 9773) of the unrevoked, unexpired certificates in
+        ``scope`` into the past; returns how many."""
+        ...
 
 
 class BlockedKeyRepository(Protocol):

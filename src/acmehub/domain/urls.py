@@ -34,6 +34,7 @@ class Link(StrEnum):
     AUTHZ = "authz"
     CHALLENGE = "challenge"
     CERT = "cert"
+    RENEWAL_INFO = "renewalInfo"  # RFC 9773
 
 
 #: Path of each resource below a family's root. ``{id}`` is the object's protocol id.
@@ -51,6 +52,7 @@ PATHS: dict[Link, str] = {
     Link.AUTHZ: "/authz/{id}",
     Link.CHALLENGE: "/chall/{id}",
     Link.CERT: "/cert/{id}",
+    Link.RENEWAL_INFO: "/renewal-info/{id}",
 }
 
 #: Directory members (RFC 8555 §7.1.1) and the resources they name.

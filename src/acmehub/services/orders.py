@@ -26,6 +26,7 @@ from acmehub.domain.status import order_status
 from acmehub.services.accounts import AccountService, check_account_enabled
 from acmehub.services.context import AcmeContext
 from acmehub.services.deps import ServiceDeps, new_id
+from acmehub.services.renewal_info import check_replaces
 
 ORDERS_PAGE_SIZE = 100
 
@@ -91,6 +92,8 @@ class OrderService:
             # The RA profile's issuance policy: names, wildcards, how many (domain/policy.py).
             check_identifiers(ctx.ra_profile.policy, identifiers)
             not_before, not_after = self._validity_window(ctx, payload, now, self._d.backdate)
+            # RFC 9773 §5: the certificate this order replaces, checked and recorded.
+            replaces = check_replaces(tx, ctx, account, identifiers, payload.get("replaces"), now)
             order_id = new_id()
             authzs = [self._new_authorization(account, ident, expires) for ident in identifiers]
             order = Order(
@@ -105,6 +108,7 @@ class OrderService:
                 not_after=not_after,
                 acme_profile_uuid=profile.uuid,
                 ra_profile_uuid=ctx.ra_profile.uuid,
+                replaces=replaces,
             )
             tx.orders.add(order)
             for authz in authzs:

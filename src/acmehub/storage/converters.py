@@ -125,6 +125,8 @@ _ACME_PROFILE_SCALARS = (
     "default_ra_profile_uuid",
     "caa_checking",
     "dnssec_required",
+    "renewal_info",
+    "renewal_info_retry_after",
 )
 _ACME_PROFILE_DICTS = (
     "issue_certificate_attributes",
@@ -203,6 +205,7 @@ def order_from_row(r: Row) -> Order:
         acme_profile_uuid=r["acme_profile_uuid"],
         ra_profile_uuid=r["ra_profile_uuid"],
         csr_der=r["csr_der"],
+        replaces=r["replaces"],
     )
 
 
@@ -222,6 +225,7 @@ def order_to_row(o: Order) -> dict[str, Any]:
         "acme_profile_uuid": o.acme_profile_uuid,
         "ra_profile_uuid": o.ra_profile_uuid,
         "csr_der": o.csr_der,
+        "replaces": o.replaces,
     }
 
 
@@ -293,6 +297,8 @@ def certificate_from_row(r: Row) -> Certificate:
         revoked_at=r["revoked_at"],
         revocation_reason=r["revocation_reason"],
         associations=dict(r["associations"] or {}),
+        renewal_moved_at=r["renewal_moved_at"],
+        renewal_explanation_url=r["renewal_explanation_url"],
     )
 
 
@@ -315,6 +321,8 @@ def certificate_to_row(c: Certificate) -> dict[str, Any]:
         "revoked_at": c.revoked_at,
         "revocation_reason": c.revocation_reason,
         "associations": c.associations,
+        "renewal_moved_at": c.renewal_moved_at,
+        "renewal_explanation_url": c.renewal_explanation_url,
     }
 
 

@@ -72,6 +72,9 @@ acme_profiles = Table(
     # RFC 8659 CAA checking and DNSSEC for CAA/dns-01 lookups (migration 0011).
     Column("caa_checking", Boolean, nullable=False, server_default=true()),
     Column("dnssec_required", Boolean, nullable=False, server_default=false()),
+    # RFC 9773 renewal information (migration 0013).
+    Column("renewal_info", Boolean, nullable=False, server_default=true()),
+    Column("renewal_info_retry_after", Integer, nullable=False, server_default="21600"),
 )
 
 ra_profiles = Table(
@@ -128,6 +131,8 @@ orders = Table(
     Column("acme_profile_uuid", String(36), nullable=False),
     Column("ra_profile_uuid", String(36), nullable=False),
     Column("csr_der", LargeBinary),
+    # RFC 9773 §5: the certID of the certificate the order replaces (migration 0013).
+    Column("replaces", String(200), index=True),
 )
 Index("ix_orders_status_updated", orders.c.status, orders.c.updated_at)
 
@@ -188,6 +193,9 @@ certificates = Table(
     Column("revoked_at", UtcDateTime),
     Column("revocation_reason", Integer),
     Column("associations", JSON, nullable=False, server_default="{}"),
+    # RFC 9773: an administrator moved the renewal window into the past (migration 0013).
+    Column("renewal_moved_at", UtcDateTime),
+    Column("renewal_explanation_url", Text),
 )
 Index("ix_certificates_not_after", certificates.c.not_after)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from acmehub.domain.model import caa_issuer_domains
-from acmehub.protocol.links import DIRECTORY_MEMBERS
+from acmehub.protocol.links import DIRECTORY_MEMBERS, Link
 from acmehub.protocol.request import AcmeRequest, Reply
 
 
@@ -20,6 +20,8 @@ def directory(req: AcmeRequest) -> Reply:
     if issuers := caa_issuer_domains(profile, req.ctx.ra_profile):
         meta["caaIdentities"] = list(issuers)
     doc: dict[str, Any] = {link.value: req.links.url(link) for link in DIRECTORY_MEMBERS}
+    if profile.renewal_info:  # RFC 9773 §3
+        doc[Link.RENEWAL_INFO.value] = req.links.collection(Link.RENEWAL_INFO)
     doc["meta"] = meta
     return Reply(json=doc)
 

@@ -36,6 +36,8 @@ CaaIdentity = Annotated[str, Field(min_length=1, max_length=253)]
 RetryInterval = Int(1, MAX_RETRY_INTERVAL)
 Validity = Int(1, MAX_ORDER_VALIDITY)
 Port = Int(1, 65535)
+#: RFC 9773 §4.3.1: how soon clients ask for renewal information again (0: at their next run).
+RenewalRetryAfter = Int(0, MAX_RETRY_INTERVAL)
 NETWORKS = tuple(str(n) for n in ValidationNetwork)
 
 _PROFILE = "Profile"
@@ -177,6 +179,18 @@ class _AcmeProfileFields(ApiModel):
             group=_TIMING,
             help="The resolver must validate DNSSEC (Baseline Requirements, ballot SC-085v2).",
         ),
+    )
+    renewal_info: bool = Field(
+        default=_DEFAULTS.renewal_info,
+        title="Offer renewal information (ARI)",
+        description="RFC 9773: the directory's renewalInfo and new-order's replaces",
+        json_schema_extra=ui(group=_CLIENTS, help="Clients such as certbot renew when told."),
+    )
+    renewal_info_retry_after: RenewalRetryAfter = Field(  # type: ignore[valid-type]
+        default=_DEFAULTS.renewal_info_retry_after,
+        title="Renewal information Retry-After (seconds)",
+        description="How soon clients ask for renewal information again (RFC 9773 §4.3)",
+        json_schema_extra=ui(group=_CLIENTS, cli="renewal-retry-after"),
     )
     retry_interval: RetryInterval = Field(  # type: ignore[valid-type]
         default=_DEFAULTS.retry_interval,
