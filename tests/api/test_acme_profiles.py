@@ -124,6 +124,8 @@ def test_a_new_profile_has_the_platform_defaults_and_starts_disabled(
         "validationNetwork": "internal",
         "caaChecking": True,
         "dnssecRequired": False,
+        "renewalInfo": True,
+        "renewalInfoRetryAfter": 21600,
         "retryInterval": 30,
         "validity": 36000,
         "termsOfServiceChangeDisable": False,
