@@ -131,6 +131,8 @@ def test_detail_shows_window_and_chain_of_renewals(
     assert old["replacedBy"] == [
         {"orderId": last_segment(order_url), "status": "valid", "certificateId": second_id}
     ]
+    order_doc = auditor.get(f"/orders/{last_segment(order_url)}").json()
+    assert order_doc["replaces"] == ident
     new = auditor.get(f"/certificates/{second_id}").json()["renewal"]
     assert new["replaces"] == first.cert_id
     assert new["replacedBy"] == []

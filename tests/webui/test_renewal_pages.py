@@ -48,6 +48,8 @@ def test_chain_of_renewals_and_renew_early(
         flows.finalize(client, order_url, client.get(order_url).json())["certificate"]
     )
 
+    order_page = admin.get(f"/ui/orders/{last_segment(order_url)}").text
+    assert cert_id(first.leaf) in html.unescape(order_page)  # the order's replaces
     old = html.unescape(admin.get(f"/ui/certificates/{first.cert_id}").text)
     assert "Renewal (RFC 9773)" in old
     assert cert_id(first.leaf) in old
