@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from acmehub.domain.admin_model import ApiToken, AuditEvent, User, WebSession
+from acmehub.domain.certificate_profiles import CertificateProfileRepository
 from acmehub.domain.model import (
     Account,
     AccountStatus,
@@ -191,6 +192,11 @@ class AuthorizationRepository(Protocol):
         when it changed or expired in the meantime."""
         ...
 
+    def cap_expiry(self, authorization_id: str, expires: datetime) -> None:
+        """Bring the authorization's expiry forward to ``expires`` if it is later
+        (draft-ietf-acme-dns-persist §4.1: not later than the record's persistUntil)."""
+        ...
+
     def settle_challenge(self, challenge: Challenge) -> bool:
         """Store a validation's outcome (valid or invalid, ending its lease) only while the
         stored challenge is still processing; False (nothing written) otherwise."""
@@ -228,8 +234,7 @@ class CertificateRepository(Protocol):
     def move_renewal(
         self, scope: RenewalScope, moved_at: datetime, explanation_url: str | None
     ) -> int:
-        """Move the renewal window (RFC 9773) of the unrevoked, unexpired certificates in
-        ``scope`` into the past; returns how many."""
+        """RFC 9773: end the window of the scope's valid certificates now; how many."""
         ...
 
 
@@ -353,6 +358,8 @@ class UnitOfWork(Protocol):
 
     @property
     def profiles(self) -> ProfileRepository: ...
+    @property
+    def certificate_profiles(self) -> CertificateProfileRepository: ...
     @property
     def accounts(self) -> AccountRepository: ...
     @property

@@ -7,6 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from acmehub.domain.certificate_profiles import check_profile_names, choose_profile
+from acmehub.domain.dns_challenges import offered_challenge_types
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.identifiers import parse_identifiers
 from acmehub.domain.model import (
@@ -56,11 +58,14 @@ def _parse_time(payload: dict[str, Any], field: str) -> datetime | None:
     return value
 
 
-def challenge_types_for(identifier: Identifier) -> tuple[ChallengeType, ...]:
-    # RFC 8555 §7.1.3 / §8.3 / RFC 8737 §3: a wildcard is proven through DNS only.
-    if identifier.is_wildcard:
-        return (ChallengeType.DNS_01,)
-    return (ChallengeType.HTTP_01, ChallengeType.DNS_01, ChallengeType.TLS_ALPN_01)
+def challenge_types_for(
+    identifier: Identifier, ctx: AcmeContext | None = None
+) -> tuple[ChallengeType, ...]:
+    # RFC 8555 §7.1.3 / §8.3 / RFC 8737 §3: a wildcard is proven through DNS only; the newer
+    # DNS types where the ACME profile offers them (domain/dns_challenges.py).
+    if ctx is None:
+        return offered_challenge_types(identifier, None, None)
+    return offered_challenge_types(identifier, ctx.acme_profile, ctx.ra_profile)
 
 
 def refresh_order(tx: UnitOfWork, order: Order, now: datetime) -> OrderView:
@@ -91,11 +96,16 @@ class OrderService:
             identifiers = parse_identifiers(payload.get("identifiers"))
             # The RA profile's issuance policy: names, wildcards, how many (domain/policy.py).
             check_identifiers(ctx.ra_profile.policy, identifiers)
+            # draft-ietf-acme-profiles: the profile asked for, else the RA profile's default.
+            chosen = choose_profile(ctx.certificate_profiles, payload.get("profile"))
+            check_profile_names(chosen, identifiers)
             not_before, not_after = self._validity_window(ctx, payload, now, self._d.backdate)
             # RFC 9773 §5: the certificate this order replaces, checked and recorded.
             replaces = check_replaces(tx, ctx, account, identifiers, payload.get("replaces"), now)
             order_id = new_id()
-            authzs = [self._new_authorization(account, ident, expires) for ident in identifiers]
+            authzs = [
+                self._new_authorization(account, ident, expires, ctx) for ident in identifiers
+            ]
             order = Order(
                 id=order_id,
                 account_id=account.id,
@@ -108,6 +118,7 @@ class OrderService:
                 not_after=not_after,
                 acme_profile_uuid=profile.uuid,
                 ra_profile_uuid=ctx.ra_profile.uuid,
+                profile=chosen.name if chosen else None,
                 replaces=replaces,
             )
             tx.orders.add(order)
@@ -198,7 +209,9 @@ class OrderService:
         return not_before, not_after
 
     @staticmethod
-    def _new_authorization(account: Account, ident: Identifier, expires: datetime) -> Authorization:
+    def _new_authorization(
+        account: Account, ident: Identifier, expires: datetime, ctx: AcmeContext | None = None
+    ) -> Authorization:
         authz_id = new_id()
         challenges = tuple(
             Challenge(
@@ -209,7 +222,7 @@ class OrderService:
                 token=secrets.token_urlsafe(32),
                 status=ChallengeStatus.PENDING,
             )
-            for ctype in challenge_types_for(ident)
+            for ctype in challenge_types_for(ident, ctx)
         )
         return Authorization(
             id=authz_id,

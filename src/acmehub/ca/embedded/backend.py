@@ -84,8 +84,9 @@ class EmbeddedCa:
             dns_names=request.dns_names,
             not_before=request.not_before,
             not_after=request.not_after,
-            crl_url=self._crl_url,
+            crl_url=self._crl_url if request.crl_distribution_point else None,
             extended_key_usages=request.extended_key_usages,
+            common_name=request.common_name,
         )
         return IssuedCertificate(
             serial_hex=serial_to_hex(certificate.serial_number),

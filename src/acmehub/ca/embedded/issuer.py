@@ -116,6 +116,7 @@ class Issuer:
         not_after: datetime,
         crl_url: str | None,
         extended_key_usages: Sequence[str] = ("serverAuth",),
+        common_name: bool = True,
     ) -> x509.Certificate:
         """A TLS certificate for exactly these names, with these extended key usages.
 
@@ -138,8 +139,9 @@ class Issuer:
         san += [x509.IPAddress(ip) for ip in ips]
         first = names[0] if names else ips[0].compressed
         # RFC 5280 §4.1.2.6 / §4.2.1.6: the CN is the first name when it fits
-        # (ub-common-name = 64); otherwise the subject is empty and the SAN must be critical.
-        if len(first) <= MAX_COMMON_NAME_LENGTH:
+        # (ub-common-name = 64) and the certificate profile wants one; otherwise the subject
+        # is empty and the SAN must be critical.
+        if common_name and len(first) <= MAX_COMMON_NAME_LENGTH:
             subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, first)])
         else:
             subject = x509.Name([])

@@ -2,7 +2,7 @@
 ``replaces`` and the administrator's moved renewal window on certificates.
 
 Revision ID: 0013
-Revises: 0012
+Revises: 0014 (after the other migrations of issue 16; the number was given beforehand)
 
 Existing profiles offer renewal information from now on (Retry-After six hours, as Boulder);
 existing certificates keep their default window.
@@ -16,7 +16,7 @@ from alembic import op
 import acmehub.storage.types
 
 revision = "0013"
-down_revision = "0012"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
