@@ -76,6 +76,7 @@ from acmehub.domain.ports import (
     RevokedEntry,
     RevokeRequest,
 )
+from acmehub.domain.renewal_info import RenewalScope
 from acmehub.services.accounts import NewAccountRequest
 from acmehub.services.container import Services
 from acmehub.services.context import AcmeContext, ProfileMode, ProfileRef
@@ -404,6 +405,10 @@ class MemoryOrders:
     def __init__(self, tx: _Tx) -> None:
         self._tx = tx
 
+    def replacing(self, cert_id: str) -> list[Order]:
+        found = [o for o in self._tx.state.orders.values() if o.replaces == cert_id]
+        return sorted(found, key=lambda o: (o.created_at, o.id))
+
     def get(self, order_id: str) -> Order | None:
         return self._tx.state.orders.get(order_id)
 
@@ -724,6 +729,30 @@ class MemoryCertificates:
 
     def count(self, where: CertificateFilter) -> int:
         return len(self._matching(where))
+
+    def move_renewal(
+        self, scope: RenewalScope, moved_at: datetime, explanation_url: str | None
+    ) -> int:
+        st = self._tx.write()
+        moved = 0
+        for cert in list(st.certificates.values()):
+            if cert.revoked_at is not None or cert.not_after <= moved_at:
+                continue
+            if any(
+                wanted is not None and wanted != actual
+                for wanted, actual in (
+                    (scope.certificate_id, cert.id),
+                    (scope.account_id, cert.account_id),
+                    (scope.ra_profile_uuid, cert.ra_profile_uuid),
+                    (scope.authority_uuid, cert.authority_uuid),
+                )
+            ):
+                continue
+            st.certificates[cert.id] = replace(
+                cert, renewal_moved_at=moved_at, renewal_explanation_url=explanation_url
+            )
+            moved += 1
+        return moved
 
 
 class MemoryCertificateProfiles:

@@ -126,6 +126,8 @@ def test_a_new_profile_has_the_platform_defaults_and_starts_disabled(
         "dnssecRequired": False,
         "offerDnsAccount01": False,
         "offerDnsPersist01": False,
+        "renewalInfo": True,
+        "renewalInfoRetryAfter": 21600,
         "retryInterval": 30,
         "validity": 36000,
         "newAuthzEnabled": False,

@@ -175,6 +175,10 @@ class AcmeProfile:
     new_authz_enabled: bool = False
     subdomain_auth_allowed: bool = False
     authorization_reuse: int = 0
+    #: RFC 9773 renewal information: the directory's renewalInfo, new-order's "replaces", and
+    #: the Retry-After (seconds) a renewalInfo answer carries.
+    renewal_info: bool = True
+    renewal_info_retry_after: int = 6 * 3600
 
 
 def caa_issuer_domains(acme: AcmeProfile, ra: RaProfile) -> tuple[str, ...]:
@@ -222,6 +226,8 @@ class Order:
     #: The certificate profile the order is issued under (draft-ietf-acme-profiles), by name;
     #: None: the RA profile offered none when the order was made.
     profile: str | None = None
+    #: RFC 9773 §5: the certID of the certificate this order replaces.
+    replaces: str | None = None
 
 
 @dataclass(frozen=True)
@@ -277,6 +283,10 @@ class Certificate:
     revocation_reason: int | None = None
     #: The ACME profile's certificate associations at issuance (owner, groups, attributes).
     associations: dict[str, Any] = field(default_factory=dict)
+    #: RFC 9773: when an administrator moved the renewal window into the past, and the page
+    #: that explains why (explanationURL).
+    renewal_moved_at: datetime | None = None
+    renewal_explanation_url: str | None = None
 
     @property
     def full_chain_pem(self) -> str:

@@ -25,6 +25,7 @@ from acmehub.domain.model import (
     Order,
     RaProfile,
 )
+from acmehub.domain.renewal_info import RenewalScope
 from acmehub.domain.report_ports import ReportsRepository
 from acmehub.domain.sign_in_ports import SignInFailureRepository
 
@@ -166,6 +167,9 @@ class OrderRepository(Protocol):
         ...
 
     def count(self, where: OrderFilter) -> int: ...
+    def replacing(self, cert_id: str) -> list[Order]:
+        """Orders whose ``replaces`` is this certID (RFC 9773 §5), oldest first."""
+        ...
 
 
 class AuthorizationRepository(Protocol):
@@ -242,6 +246,11 @@ class CertificateRepository(Protocol):
     def revoked_for_authority(self, authority_uuid: str) -> list[Certificate]: ...
     def list(self, where: CertificateFilter, page: Page) -> list[Certificate]: ...
     def count(self, where: CertificateFilter) -> int: ...
+    def move_renewal(
+        self, scope: RenewalScope, moved_at: datetime, explanation_url: str | None
+    ) -> int:
+        """RFC 9773: end the window of the scope's valid certificates now; how many."""
+        ...
 
 
 class BlockedKeyRepository(Protocol):

@@ -36,6 +36,7 @@ class Link(StrEnum):
     CERT = "cert"
     #: RFC 8555 §7.4.1 pre-authorization; in the directory only where the profile offers it.
     NEW_AUTHZ = "newAuthz"
+    RENEWAL_INFO = "renewalInfo"  # RFC 9773
 
 
 #: Path of each resource below a family's root. ``{id}`` is the object's protocol id.
@@ -54,6 +55,7 @@ PATHS: dict[Link, str] = {
     Link.CHALLENGE: "/chall/{id}",
     Link.CERT: "/cert/{id}",
     Link.NEW_AUTHZ: "/new-authz",
+    Link.RENEWAL_INFO: "/renewal-info/{id}",
 }
 
 #: Directory members (RFC 8555 §7.1.1) and the resources they name.

@@ -119,6 +119,11 @@ class Linker:
     def url(self, link: Link, object_id: str = "") -> str:
         return self.root() + PATHS[link].replace("{id}", object_id)
 
+    def collection(self, link: Link) -> str:
+        """The URL below which a resource's objects live, e.g. the directory's renewalInfo
+        (RFC 9773 §3: clients append "/" and the certID)."""
+        return self.root() + PATHS[link].removesuffix("/{id}")
+
     def account_id_from_kid(self, kid: str) -> str | None:
         """The account id a ``kid`` names, if it is an account URL of this profile (any prefix)."""
         for prefix in PREFIXES:

@@ -71,6 +71,7 @@ def _check(profile: AcmeProfile) -> None:
         check_int(profile.dns_resolver_port, "dnsResolverPort", 1, 65535)
     check_int(profile.retry_interval, "retryInterval", 1, MAX_RETRY_INTERVAL)
     check_int(profile.validity, "validity", 1, MAX_ORDER_VALIDITY)
+    check_int(profile.renewal_info_retry_after, "renewalInfoRetryAfter", 0, MAX_RETRY_INTERVAL)
     for name in (
         "terms_of_service_change_disable",
         "require_contact",
@@ -82,6 +83,7 @@ def _check(profile: AcmeProfile) -> None:
         "offer_dns_persist_01",
         "new_authz_enabled",
         "subdomain_auth_allowed",
+        "renewal_info",
     ):
         check_bool(getattr(profile, name), api_name(name))
     check_int(profile.authorization_reuse, "authorizationReuse", 0, MAX_AUTHORIZATION_REUSE)

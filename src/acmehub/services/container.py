@@ -23,6 +23,7 @@ from acmehub.services.orders import OrderService
 from acmehub.services.platform import PlatformService
 from acmehub.services.preauthorization import PreAuthorizationService
 from acmehub.services.ra_profiles import RaProfileService
+from acmehub.services.renewal_info import RenewalInfoService
 from acmehub.services.sessions import SessionService
 from acmehub.services.sign_in_throttle import ThrottlePolicy
 from acmehub.services.tokens import TokenService
@@ -52,6 +53,7 @@ class Services:
     sessions: SessionService
     dashboard: DashboardService
     order_browser: OrderBrowserService
+    renewal_info: RenewalInfoService
     contexts: ContextCache
 
     @classmethod
@@ -83,6 +85,7 @@ class Services:
             sessions=SessionService(deps, users, throttle=sign_in),
             dashboard=DashboardService(deps),
             order_browser=OrderBrowserService(deps),
+            renewal_info=RenewalInfoService(deps),
             contexts=ContextCache(deps.uow),
         )
 

@@ -21,6 +21,7 @@ from acmehub.services.accounts import AccountService, check_account_enabled
 from acmehub.services.context import AcmeContext
 from acmehub.services.deps import ServiceDeps, new_id
 from acmehub.services.new_authorizations import new_authorization, reused_authorizations
+from acmehub.services.renewal_info import check_replaces
 
 ORDERS_PAGE_SIZE = 100
 
@@ -82,6 +83,8 @@ class OrderService:
             chosen = choose_profile(ctx.certificate_profiles, payload.get("profile"))
             check_profile_names(chosen, identifiers)
             not_before, not_after = self._validity_window(ctx, payload, now, self._d.backdate)
+            # RFC 9773 §5: the certificate this order replaces, checked and recorded.
+            replaces = check_replaces(tx, ctx, account, identifiers, payload.get("replaces"), now)
             order_id = new_id()
             # Valid authorizations of the account serve the names they cover (reuse,
             # pre-authorizations, RFC 9444); the others get fresh ones.
@@ -110,6 +113,7 @@ class OrderService:
                 acme_profile_uuid=profile.uuid,
                 ra_profile_uuid=ctx.ra_profile.uuid,
                 profile=chosen.name if chosen else None,
+                replaces=replaces,
             )
             if reused:
                 # Every name already authorized: the order is ready at once (RFC 8555 §7.1.6).

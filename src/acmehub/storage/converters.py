@@ -130,6 +130,8 @@ _ACME_PROFILE_SCALARS = (
     "new_authz_enabled",
     "subdomain_auth_allowed",
     "authorization_reuse",
+    "renewal_info",
+    "renewal_info_retry_after",
 )
 _ACME_PROFILE_DICTS = (
     "issue_certificate_attributes",
@@ -209,6 +211,7 @@ def order_from_row(r: Row) -> Order:
         ra_profile_uuid=r["ra_profile_uuid"],
         csr_der=r["csr_der"],
         profile=r["profile"],
+        replaces=r["replaces"],
     )
 
 
@@ -229,6 +232,7 @@ def order_to_row(o: Order) -> dict[str, Any]:
         "ra_profile_uuid": o.ra_profile_uuid,
         "csr_der": o.csr_der,
         "profile": o.profile,
+        "replaces": o.replaces,
     }
 
 
@@ -307,6 +311,8 @@ def certificate_from_row(r: Row) -> Certificate:
         revoked_at=r["revoked_at"],
         revocation_reason=r["revocation_reason"],
         associations=dict(r["associations"] or {}),
+        renewal_moved_at=r["renewal_moved_at"],
+        renewal_explanation_url=r["renewal_explanation_url"],
     )
 
 
@@ -329,6 +335,8 @@ def certificate_to_row(c: Certificate) -> dict[str, Any]:
         "revoked_at": c.revoked_at,
         "revocation_reason": c.revocation_reason,
         "associations": c.associations,
+        "renewal_moved_at": c.renewal_moved_at,
+        "renewal_explanation_url": c.renewal_explanation_url,
     }
 
 

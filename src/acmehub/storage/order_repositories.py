@@ -264,6 +264,13 @@ class SqlOrders:
         query = self._where(select(func.count()).select_from(t.orders), where)
         return int(self._c.execute(query).scalar_one())
 
+    def replacing(self, cert_id: str) -> list[Order]:
+        c = t.orders.c
+        rows = self._c.execute(
+            select(t.orders).where(c.replaces == cert_id).order_by(c.created_at, c.id)
+        )
+        return [cv.order_from_row(r._mapping) for r in rows]
+
     def stuck_processing(self, older_than: datetime, limit: int) -> list[Order]:
         rows = self._c.execute(
             select(t.orders)

@@ -80,6 +80,9 @@ acme_profiles = Table(
     Column("new_authz_enabled", Boolean, nullable=False, server_default=false()),
     Column("subdomain_auth_allowed", Boolean, nullable=False, server_default=false()),
     Column("authorization_reuse", Integer, nullable=False, server_default="0"),
+    # RFC 9773 renewal information (migration 0013).
+    Column("renewal_info", Boolean, nullable=False, server_default=true()),
+    Column("renewal_info_retry_after", Integer, nullable=False, server_default="21600"),
 )
 
 ra_profiles = Table(
@@ -138,6 +141,8 @@ orders = Table(
     Column("csr_der", LargeBinary),
     # The certificate profile's name (draft-ietf-acme-profiles); NULL: none was offered.
     Column("profile", String(64)),
+    # RFC 9773 §5: the certID of the certificate the order replaces (migration 0013).
+    Column("replaces", String(200), index=True),
 )
 Index("ix_orders_status_updated", orders.c.status, orders.c.updated_at)
 
@@ -203,6 +208,9 @@ certificates = Table(
     Column("revoked_at", UtcDateTime),
     Column("revocation_reason", Integer),
     Column("associations", JSON, nullable=False, server_default="{}"),
+    # RFC 9773: an administrator moved the renewal window into the past (migration 0013).
+    Column("renewal_moved_at", UtcDateTime),
+    Column("renewal_explanation_url", Text),
 )
 Index("ix_certificates_not_after", certificates.c.not_after)
 

@@ -35,6 +35,8 @@ def directory(req: AcmeRequest) -> Reply:
         doc[Link.NEW_AUTHZ.value] = req.links.url(Link.NEW_AUTHZ)
         if profile.subdomain_auth_allowed:
             meta["subdomainAuthAllowed"] = True
+    if profile.renewal_info:  # RFC 9773 §3
+        doc[Link.RENEWAL_INFO.value] = req.links.collection(Link.RENEWAL_INFO)
     doc["meta"] = meta
     return Reply(json=doc)
 

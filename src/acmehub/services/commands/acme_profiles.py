@@ -33,6 +33,8 @@ RetryInterval = Int(1, MAX_RETRY_INTERVAL)
 Validity = Int(1, MAX_ORDER_VALIDITY)
 Port = Int(1, 65535)
 AuthzReuse = Int(0, MAX_AUTHORIZATION_REUSE)
+#: RFC 9773 §4.3.1: how soon clients ask for renewal information again (0: at their next run).
+RenewalRetryAfter = Int(0, MAX_RETRY_INTERVAL)
 NETWORKS = tuple(str(n) for n in ValidationNetwork)
 
 _PROFILE = "Profile"
@@ -198,6 +200,18 @@ class AcmeProfileFields(ApiModel):
             help="Offered only where an issuer domain name is configured (caaIdentities or "
             "the RA profile's CAA issuer domain names).",
         ),
+    )
+    renewal_info: bool = Field(
+        default=_DEFAULTS.renewal_info,
+        title="Offer renewal information (ARI)",
+        description="RFC 9773: the directory's renewalInfo and new-order's replaces",
+        json_schema_extra=ui(group=_CLIENTS, help="Clients such as certbot renew when told."),
+    )
+    renewal_info_retry_after: RenewalRetryAfter = Field(  # type: ignore[valid-type]
+        default=_DEFAULTS.renewal_info_retry_after,
+        title="Renewal information Retry-After (seconds)",
+        description="How soon clients ask for renewal information again (RFC 9773 §4.3)",
+        json_schema_extra=ui(group=_CLIENTS, cli="renewal-retry-after"),
     )
     retry_interval: RetryInterval = Field(  # type: ignore[valid-type]
         default=_DEFAULTS.retry_interval,

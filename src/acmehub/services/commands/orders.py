@@ -229,6 +229,9 @@ class OrderDetailInfo(ApiModel):
     expires: datetime
     not_before: datetime | None = Field(description="Requested by the client, if it did")
     not_after: datetime | None = Field(description="Requested by the client, if it did")
+    replaces: str | None = Field(
+        default=None, description="RFC 9773 §5: the certID of the certificate it replaces"
+    )
     acme_profile_uuid: str
     acme_profile_name: str
     ra_profile_uuid: str
@@ -264,6 +267,7 @@ class OrderDetailInfo(ApiModel):
             expires=o.expires,
             not_before=o.not_before,
             not_after=o.not_after,
+            replaces=o.replaces,
             acme_profile_uuid=o.acme_profile_uuid,
             acme_profile_name=d.acme_profile_name,
             ra_profile_uuid=o.ra_profile_uuid,
