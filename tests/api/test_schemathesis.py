@@ -111,4 +111,8 @@ def test_management_api_matches_its_openapi_document(
 def test_the_generated_calls_were_authenticated() -> None:
     """Runs after the fuzzing above: the hook's token got through (not every answer a 401)."""
     assert STATUSES, "no call was made"
-    assert sum(1 for s in STATUSES if 200 <= s < 300) > len(STATUSES) // 10, STATUSES[:50]
+    # Most generated calls are refused for their data (422/400/404): what shows the token got
+    # through is that answers succeed and hardly any is 401.
+    succeeded = sum(1 for s in STATUSES if 200 <= s < 300)
+    assert succeeded > len(STATUSES) // 50, STATUSES[:50]
+    assert STATUSES.count(401) <= len(STATUSES) // 100, STATUSES.count(401)
