@@ -21,6 +21,8 @@ class IssueRequest:
     #: Extended key usages for the certificate (RFC 5280 §4.2.1.12), by name: "serverAuth",
     #: "clientAuth" (the RA profile's issuance policy). Backends that cannot choose ignore it.
     extended_key_usages: tuple[str, ...] = ("serverAuth",)
+    #: The order's IP identifiers (RFC 8738), canonical text: iPAddress SANs (RFC 5280 §4.2.1.6).
+    ip_addresses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from acmehub.domain.storage_ports import (
     UserRepository,
 )
 from acmehub.domain.validation_ports import (
+    AddressScreen,
     CaaChecker,
     ValidationQueue,
     Validator,
@@ -57,6 +58,7 @@ __all__ = [
     "AccountCount",
     "AccountFilter",
     "AccountRepository",
+    "AddressScreen",
     "AuditFilter",
     "AuditRepository",
     "AuthorizationRepository",

@@ -7,8 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from acmehub.domain.errors import DomainError, ErrorKind
-from acmehub.domain.identifiers import parse_identifiers
+from acmehub.domain.errors import DomainError, ErrorKind, Problem
+from acmehub.domain.identifiers import parse_identifiers, raise_compound
 from acmehub.domain.model import (
     Account,
     Authorization,
@@ -59,6 +59,9 @@ def challenge_types_for(identifier: Identifier) -> tuple[ChallengeType, ...]:
     # RFC 8555 §7.1.3 / §8.3 / RFC 8737 §3: a wildcard is proven through DNS only.
     if identifier.is_wildcard:
         return (ChallengeType.DNS_01,)
+    # RFC 8738 §7: an IP address has no DNS zone to prove; http-01 (§4) and tls-alpn-01 (§6).
+    if identifier.type == "ip":
+        return (ChallengeType.HTTP_01, ChallengeType.TLS_ALPN_01)
     return (ChallengeType.HTTP_01, ChallengeType.DNS_01, ChallengeType.TLS_ALPN_01)
 
 
@@ -90,6 +93,7 @@ class OrderService:
             identifiers = parse_identifiers(payload.get("identifiers"))
             # The RA profile's issuance policy: names, wildcards, how many (domain/policy.py).
             check_identifiers(ctx.ra_profile.policy, identifiers)
+            self._check_addresses(ctx, identifiers)
             not_before, not_after = self._validity_window(ctx, payload, now, self._d.backdate)
             order_id = new_id()
             authzs = [self._new_authorization(account, ident, expires) for ident in identifiers]
@@ -192,6 +196,28 @@ class OrderService:
         if not_before is not None and not_before > now + timedelta(seconds=ra.validity_max):
             raise DomainError(ErrorKind.MALFORMED, "notBefore is too far in the future")
         return not_before, not_after
+
+    def _check_addresses(self, ctx: AcmeContext, identifiers: tuple[Identifier, ...]) -> None:
+        """An IP identifier (RFC 8738) whose address the validation address policy would never
+        connect to cannot be proven: refused now rather than left to fail validation."""
+        screen = self._d.addresses
+        if screen is None:
+            return
+        network = ctx.acme_profile.validation_network
+        problems = []
+        for ident in identifiers:
+            if ident.type != "ip":
+                continue
+            why = screen.ip_identifier_refusal(ident.value, network)
+            if why is not None:
+                problems.append(
+                    Problem(
+                        ErrorKind.REJECTED_IDENTIFIER,
+                        f"{ident.value} is {why}: validation could never connect to it",
+                        (ident.type, ident.value),
+                    )
+                )
+        raise_compound(problems)
 
     @staticmethod
     def _new_authorization(account: Account, ident: Identifier, expires: datetime) -> Authorization:

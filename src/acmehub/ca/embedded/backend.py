@@ -70,7 +70,7 @@ class EmbeddedCa:
     # ------------------------------------------------------------------ CaBackend
 
     def issue(self, request: IssueRequest) -> IssuedCertificate:
-        """Sign a TLS server certificate for ``request.dns_names`` with the CSR's key.
+        """Sign a TLS server certificate for the request's names and addresses with the CSR's key.
 
         The CSR is decoded and its key checked again: the CA trusts no caller with what it
         signs (the finalize use case has already applied the full RFC 8555 §7.4 checks).
@@ -82,6 +82,7 @@ class EmbeddedCa:
         certificate = self._issuer.sign_leaf(
             public_key=csr.public_key,
             dns_names=request.dns_names,
+            ip_addresses=[ipaddress.ip_address(ip) for ip in request.ip_addresses],
             not_before=request.not_before,
             not_after=request.not_after,
             crl_url=self._crl_url,
