@@ -4,7 +4,6 @@ properties that hold for any input."""
 from __future__ import annotations
 
 import ipaddress
-
 import json
 import re
 from typing import Any

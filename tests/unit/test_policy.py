@@ -284,9 +284,11 @@ def test_denied_patterns_and_ip_ranges_of_the_allow_list_apply_to_ip_identifiers
     )
     assert identifier_problem(policy, ip("10.1.1.1")) is None
     denied = identifier_problem(policy, ip("10.1.2.3"))
-    assert denied is not None and "deniedIdentifiers" in denied.detail
+    assert denied is not None
+    assert "deniedIdentifiers" in denied.detail
     outside = identifier_problem(policy, ip("10.2.0.1"))
-    assert outside is not None and "allowedIdentifiers ('10.1.0.0/16')" in outside.detail
+    assert outside is not None
+    assert "allowedIdentifiers ('10.1.0.0/16')" in outside.detail
     # Without IP ranges in allowedIdentifiers, its DNS patterns say nothing about addresses.
     dns_only = IssuancePolicy(allowed_ip_networks=("10.0.0.0/8",), allowed_identifiers=("a.b.c",))
     assert identifier_problem(dns_only, ip("10.2.0.1")) is None
