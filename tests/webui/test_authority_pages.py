@@ -95,6 +95,7 @@ def test_an_admin_creates_an_authority_and_an_ra_profile_on_it(
             "name": "renamed",
             "issuancePolicy.maxNames": "3",
             "issuancePolicy.maxLabels": "5",
+            "issuancePolicy.allowedIpNetworks": "10.0.0.0/8\n2001:DB8::/32",
             "ekus": ["clientAuth"],
         },
     )
@@ -102,7 +103,10 @@ def test_an_admin_creates_an_authority_and_an_ra_profile_on_it(
     stored = acmehub.container().services.ra_profiles.get(CLI_ACTOR, ra_uuid).profile
     assert stored.name == ra_name
     assert (stored.policy.max_names, stored.policy.max_labels) == (3, 5)
-    assert "Most labels per name</dt><dd>5</dd>" in admin.get(f"/ui/ra-profiles/{ra_uuid}").text
+    page = admin.get(f"/ui/ra-profiles/{ra_uuid}").text
+    assert "Most labels per name</dt><dd>5</dd>" in page
+    assert "IP address identifiers</dt><dd>10.0.0.0/8, 2001:db8::/32</dd>" in page
+    assert stored.policy.allowed_ip_networks == ("10.0.0.0/8", "2001:db8::/32")
     assert stored.policy.extended_key_usages == ("clientAuth",)
     assert not stored.policy.allow_wildcards
 
