@@ -53,6 +53,19 @@ PATHS: dict[Link, str] = {
     Link.CERT: "/cert/{id}",
 }
 
+#: Where a family puts a resource elsewhere than PATHS: the RA-profile family's revokeCert is
+#: ``/order/revoke-cert`` (platform-reference.md, as the seed lists it). Its directory names this
+#: path; the PATHS one is served too, as an alias, for clients that kept an older directory.
+FAMILY_PATHS: dict[ProfileMode, dict[Link, str]] = {
+    ProfileMode.RA_PROFILE: {Link.REVOKE_CERT: "/order/revoke-cert"},
+}
+
+
+def path_of(mode: ProfileMode, link: Link) -> str:
+    """The path of ``link`` below a family root of ``mode`` (what URLs are built from)."""
+    return FAMILY_PATHS.get(mode, {}).get(link, PATHS[link])
+
+
 #: Directory members (RFC 8555 §7.1.1) and the resources they name.
 DIRECTORY_MEMBERS = (
     Link.NEW_NONCE,
@@ -92,7 +105,7 @@ class Urls:
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
 
     def acme(self, mode: ProfileMode, name: str, link: Link = Link.DIRECTORY, id_: str = "") -> str:
-        return self.base_url + family_root(mode, name) + PATHS[link].replace("{id}", id_)
+        return self.base_url + family_root(mode, name) + path_of(mode, link).replace("{id}", id_)
 
     def directory(self, acme_profile: str) -> str:
         """The ACME directory of the ACME-profile family (/acme/{name}/directory)."""
