@@ -11,6 +11,7 @@ and storage. Each family lives in a module of its own; this one re-exports them.
 from __future__ import annotations
 
 from acmehub.domain.ca_ports import (
+    AlternateChainsCapability,
     CaBackend,
     CaBackends,
     CaProvisioner,
@@ -59,6 +60,7 @@ __all__ = [
     "AccountFilter",
     "AccountRepository",
     "AddressScreen",
+    "AlternateChainsCapability",
     "AuditFilter",
     "AuditRepository",
     "AuthorizationRepository",

@@ -34,6 +34,7 @@ class Link(StrEnum):
     AUTHZ = "authz"
     CHALLENGE = "challenge"
     CERT = "cert"
+    CERT_ALTERNATE = "certAlternate"
 
 
 #: Path of each resource below a family's root. ``{id}`` is the object's protocol id.
@@ -51,6 +52,8 @@ PATHS: dict[Link, str] = {
     Link.AUTHZ: "/authz/{id}",
     Link.CHALLENGE: "/chall/{id}",
     Link.CERT: "/cert/{id}",
+    # RFC 8555 §7.4.2: the same certificate with its n-th alternate chain (n = 1, 2, ...).
+    Link.CERT_ALTERNATE: "/cert/{id}/{n}",
 }
 
 #: Where a family puts a resource elsewhere than PATHS: the RA-profile family's revokeCert is

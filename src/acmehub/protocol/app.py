@@ -54,6 +54,7 @@ HANDLERS: dict[Link, dict[str, Handler]] = {
     Link.AUTHZ: {"POST": authorizations.authorization},
     Link.CHALLENGE: {"POST": authorizations.challenge},
     Link.CERT: {"POST": certificates.certificate},
+    Link.CERT_ALTERNATE: {"POST": certificates.certificate},
     Link.REVOKE_CERT: {"POST": certificates.revoke},
 }
 

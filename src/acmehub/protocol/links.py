@@ -118,6 +118,10 @@ class RouteTable:
         object_id = tail[1] if len(tail) > 1 else ""
         shape = (tail[0], "{id}", *tail[2:]) if object_id else tuple(tail)
         route = self._by_shape.get((prefix, mode, shape))
+        if route is None and len(tail) == 3 and tail[2].isdigit() and tail[2][0] != "0":
+            # An alternate chain: ".../cert/{id}/{n}"; its object id is "{id}/{n}".
+            route = self._by_shape.get((prefix, mode, (tail[0], "{id}", "{n}")))
+            object_id = f"{tail[1]}/{tail[2]}"
         return None if route is None else Match(route, profile, object_id)
 
 
@@ -133,7 +137,12 @@ class Linker:
         return self.base_url + family_root(self.ref.mode, self.ref.name, prefix or self.prefix)
 
     def url(self, link: Link, object_id: str = "") -> str:
-        return self.root() + path_of(self.ref.mode, link).replace("{id}", object_id)
+        path = path_of(self.ref.mode, link)
+        if "{n}" in path:
+            # "{id}/{n}": an object and the number of one of its alternates.
+            object_id, _, number = object_id.partition("/")
+            path = path.replace("{n}", number)
+        return self.root() + path.replace("{id}", object_id)
 
     def account_id_from_kid(self, kid: str) -> str | None:
         """The account id a ``kid`` names, if it is an account URL of this profile (any prefix)."""
