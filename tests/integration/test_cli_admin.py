@@ -138,6 +138,9 @@ def test_platform_objects_are_managed_end_to_end(cli: Cli) -> None:
     assert shown["uuid"] == authority
     assert shown["keyType"] == "ec-p384"
     assert "BEGIN CERTIFICATE" in shown["chain"]
+    # RFC 8555 §7.4.2: a cross-sign gives the Authority an alternate chain.
+    assert "alternate chains: 1" in cli.ok("authority", "cross-sign", "Second CA")
+    assert len(cli.json("authority", "show", "Second CA")["alternateChains"]) == 1
 
     cli.ok(
         "ra-profile", "create", "strict", "--authority", authority,

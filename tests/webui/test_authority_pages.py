@@ -70,6 +70,16 @@ def test_an_admin_creates_an_authority_and_an_ra_profile_on_it(
     assert chain.headers["content-type"].startswith("application/pem-certificate-chain")
     assert chain.text.count("-----BEGIN CERTIFICATE-----") >= 1
 
+    # RFC 8555 §7.4.2: cross-signing gives the Authority an alternate chain.
+    assert "None: certificates come with the chain above only." in detail.text
+    crossed = admin.form(f"/ui/authorities/{uuid}/cross-sign")
+    assert crossed.status_code == 303, crossed.text
+    page = admin.get(f"/ui/authorities/{uuid}").text
+    assert "offer 1 alternate chain(s)" in page
+    assert 'id="alternate-chain-1"' in page
+    view = acmehub.container().services.authorities.get(CLI_ACTOR, uuid)
+    assert len(view.alternate_chains) == 1
+
     ra_name = unique("ra")
     ra_uuid = new_ra(admin, uuid, ra_name, **{"issuancePolicy.allowWildcards": "on"})
     stored = acmehub.container().services.ra_profiles.get(CLI_ACTOR, ra_uuid).profile
