@@ -1,7 +1,7 @@
-"""certbot 5.8.0's ``--preferred-chain`` against an Authority whose issuing CA is cross-signed
-(RFC 8555 §7.4.2): certbot follows Link rel="alternate" and keeps the chain whose topmost
-certificate was issued by the named root, under both URL families; without the option it keeps
-the default chain."""
+"""``--preferred-chain`` of certbot 5.8.0 and lego 4.9.1 against an Authority whose issuing CA
+is cross-signed (RFC 8555 §7.4.2): each client follows Link rel="alternate" and keeps the chain
+whose topmost certificate was issued by the named root, under both URL families; without the
+option they keep the default chain."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from cryptography.x509.oid import NameOID
 
 from acmehub.services.admin import CLI_ACTOR
 from tests.interop.test_certbot import Certbot
+from tests.interop.test_lego import Lego, http01
 from tests.support.interop import Transcript, domain_for, load_chain
 from tests.support.server import AcmehubServer
 
@@ -77,4 +78,25 @@ def test_preferred_chain_picks_the_cross_signed_chain(
         assert topmost == alternate_root
     else:
         assert topmost.endswith(" Root CA")
+        assert "Alternate" not in topmost
+
+
+@pytest.mark.parametrize("preferred", [True, False])
+def test_lego_preferred_chain(
+    tmp_path: Path,
+    transcript: Transcript,
+    acmehub: AcmehubServer,
+    crossed: tuple[str, str],
+    request: pytest.FixtureRequest,
+    family: str,
+    preferred: bool,
+) -> None:
+    directory, alternate_root = crossed
+    name = domain_for(request, family, "lego-chains.test")
+    lego = Lego(transcript, tmp_path, directory, acmehub, [name], http01(acmehub))
+    lego.run("run", *(["--preferred-chain", alternate_root] if preferred else []))
+    topmost = issuer_cn(load_chain(lego.file(".crt"))[-1])
+    if preferred:
+        assert topmost == alternate_root
+    else:
         assert "Alternate" not in topmost
