@@ -42,6 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from acmehub.ca.embedded import create_embedded_authority
 from acmehub.ca.registry import CaRegistry
 from acmehub.domain.admin_model import ApiToken, AuditEvent, SignInFailures, User, WebSession
+from acmehub.domain.certificate_profiles import CertificateProfile
 from acmehub.domain.csr import spki_sha256_hex
 from acmehub.domain.errors import ErrorKind, Problem
 from acmehub.domain.model import (
@@ -138,6 +139,7 @@ class MemoryState:
     leases: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     certificates: dict[str, Certificate] = field(default_factory=dict)
     blocked_keys: dict[str, BlockedKey] = field(default_factory=dict)
+    certificate_profiles: dict[str, CertificateProfile] = field(default_factory=dict)
     tokens: dict[str, ApiToken] = field(default_factory=dict)
     eab_keys: dict[str, EabKey] = field(default_factory=dict)
     #: Audit events by id (ids grow like an autoincrement key).
@@ -555,6 +557,11 @@ class MemoryAuthorizations:
         self.set_status(authorization_id, status.value)
         return True
 
+    def cap_expiry(self, authorization_id: str, expires: datetime) -> None:
+        authz = self._tx.state.authorizations.get(authorization_id)
+        if authz is not None and authz.expires > expires:
+            self._tx.state.authorizations[authorization_id] = replace(authz, expires=expires)
+
     def settle_challenge(self, challenge: Challenge) -> bool:
         if challenge.status is ChallengeStatus.PROCESSING:
             raise ValueError("a settled challenge is valid or invalid")
@@ -678,6 +685,46 @@ class MemoryCertificates:
 
     def count(self, where: CertificateFilter) -> int:
         return len(self._matching(where))
+
+
+class MemoryCertificateProfiles:
+    def __init__(self, tx: _Tx) -> None:
+        self._tx = tx
+
+    def for_ra_profile(self, ra_profile_uuid: str) -> list[CertificateProfile]:
+        found = self._tx.state.certificate_profiles.values()
+        return sorted((p for p in found if p.ra_profile_uuid == ra_profile_uuid), key=_name)
+
+    def get(self, uuid: str) -> CertificateProfile | None:
+        return self._tx.state.certificate_profiles.get(uuid)
+
+    def add(self, profile: CertificateProfile) -> None:
+        st = self._tx.write()
+        if any(
+            (p.ra_profile_uuid, p.name) == (profile.ra_profile_uuid, profile.name)
+            for p in st.certificate_profiles.values()
+        ):
+            raise integrity_error("certificate_profiles (ra_profile_uuid, name) is taken")
+        st.certificate_profiles[profile.uuid] = profile
+
+    def update(self, profile: CertificateProfile) -> None:
+        self._tx.write().certificate_profiles[profile.uuid] = profile
+
+    def delete(self, uuid: str) -> None:
+        self._tx.write().certificate_profiles.pop(uuid, None)
+
+    def delete_for_ra_profile(self, ra_profile_uuid: str) -> bool:
+        st = self._tx.write()
+        gone = [
+            u for u, p in st.certificate_profiles.items() if p.ra_profile_uuid == ra_profile_uuid
+        ]
+        for uuid in gone:
+            del st.certificate_profiles[uuid]
+        return bool(gone)
+
+
+def _name(profile: CertificateProfile) -> str:
+    return profile.name
 
 
 class MemoryBlockedKeys:
@@ -989,6 +1036,7 @@ class MemoryUnitOfWork:
         self.authorizations = MemoryAuthorizations(tx)
         self.certificates = MemoryCertificates(tx)
         self.blocked_keys = MemoryBlockedKeys(tx)
+        self.certificate_profiles = MemoryCertificateProfiles(tx)
         self.tokens = MemoryTokens(tx)
         self.eab_keys = MemoryEabKeys(tx)
         self.audit = MemoryAudit(tx)

@@ -32,6 +32,8 @@ from acmehub.config import Settings
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import Authority, RaProfile
 from acmehub.domain.ports import ProvisionedCa
+from acmehub.services.admin import SYSTEM_ACTOR
+from acmehub.services.commands.certificate_profiles import CertificateProfileRequest
 from acmehub.storage import migrate
 from acmehub.storage.engine import make_engine
 from acmehub.storage.nonces import NONCE_KEY_NAME
@@ -189,6 +191,8 @@ def _defaults(container: bootstrap.Container, report: SetupReport) -> Authority 
     if ra is None:
         ra = platform.create_ra_profile(authority.uuid, name, description="Embedded default")
         report.add("default RA profile", "created")
+        _certificate_profiles(container, ra)
+        report.add("certificate profiles", ", ".join(p.name for p in DEFAULT_CERTIFICATE_PROFILES))
     else:
         report.add("default RA profile", "already present")
     if acme is None:
@@ -208,6 +212,30 @@ def _defaults(container: bootstrap.Container, report: SetupReport) -> Authority 
         platform.activate_acme(ra.uuid, acme.uuid)
     mark(engine, _DEFAULTS_MARK)
     return authority
+
+
+#: What the embedded default RA profile offers from the first start (draft-ietf-acme-profiles):
+#: Let's Encrypt's pair, a 90-day default and a short-lived one without CRL distribution point
+#: (a certificate that expires within 7 days need not be revocable, CA/B BR §4.9.7).
+DEFAULT_CERTIFICATE_PROFILES = (
+    CertificateProfileRequest(
+        name="tlsserver",
+        description="TLS server certificates valid for 90 days",
+        is_default=True,
+        validity=90 * 86400,
+    ),
+    CertificateProfileRequest(
+        name="shortlived",
+        description="TLS server certificates valid for 7 days, without CRL distribution point",
+        validity=7 * 86400,
+        crl_distribution_point=False,
+    ),
+)
+
+
+def _certificate_profiles(container: bootstrap.Container, ra: RaProfile) -> None:
+    for command in DEFAULT_CERTIFICATE_PROFILES:
+        container.services.certificate_profiles.create(SYSTEM_ACTOR, ra.uuid, command)
 
 
 def _needs_activation(ra: RaProfile, acme_uuid: str) -> bool:

@@ -124,6 +124,8 @@ def test_a_new_profile_has_the_platform_defaults_and_starts_disabled(
         "validationNetwork": "internal",
         "caaChecking": True,
         "dnssecRequired": False,
+        "offerDnsAccount01": False,
+        "offerDnsPersist01": False,
         "retryInterval": 30,
         "validity": 36000,
         "termsOfServiceChangeDisable": False,
@@ -160,6 +162,8 @@ def test_every_field_is_stored_and_shown(api: httpx.Client, ra: dict[str, Any]) 
         "dnsResolverPort": 5353,
         "caaChecking": False,
         "dnssecRequired": True,
+        "offerDnsAccount01": True,
+        "offerDnsPersist01": True,
         "retryInterval": 5,
         "validity": 7200,
         "termsOfServiceChangeDisable": True,
@@ -414,6 +418,23 @@ def test_directory_meta_follows_the_profile(
         "caaIdentities": ["ca.example.com"],
         "externalAccountRequired": True,
     }
+
+
+def test_the_newer_dns_challenges_are_switched_on_through_the_api(
+    api: httpx.Client, acmehub: AcmehubServer, ra: dict[str, Any]
+) -> None:
+    """dns-account-01 and dns-persist-01 (docs/dns-challenges.md): off by default; on, the
+    directory lists dns-persist-01's issuer domain names (its caaIdentities); audited."""
+    acme = new_acme_profile(api, ra, caaIdentities=["ca.example.com"])
+    with acmehub.client() as http:
+        assert "issuerDomainNames" not in http.get(acme["directoryUrl"]).json()["meta"]
+        body = {"offerDnsAccount01": True, "offerDnsPersist01": True}
+        doc = ok(api.put(profile_url(acme), json=body))
+        assert (doc["offerDnsAccount01"], doc["offerDnsPersist01"]) == (True, True)
+        meta = http.get(acme["directoryUrl"]).json()["meta"]
+    assert meta["issuerDomainNames"] == ["ca.example.com"]
+    changes = [e.detail for e in audit_events(acmehub, "acmeProfile.update", acme["uuid"])]
+    assert any("offerDnsPersist01" in str(c) for c in changes), changes
 
 
 def test_required_contact_and_agreement(

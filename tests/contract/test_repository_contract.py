@@ -370,6 +370,23 @@ def test_wildcard_authorization_round_trips(store: Store) -> None:
         assert by_id(tx.authorizations.get(authz.id)) == by_id(authz)
 
 
+def test_cap_expiry_only_brings_the_expiry_forward(store: Store) -> None:
+    """dns-persist-01's persistUntil caps an authorization's expiry; it never extends it."""
+    acct, ordr = add_account_and_order(store)
+    authz = authorization(acct.id, "authz-cap")
+    with store.uow(write=True) as tx:
+        tx.authorizations.add(authz, ordr.id)
+        tx.authorizations.cap_expiry(authz.id, authz.expires + timedelta(hours=1))
+    with store.uow() as tx:
+        assert (tx.authorizations.get(authz.id) or authz).expires == authz.expires
+    earlier = authz.expires - timedelta(minutes=5)
+    with store.uow(write=True) as tx:
+        tx.authorizations.cap_expiry(authz.id, earlier)
+        tx.authorizations.cap_expiry("unknown", earlier)
+    with store.uow() as tx:
+        assert (tx.authorizations.get(authz.id) or authz).expires == earlier
+
+
 def test_challenges_come_back_in_the_same_order_every_time(store: Store) -> None:
     acct, ordr = add_account_and_order(store)
     authz = authorization(acct.id, "authz-1-a")

@@ -200,6 +200,18 @@ def test_platform_objects_are_managed_end_to_end(cli: Cli) -> None:
     assert {"authority.create", "raProfile.activateAcme", "eabKey.revoke"} <= actions
 
 
+def test_the_newer_dns_challenges_are_switched_on_from_the_cli(cli: Cli) -> None:
+    cli.ok("acme-profile", "create", "persist", "--caa-identity", "ca.example.com")
+    cli.ok(
+        "acme-profile", "update", "persist",
+        "--offer-dns-account-01", "yes", "--offer-dns-persist-01", "yes",
+    )  # fmt: skip
+    shown = cli.json("acme-profile", "show", "persist")
+    assert (shown["offerDnsAccount01"], shown["offerDnsPersist01"]) == (True, True)
+    cli.ok("acme-profile", "update", "persist", "--offer-dns-account-01", "no")
+    assert cli.json("acme-profile", "show", "persist")["offerDnsAccount01"] is False
+
+
 def test_inventories_print_empty_tables(cli: Cli) -> None:
     assert _rows(cli.ok("account", "list"))[1] == ["(none)"]
     certificates = cli.json("certificate", "list", "--status", "valid")

@@ -73,7 +73,12 @@ class Certbot:
         return ["--agree-tos", "--email", self.email, "--no-eff-email"]
 
     def certonly_http01(
-        self, cert_name: str, names: Iterable[str], *, check: bool = True
+        self,
+        cert_name: str,
+        names: Iterable[str],
+        *,
+        check: bool = True,
+        extra: Iterable[str] = (),
     ) -> ClientRun:
         return self.run(
             "certonly",
@@ -84,6 +89,7 @@ class Certbot:
             "--preferred-challenges", "http",
             "--http-01-address", "127.0.0.1",
             "--http-01-port", str(self.acmehub.http01_port),
+            *extra,
             check=check,
         )  # fmt: skip
 

@@ -109,3 +109,18 @@ class AcmeClient:
         digest = hashes.Hash(hashes.SHA256())
         digest.update(self.key_authorization(token).encode())
         return b64url(digest.finalize())
+
+    def dns_account01_name(self, name: str) -> str:
+        """draft-ietf-acme-dns-account-label §3.2: ``_<label>._acme-challenge.<name>``, the
+        label being base32(SHA-256(account URL)[0:10]) in lower case; computed here from the
+        account URL the server gave (not through acmehub's own code)."""
+        assert self.kid is not None, "register first"
+        digest = hashes.Hash(hashes.SHA256())
+        digest.update(self.kid.encode())
+        label = base64.b32encode(digest.finalize()[:10]).decode().lower()
+        return f"_{label}._acme-challenge.{name}"
+
+    def dns_persist_record(self, issuer: str, *extra: str) -> str:
+        """draft-ietf-acme-dns-persist §4.1: ``<issuer>; accounturi=<account URL>[; ...]``."""
+        assert self.kid is not None, "register first"
+        return "; ".join((issuer, f"accounturi={self.kid}", *extra))

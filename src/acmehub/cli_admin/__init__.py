@@ -14,6 +14,7 @@ from acmehub.cli_admin import (
     acme_profiles,
     audit,
     authorities,
+    certificate_profiles,
     certificates,
     eab,
     openapi,
@@ -28,6 +29,7 @@ from acmehub.cli_admin.running import SubParsers
 FAMILIES = (
     authorities,
     ra_profiles,
+    certificate_profiles,
     acme_profiles,
     accounts,
     eab,

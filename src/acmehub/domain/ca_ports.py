@@ -21,6 +21,12 @@ class IssueRequest:
     #: Extended key usages for the certificate (RFC 5280 §4.2.1.12), by name: "serverAuth",
     #: "clientAuth" (the RA profile's issuance policy). Backends that cannot choose ignore it.
     extended_key_usages: tuple[str, ...] = ("serverAuth",)
+    #: The certificate profile's choices (domain/certificate_profiles.py): a CRL distribution
+    #: point (RFC 5280 §4.2.1.13) and a subject CN (the first name) in the certificate, and
+    #: the profile's name for backends that map it to a template of their own.
+    crl_distribution_point: bool = True
+    common_name: bool = True
+    profile: str | None = None
     #: The order's IP identifiers (RFC 8738), canonical text: iPAddress SANs (RFC 5280 §4.2.1.6).
     ip_addresses: tuple[str, ...] = ()
 

@@ -29,6 +29,8 @@ class ErrorKind(StrEnum):
     EXTERNAL_ACCOUNT_REQUIRED = "externalAccountRequired"
     INCORRECT_RESPONSE = "incorrectResponse"
     INVALID_CONTACT = "invalidContact"
+    #: draft-ietf-acme-profiles: new-order named a profile the server does not offer.
+    INVALID_PROFILE = "invalidProfile"
     MALFORMED = "malformed"
     ORDER_NOT_READY = "orderNotReady"
     RATE_LIMITED = "rateLimited"

@@ -58,6 +58,8 @@ class ChallengeType(StrEnum):
     HTTP_01 = "http-01"
     DNS_01 = "dns-01"
     TLS_ALPN_01 = "tls-alpn-01"
+    DNS_ACCOUNT_01 = "dns-account-01"  # draft-ietf-acme-dns-account-label
+    DNS_PERSIST_01 = "dns-persist-01"  # draft-ietf-acme-dns-persist
 
 
 @dataclass(frozen=True, order=True)
@@ -167,6 +169,9 @@ class AcmeProfile:
     caa_checking: bool = True
     #: CAA and dns-01 lookups must come back DNSSEC-validated (the resolver's AD bit).
     dnssec_required: bool = False
+    #: Newer challenge types offered (domain/dns_challenges.py); off by default.
+    offer_dns_account_01: bool = False
+    offer_dns_persist_01: bool = False
 
 
 def caa_issuer_domains(acme: AcmeProfile, ra: RaProfile) -> tuple[str, ...]:
@@ -211,6 +216,9 @@ class Order:
     acme_profile_uuid: str = ""
     ra_profile_uuid: str = ""
     csr_der: bytes | None = None
+    #: The certificate profile the order is issued under (draft-ietf-acme-profiles), by name;
+    #: None: the RA profile offered none when the order was made.
+    profile: str | None = None
 
 
 @dataclass(frozen=True)
@@ -303,6 +311,8 @@ class ValidationTask:
     account_uris: tuple[str, ...] = ()
     #: CAA and dns-01 answers must carry the AD bit of a validating resolver.
     dnssec_required: bool = False
+    #: When the RA asked (its clock): dns-persist-01 compares a record's persistUntil to it.
+    checked_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -312,6 +322,8 @@ class ValidationResult:
     challenge_id: str
     problem: Problem | None = None
     attempts: tuple[str, ...] = ()  # what was tried (URLs, addresses), for the operator
+    #: The validation may be relied on until then at most (dns-persist-01's persistUntil).
+    valid_until: datetime | None = None
 
     @property
     def ok(self) -> bool:

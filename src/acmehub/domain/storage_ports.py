@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from acmehub.domain.admin_model import ApiToken, AuditEvent, User, WebSession
+from acmehub.domain.certificate_profiles import CertificateProfileRepository
 from acmehub.domain.model import (
     Account,
     AccountStatus,
@@ -187,6 +188,11 @@ class AuthorizationRepository(Protocol):
         when it changed or expired in the meantime."""
         ...
 
+    def cap_expiry(self, authorization_id: str, expires: datetime) -> None:
+        """Bring the authorization's expiry forward to ``expires`` if it is later
+        (draft-ietf-acme-dns-persist §4.1: not later than the record's persistUntil)."""
+        ...
+
     def settle_challenge(self, challenge: Challenge) -> bool:
         """Store a validation's outcome (valid or invalid, ending its lease) only while the
         stored challenge is still processing; False (nothing written) otherwise."""
@@ -343,6 +349,8 @@ class UnitOfWork(Protocol):
 
     @property
     def profiles(self) -> ProfileRepository: ...
+    @property
+    def certificate_profiles(self) -> CertificateProfileRepository: ...
     @property
     def accounts(self) -> AccountRepository: ...
     @property

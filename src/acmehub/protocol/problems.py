@@ -29,6 +29,7 @@ STATUS: dict[ErrorKind, int] = {
     ErrorKind.EXTERNAL_ACCOUNT_REQUIRED: 400,
     ErrorKind.INCORRECT_RESPONSE: 400,
     ErrorKind.INVALID_CONTACT: 400,
+    ErrorKind.INVALID_PROFILE: 400,
     ErrorKind.MALFORMED: 400,
     ErrorKind.ORDER_NOT_READY: 403,
     ErrorKind.RATE_LIMITED: 429,

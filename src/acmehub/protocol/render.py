@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from acmehub.domain.model import Account, Authorization, AuthzStatus, Challenge, Order, OrderStatus
+from acmehub.domain.model import (
+    Account,
+    Authorization,
+    AuthzStatus,
+    Challenge,
+    ChallengeType,
+    Order,
+    OrderStatus,
+)
 from acmehub.protocol.links import Link, Linker
 
 
@@ -37,6 +46,8 @@ def order_json(order: Order, status: OrderStatus, links: Linker) -> dict[str, An
         doc["notBefore"] = rfc3339(order.not_before)
     if order.not_after is not None:
         doc["notAfter"] = rfc3339(order.not_after)
+    if order.profile is not None:
+        doc["profile"] = order.profile  # draft-ietf-acme-profiles
     if status is OrderStatus.INVALID and order.error is not None:
         doc["error"] = order.error.to_json()
     if status is OrderStatus.VALID and order.certificate_id:
@@ -44,13 +55,19 @@ def order_json(order: Order, status: OrderStatus, links: Linker) -> dict[str, An
     return doc
 
 
-def challenge_json(challenge: Challenge, links: Linker) -> dict[str, Any]:
+def challenge_json(
+    challenge: Challenge, links: Linker, issuer_domains: Sequence[str] = ()
+) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "type": challenge.type.value,
         "url": links.url(Link.CHALLENGE, challenge.id),
         "status": challenge.status.value,
-        "token": challenge.token,
     }
+    if challenge.type is ChallengeType.DNS_PERSIST_01:
+        # draft-ietf-acme-dns-persist §3.1: no token; the names a record may carry instead.
+        doc["issuerDomainNames"] = list(issuer_domains)
+    else:
+        doc["token"] = challenge.token
     if challenge.validated is not None:
         doc["validated"] = rfc3339(challenge.validated)
     if challenge.error is not None:
@@ -58,7 +75,12 @@ def challenge_json(challenge: Challenge, links: Linker) -> dict[str, Any]:
     return doc
 
 
-def authorization_json(authz: Authorization, status: AuthzStatus, links: Linker) -> dict[str, Any]:
+def authorization_json(
+    authz: Authorization,
+    status: AuthzStatus,
+    links: Linker,
+    issuer_domains: Sequence[str] = (),
+) -> dict[str, Any]:
     challenges = authz.challenges
     if status is AuthzStatus.VALID:
         # RFC 8555 §7.1.4: a valid authorization lists the challenge that was validated.
@@ -67,7 +89,7 @@ def authorization_json(authz: Authorization, status: AuthzStatus, links: Linker)
         "identifier": authz.identifier.to_json(),
         "status": status.value,
         "expires": rfc3339(authz.expires),
-        "challenges": [challenge_json(c, links) for c in challenges],
+        "challenges": [challenge_json(c, links, issuer_domains) for c in challenges],
     }
     if authz.wildcard:
         doc["wildcard"] = True

@@ -19,6 +19,7 @@ from acmehub.services.admin import Actor, Family, record, require
 from acmehub.services.commands.accounts import AccountQuery, AccountView, AcmeAccount, NamedRef
 from acmehub.services.commands.base import Paged
 from acmehub.services.deps import ServiceDeps
+from acmehub.services.dns_persist import PersistGuide, persist_guide
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,15 @@ class AccountAdminService:
         require(actor, Role.AUDITOR, Family.ACME_ACCOUNTS)
         with self._d.uow() as tx:
             return self._view(tx, self._find(tx, account_uuid, acme_profile_uuid))
+
+    def dns_persist_guide(
+        self, actor: Actor, acme_profile_uuid: str, account_uuid: str
+    ) -> PersistGuide | None:
+        """The dns-persist-01 record the account may publish, if its profile offers it."""
+        require(actor, Role.AUDITOR, Family.ACME_ACCOUNTS)
+        with self._d.uow() as tx:
+            account = self._find(tx, account_uuid, acme_profile_uuid)
+            return persist_guide(tx, self._d.urls, account)
 
     def page(self, actor: Actor, query: AccountQuery) -> Paged[AcmeAccount]:
         views, total = self.search(actor, query.where(), Page(query.offset, query.limit))

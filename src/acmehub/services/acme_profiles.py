@@ -77,6 +77,8 @@ def _check(profile: AcmeProfile) -> None:
         "require_external_account_binding",
         "caa_checking",
         "dnssec_required",
+        "offer_dns_account_01",
+        "offer_dns_persist_01",
     ):
         check_bool(getattr(profile, name), api_name(name))
     for name in (

@@ -226,6 +226,7 @@ class AuthorizationService:
                     profile.validation_network if profile else ValidationNetwork.INTERNAL
                 ),
                 wildcard=authz.wildcard,
+                checked_at=self._d.clock.now(),
             )
             # RFC 8659: CAA is checked beside the challenge, before the authorization is valid.
             ra_profiles = order_ra_profiles(tx, order, account) if order else []
@@ -260,6 +261,9 @@ class AuthorizationService:
                     replace(challenge, status=ChallengeStatus.INVALID, error=problem)
                 )
                 return
+            if result.ok and result.valid_until is not None:
+                # draft-ietf-acme-dns-persist §4.1: expires no later than persistUntil.
+                tx.authorizations.cap_expiry(authz.id, result.valid_until)
             if result.ok:
                 settled = replace(
                     challenge, status=ChallengeStatus.VALID, validated=now, error=None

@@ -11,6 +11,7 @@ from acmehub.services.audit_log import AuditLogService
 from acmehub.services.authorities import AuthorityService
 from acmehub.services.authorizations import AuthorizationService
 from acmehub.services.certificate_admin import CertificateAdminService
+from acmehub.services.certificate_profiles import CertificateProfileService
 from acmehub.services.certificates import CertificateService
 from acmehub.services.context import AcmeContext, ContextCache, ProfileRef
 from acmehub.services.dashboard import DashboardService
@@ -38,6 +39,7 @@ class Services:
     platform: PlatformService
     authorities: AuthorityService
     ra_profiles: RaProfileService
+    certificate_profiles: CertificateProfileService
     acme_profiles: AcmeProfileService
     tokens: TokenService
     audit_log: AuditLogService
@@ -67,6 +69,7 @@ class Services:
             platform=PlatformService(authorities, ra_profiles, acme_profiles),
             authorities=authorities,
             ra_profiles=ra_profiles,
+            certificate_profiles=CertificateProfileService(deps),
             acme_profiles=acme_profiles,
             tokens=TokenService(deps),
             audit_log=AuditLogService(deps),

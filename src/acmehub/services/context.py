@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from acmehub.domain.certificate_profiles import CertificateProfile
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import Account, AcmeProfile, RaProfile
 from acmehub.domain.ports import UnitOfWork, UnitOfWorkFactory
@@ -32,6 +33,8 @@ class AcmeContext:
     #: The account this request was authenticated as (read once, by the authentication):
     #: the use cases take it from here instead of reading it again (RFC 8555 §6.2).
     account: Account | None = None
+    #: The certificate profiles the RA profile offers (draft-ietf-acme-profiles).
+    certificate_profiles: tuple[CertificateProfile, ...] = ()
 
 
 def _refuse(detail: str, not_found: bool) -> DomainError:
@@ -53,7 +56,7 @@ def resolve_context(tx: UnitOfWork, ref: ProfileRef, *, directory: bool = False)
             raise _refuse("RA Profile is not found", False)
         if not ra.enabled:
             raise _refuse("RA Profile is not enabled", False)
-        return AcmeContext(ref, acme, ra)
+        return _context(tx, ref, acme, ra)
     ra = tx.profiles.ra_profile_by_name(ref.name)
     if ra is None:
         raise _refuse("Given RA Profile in the request URL is not found", directory)
@@ -64,7 +67,12 @@ def resolve_context(tx: UnitOfWork, ref: ProfileRef, *, directory: bool = False)
         raise _refuse("RA Profile is not enabled", False)
     if not acme.enabled:
         raise _refuse("ACME Profile is not enabled", False)
-    return AcmeContext(ref, acme, ra)
+    return _context(tx, ref, acme, ra)
+
+
+def _context(tx: UnitOfWork, ref: ProfileRef, acme: AcmeProfile, ra: RaProfile) -> AcmeContext:
+    offered = tuple(tx.certificate_profiles.for_ra_profile(ra.uuid))
+    return AcmeContext(ref, acme, ra, certificate_profiles=offered)
 
 
 class ContextCache:

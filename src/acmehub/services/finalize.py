@@ -18,6 +18,12 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from acmehub.domain.certificate_profiles import (
+    CertificateProfile,
+    check_profile_names,
+    profile_usages,
+    profile_validity,
+)
 from acmehub.domain.csr import check_finalize_csr, parse_csr
 from acmehub.domain.errors import (
     DomainError,
@@ -60,12 +66,23 @@ class _IssuanceSources:
     ra: RaProfile | None
     acme: AcmeProfile | None
     authority: Authority | None
+    #: The certificate profile the order chose (None: it chose none, or it is gone).
+    profile: CertificateProfile | None = None
 
     @classmethod
     def read(cls, tx: UnitOfWork, order: Order) -> _IssuanceSources:
         ra = tx.profiles.ra_profile(order.ra_profile_uuid)
         acme = tx.profiles.acme_profile(order.acme_profile_uuid)
-        return cls(ra, acme, tx.profiles.authority(ra.authority_uuid) if ra else None)
+        authority = tx.profiles.authority(ra.authority_uuid) if ra else None
+        return cls(ra, acme, authority, order_profile(tx, order))
+
+
+def order_profile(tx: UnitOfWork, order: Order) -> CertificateProfile | None:
+    """The certificate profile ``order`` was made under, if the RA profile still offers it."""
+    if order.profile is None:
+        return None
+    offered = tx.certificate_profiles.for_ra_profile(order.ra_profile_uuid)
+    return next((p for p in offered if p.name == order.profile), None)
 
 
 class FinalizeService:
@@ -118,6 +135,16 @@ class FinalizeService:
             if ra is not None:
                 check_identifiers(ra.policy, order.identifiers)
                 check_key(ra.policy, csr.public_key)
+            if order.profile is not None:
+                # The profile may have been removed or tightened since new-order.
+                chosen = order_profile(tx, order)
+                if chosen is None:
+                    raise DomainError(
+                        ErrorKind.INVALID_PROFILE,
+                        f"certificate profile {order.profile} is no longer offered: place a "
+                        "new order",
+                    )
+                check_profile_names(chosen, order.identifiers)
             if tx.blocked_keys.get(csr.spki_sha256_hex) is not None:
                 detail = blocked_key_detail(csr.spki_sha256_hex)
                 raise DomainError(ErrorKind.BAD_CSR, f"CSR public key refused: {detail}")
@@ -172,6 +199,10 @@ class FinalizeService:
             return self._fail(
                 order, Problem(ErrorKind.SERVER_INTERNAL, "the order's RA profile is gone")
             )
+        if order.profile is not None and sources.profile is None:
+            detail = f"certificate profile {order.profile} is no longer offered"
+            return self._fail(order, Problem(ErrorKind.INVALID_PROFILE, detail))
+        profile = sources.profile
         if not authority.enabled:
             # The administrators' objects are theirs to read, not the client's: a reference
             # (RFC 8555 §6.7 serverInternal), the names in the log.
@@ -187,7 +218,7 @@ class FinalizeService:
             return self._fail(order, hidden_internal(reference))
         try:
             not_before, not_after = issuance_validity(
-                order, ra.validity_default, now, self._d.backdate
+                order, profile_validity(profile, ra), now, self._d.backdate
             )
             names = tuple(i.value for i in order.identifiers if i.type == "dns")
             assert order.csr_der is not None
@@ -199,7 +230,10 @@ class FinalizeService:
                     not_before=not_before,
                     not_after=not_after,
                     attributes={**acme.issue_certificate_attributes, **ra.acme_issue_attributes},
-                    extended_key_usages=ra.policy.extended_key_usages,
+                    extended_key_usages=profile_usages(profile, ra),
+                    crl_distribution_point=profile.crl_distribution_point if profile else True,
+                    common_name=profile.common_name if profile else True,
+                    profile=order.profile,
                 )
             )
         except DomainError as exc:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from acmehub.domain.certificate_profiles import check_profile_names, choose_profile
+from acmehub.domain.dns_challenges import offered_challenge_types
 from acmehub.domain.errors import DomainError, ErrorKind, Problem
 from acmehub.domain.identifiers import parse_identifiers, raise_compound
 from acmehub.domain.model import (
@@ -55,14 +57,14 @@ def _parse_time(payload: dict[str, Any], field: str) -> datetime | None:
     return value
 
 
-def challenge_types_for(identifier: Identifier) -> tuple[ChallengeType, ...]:
-    # RFC 8555 §7.1.3 / §8.3 / RFC 8737 §3: a wildcard is proven through DNS only.
-    if identifier.is_wildcard:
-        return (ChallengeType.DNS_01,)
-    # RFC 8738 §7: an IP address has no DNS zone to prove; http-01 (§4) and tls-alpn-01 (§6).
-    if identifier.type == "ip":
-        return (ChallengeType.HTTP_01, ChallengeType.TLS_ALPN_01)
-    return (ChallengeType.HTTP_01, ChallengeType.DNS_01, ChallengeType.TLS_ALPN_01)
+def challenge_types_for(
+    identifier: Identifier, ctx: AcmeContext | None = None
+) -> tuple[ChallengeType, ...]:
+    # RFC 8555 §7.1.3 / §8.3 / RFC 8737 §3: a wildcard is proven through DNS only; the newer
+    # DNS types where the ACME profile offers them (domain/dns_challenges.py).
+    if ctx is None:
+        return offered_challenge_types(identifier, None, None)
+    return offered_challenge_types(identifier, ctx.acme_profile, ctx.ra_profile)
 
 
 def refresh_order(tx: UnitOfWork, order: Order, now: datetime) -> OrderView:
@@ -94,9 +96,14 @@ class OrderService:
             # The RA profile's issuance policy: names, wildcards, how many (domain/policy.py).
             check_identifiers(ctx.ra_profile.policy, identifiers)
             self._check_addresses(ctx, identifiers)
+            # draft-ietf-acme-profiles: the profile asked for, else the RA profile's default.
+            chosen = choose_profile(ctx.certificate_profiles, payload.get("profile"))
+            check_profile_names(chosen, identifiers)
             not_before, not_after = self._validity_window(ctx, payload, now, self._d.backdate)
             order_id = new_id()
-            authzs = [self._new_authorization(account, ident, expires) for ident in identifiers]
+            authzs = [
+                self._new_authorization(account, ident, expires, ctx) for ident in identifiers
+            ]
             order = Order(
                 id=order_id,
                 account_id=account.id,
@@ -109,6 +116,7 @@ class OrderService:
                 not_after=not_after,
                 acme_profile_uuid=profile.uuid,
                 ra_profile_uuid=ctx.ra_profile.uuid,
+                profile=chosen.name if chosen else None,
             )
             tx.orders.add(order)
             for authz in authzs:
@@ -220,7 +228,9 @@ class OrderService:
         raise_compound(problems)
 
     @staticmethod
-    def _new_authorization(account: Account, ident: Identifier, expires: datetime) -> Authorization:
+    def _new_authorization(
+        account: Account, ident: Identifier, expires: datetime, ctx: AcmeContext | None = None
+    ) -> Authorization:
         authz_id = new_id()
         challenges = tuple(
             Challenge(
@@ -231,7 +241,7 @@ class OrderService:
                 token=secrets.token_urlsafe(32),
                 status=ChallengeStatus.PENDING,
             )
-            for ctype in challenge_types_for(ident)
+            for ctype in challenge_types_for(ident, ctx)
         )
         return Authorization(
             id=authz_id,

@@ -173,6 +173,7 @@ class RaProfileService:
             updated = _check(replace(current, **changes))
             if updated == current:
                 return current
+            _check_profiles_fit(tx, updated)
             tx.profiles.update_ra_profile(updated)
             changed = sorted(
                 api_name(f.name)
@@ -233,6 +234,7 @@ class RaProfileService:
                 raise invalid(
                     f"RA Profile {profile.name} has {accounts} ACME account(s) bound to it"
                 )
+            tx.certificate_profiles.delete_for_ra_profile(ra_uuid)
             tx.profiles.delete_ra_profile(ra_uuid)
             record(
                 tx,
@@ -344,6 +346,20 @@ class RaProfileService:
             else None
         )
         return RaProfileView(profile, authority, acme)
+
+
+def _check_profiles_fit(tx: UnitOfWork, profile: RaProfile) -> None:
+    """The certificate profiles' validities stay within a lowered validityMax."""
+    longer = [
+        p.name
+        for p in tx.certificate_profiles.for_ra_profile(profile.uuid)
+        if p.validity is not None and p.validity > profile.validity_max
+    ]
+    if longer:
+        raise invalid(
+            f"validityMax must not be below the validity of certificate profile(s) "
+            f"{', '.join(longer[:20])}: shorten them first"
+        )
 
 
 def detach_acme(profile: RaProfile) -> RaProfile:

@@ -125,6 +125,8 @@ _ACME_PROFILE_SCALARS = (
     "default_ra_profile_uuid",
     "caa_checking",
     "dnssec_required",
+    "offer_dns_account_01",
+    "offer_dns_persist_01",
 )
 _ACME_PROFILE_DICTS = (
     "issue_certificate_attributes",
@@ -203,6 +205,7 @@ def order_from_row(r: Row) -> Order:
         acme_profile_uuid=r["acme_profile_uuid"],
         ra_profile_uuid=r["ra_profile_uuid"],
         csr_der=r["csr_der"],
+        profile=r["profile"],
     )
 
 
@@ -222,6 +225,7 @@ def order_to_row(o: Order) -> dict[str, Any]:
         "acme_profile_uuid": o.acme_profile_uuid,
         "ra_profile_uuid": o.ra_profile_uuid,
         "csr_der": o.csr_der,
+        "profile": o.profile,
     }
 
 

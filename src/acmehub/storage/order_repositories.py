@@ -79,6 +79,13 @@ _AUTHZ_CHANGE_STATUS = Prepared(
     .values(status=bindparam("status", type_=t.authorizations.c.status.type))
 )
 
+_AUTHZ_CAP_EXPIRY = Prepared(
+    update(t.authorizations)
+    .where(t.authorizations.c.id == bindparam("id"))
+    .where(t.authorizations.c.expires > bindparam("cap", type_=t.authorizations.c.expires.type))
+    .values(expires=bindparam("cap", type_=t.authorizations.c.expires.type))
+)
+
 _CHALLENGE_ROW = ["id", "authorization_id", "type", "token", "status", "validated", "error"]
 _CHALLENGES_OF = Prepared(
     select(t.challenges)
@@ -301,6 +308,9 @@ class SqlAuthorizations:
             "status": status.value,
         }
         return _AUTHZ_CHANGE_STATUS.run(self._c, params) == 1
+
+    def cap_expiry(self, authorization_id: str, expires: datetime) -> None:
+        _AUTHZ_CAP_EXPIRY.run(self._c, {"id": authorization_id, "cap": expires})
 
     def settle_challenge(self, challenge: Challenge) -> bool:
         if challenge.status is ChallengeStatus.PROCESSING:

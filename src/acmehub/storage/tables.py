@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     false,
     true,
 )
@@ -72,6 +73,9 @@ acme_profiles = Table(
     # RFC 8659 CAA checking and DNSSEC for CAA/dns-01 lookups (migration 0011).
     Column("caa_checking", Boolean, nullable=False, server_default=true()),
     Column("dnssec_required", Boolean, nullable=False, server_default=false()),
+    # dns-account-01 and dns-persist-01 offered (migration 0017).
+    Column("offer_dns_account_01", Boolean, nullable=False, server_default=false()),
+    Column("offer_dns_persist_01", Boolean, nullable=False, server_default=false()),
 )
 
 ra_profiles = Table(
@@ -128,6 +132,8 @@ orders = Table(
     Column("acme_profile_uuid", String(36), nullable=False),
     Column("ra_profile_uuid", String(36), nullable=False),
     Column("csr_der", LargeBinary),
+    # The certificate profile's name (draft-ietf-acme-profiles); NULL: none was offered.
+    Column("profile", String(64)),
 )
 Index("ix_orders_status_updated", orders.c.status, orders.c.updated_at)
 
@@ -309,4 +315,29 @@ sign_in_failures = Table(
     Column("failures", Integer, nullable=False),
     Column("last_failure_at", UtcDateTime, nullable=False),
     Column("locked_at", UtcDateTime),
+)
+
+#: Certificate profiles (draft-ietf-acme-profiles) an RA profile offers: the directory's
+#: meta.profiles and new-order's ``profile``. NULL validity / max_names and an empty EKU list
+#: fall back to the RA profile's (domain/certificate_profiles.py).
+certificate_profiles = Table(
+    "certificate_profiles",
+    metadata,
+    Column("uuid", String(36), primary_key=True),
+    Column(
+        "ra_profile_uuid",
+        String(36),
+        ForeignKey("ra_profiles.uuid", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("name", String(64), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("is_default", Boolean, nullable=False),
+    Column("validity", Integer),
+    Column("crl_distribution_point", Boolean, nullable=False),
+    Column("extended_key_usages", JSON, nullable=False),
+    Column("common_name", Boolean, nullable=False),
+    Column("max_names", Integer),
+    UniqueConstraint("ra_profile_uuid", "name", name="uq_certificate_profiles_ra_profile_name"),
 )

@@ -14,6 +14,7 @@ from acmehub.storage import tables as t
 from acmehub.storage.account_repositories import SqlAccounts
 from acmehub.storage.admin_repositories import SqlAudit, SqlEabKeys, SqlTokens
 from acmehub.storage.blocked_key_repositories import SqlBlockedKeys
+from acmehub.storage.certificate_profile_repositories import SqlCertificateProfiles
 from acmehub.storage.certificate_repositories import SqlCertificates
 from acmehub.storage.engine import WriteGate
 from acmehub.storage.order_repositories import SqlAuthorizations, SqlOrders
@@ -35,6 +36,10 @@ class SqlUnitOfWork:
     @cached_property
     def profiles(self) -> SqlProfiles:
         return SqlProfiles(self._conn)
+
+    @cached_property
+    def certificate_profiles(self) -> SqlCertificateProfiles:
+        return SqlCertificateProfiles(self._conn)
 
     @cached_property
     def accounts(self) -> SqlAccounts:

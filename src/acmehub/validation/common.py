@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import dns.asyncresolver
 
@@ -37,6 +38,8 @@ class CheckContext:
     budget: float
     attempts: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
+    #: Set by a checker whose proof holds only until then (dns-persist-01's persistUntil).
+    valid_until: datetime | None = None
 
     def note(self, text: str) -> None:
         self.attempts.append(text)

@@ -33,6 +33,8 @@ from acmehub.validation.address_policy import AddressPolicy
 from acmehub.validation.caa import check_caa
 from acmehub.validation.common import ChallengeError, CheckContext, problem_identifier
 from acmehub.validation.dns01 import Dns01Checker
+from acmehub.validation.dns_account01 import DnsAccount01Checker
+from acmehub.validation.dns_persist01 import DnsPersist01Checker
 from acmehub.validation.http01 import Http01Checker
 from acmehub.validation.resolver import build_resolver
 from acmehub.validation.settings import VaSettings
@@ -54,6 +56,8 @@ def default_checkers(settings: VaSettings) -> dict[ChallengeType, ChallengeCheck
         ChallengeType.HTTP_01: Http01Checker(settings),
         ChallengeType.DNS_01: Dns01Checker(settings),
         ChallengeType.TLS_ALPN_01: TlsAlpn01Checker(settings),
+        ChallengeType.DNS_ACCOUNT_01: DnsAccount01Checker(settings),
+        ChallengeType.DNS_PERSIST_01: DnsPersist01Checker(settings),
     }
 
 
@@ -137,6 +141,7 @@ class ValidationAuthority:
     async def validate(self, task: ValidationTask) -> ValidationResult:
         attempts: list[str] = []
         problem: Problem | None = None
+        ctx: CheckContext | None = None
         try:
             checker = self._checkers.get(task.type)
             if checker is None:
@@ -186,5 +191,8 @@ class ValidationAuthority:
             },
         )
         return ValidationResult(
-            challenge_id=task.challenge_id, problem=problem, attempts=tuple(attempts)
+            challenge_id=task.challenge_id,
+            problem=problem,
+            attempts=tuple(attempts),
+            valid_until=ctx.valid_until if ctx is not None and problem is None else None,
         )

@@ -90,8 +90,9 @@ class EmbeddedCa:
             ip_addresses=[ipaddress.ip_address(ip) for ip in request.ip_addresses],
             not_before=request.not_before,
             not_after=request.not_after,
-            crl_url=self._crl_url,
+            crl_url=self._crl_url if request.crl_distribution_point else None,
             extended_key_usages=request.extended_key_usages,
+            common_name=request.common_name,
         )
         return IssuedCertificate(
             serial_hex=serial_to_hex(certificate.serial_number),

@@ -116,6 +116,7 @@ class Issuer:
         not_after: datetime,
         crl_url: str | None,
         extended_key_usages: Sequence[str] = ("serverAuth",),
+        common_name: bool = True,
     ) -> x509.Certificate:
         """A TLS certificate for exactly these names, with these extended key usages.
 
@@ -137,11 +138,12 @@ class Issuer:
         san: list[x509.GeneralName] = [x509.DNSName(name) for name in names]
         san += [x509.IPAddress(ip) for ip in ips]
         # RFC 5280 §4.1.2.6 / §4.2.1.6: the CN is the first DNS name when it fits
-        # (ub-common-name = 64); otherwise the subject is empty and the SAN must be critical.
-        # A certificate for IP addresses alone has no CN, as Let's Encrypt issues them (a CN
-        # holding an address reads as a DNS name to clients such as certbot).
+        # (ub-common-name = 64) and the certificate profile wants one; otherwise the subject
+        # is empty and the SAN must be critical. A certificate for IP addresses alone has no
+        # CN, as Let's Encrypt issues them (a CN holding an address reads as a DNS name to
+        # clients such as certbot).
         first = names[0] if names else ""
-        if first and len(first) <= MAX_COMMON_NAME_LENGTH:
+        if common_name and first and len(first) <= MAX_COMMON_NAME_LENGTH:
             subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, first)])
         else:
             subject = x509.Name([])

@@ -9,6 +9,7 @@ from acmehub.management.routers import (
     acme_profiles,
     audit,
     authorities,
+    certificate_profiles,
     certificates,
     eab,
     orders,
@@ -25,5 +26,6 @@ ROUTERS: list[APIRouter] = [
     orders.router,
     authorities.router,
     ra_profiles.router,
+    certificate_profiles.router,
     acme_profiles.router,
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from acmehub.domain.dns_challenges import persist_issuer_domains
 from acmehub.protocol.links import Link
 from acmehub.protocol.render import authorization_json, challenge_json
 from acmehub.protocol.request import AcmeRequest, Reply
@@ -17,15 +18,17 @@ def authorization(req: AcmeRequest) -> Reply:
         view = req.services.authorizations.deactivate(
             auth.ctx, account_id, req.object_id, auth.jws.json_payload()
         )
-    reply = Reply(json=authorization_json(view.authorization, view.status, req.links))
+    issuers = persist_issuer_domains(req.ctx.acme_profile, req.ctx.ra_profile)
+    reply = Reply(json=authorization_json(view.authorization, view.status, req.links, issuers))
     if view.retry_after is not None:
         reply.headers["Retry-After"] = str(view.retry_after)
     return reply
 
 
 def _challenge_reply(req: AcmeRequest, view: ChallengeView) -> Reply:
+    issuers = persist_issuer_domains(req.ctx.acme_profile, req.ctx.ra_profile)
     reply = Reply(
-        json=challenge_json(view.challenge, req.links),
+        json=challenge_json(view.challenge, req.links, issuers),
         # RFC 8555 §7.5.1: the challenge links "up" to its authorization.
         headers={"Link": f'<{req.links.url(Link.AUTHZ, view.authorization_id)}>;rel="up"'},
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from acmehub.domain.certificate_profiles import directory_profiles
+from acmehub.domain.dns_challenges import persist_issuer_domains
 from acmehub.domain.model import caa_issuer_domains
 from acmehub.protocol.links import DIRECTORY_MEMBERS
 from acmehub.protocol.request import AcmeRequest, Reply
@@ -19,6 +21,14 @@ def directory(req: AcmeRequest) -> Reply:
     # RFC 8555 §7.1.1: exactly the names the CAA check accepts for this directory's RA profile.
     if issuers := caa_issuer_domains(profile, req.ctx.ra_profile):
         meta["caaIdentities"] = list(issuers)
+    # draft-ietf-acme-dns-persist §3.2: the names a _validation-persist record may carry.
+    if profile.offer_dns_persist_01 and (
+        persist := persist_issuer_domains(profile, req.ctx.ra_profile)
+    ):
+        meta["issuerDomainNames"] = list(persist)
+    # draft-ietf-acme-profiles: the certificate profiles this directory's RA profile offers.
+    if req.ctx.certificate_profiles:
+        meta["profiles"] = directory_profiles(req.ctx.certificate_profiles)
     doc: dict[str, Any] = {link.value: req.links.url(link) for link in DIRECTORY_MEMBERS}
     doc["meta"] = meta
     return Reply(json=doc)

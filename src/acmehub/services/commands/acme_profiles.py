@@ -178,6 +178,29 @@ class _AcmeProfileFields(ApiModel):
             help="The resolver must validate DNSSEC (Baseline Requirements, ballot SC-085v2).",
         ),
     )
+    offer_dns_account_01: bool = Field(
+        default=_DEFAULTS.offer_dns_account_01,
+        title="Offer dns-account-01",
+        description="draft-ietf-acme-dns-account-label: dns-01 at a TXT name scoped to the "
+        "account, so several ACME clients can validate one name at once",
+        json_schema_extra=ui(
+            group=_TIMING,
+            help="The record goes to _<account label>._acme-challenge.<name>. See "
+            "docs/dns-challenges.md.",
+        ),
+    )
+    offer_dns_persist_01: bool = Field(
+        default=_DEFAULTS.offer_dns_persist_01,
+        title="Offer dns-persist-01",
+        description="draft-ietf-acme-dns-persist: a standing _validation-persist TXT record "
+        "naming an issuer domain name (the RA profile's CAA issuer domain names, else "
+        "caaIdentities) and the account URL",
+        json_schema_extra=ui(
+            group=_TIMING,
+            help="Offered only where an issuer domain name is configured (caaIdentities or "
+            "the RA profile's CAA issuer domain names).",
+        ),
+    )
     retry_interval: RetryInterval = Field(  # type: ignore[valid-type]
         default=_DEFAULTS.retry_interval,
         title="Retry interval (seconds)",

@@ -213,6 +213,9 @@ class OrderDetailInfo(ApiModel):
     acme_profile_name: str
     ra_profile_uuid: str
     ra_profile_name: str
+    certificate_profile: str | None = Field(
+        description="The certificate profile it was made under (draft-ietf-acme-profiles)"
+    )
     account: OrderAccount | None = Field(description="null only if its row is gone")
     account_id: str
     authorizations: list[AuthorizationInfo]
@@ -245,6 +248,7 @@ class OrderDetailInfo(ApiModel):
             acme_profile_name=d.acme_profile_name,
             ra_profile_uuid=o.ra_profile_uuid,
             ra_profile_name=d.ra_profile_name,
+            certificate_profile=o.profile,
             account=OrderAccount(
                 id=account.id,
                 uuid=account.uuid,

@@ -82,8 +82,14 @@ def detail(req: Req) -> Response:
     view = req.services.account_admin.get(req.actor, profile, uuid)
     recent = OrderFilter(account_id=view.account.id)
     orders, total = req.services.order_browser.search(req.actor, recent, Page(0, RECENT_ORDERS))
+    persist = req.services.account_admin.dns_persist_guide(req.actor, profile, uuid)
     return req.render(
-        "accounts/detail.html", view=view, account=view.account, orders=orders, orders_total=total
+        "accounts/detail.html",
+        view=view,
+        account=view.account,
+        orders=orders,
+        orders_total=total,
+        persist=persist,
     )
 
 

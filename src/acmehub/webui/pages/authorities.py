@@ -18,7 +18,7 @@ from acmehub.webui.changes import ShowForm, change, done, removal, submit
 from acmehub.webui.files import attachment
 from acmehub.webui.forms import render_form, values_of
 from acmehub.webui.framework import PageRoute, Req
-from acmehub.webui.pages import ra_profiles
+from acmehub.webui.pages import certificate_profiles, ra_profiles
 from acmehub.webui.pages.ra_profiles import AUTHORITIES, DELETE, INDEX, POST
 from acmehub.webui.paging import PageRequest, keep_query, page_of
 
@@ -125,4 +125,5 @@ ROUTES = [
     PageRoute("/authorities/{uuid}/delete", confirm_delete, name="authority_delete_page"),
     PageRoute("/authorities/{uuid}/delete", delete, methods=POST, name="authority_delete"),
     *ra_profiles.ROUTES,
+    *certificate_profiles.ROUTES,
 ]

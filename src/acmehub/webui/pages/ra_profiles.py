@@ -105,6 +105,7 @@ def detail(
         status,
         view=view,
         p=view.profile,
+        certificate_profiles=req.services.certificate_profiles.list_all(req.actor, uuid),
         acme_options=profile_options(acme_profiles, none=None),
     )
 
