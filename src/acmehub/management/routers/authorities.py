@@ -88,7 +88,10 @@ CROSS_SIGN = Action(
     ),
     name="cross_sign_authority",
     result=AuthorityDetail,
-    responses=_NOT_FOUND,
+    responses={
+        **_NOT_FOUND,
+        409: {"model": Problem, "description": "The Authority changed meanwhile: try again"},
+    },
 )
 
 ACTIONS = [LIST, CREATE, GET, DELETE, ENABLE, DISABLE, CROSS_SIGN]
