@@ -76,6 +76,7 @@ from acmehub.domain.ports import (
     RevokedEntry,
     RevokeRequest,
 )
+from acmehub.domain.renewal_info import RenewalScope
 from acmehub.services.accounts import NewAccountRequest
 from acmehub.services.container import Services
 from acmehub.services.context import AcmeContext, ProfileMode, ProfileRef
@@ -404,6 +405,10 @@ class MemoryOrders:
     def __init__(self, tx: _Tx) -> None:
         self._tx = tx
 
+    def replacing(self, cert_id: str) -> list[Order]:
+        found = [o for o in self._tx.state.orders.values() if o.replaces == cert_id]
+        return sorted(found, key=lambda o: (o.created_at, o.id))
+
     def get(self, order_id: str) -> Order | None:
         return self._tx.state.orders.get(order_id)
 
@@ -466,7 +471,23 @@ class MemoryOrders:
             if o.expires < expired_before
             and o.certificate_id is None
             and o.status is not OrderStatus.PROCESSING
+            and not any(
+                st.authorizations[a].expires >= expired_before
+                for a, owner in st.authorization_order.items()
+                if owner == o.id
+            )
         ][:limit]
+        orphans = [
+            a.id
+            for a in st.authorizations.values()
+            if a.id not in st.authorization_order and a.expires < expired_before
+        ][:limit]
+        for authz_id in orphans:
+            del st.authorizations[authz_id]
+            for challenge_id in [
+                c.id for c in st.challenges.values() if c.authorization_id == authz_id
+            ]:
+                del st.challenges[challenge_id]
         for order_id in ids:
             authz_ids = [a for a, o in st.authorization_order.items() if o == order_id]
             for authz_id in authz_ids:
@@ -523,18 +544,41 @@ class MemoryAuthorizations:
             found.append(replace(authz, challenges=tuple(challenges)))
         return found
 
-    def add(self, authorization: Authorization, order_id: str) -> None:
+    def add(self, authorization: Authorization, order_id: str | None) -> None:
         st = self._tx.write()
         _unique(authorization.id in st.authorizations, "authorizations.id")
-        _require(order_id in st.orders, "authorizations.order_id")
+        _require(order_id is None or order_id in st.orders, "authorizations.order_id")
         _require(authorization.account_id in st.accounts, "authorizations.account_id")
         for challenge in authorization.challenges:
             _unique(challenge.id in st.challenges, "challenges.id")
             _require(challenge.authorization_id == authorization.id, "challenges.authorization_id")
-        st.authorizations[authorization.id] = replace(authorization, challenges=())
-        st.authorization_order[authorization.id] = order_id
+        st.authorizations[authorization.id] = replace(
+            authorization, challenges=(), order_id=order_id
+        )
+        if order_id is not None:
+            st.authorization_order[authorization.id] = order_id
         for challenge in authorization.challenges:
             st.challenges[challenge.id] = challenge
+
+    def valid_of_account(
+        self, account_id: str, names: Sequence[str], now: datetime
+    ) -> list[Authorization]:
+        st = self._tx.state
+        ids = [
+            a.id
+            for a in st.authorizations.values()
+            if a.account_id == account_id
+            and a.identifier.value in names
+            and a.status is AuthzStatus.VALID
+            and a.expires > now
+        ]
+        return self.get_many(ids)
+
+    def set_expires(self, authorization_id: str, expires: datetime) -> None:
+        st = self._tx.write()
+        authz = st.authorizations.get(authorization_id)
+        if authz is not None:
+            st.authorizations[authorization_id] = replace(authz, expires=expires)
 
     def set_status(self, authorization_id: str, status: str) -> None:
         st = self._tx.write()
@@ -685,6 +729,30 @@ class MemoryCertificates:
 
     def count(self, where: CertificateFilter) -> int:
         return len(self._matching(where))
+
+    def move_renewal(
+        self, scope: RenewalScope, moved_at: datetime, explanation_url: str | None
+    ) -> int:
+        st = self._tx.write()
+        moved = 0
+        for cert in list(st.certificates.values()):
+            if cert.revoked_at is not None or cert.not_after <= moved_at:
+                continue
+            if any(
+                wanted is not None and wanted != actual
+                for wanted, actual in (
+                    (scope.certificate_id, cert.id),
+                    (scope.account_id, cert.account_id),
+                    (scope.ra_profile_uuid, cert.ra_profile_uuid),
+                    (scope.authority_uuid, cert.authority_uuid),
+                )
+            ):
+                continue
+            st.certificates[cert.id] = replace(
+                cert, renewal_moved_at=moved_at, renewal_explanation_url=explanation_url
+            )
+            moved += 1
+        return moved
 
 
 class MemoryCertificateProfiles:

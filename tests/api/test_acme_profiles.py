@@ -126,8 +126,13 @@ def test_a_new_profile_has_the_platform_defaults_and_starts_disabled(
         "dnssecRequired": False,
         "offerDnsAccount01": False,
         "offerDnsPersist01": False,
+        "renewalInfo": True,
+        "renewalInfoRetryAfter": 21600,
         "retryInterval": 30,
         "validity": 36000,
+        "newAuthzEnabled": False,
+        "subdomainAuthAllowed": False,
+        "authorizationReuse": 0,
         "termsOfServiceChangeDisable": False,
         "termsOfServiceChangeUrl": None,
         "termsOfServiceChangedAt": None,
@@ -323,6 +328,43 @@ def test_the_validation_network_policy_is_set_and_shown(
     assert schema["AcmeProfileRequest"]["properties"]["validationNetwork"]["enum"] == [
         "internal",
         "public",
+    ]
+
+
+def test_pre_authorization_and_reuse_are_set_shown_and_audited(
+    api: httpx.Client, ra: dict[str, Any], acmehub: AcmehubServer
+) -> None:
+    acme = new_acme_profile(api, ra)
+    directory = acme["directoryUrl"]
+    # Subdomain authorizations are asked for through newAuthz: not without it.
+    problem(
+        api.put(profile_url(acme), json={"subdomainAuthAllowed": True}),
+        422,
+        "subdomainAuthAllowed needs newAuthzEnabled",
+    )
+    problem(api.put(profile_url(acme), json={"authorizationReuse": 399 * 86400}), 422, "")
+    changed = ok(
+        api.put(
+            profile_url(acme),
+            json={
+                "newAuthzEnabled": True,
+                "subdomainAuthAllowed": True,
+                "authorizationReuse": 30 * 86400,
+            },
+        )
+    )
+    assert (
+        changed["newAuthzEnabled"],
+        changed["subdomainAuthAllowed"],
+        changed["authorizationReuse"],
+    ) == (True, True, 30 * 86400)
+    with acmehub.client() as http:
+        doc = http.get(directory).json()
+    assert doc["newAuthz"] == directory.replace("/directory", "/new-authz")
+    assert doc["meta"]["subdomainAuthAllowed"] is True
+    events = audit_events(acmehub, "acmeProfile.update", acme["uuid"])
+    assert [sorted(e.detail["changed"]) for e in events] == [
+        ["authorizationReuse", "newAuthzEnabled", "subdomainAuthAllowed"]
     ]
 
 

@@ -277,6 +277,9 @@ def test_acme_profile_with_every_field_round_trips(store: Store) -> None:
         require_contact=True,
         require_terms_of_service=True,
         require_external_account_binding=True,
+        new_authz_enabled=True,
+        subdomain_auth_allowed=True,
+        authorization_reuse=86400,
         issue_certificate_attributes={"template": "web"},
         revoke_certificate_attributes={"note": "x"},
         custom_attributes={"team": "infra"},
@@ -349,7 +352,7 @@ def test_order_round_trips_with_identifiers_error_and_csr(store: Store) -> None:
 
 def test_authorization_round_trips_with_challenges(store: Store) -> None:
     acct, ordr = add_account_and_order(store)
-    authz = authorization(acct.id, "authz-1-a")
+    authz = replace(authorization(acct.id, "authz-1-a"), order_id=ordr.id)
     with store.uow(write=True) as tx:
         tx.authorizations.add(authz, ordr.id)
     with store.uow() as tx:
@@ -363,7 +366,7 @@ def test_authorization_round_trips_with_challenges(store: Store) -> None:
 
 def test_wildcard_authorization_round_trips(store: Store) -> None:
     acct, ordr = add_account_and_order(store)
-    authz = replace(authorization(acct.id, "authz-w"), wildcard=True)
+    authz = replace(authorization(acct.id, "authz-w"), wildcard=True, order_id=ordr.id)
     with store.uow(write=True) as tx:
         tx.authorizations.add(authz, ordr.id)
     with store.uow() as tx:
@@ -389,7 +392,7 @@ def test_cap_expiry_only_brings_the_expiry_forward(store: Store) -> None:
 
 def test_challenges_come_back_in_the_same_order_every_time(store: Store) -> None:
     acct, ordr = add_account_and_order(store)
-    authz = authorization(acct.id, "authz-1-a")
+    authz = replace(authorization(acct.id, "authz-1-a"), order_id=ordr.id)
     with store.uow(write=True) as tx:
         tx.authorizations.add(authz, ordr.id)
     with store.uow() as tx:
@@ -415,7 +418,7 @@ def test_get_many_keeps_the_requested_order_and_skips_unknown_ids(store: Store) 
 
 def test_authorization_status_and_challenge_updates_round_trip(store: Store) -> None:
     acct, ordr = add_account_and_order(store)
-    authz = authorization(acct.id, "authz-1-a")
+    authz = replace(authorization(acct.id, "authz-1-a"), order_id=ordr.id)
     with store.uow(write=True) as tx:
         tx.authorizations.add(authz, ordr.id)
     done = replace(
@@ -636,6 +639,41 @@ def test_valid_for_account_honours_status_expiry_account_and_names(store: Store)
         assert tx.authorizations.valid_for_account(acct.id, names, soon) == {"valid.example.com"}
         assert tx.authorizations.valid_for_account(other.id, names, NOW) == {"others.example.com"}
         assert tx.authorizations.valid_for_account(acct.id, [], NOW) == set()
+
+
+def test_a_pre_authorization_round_trips_without_an_order(store: Store) -> None:
+    acct, _ = add_account_and_order(store)
+    authz = replace(
+        authorization(acct.id, "pre-1", "example.org"),
+        subdomain_auth_allowed=True,
+        acme_profile_uuid=store.acme.uuid,
+        ra_profile_uuid=store.ra.uuid,
+    )
+    assert authz.pre_authorization
+    with store.uow(write=True) as tx:
+        tx.authorizations.add(authz, None)
+    with store.uow() as tx:
+        assert by_id(tx.authorizations.get(authz.id)) == by_id(authz)
+        assert tx.orders.ids_for_authorization(authz.id) == []
+
+
+def test_valid_of_account_returns_what_a_new_order_may_reuse(store: Store) -> None:
+    acct, ordr = add_account_and_order(store)
+    later = NOW + timedelta(days=30)
+    with store.uow(write=True) as tx:
+        for authz in (
+            authorization(acct.id, "r1", "valid.example.com", AuthzStatus.VALID),
+            authorization(acct.id, "r2", "pending.example.com", AuthzStatus.PENDING),
+            authorization(acct.id, "r3", "other.example.com", AuthzStatus.VALID),
+        ):
+            tx.authorizations.add(authz, ordr.id)
+        tx.authorizations.set_expires("r1", later)
+    names = ["valid.example.com", "pending.example.com"]
+    with store.uow() as tx:
+        (found,) = tx.authorizations.valid_of_account(acct.id, names, NOW)
+        assert (found.id, found.expires, len(found.challenges)) == ("r1", later, len(ChallengeType))
+        assert tx.authorizations.valid_of_account(acct.id, names, later) == []
+        assert tx.authorizations.valid_of_account(acct.id, [], NOW) == []
 
 
 def test_stuck_processing_finds_processing_orders_not_touched_since(store: Store) -> None:
@@ -1644,7 +1682,7 @@ def test_purging_expired_orders_keeps_certified_processing_and_live_ones(store: 
         tx.accounts.add(acct)
         for o in orders.values():
             tx.orders.add(o)
-        tx.authorizations.add(authorization(acct.id, "az-old"), orders["old"].id)
+        tx.authorizations.add(authorization(acct.id, "az-old", expires=expired), orders["old"].id)
         cert = certificate(acct.id, orders["certified"].id, authority_uuid=store.authority.uuid)
         tx.certificates.add(cert)
         tx.orders.update(replace(orders["certified"], certificate_id=cert.id))
@@ -1660,3 +1698,27 @@ def test_purging_expired_orders_keeps_certified_processing_and_live_ones(store: 
         assert tx.authorizations.challenge("az-old-http-01") is None
         for kept in ("processing", "certified", "live"):
             assert tx.orders.get(orders[kept].id) is not None
+
+
+def test_purging_keeps_orders_whose_authorization_may_still_be_reused(store: Store) -> None:
+    acct = account(store)
+    expired = NOW - timedelta(days=40)
+    cutoff = NOW - timedelta(days=30)
+    made = order(acct.id, 1, expires=expired, authorization_ids=("az-kept",))
+    with store.uow(write=True) as tx:
+        tx.accounts.add(acct)
+        tx.orders.add(made)
+        # Valid for reuse until after the cutoff: its order stays for it.
+        tx.authorizations.add(
+            authorization(acct.id, "az-kept", status=AuthzStatus.VALID, expires=NOW), made.id
+        )
+        tx.authorizations.add(authorization(acct.id, "pre-old", expires=expired), None)
+        tx.authorizations.add(authorization(acct.id, "pre-live", expires=NOW), None)
+    with store.uow(write=True) as tx:
+        assert tx.orders.purge_expired(cutoff, 100) == 0
+    with store.uow() as tx:
+        assert tx.orders.get(made.id) is not None
+        assert tx.authorizations.get("az-kept") is not None
+        assert tx.authorizations.get("pre-old") is None  # an expired pre-authorization
+        assert tx.authorizations.challenge("pre-old-http-01") is None
+        assert tx.authorizations.get("pre-live") is not None

@@ -51,6 +51,7 @@ from acmehub.domain.model import (
 )
 from acmehub.storage import (
     account_repositories,
+    authorization_repositories,
     certificate_repositories,
     order_repositories,
     profile_repositories,
@@ -267,11 +268,15 @@ def test_every_repository_statement_compiles(dialect: Any) -> None:
         profile_repositories,
         account_repositories,
         order_repositories,
+        authorization_repositories,
         certificate_repositories,
     )
     prepared = [v for m in modules for v in vars(m).values() if isinstance(v, Prepared)]
     assert len(prepared) > 20
-    prepared += [*order_repositories._authorizations_in(3), order_repositories._valid_names_in(2)]
+    prepared += [
+        *authorization_repositories._authorizations_in(3),
+        authorization_repositories._valid_names_in(2),
+    ]
     for p in prepared:
         _compile(p.statement, dialect)  # not p.compiled(): keep the module's cache for engines
         # Every bind typed (an untyped datetime would skip UtcDateTime's processing).
@@ -425,7 +430,7 @@ def test_repositories_store_what_sqlalchemy_stored(conn: Connection) -> None:
         same_stored(conn, t.orders, mine.id, theirs.id, {"id", "authorization_ids"})
         assert orders.get(mine.id) == mine
 
-    authzs = order_repositories.SqlAuthorizations(conn)
+    authzs = authorization_repositories.SqlAuthorizations(conn)
     mine_authz, theirs_authz = _authorization(10), _authorization(11)
     authzs.add(mine_authz, "order-10")
     conn.execute(
@@ -478,9 +483,9 @@ def test_inserts_cover_the_converters_rows() -> None:
         (account_repositories._ACCOUNT_UPDATE, cv.account_to_row(_account())),
         (order_repositories._ORDER_INSERT, order_row),
         (order_repositories._ORDER_UPDATE, order_row),
-        (order_repositories._AUTHZ_INSERT, cv.authorization_to_row(authz, "order-1")),
-        (order_repositories._CHALLENGE_INSERT, cv.challenge_to_row(authz.challenges[0])),
-        (order_repositories._CHALLENGE_UPDATE, cv.challenge_to_row(authz.challenges[0])),
+        (authorization_repositories._AUTHZ_INSERT, cv.authorization_to_row(authz, "order-1")),
+        (authorization_repositories._CHALLENGE_INSERT, cv.challenge_to_row(authz.challenges[0])),
+        (authorization_repositories._CHALLENGE_UPDATE, cv.challenge_to_row(authz.challenges[0])),
         (certificate_repositories._CERTIFICATE_INSERT, cv.certificate_to_row(_certificate(1))),
     ]
     for p, row in cases:

@@ -283,3 +283,24 @@ def test_tokens_take_an_expiry_and_scopes(cli: Cli, process: Cli) -> None:
     usage = process("token", "create", "x", "--role", "admin", "--expires-in", "soon")
     assert usage.returncode == 2
     assert "e.g. 90d, or never" in usage.stderr
+
+
+def test_pre_authorization_and_reuse_from_the_cli(cli: Cli) -> None:
+    cli.ok("acme-profile", "create", "preauth")
+    refusal = cli.refused("acme-profile", "update", "preauth", "--subdomain-auth", "yes")
+    assert "subdomainAuthAllowed needs newAuthzEnabled" in refusal
+    cli.ok(
+        "acme-profile",
+        "update",
+        "preauth",
+        "--new-authz",
+        "yes",
+        "--subdomain-auth",
+        "yes",
+        "--authorization-reuse",
+        "2592000",
+    )
+    profile = cli.json("acme-profile", "show", "preauth")
+    assert profile["newAuthzEnabled"] is True
+    assert profile["subdomainAuthAllowed"] is True
+    assert profile["authorizationReuse"] == 2592000

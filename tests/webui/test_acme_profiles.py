@@ -268,3 +268,26 @@ def test_an_unknown_profile_is_a_friendly_404(admin: WebClient) -> None:
     response = admin.get("/ui/acme-profiles/00000000-0000-0000-0000-000000000000")
     assert response.status_code == 404
     assert "ACME Profile not found" in response.text
+
+
+def test_pre_authorization_and_reuse_in_the_form(admin: WebClient, acmehub: AcmehubServer) -> None:
+    uuid = create(admin, unique("preauth"))
+    form = admin.get(f"/ui/acme-profiles/{uuid}/edit").text
+    assert "Pre-authorization and reuse" in form
+    for field in ("newAuthzEnabled", "subdomainAuthAllowed", "authorizationReuse"):
+        assert f'name="{field}"' in form
+    response = admin.form(
+        f"/ui/acme-profiles/{uuid}/edit",
+        {
+            "retryInterval": "30",
+            "validity": "36000",
+            "newAuthzEnabled": "on",
+            "subdomainAuthAllowed": "on",
+            "authorizationReuse": "2592000",
+        },
+    )
+    assert response.status_code == 303, response.text
+    profile = stored(acmehub, uuid)
+    assert profile.new_authz_enabled
+    assert profile.subdomain_auth_allowed
+    assert profile.authorization_reuse == 2592000

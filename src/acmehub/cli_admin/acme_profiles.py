@@ -20,11 +20,8 @@ from acmehub.cli_admin.options import Resolver, command_of
 from acmehub.cli_admin.refs import acme_profile_ref, ra_profile_ref
 from acmehub.cli_admin.running import SubParsers
 from acmehub.management.routers import acme_profiles as api
-from acmehub.services.commands.acme_profiles import (
-    COLUMNS,
-    AcmeProfileRequest,
-    AcmeProfileUpdate,
-)
+from acmehub.services.commands.acme_profile_views import COLUMNS
+from acmehub.services.commands.acme_profiles import AcmeProfileRequest, AcmeProfileUpdate
 
 REF: Ref = ref_by_uuid("ACME profile", "acme-profile", "acmeProfileUuid", acme_profile_ref)
 

@@ -16,6 +16,7 @@ from acmehub.services.commands.certificates import (
     CertificateListQuery,
     RevokeRequest,
 )
+from acmehub.services.commands.renewal import SCOPES, RenewEarlyRequest
 
 _list = list_page(api.LIST, CertificateListQuery, COLUMNS)
 
@@ -33,6 +34,24 @@ def register(sub: SubParsers) -> None:
     reason = "unspecified"
     allowed = ", ".join(REASON_NAMES[code] for code in ADMINISTRATOR_REASONS)
     revoke.add_argument("--reason", type=_reason, default=reason, help=allowed)
+    text = "move renewal windows (RFC 9773) into the past: ARI clients renew at once"
+    early = command(actions, "renew-early", text, _renew_early)
+    early.add_argument("scope", choices=SCOPES, help="what TARGET names")
+    early.add_argument(
+        "target", help="certificate id or serial, account UUID or id, RA profile or authority"
+    )
+    early.add_argument("--explanation-url", help="renewalInfo explanationURL: why")
+
+
+def _renew_early(admin: Admin, args: argparse.Namespace) -> None:
+    values = {"scope": args.scope, "target": args.target, "explanationUrl": args.explanation_url}
+    command = parse(RenewEarlyRequest, values)
+    done = admin.do(api.RENEW_EARLY, {}, body=command)
+    message = (
+        f"moved the renewal window of {done.moved} certificate(s) of {done.scope.value} "
+        f"{done.target_name} into the past"
+    )
+    admin.result(done, message)
 
 
 def _reason(text: str) -> int | str:

@@ -16,6 +16,7 @@ class ErrorKind(StrEnum):
     """RFC 8555 §6.7 error types (the part after ``urn:ietf:params:acme:error:``)."""
 
     ACCOUNT_DOES_NOT_EXIST = "accountDoesNotExist"
+    ALREADY_REPLACED = "alreadyReplaced"  # RFC 9773 §5
     ALREADY_REVOKED = "alreadyRevoked"
     BAD_CSR = "badCSR"
     BAD_NONCE = "badNonce"

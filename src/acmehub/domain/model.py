@@ -172,6 +172,15 @@ class AcmeProfile:
     #: Newer challenge types offered (domain/dns_challenges.py); off by default.
     offer_dns_account_01: bool = False
     offer_dns_persist_01: bool = False
+    #: newAuthz (RFC 8555 §7.4.1), subdomain authorizations (RFC 9444) and how long (seconds)
+    #: a valid authorization serves new orders (0: never): domain/preauthorization.py.
+    new_authz_enabled: bool = False
+    subdomain_auth_allowed: bool = False
+    authorization_reuse: int = 0
+    #: RFC 9773 renewal information: the directory's renewalInfo, new-order's "replaces", and
+    #: the Retry-After (seconds) a renewalInfo answer carries.
+    renewal_info: bool = True
+    renewal_info_retry_after: int = 6 * 3600
 
 
 def caa_issuer_domains(acme: AcmeProfile, ra: RaProfile) -> tuple[str, ...]:
@@ -219,6 +228,8 @@ class Order:
     #: The certificate profile the order is issued under (draft-ietf-acme-profiles), by name;
     #: None: the RA profile offered none when the order was made.
     profile: str | None = None
+    #: RFC 9773 §5: the certID of the certificate this order replaces.
+    replaces: str | None = None
 
 
 @dataclass(frozen=True)
@@ -241,6 +252,17 @@ class Authorization:
     status: AuthzStatus
     expires: datetime
     challenges: tuple[Challenge, ...] = ()
+    #: The order it was made for; None for a pre-authorization (newAuthz, RFC 8555 §7.4.1).
+    order_id: str | None = None
+    #: RFC 9444 §4.1: it also authorizes the names below its identifier.
+    subdomain_auth_allowed: bool = False
+    #: The profiles it was made through ("" for authorizations older than migration 0016).
+    acme_profile_uuid: str = ""
+    ra_profile_uuid: str = ""
+
+    @property
+    def pre_authorization(self) -> bool:
+        return self.order_id is None
 
 
 @dataclass(frozen=True)
@@ -263,6 +285,10 @@ class Certificate:
     revocation_reason: int | None = None
     #: The ACME profile's certificate associations at issuance (owner, groups, attributes).
     associations: dict[str, Any] = field(default_factory=dict)
+    #: RFC 9773: when an administrator moved the renewal window into the past, and the page
+    #: that explains why (explanationURL).
+    renewal_moved_at: datetime | None = None
+    renewal_explanation_url: str | None = None
 
     @property
     def full_chain_pem(self) -> str:

@@ -5,6 +5,7 @@ and storage. Each family lives in a module of its own; this one re-exports them.
 - :mod:`acmehub.domain.ca_ports`: CA backends, the CA provisioner, their requests and results
 - :mod:`acmehub.domain.validation_ports`: the VA and the validation queue
 - :mod:`acmehub.domain.storage_ports`: nonces, repositories, filters, the unit of work
+- :mod:`acmehub.domain.report_ports`: the dashboard's aggregates
 - :mod:`acmehub.domain.sign_in_ports`: the sign-in throttle's repository
 """
 
@@ -23,9 +24,9 @@ from acmehub.domain.ca_ports import (
     RevokeRequest,
 )
 from acmehub.domain.clock import Clock
+from acmehub.domain.report_ports import AccountCount, FailedValidationCount, ReportsRepository
 from acmehub.domain.sign_in_ports import SignInFailureRepository
 from acmehub.domain.storage_ports import (
-    AccountCount,
     AccountFilter,
     AccountRepository,
     AuditFilter,
@@ -35,13 +36,11 @@ from acmehub.domain.storage_ports import (
     CertificateFilter,
     CertificateRepository,
     EabKeyRepository,
-    FailedValidationCount,
     NonceStore,
     OrderFilter,
     OrderRepository,
     Page,
     ProfileRepository,
-    ReportsRepository,
     SessionRepository,
     TokenRepository,
     UnitOfWork,

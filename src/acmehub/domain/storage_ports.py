@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Protocol
 
 from acmehub.domain.admin_model import ApiToken, AuditEvent, User, WebSession
@@ -25,6 +25,8 @@ from acmehub.domain.model import (
     Order,
     RaProfile,
 )
+from acmehub.domain.renewal_info import RenewalScope
+from acmehub.domain.report_ports import ReportsRepository
 from acmehub.domain.sign_in_ports import SignInFailureRepository
 
 
@@ -155,7 +157,9 @@ class OrderRepository(Protocol):
 
     def purge_expired(self, expired_before: datetime, limit: int) -> int:
         """Delete at most ``limit`` orders that expired before ``expired_before`` without a
-        certificate, with their authorizations and challenges; returns how many orders."""
+        certificate, with their authorizations and challenges; returns how many orders. An
+        order with an authorization expiring later (kept for reuse) stays; pre-authorizations
+        (no order) that expired before ``expired_before`` go too."""
         ...
 
     def search(self, where: OrderFilter, page: Page) -> list[Order]:
@@ -163,6 +167,9 @@ class OrderRepository(Protocol):
         ...
 
     def count(self, where: OrderFilter) -> int: ...
+    def replacing(self, cert_id: str) -> list[Order]:
+        """Orders whose ``replaces`` is this certID (RFC 9773 §5), oldest first."""
+        ...
 
 
 class AuthorizationRepository(Protocol):
@@ -171,8 +178,20 @@ class AuthorizationRepository(Protocol):
         ...
 
     def get_many(self, ids: Sequence[str]) -> list[Authorization]: ...
-    def add(self, authorization: Authorization, order_id: str) -> None:
-        """Insert the authorization (for ``order_id``) and its challenges."""
+    def add(self, authorization: Authorization, order_id: str | None) -> None:
+        """Insert the authorization (for ``order_id``; None: a pre-authorization, RFC 8555
+        §7.4.1) and its challenges."""
+        ...
+
+    def valid_of_account(
+        self, account_id: str, names: Sequence[str], now: datetime
+    ) -> list[Authorization]:
+        """The account's valid, unexpired authorizations for any of ``names`` (identifier
+        values), with their challenges: what a new order may reuse."""
+        ...
+
+    def set_expires(self, authorization_id: str, expires: datetime) -> None:
+        """Move a valid authorization's expiry (kept for reuse, domain/preauthorization.py)."""
         ...
 
     def set_status(self, authorization_id: str, status: str) -> None: ...
@@ -227,6 +246,11 @@ class CertificateRepository(Protocol):
     def revoked_for_authority(self, authority_uuid: str) -> list[Certificate]: ...
     def list(self, where: CertificateFilter, page: Page) -> list[Certificate]: ...
     def count(self, where: CertificateFilter) -> int: ...
+    def move_renewal(
+        self, scope: RenewalScope, moved_at: datetime, explanation_url: str | None
+    ) -> int:
+        """RFC 9773: end the window of the scope's valid certificates now; how many."""
+        ...
 
 
 class BlockedKeyRepository(Protocol):
@@ -297,50 +321,6 @@ class SessionRepository(Protocol):
     def purge_expired(self, now: datetime, idle_before: datetime, limit: int) -> int:
         """Delete at most ``limit`` sessions past their absolute end (``expires_at <= now``) or
         idle since before ``idle_before``; returns how many."""
-        ...
-
-
-@dataclass(frozen=True)
-class FailedValidationCount:
-    """Invalid challenges of one type that failed with one problem type."""
-
-    challenge_type: str
-    problem_type: str  # ErrorKind value, e.g. "connection", "dns", "incorrectResponse"
-    count: int
-    example_detail: str  # one of their problem details, to show what went wrong
-
-
-@dataclass(frozen=True)
-class AccountCount:
-    acme_profile_uuid: str
-    status: str
-    count: int
-
-
-class ReportsRepository(Protocol):
-    """Read-only aggregates for the dashboard (one query each, no rows per object)."""
-
-    def certificates_issued_per_day(self, since: datetime) -> dict[date, int]:
-        """Certificates issued at or after ``since``, by UTC day; days without any are absent."""
-        ...
-
-    def orders_by_status(self) -> dict[str, int]:
-        """Every stored order by stored status; statuses without orders are absent."""
-        ...
-
-    def failed_validations(self, since: datetime) -> list[FailedValidationCount]:
-        """Invalid challenges of orders created at or after ``since``, by challenge type and
-        problem type, most frequent first."""
-        ...
-
-    def expiring_certificates(
-        self, now: datetime, until: datetime, limit: int
-    ) -> list[Certificate]:
-        """Certificates not revoked whose end is in [now, until), soonest first."""
-        ...
-
-    def accounts_by_profile(self) -> list[AccountCount]:
-        """Accounts by ACME profile and status."""
         ...
 
 

@@ -35,6 +35,9 @@ class Link(StrEnum):
     CHALLENGE = "challenge"
     CERT = "cert"
     CERT_ALTERNATE = "certAlternate"
+    #: RFC 8555 §7.4.1 pre-authorization; in the directory only where the profile offers it.
+    NEW_AUTHZ = "newAuthz"
+    RENEWAL_INFO = "renewalInfo"  # RFC 9773
 
 
 #: Path of each resource below a family's root. ``{id}`` is the object's protocol id.
@@ -54,6 +57,8 @@ PATHS: dict[Link, str] = {
     Link.CERT: "/cert/{id}",
     # RFC 8555 §7.4.2: the same certificate with its n-th alternate chain (n = 1, 2, ...).
     Link.CERT_ALTERNATE: "/cert/{id}/{n}",
+    Link.NEW_AUTHZ: "/new-authz",
+    Link.RENEWAL_INFO: "/renewal-info/{id}",
 }
 
 #: Where a family puts a resource elsewhere than PATHS: the RA-profile family's revokeCert is

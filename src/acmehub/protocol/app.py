@@ -21,7 +21,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from acmehub.concurrency import run_sync
 from acmehub.domain.errors import DomainError, ErrorKind, hidden_internal, internal_reference
-from acmehub.protocol.handlers import accounts, authorizations, certificates, directory, orders
+from acmehub.protocol.handlers import (
+    accounts,
+    authorizations,
+    certificates,
+    directory,
+    orders,
+    renewal_info,
+)
 from acmehub.protocol.jwk import KeyCache
 from acmehub.protocol.links import CRL_PATH, Link, Linker, Match, RouteTable
 from acmehub.protocol.links import Route as LinkRoute
@@ -52,10 +59,12 @@ HANDLERS: dict[Link, dict[str, Handler]] = {
     Link.ORDER: {"POST": orders.order},
     Link.FINALIZE: {"POST": orders.finalize},
     Link.AUTHZ: {"POST": authorizations.authorization},
+    Link.NEW_AUTHZ: {"POST": authorizations.new_authz},
     Link.CHALLENGE: {"POST": authorizations.challenge},
     Link.CERT: {"POST": certificates.certificate},
     Link.CERT_ALTERNATE: {"POST": certificates.certificate},
     Link.REVOKE_CERT: {"POST": certificates.revoke},
+    Link.RENEWAL_INFO: {"GET": renewal_info.renewal_info},
 }
 
 

@@ -144,6 +144,11 @@ class Linker:
             path = path.replace("{n}", number)
         return self.root() + path.replace("{id}", object_id)
 
+    def collection(self, link: Link) -> str:
+        """The URL below which a resource's objects live, e.g. the directory's renewalInfo
+        (RFC 9773 §3: clients append "/" and the certID)."""
+        return self.root() + PATHS[link].removesuffix("/{id}")
+
     def account_id_from_kid(self, kid: str) -> str | None:
         """The account id a ``kid`` names, if it is an account URL of this profile (any prefix)."""
         for prefix in PREFIXES:

@@ -16,6 +16,7 @@ ACME_ERROR_NS = "urn:ietf:params:acme:error:"
 #: HTTP status of each kind, as Boulder and Pebble answer them (RFC 8555 leaves most open).
 STATUS: dict[ErrorKind, int] = {
     ErrorKind.ACCOUNT_DOES_NOT_EXIST: 400,
+    ErrorKind.ALREADY_REPLACED: 409,  # RFC 9773 §5: 409 Conflict
     ErrorKind.ALREADY_REVOKED: 400,
     ErrorKind.BAD_CSR: 400,
     ErrorKind.BAD_NONCE: 400,

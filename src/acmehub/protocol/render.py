@@ -48,6 +48,8 @@ def order_json(order: Order, status: OrderStatus, links: Linker) -> dict[str, An
         doc["notAfter"] = rfc3339(order.not_after)
     if order.profile is not None:
         doc["profile"] = order.profile  # draft-ietf-acme-profiles
+    if order.replaces is not None:
+        doc["replaces"] = order.replaces  # RFC 9773 §5: reflected in every answer
     if status is OrderStatus.INVALID and order.error is not None:
         doc["error"] = order.error.to_json()
     if status is OrderStatus.VALID and order.certificate_id:
@@ -93,4 +95,6 @@ def authorization_json(
     }
     if authz.wildcard:
         doc["wildcard"] = True
+    if authz.subdomain_auth_allowed:
+        doc["subdomainAuthAllowed"] = True  # RFC 9444 §4.1
     return doc

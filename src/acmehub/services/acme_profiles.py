@@ -22,12 +22,13 @@ from acmehub.domain.admin_model import Role
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.model import AcmeProfile
 from acmehub.domain.ports import UnitOfWork
+from acmehub.domain.preauthorization import MAX_AUTHORIZATION_REUSE
 from acmehub.services.acme_profile_removal import RETIRED_INFIX, delete_in, force_delete_in
 from acmehub.services.admin import Actor, Family, record, require
+from acmehub.services.commands.acme_profile_views import AcmeProfileDetail
 from acmehub.services.commands.acme_profiles import (
     MAX_ORDER_VALIDITY,
     MAX_RETRY_INTERVAL,
-    AcmeProfileDetail,
     AcmeProfileRequest,
     AcmeProfileUpdate,
     AcmeProfileView,
@@ -70,6 +71,7 @@ def _check(profile: AcmeProfile) -> None:
         check_int(profile.dns_resolver_port, "dnsResolverPort", 1, 65535)
     check_int(profile.retry_interval, "retryInterval", 1, MAX_RETRY_INTERVAL)
     check_int(profile.validity, "validity", 1, MAX_ORDER_VALIDITY)
+    check_int(profile.renewal_info_retry_after, "renewalInfoRetryAfter", 0, MAX_RETRY_INTERVAL)
     for name in (
         "terms_of_service_change_disable",
         "require_contact",
@@ -79,8 +81,17 @@ def _check(profile: AcmeProfile) -> None:
         "dnssec_required",
         "offer_dns_account_01",
         "offer_dns_persist_01",
+        "new_authz_enabled",
+        "subdomain_auth_allowed",
+        "renewal_info",
     ):
         check_bool(getattr(profile, name), api_name(name))
+    check_int(profile.authorization_reuse, "authorizationReuse", 0, MAX_AUTHORIZATION_REUSE)
+    if profile.subdomain_auth_allowed and not profile.new_authz_enabled:
+        # RFC 9444 §4.2: a subdomain authorization is asked for through newAuthz.
+        raise invalid(
+            "subdomainAuthAllowed needs newAuthzEnabled: it is asked for through newAuthz"
+        )
     for name in (
         "issue_certificate_attributes",
         "revoke_certificate_attributes",

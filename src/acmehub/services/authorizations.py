@@ -20,9 +20,10 @@ from acmehub.domain.model import (
     ValidationTask,
 )
 from acmehub.domain.ports import UnitOfWork
+from acmehub.domain.preauthorization import reuse_window
 from acmehub.domain.status import authorization_status, failed_authorization_problem
 from acmehub.services.accounts import AccountService, check_account_enabled
-from acmehub.services.caa import order_ra_profiles, with_caa
+from acmehub.services.caa import ra_profiles_of, with_caa
 from acmehub.services.context import AcmeContext
 from acmehub.services.deps import ServiceDeps
 from acmehub.services.orders import refresh_order
@@ -208,11 +209,15 @@ class AuthorizationService:
             if authz is None:
                 return None
             account = tx.accounts.get(authz.account_id)
-            order_ids = tx.orders.ids_for_authorization(authz.id)
-            order = tx.orders.get(order_ids[0]) if order_ids else None
-            profile = tx.profiles.acme_profile(order.acme_profile_uuid) if order else None
             if account is None:
                 return None
+            # The profiles it was made through (a pre-authorization has no order); older rows
+            # name them through their order.
+            order_ids = tx.orders.ids_for_authorization(authz.id)
+            order = tx.orders.get(order_ids[0]) if order_ids else None
+            acme_uuid = authz.acme_profile_uuid or (order.acme_profile_uuid if order else "")
+            ra_uuid = authz.ra_profile_uuid or (order.ra_profile_uuid if order else "")
+            profile = tx.profiles.acme_profile(acme_uuid) if acme_uuid else None
             task = ValidationTask(
                 challenge_id=challenge.id,
                 type=challenge.type,
@@ -229,7 +234,7 @@ class AuthorizationService:
                 checked_at=self._d.clock.now(),
             )
             # RFC 8659: CAA is checked beside the challenge, before the authorization is valid.
-            ra_profiles = order_ra_profiles(tx, order, account) if order else []
+            ra_profiles = ra_profiles_of(tx, ra_uuid, account) if ra_uuid else []
             return with_caa(task, self._d.urls, account, profile, ra_profiles)
 
     def record_result(self, result: ValidationResult) -> None:
@@ -275,7 +280,25 @@ class AuthorizationService:
                 raise DomainError(
                     ErrorKind.SERVER_INTERNAL, f"challenge {challenge.id} settled concurrently"
                 )
+            if result.ok:
+                self._keep_for_reuse(tx, authz, now)
             self._update_orders(tx, authz.id, now)
+
+    @staticmethod
+    def _keep_for_reuse(tx: UnitOfWork, authz: Authorization, now: datetime) -> None:
+        """A valid authorization stays valid as long as its profile reuses it (Boulder gives a
+        valid authorization its own, longer lifetime too): domain/preauthorization.py."""
+        uuid = authz.acme_profile_uuid
+        if not uuid:
+            order_ids = tx.orders.ids_for_authorization(authz.id)
+            order = tx.orders.get(order_ids[0]) if order_ids else None
+            uuid = order.acme_profile_uuid if order else ""
+        profile = tx.profiles.acme_profile(uuid) if uuid else None
+        if profile is None:
+            return
+        until = now + reuse_window(profile, now)
+        if until > authz.expires:
+            tx.authorizations.set_expires(authz.id, until)
 
     @staticmethod
     def _update_orders(tx: UnitOfWork, authz_id: str, now: datetime) -> None:

@@ -21,6 +21,7 @@ from acmehub.domain.model import (
     Authorization,
     Challenge,
     ChallengeStatus,
+    Identifier,
     Order,
     OrderStatus,
     RaProfile,
@@ -72,8 +73,13 @@ def with_caa(
 
 def order_ra_profiles(tx: UnitOfWork, order: Order, account: Account) -> list[RaProfile]:
     """The order's RA profile first, then the account's (for its account URLs)."""
+    return ra_profiles_of(tx, order.ra_profile_uuid, account)
+
+
+def ra_profiles_of(tx: UnitOfWork, ra_profile_uuid: str, account: Account) -> list[RaProfile]:
+    """The RA profile ``ra_profile_uuid`` first, then the account's."""
     found: list[RaProfile] = []
-    for uuid in dict.fromkeys((order.ra_profile_uuid, account.ra_profile_uuid)):
+    for uuid in dict.fromkeys((ra_profile_uuid, account.ra_profile_uuid)):
         ra = tx.profiles.ra_profile(uuid)
         if ra is not None:
             found.append(ra)
@@ -99,21 +105,42 @@ def stale_caa_tasks(
     ra_profiles = order_ra_profiles(tx, order, account)
     tasks: list[ValidationTask] = []
     for authz in tx.authorizations.get_many(order.authorization_ids):
-        challenge = _stale_challenge(authz, cutoff)
-        if challenge is None:
-            continue
-        base = ValidationTask(
-            challenge_id=challenge.id,
-            type=challenge.type,  # for an RFC 8657 validationmethods parameter
-            identifier=authz.identifier,
-            token="",
-            key_authorization="",
-            dns_resolver_ip=acme.dns_resolver_ip,
-            dns_resolver_port=acme.dns_resolver_port,
-            wildcard=authz.wildcard,
-        )
-        tasks.append(with_caa(base, urls, account, acme, ra_profiles))
+        for challenge, ident in _names_to_recheck(authz, order, cutoff):
+            base = ValidationTask(
+                challenge_id=challenge.id,
+                type=challenge.type,  # for an RFC 8657 validationmethods parameter
+                identifier=ident,
+                token="",
+                key_authorization="",
+                dns_resolver_ip=acme.dns_resolver_ip,
+                dns_resolver_port=acme.dns_resolver_port,
+                wildcard=authz.wildcard,
+            )
+            tasks.append(with_caa(base, urls, account, acme, ra_profiles))
     return tasks
+
+
+def _names_to_recheck(
+    authz: Authorization, order: Order, cutoff: datetime
+) -> list[tuple[Challenge, Identifier]]:
+    """The names of ``order`` whose CAA ``authz`` vouches for and that must be looked at again:
+    its own name when its check is older than ``cutoff``; and the names below it an RFC 9444
+    subdomain authorization covers, always (CAA was looked up for the ancestor only, and a
+    name's own CAA record may forbid what its parent's allows: RFC 8659 §3)."""
+    found: list[tuple[Challenge, Identifier]] = []
+    stale = _stale_challenge(authz, cutoff)
+    if stale is not None:
+        found.append((stale, authz.identifier))
+    if authz.subdomain_auth_allowed:
+        validated = next((c for c in authz.challenges if c.status is ChallengeStatus.VALID), None)
+        if validated is not None:
+            below = "." + authz.identifier.value
+            found += [
+                (validated, Identifier(i.type, i.base_name))
+                for i in order.identifiers
+                if i.type == authz.identifier.type and i.base_name.endswith(below)
+            ]
+    return found
 
 
 def caa_refusal(problems: Sequence[Problem]) -> DomainError:

@@ -37,6 +37,7 @@ from acmehub.services.commands.certificates import (
     RevokeRequest,
 )
 from acmehub.services.deps import ServiceDeps
+from acmehub.services.renewal_info import renewal_chain
 
 __all__ = ["REASON_CODES", "REASON_NAMES", "CertificateStatus"]
 
@@ -142,8 +143,10 @@ class CertificateAdminService:
 
     def get(self, actor: Actor, certificate_id: str) -> CertificateView:
         require(actor, Role.AUDITOR, Family.CERTIFICATES)
+        now = self._d.clock.now()
         with self._d.uow() as tx:
-            return _Viewer(tx, self._d.clock.now())(self._find(tx, certificate_id))
+            cert = self._find(tx, certificate_id)
+            return replace(_Viewer(tx, now)(cert), renewal=renewal_chain(tx, cert, now))
 
     def revoke(
         self, actor: Actor, certificate_id: str, reason: int | str | None

@@ -21,7 +21,9 @@ from acmehub.services.finalize import FinalizeService
 from acmehub.services.order_browser import OrderBrowserService
 from acmehub.services.orders import OrderService
 from acmehub.services.platform import PlatformService
+from acmehub.services.preauthorization import PreAuthorizationService
 from acmehub.services.ra_profiles import RaProfileService
+from acmehub.services.renewal_info import RenewalInfoService
 from acmehub.services.sessions import SessionService
 from acmehub.services.sign_in_throttle import ThrottlePolicy
 from acmehub.services.tokens import TokenService
@@ -34,6 +36,7 @@ class Services:
     accounts: AccountService
     orders: OrderService
     authorizations: AuthorizationService
+    preauthorizations: PreAuthorizationService
     finalize: FinalizeService
     certificates: CertificateService
     platform: PlatformService
@@ -50,6 +53,7 @@ class Services:
     sessions: SessionService
     dashboard: DashboardService
     order_browser: OrderBrowserService
+    renewal_info: RenewalInfoService
     contexts: ContextCache
 
     @classmethod
@@ -64,6 +68,7 @@ class Services:
             accounts=accounts,
             orders=OrderService(deps, accounts),
             authorizations=AuthorizationService(deps, accounts),
+            preauthorizations=PreAuthorizationService(deps, accounts),
             finalize=FinalizeService(deps, accounts),
             certificates=CertificateService(deps, accounts),
             platform=PlatformService(authorities, ra_profiles, acme_profiles),
@@ -80,6 +85,7 @@ class Services:
             sessions=SessionService(deps, users, throttle=sign_in),
             dashboard=DashboardService(deps),
             order_browser=OrderBrowserService(deps),
+            renewal_info=RenewalInfoService(deps),
             contexts=ContextCache(deps.uow),
         )
 

@@ -124,7 +124,10 @@ class OrderBrowserService:
                 acme_profile_name=self._acme_name(tx, order),
                 ra_profile_name=ra.name if ra else "",
                 authorizations=tuple(
-                    AuthorizationDetail(a, authorization_status(a, now)) for a in authorizations
+                    AuthorizationDetail(
+                        a, authorization_status(a, now), reused=a.order_id != order.id
+                    )
+                    for a in authorizations
                 ),
                 certificate=certificate,
                 certificate_status=certificate_status(certificate, now) if certificate else None,

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from acmehub.domain.certificate_profiles import check_profile_names, choose_profile
-from acmehub.domain.dns_challenges import offered_challenge_types
-from acmehub.domain.errors import DomainError, ErrorKind, Problem
-from acmehub.domain.identifiers import parse_identifiers, raise_compound
+from acmehub.domain.errors import DomainError, ErrorKind
+from acmehub.domain.identifiers import parse_identifiers
 from acmehub.domain.model import (
     Account,
-    Authorization,
-    AuthzStatus,
-    Challenge,
-    ChallengeStatus,
-    ChallengeType,
-    Identifier,
     Order,
     OrderStatus,
 )
@@ -28,6 +20,12 @@ from acmehub.domain.status import order_status
 from acmehub.services.accounts import AccountService, check_account_enabled
 from acmehub.services.context import AcmeContext
 from acmehub.services.deps import ServiceDeps, new_id
+from acmehub.services.new_authorizations import (
+    check_addresses,
+    new_authorization,
+    reused_authorizations,
+)
+from acmehub.services.renewal_info import check_replaces
 
 ORDERS_PAGE_SIZE = 100
 
@@ -57,16 +55,6 @@ def _parse_time(payload: dict[str, Any], field: str) -> datetime | None:
     return value
 
 
-def challenge_types_for(
-    identifier: Identifier, ctx: AcmeContext | None = None
-) -> tuple[ChallengeType, ...]:
-    # RFC 8555 §7.1.3 / §8.3 / RFC 8737 §3: a wildcard is proven through DNS only; the newer
-    # DNS types where the ACME profile offers them (domain/dns_challenges.py).
-    if ctx is None:
-        return offered_challenge_types(identifier, None, None)
-    return offered_challenge_types(identifier, ctx.acme_profile, ctx.ra_profile)
-
-
 def refresh_order(tx: UnitOfWork, order: Order, now: datetime) -> OrderView:
     """The order as it stands now: until finalize its status follows from its authorizations
     and the time (RFC 8555 §7.1.6), so it is derived here; ``view.order`` carries a changed
@@ -91,25 +79,38 @@ class OrderService:
             # Who asks comes first; then what they ask for.
             account = self._accounts.for_request(tx, ctx, account_id)
             check_account_enabled(account)
-            self._check_terms(ctx, account)
+            self.check_terms(ctx, account)
             identifiers = parse_identifiers(payload.get("identifiers"))
             # The RA profile's issuance policy: names, wildcards, how many (domain/policy.py).
             check_identifiers(ctx.ra_profile.policy, identifiers)
-            self._check_addresses(ctx, identifiers)
+            check_addresses(self._d, ctx, identifiers)
             # draft-ietf-acme-profiles: the profile asked for, else the RA profile's default.
             chosen = choose_profile(ctx.certificate_profiles, payload.get("profile"))
             check_profile_names(chosen, identifiers)
             not_before, not_after = self._validity_window(ctx, payload, now, self._d.backdate)
+            # RFC 9773 §5: the certificate this order replaces, checked and recorded.
+            replaces = check_replaces(tx, ctx, account, identifiers, payload.get("replaces"), now)
             order_id = new_id()
+            # Valid authorizations of the account serve the names they cover (reuse,
+            # pre-authorizations, RFC 9444); the others get fresh ones.
+            reused = reused_authorizations(tx, ctx, account, identifiers, now, expires)
             authzs = [
-                self._new_authorization(account, ident, expires, ctx) for ident in identifiers
+                new_authorization(ctx, account, ident, expires, order_id=order_id)
+                for ident in identifiers
+                if ident not in reused
             ]
+            fresh = iter(authzs)
+            ids = [reused[i].id if i in reused else next(fresh).id for i in identifiers]
+            if reused:
+                # An order lives no longer than the authorizations it stands on (as Boulder).
+                expires = min(expires, *(a.expires for a in reused.values()))
             order = Order(
                 id=order_id,
                 account_id=account.id,
                 status=OrderStatus.PENDING,
                 identifiers=identifiers,
-                authorization_ids=tuple(a.id for a in authzs),
+                # One subdomain authorization may serve several names: listed once.
+                authorization_ids=tuple(dict.fromkeys(ids)),
                 expires=expires,
                 created_at=now,
                 not_before=not_before,
@@ -117,7 +118,13 @@ class OrderService:
                 acme_profile_uuid=profile.uuid,
                 ra_profile_uuid=ctx.ra_profile.uuid,
                 profile=chosen.name if chosen else None,
+                replaces=replaces,
             )
+            if reused:
+                # Every name already authorized: the order is ready at once (RFC 8555 §7.1.6).
+                by_id = {a.id: a for a in (*reused.values(), *authzs)}
+                held = [by_id[i] for i in order.authorization_ids]
+                order = replace(order, status=order_status(order, held, now)[0])
             tx.orders.add(order)
             for authz in authzs:
                 tx.authorizations.add(authz, order_id)
@@ -154,7 +161,7 @@ class OrderService:
         return order
 
     @staticmethod
-    def _check_terms(ctx: AcmeContext, account: Account) -> None:
+    def check_terms(ctx: AcmeContext, account: Account) -> None:
         """The profile's "terms of service changed" switch blocks new orders until re-agreement."""
         profile = ctx.acme_profile
         if not profile.terms_of_service_change_disable:
@@ -204,54 +211,6 @@ class OrderService:
         if not_before is not None and not_before > now + timedelta(seconds=ra.validity_max):
             raise DomainError(ErrorKind.MALFORMED, "notBefore is too far in the future")
         return not_before, not_after
-
-    def _check_addresses(self, ctx: AcmeContext, identifiers: tuple[Identifier, ...]) -> None:
-        """An IP identifier (RFC 8738) whose address the validation address policy would never
-        connect to cannot be proven: refused now rather than left to fail validation."""
-        screen = self._d.addresses
-        if screen is None:
-            return
-        network = ctx.acme_profile.validation_network
-        problems = []
-        for ident in identifiers:
-            if ident.type != "ip":
-                continue
-            why = screen.ip_identifier_refusal(ident.value, network)
-            if why is not None:
-                problems.append(
-                    Problem(
-                        ErrorKind.REJECTED_IDENTIFIER,
-                        f"{ident.value} is {why}: validation could never connect to it",
-                        (ident.type, ident.value),
-                    )
-                )
-        raise_compound(problems)
-
-    @staticmethod
-    def _new_authorization(
-        account: Account, ident: Identifier, expires: datetime, ctx: AcmeContext | None = None
-    ) -> Authorization:
-        authz_id = new_id()
-        challenges = tuple(
-            Challenge(
-                id=new_id(),
-                authorization_id=authz_id,
-                type=ctype,
-                # RFC 8555 §8.1: at least 128 bits of entropy; 256 here.
-                token=secrets.token_urlsafe(32),
-                status=ChallengeStatus.PENDING,
-            )
-            for ctype in challenge_types_for(ident, ctx)
-        )
-        return Authorization(
-            id=authz_id,
-            account_id=account.id,
-            identifier=Identifier(ident.type, ident.base_name),
-            wildcard=ident.is_wildcard,
-            status=AuthzStatus.PENDING,
-            expires=expires,
-            challenges=challenges,
-        )
 
 
 def _duration(span: timedelta) -> str:

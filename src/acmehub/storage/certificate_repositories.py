@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Text, func, select, update
 from sqlalchemy.sql import Select
 
 from acmehub.domain.model import Certificate
+from acmehub.domain.renewal_info import RenewalScope
 from acmehub.domain.storage_ports import CertificateFilter, Page
 from acmehub.storage import converters as cv
 from acmehub.storage import tables as t
@@ -103,3 +104,23 @@ class SqlCertificates:
     def count(self, where: CertificateFilter) -> int:
         query = self._where(select(func.count()).select_from(t.certificates), where)
         return int(self._c.execute(query).scalar_one())
+
+    def move_renewal(
+        self, scope: RenewalScope, moved_at: datetime, explanation_url: str | None
+    ) -> int:
+        c = t.certificates.c
+        query = (
+            update(t.certificates)
+            .where(c.revoked_at.is_(None))
+            .where(c.not_after > moved_at)
+            .values(renewal_moved_at=moved_at, renewal_explanation_url=explanation_url)
+        )
+        for column, value in (
+            (c.id, scope.certificate_id),
+            (c.account_id, scope.account_id),
+            (c.ra_profile_uuid, scope.ra_profile_uuid),
+            (c.authority_uuid, scope.authority_uuid),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        return int(self._c.execute(query).rowcount)

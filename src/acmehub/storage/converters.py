@@ -127,6 +127,11 @@ _ACME_PROFILE_SCALARS = (
     "dnssec_required",
     "offer_dns_account_01",
     "offer_dns_persist_01",
+    "new_authz_enabled",
+    "subdomain_auth_allowed",
+    "authorization_reuse",
+    "renewal_info",
+    "renewal_info_retry_after",
 )
 _ACME_PROFILE_DICTS = (
     "issue_certificate_attributes",
@@ -206,6 +211,7 @@ def order_from_row(r: Row) -> Order:
         ra_profile_uuid=r["ra_profile_uuid"],
         csr_der=r["csr_der"],
         profile=r["profile"],
+        replaces=r["replaces"],
     )
 
 
@@ -226,6 +232,7 @@ def order_to_row(o: Order) -> dict[str, Any]:
         "ra_profile_uuid": o.ra_profile_uuid,
         "csr_der": o.csr_der,
         "profile": o.profile,
+        "replaces": o.replaces,
     }
 
 
@@ -262,10 +269,14 @@ def authorization_from_row(r: Row, challenge_rows: Sequence[Row]) -> Authorizati
         status=AuthzStatus(r["status"]),
         expires=r["expires"],
         challenges=tuple(challenge_from_row(c) for c in challenge_rows),
+        order_id=r["order_id"],
+        subdomain_auth_allowed=r["subdomain_auth_allowed"],
+        acme_profile_uuid=r["acme_profile_uuid"] or "",
+        ra_profile_uuid=r["ra_profile_uuid"] or "",
     )
 
 
-def authorization_to_row(a: Authorization, order_id: str) -> dict[str, Any]:
+def authorization_to_row(a: Authorization, order_id: str | None) -> dict[str, Any]:
     return {
         "id": a.id,
         "order_id": order_id,
@@ -275,6 +286,9 @@ def authorization_to_row(a: Authorization, order_id: str) -> dict[str, Any]:
         "wildcard": a.wildcard,
         "status": a.status.value,
         "expires": a.expires,
+        "subdomain_auth_allowed": a.subdomain_auth_allowed,
+        "acme_profile_uuid": a.acme_profile_uuid or None,
+        "ra_profile_uuid": a.ra_profile_uuid or None,
     }
 
 
@@ -297,6 +311,8 @@ def certificate_from_row(r: Row) -> Certificate:
         revoked_at=r["revoked_at"],
         revocation_reason=r["revocation_reason"],
         associations=dict(r["associations"] or {}),
+        renewal_moved_at=r["renewal_moved_at"],
+        renewal_explanation_url=r["renewal_explanation_url"],
     )
 
 
@@ -319,6 +335,8 @@ def certificate_to_row(c: Certificate) -> dict[str, Any]:
         "revoked_at": c.revoked_at,
         "revocation_reason": c.revocation_reason,
         "associations": c.associations,
+        "renewal_moved_at": c.renewal_moved_at,
+        "renewal_explanation_url": c.renewal_explanation_url,
     }
 
 

@@ -76,6 +76,13 @@ acme_profiles = Table(
     # dns-account-01 and dns-persist-01 offered (migration 0017).
     Column("offer_dns_account_01", Boolean, nullable=False, server_default=false()),
     Column("offer_dns_persist_01", Boolean, nullable=False, server_default=false()),
+    # newAuthz, RFC 9444 subdomain authorizations, authorization reuse seconds (migration 0016).
+    Column("new_authz_enabled", Boolean, nullable=False, server_default=false()),
+    Column("subdomain_auth_allowed", Boolean, nullable=False, server_default=false()),
+    Column("authorization_reuse", Integer, nullable=False, server_default="0"),
+    # RFC 9773 renewal information (migration 0013).
+    Column("renewal_info", Boolean, nullable=False, server_default=true()),
+    Column("renewal_info_retry_after", Integer, nullable=False, server_default="21600"),
 )
 
 ra_profiles = Table(
@@ -134,6 +141,8 @@ orders = Table(
     Column("csr_der", LargeBinary),
     # The certificate profile's name (draft-ietf-acme-profiles); NULL: none was offered.
     Column("profile", String(64)),
+    # RFC 9773 §5: the certID of the certificate the order replaces (migration 0013).
+    Column("replaces", String(200), index=True),
 )
 Index("ix_orders_status_updated", orders.c.status, orders.c.updated_at)
 
@@ -141,13 +150,18 @@ authorizations = Table(
     "authorizations",
     metadata,
     Column("id", String(64), primary_key=True),
-    Column("order_id", String(64), ForeignKey("orders.id"), nullable=False, index=True),
+    # NULL for a pre-authorization (newAuthz, RFC 8555 §7.4.1; migration 0016).
+    Column("order_id", String(64), ForeignKey("orders.id"), nullable=True, index=True),
     Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False),
     Column("identifier_type", String(10), nullable=False),
     Column("identifier_value", String(255), nullable=False),
     Column("wildcard", Boolean, nullable=False),
     Column("status", String(20), nullable=False),
     Column("expires", UtcDateTime, nullable=False),
+    # RFC 9444 §4.1, and the profiles it was made through (migration 0016).
+    Column("subdomain_auth_allowed", Boolean, nullable=False, server_default=false()),
+    Column("acme_profile_uuid", String(36)),
+    Column("ra_profile_uuid", String(36)),
 )
 Index(
     "ix_authorizations_account_value",
@@ -194,6 +208,9 @@ certificates = Table(
     Column("revoked_at", UtcDateTime),
     Column("revocation_reason", Integer),
     Column("associations", JSON, nullable=False, server_default="{}"),
+    # RFC 9773: an administrator moved the renewal window into the past (migration 0013).
+    Column("renewal_moved_at", UtcDateTime),
+    Column("renewal_explanation_url", Text),
 )
 Index("ix_certificates_not_after", certificates.c.not_after)
 

@@ -13,11 +13,12 @@ from acmehub.domain.ports import Clock
 from acmehub.storage import tables as t
 from acmehub.storage.account_repositories import SqlAccounts
 from acmehub.storage.admin_repositories import SqlAudit, SqlEabKeys, SqlTokens
+from acmehub.storage.authorization_repositories import SqlAuthorizations
 from acmehub.storage.blocked_key_repositories import SqlBlockedKeys
 from acmehub.storage.certificate_profile_repositories import SqlCertificateProfiles
 from acmehub.storage.certificate_repositories import SqlCertificates
 from acmehub.storage.engine import WriteGate
-from acmehub.storage.order_repositories import SqlAuthorizations, SqlOrders
+from acmehub.storage.order_repositories import SqlOrders
 from acmehub.storage.profile_repositories import SqlProfiles
 from acmehub.storage.reports import SqlReports
 from acmehub.storage.statements import Prepared

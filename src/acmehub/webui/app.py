@@ -39,6 +39,7 @@ from acmehub.webui.pages import (
     dashboard,
     eab,
     orders,
+    renewal,
 )
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -63,6 +64,7 @@ SECTIONS: tuple[tuple[str, ModuleType], ...] = (
     ("ra_profiles", authorities),
     ("accounts", accounts),
     ("orders", orders),
+    ("certificates", renewal),  # before certificates: /certificates/renew-early
     ("certificates", certificates),
     ("eab", eab),
     ("audit", audit),

@@ -16,11 +16,8 @@ from pydantic import Field
 
 from acmehub.management.actions import Action, install, not_found
 from acmehub.management.openapi import Problem
-from acmehub.services.commands.acme_profiles import (
-    AcmeProfileDetail,
-    AcmeProfileRequest,
-    AcmeProfileUpdate,
-)
+from acmehub.services.commands.acme_profile_views import AcmeProfileDetail
+from acmehub.services.commands.acme_profiles import AcmeProfileRequest, AcmeProfileUpdate
 from acmehub.services.commands.base import (
     MAX_BULK,
     BulkMessage,

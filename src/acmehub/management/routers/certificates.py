@@ -17,6 +17,7 @@ from acmehub.services.commands.certificates import (
     CertificateSummary,
     RevokeRequest,
 )
+from acmehub.services.commands.renewal import RenewEarlyRequest, RenewEarlyResult
 
 router = APIRouter(tags=["Certificates"])
 
@@ -55,5 +56,17 @@ REVOKE = Action(
     responses=not_found("certificate"),
 )
 
-ACTIONS = [LIST, GET, REVOKE]
+RENEW_EARLY = Action(
+    "POST",
+    "/certificates/renewEarly",
+    "Move the renewal window (RFC 9773) of a certificate, or of every valid certificate of an "
+    "account, an RA profile or an authority, into the past: ARI clients renew at once",
+    lambda s, actor, a: s.renewal_info.renew_early(actor, a.body),
+    name="renew_certificates_early",
+    body=RenewEarlyRequest,
+    result=RenewEarlyResult,
+    responses=not_found("certificate, account, RA profile or authority"),
+)
+
+ACTIONS = [LIST, GET, REVOKE, RENEW_EARLY]
 install(router, ACTIONS)

@@ -25,6 +25,19 @@ def authorization(req: AcmeRequest) -> Reply:
     return reply
 
 
+def new_authz(req: AcmeRequest) -> Reply:
+    """RFC 8555 §7.4.1 (and RFC 9444 §4.2): 201 with the new authorization at its Location."""
+    auth = req.auth()
+    authz = req.services.preauthorizations.new_authz(
+        auth.ctx, auth.account_id or "", auth.jws.json_payload()
+    )
+    return Reply(
+        status=201,
+        json=authorization_json(authz, authz.status, req.links),
+        headers={"Location": req.links.url(Link.AUTHZ, authz.id)},
+    )
+
+
 def _challenge_reply(req: AcmeRequest, view: ChallengeView) -> Reply:
     issuers = persist_issuer_domains(req.ctx.acme_profile, req.ctx.ra_profile)
     reply = Reply(

@@ -7,7 +7,7 @@ from typing import Any
 from acmehub.domain.certificate_profiles import directory_profiles
 from acmehub.domain.dns_challenges import persist_issuer_domains
 from acmehub.domain.model import caa_issuer_domains
-from acmehub.protocol.links import DIRECTORY_MEMBERS
+from acmehub.protocol.links import DIRECTORY_MEMBERS, Link
 from acmehub.protocol.request import AcmeRequest, Reply
 
 
@@ -30,6 +30,13 @@ def directory(req: AcmeRequest) -> Reply:
     if req.ctx.certificate_profiles:
         meta["profiles"] = directory_profiles(req.ctx.certificate_profiles)
     doc: dict[str, Any] = {link.value: req.links.url(link) for link in DIRECTORY_MEMBERS}
+    # RFC 8555 §7.4.1 / RFC 9444 §4.4: shown only where the ACME profile offers them.
+    if profile.new_authz_enabled:
+        doc[Link.NEW_AUTHZ.value] = req.links.url(Link.NEW_AUTHZ)
+        if profile.subdomain_auth_allowed:
+            meta["subdomainAuthAllowed"] = True
+    if profile.renewal_info:  # RFC 9773 §3
+        doc[Link.RENEWAL_INFO.value] = req.links.collection(Link.RENEWAL_INFO)
     doc["meta"] = meta
     return Reply(json=doc)
 

@@ -6,19 +6,15 @@ OpenAPI document, the web form and the CLI's options without further code.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import Field
-from pydantic.json_schema import SkipJsonSchema
 
 from acmehub.domain.model import AcmeProfile, RaProfile, ValidationNetwork
-from acmehub.domain.urls import Urls
+from acmehub.domain.preauthorization import MAX_AUTHORIZATION_REUSE
 from acmehub.services.commands.base import (
     ApiModel,
-    Column,
     Int,
-    NameAndUuid,
     OneOf,
     UrlName,
     change_command,
@@ -36,12 +32,16 @@ CaaIdentity = Annotated[str, Field(min_length=1, max_length=253)]
 RetryInterval = Int(1, MAX_RETRY_INTERVAL)
 Validity = Int(1, MAX_ORDER_VALIDITY)
 Port = Int(1, 65535)
+AuthzReuse = Int(0, MAX_AUTHORIZATION_REUSE)
+#: RFC 9773 §4.3.1: how soon clients ask for renewal information again (0: at their next run).
+RenewalRetryAfter = Int(0, MAX_RETRY_INTERVAL)
 NETWORKS = tuple(str(n) for n in ValidationNetwork)
 
 _PROFILE = "Profile"
 _CLIENTS = "What clients must do"
 _TIMING = "Validation and timing"
 _ATTRS = "Attributes passed to the Authority"
+_PREAUTH = "Pre-authorization and reuse"
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class CertificateAssociations(ApiModel):
     custom_attributes: dict[str, Any] = Field(default_factory=dict)
 
 
-class _AcmeProfileFields(ApiModel):
+class AcmeProfileFields(ApiModel):
     """The settable fields, in the web form's order (``ui`` groups them into fieldsets)."""
 
     description: str = Field(
@@ -201,6 +201,18 @@ class _AcmeProfileFields(ApiModel):
             "the RA profile's CAA issuer domain names).",
         ),
     )
+    renewal_info: bool = Field(
+        default=_DEFAULTS.renewal_info,
+        title="Offer renewal information (ARI)",
+        description="RFC 9773: the directory's renewalInfo and new-order's replaces",
+        json_schema_extra=ui(group=_CLIENTS, help="Clients such as certbot renew when told."),
+    )
+    renewal_info_retry_after: RenewalRetryAfter = Field(  # type: ignore[valid-type]
+        default=_DEFAULTS.renewal_info_retry_after,
+        title="Renewal information Retry-After (seconds)",
+        description="How soon clients ask for renewal information again (RFC 9773 §4.3)",
+        json_schema_extra=ui(group=_CLIENTS, cli="renewal-retry-after"),
+    )
     retry_interval: RetryInterval = Field(  # type: ignore[valid-type]
         default=_DEFAULTS.retry_interval,
         title="Retry interval (seconds)",
@@ -212,6 +224,41 @@ class _AcmeProfileFields(ApiModel):
         title="Order validity (seconds)",
         description="Order and authorization lifetime, seconds",
         json_schema_extra=ui(group=_TIMING, help="How long orders and authorizations stay valid."),
+    )
+    new_authz_enabled: bool = Field(
+        default=_DEFAULTS.new_authz_enabled,
+        title="Offer pre-authorization (newAuthz)",
+        description="RFC 8555 §7.4.1 newAuthz in the directory: authorizations before orders",
+        json_schema_extra=ui(
+            group=_PREAUTH,
+            cli="new-authz",
+            help="Clients may prove control of a name before they order; a later order for "
+            "it is ready without new challenges.",
+        ),
+    )
+    subdomain_auth_allowed: bool = Field(
+        default=_DEFAULTS.subdomain_auth_allowed,
+        title="Offer subdomain authorizations (RFC 9444)",
+        description="newAuthz accepts subdomainAuthAllowed (needs newAuthzEnabled): a dns-01 "
+        "proof for a domain then covers every name below it",
+        json_schema_extra=ui(
+            group=_PREAUTH,
+            cli="subdomain-auth",
+            help="Directory meta.subdomainAuthAllowed. Proven by dns-01 only; every name "
+            "below the domain then needs no challenge of its own.",
+        ),
+    )
+    authorization_reuse: AuthzReuse = Field(  # type: ignore[valid-type]
+        default=_DEFAULTS.authorization_reuse,
+        title="Authorization reuse (seconds)",
+        description="How long after its validation a valid authorization serves the account's "
+        "new orders; 0: every order gets fresh authorizations. Never beyond what the Baseline "
+        "Requirements allow on the day (SC-081v3: 200 days from 2026-03-15, 100 from "
+        "2027-03-15, 10 from 2029-03-15)",
+        json_schema_extra=ui(
+            group=_PREAUTH,
+            help="Let's Encrypt reuses for up to 30 days (2592000). 0 turns reuse off.",
+        ),
     )
     issue_certificate_attributes: Attributes = Field(
         default_factory=dict,
@@ -251,22 +298,22 @@ class _AcmeProfileFields(ApiModel):
                 value = tuple(value)
             elif name == "validation_network":
                 value = ValidationNetwork(value)
-            values[_DOMAIN_NAMES.get(name, name)] = value
+            values[DOMAIN_NAMES.get(name, name)] = value
         values.pop("name", None)
         return values
 
 
 #: Command field -> AcmeProfile field, where they differ.
-_DOMAIN_NAMES = {"ra_profile_uuid": "default_ra_profile_uuid"}
+DOMAIN_NAMES = {"ra_profile_uuid": "default_ra_profile_uuid"}
 
 
 def command_names(values: dict[str, Any]) -> dict[str, Any]:
     """AcmeProfile field names -> the commands' (for code that speaks in domain terms)."""
-    back = {v: k for k, v in _DOMAIN_NAMES.items()}
+    back = {v: k for k, v in DOMAIN_NAMES.items()}
     return {back.get(k, k): v for k, v in values.items()}
 
 
-class AcmeProfileRequest(_AcmeProfileFields):
+class AcmeProfileRequest(AcmeProfileFields):
     """Create an ACME profile (POST /acmeProfiles). Absent fields take the defaults."""
 
     name: UrlName("ACME Profile") = Field(  # type: ignore[valid-type]
@@ -294,73 +341,6 @@ class AcmeProfileRequest(_AcmeProfileFields):
 
 
 @change_command
-class AcmeProfileUpdate(_AcmeProfileFields):
+class AcmeProfileUpdate(AcmeProfileFields):
     """Change an ACME profile (PUT): a field left out keeps its value; null clears a nullable
     one."""
-
-
-# --------------------------------------------------------------------------- views
-
-
-class DefaultRaProfile(ApiModel):
-    uuid: str
-    name: str
-    enabled: bool
-    authority_uuid: str
-
-    @classmethod
-    def of(cls, ra: RaProfile) -> DefaultRaProfile:
-        return cls(uuid=ra.uuid, name=ra.name, enabled=ra.enabled, authority_uuid=ra.authority_uuid)
-
-
-class AcmeProfileDetail(_AcmeProfileFields):
-    """An ACME profile as the API and the CLI show it: every settable field, and more."""
-
-    uuid: str
-    name: str
-    enabled: bool
-    #: Shown as ``raProfile`` (an object) instead.
-    ra_profile_uuid: SkipJsonSchema[str | None] = Field(default=None, exclude=True)
-    terms_of_service_changed_at: datetime | None = Field(
-        description="When termsOfServiceChangeDisable was last switched on"
-    )
-    ra_profile: DefaultRaProfile | None = Field(description="The default RA profile")
-    directory_url: str = Field(description="The ACME directory (ACME-profile URL family)")
-    activated_on: list[NameAndUuid] = Field(
-        description="RA profiles this ACME profile is activated on (RA-profile URL family)"
-    )
-
-    @classmethod
-    def of(cls, view: AcmeProfileView, urls: Urls) -> AcmeProfileDetail:
-        p = view.profile
-        values = {
-            name: getattr(p, _DOMAIN_NAMES.get(name, name))
-            for name in cls.model_fields
-            if hasattr(p, _DOMAIN_NAMES.get(name, name))
-        }
-        values["caa_identities"] = list(p.caa_identities)
-        values["validation_network"] = str(p.validation_network)
-        values["certificate_associations"] = (
-            CertificateAssociations.model_validate(p.certificate_associations)
-            if p.certificate_associations
-            else None
-        )
-        return cls(
-            **values,
-            ra_profile=DefaultRaProfile.of(view.default_ra_profile)
-            if view.default_ra_profile
-            else None,
-            directory_url=urls.directory(p.name),
-            activated_on=[NameAndUuid(uuid=r.uuid, name=r.name) for r in view.activated_on],
-        )
-
-
-#: The list's columns (the CLI's table), declared once.
-COLUMNS: tuple[Column[AcmeProfileDetail], ...] = (
-    Column("UUID", lambda d: d.uuid),
-    Column("NAME", lambda d: d.name),
-    Column("ENABLED", lambda d: d.enabled),
-    Column("DEFAULT RA PROFILE", lambda d: d.ra_profile.name if d.ra_profile else None),
-    Column("EAB", lambda d: d.require_external_account_binding),
-    Column("DIRECTORY", lambda d: d.directory_url),
-)

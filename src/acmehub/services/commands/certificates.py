@@ -14,6 +14,7 @@ from pydantic.alias_generators import to_camel
 from acmehub.domain import revocation
 from acmehub.domain.model import Account, Certificate
 from acmehub.services.commands.base import ApiModel, Column, PageQuery, Timestamp, ui
+from acmehub.services.commands.renewal import RenewalInfo
 
 #: RFC 5280 §5.3.1 CRLReason names (the spelling of its ASN.1 module), by code.
 REASON_NAMES: dict[int, str] = dict(revocation.REASON_NAMES)
@@ -68,6 +69,8 @@ class CertificateView:
     acme_profile_name: str = ""
     ra_profile_name: str = ""
     authority_name: str = ""
+    #: RFC 9773: its certID, suggested window and chain of renewals (on the detail only).
+    renewal: RenewalInfo | None = None
 
 
 class CertificateListQuery(PageQuery):
@@ -187,6 +190,9 @@ class CertificateDetail(CertificateSummary):
     key_thumbprint: str = Field(description="SHA-256 of the SubjectPublicKeyInfo, hex")
     revocation: Revocation | None
     associations: Associations
+    renewal: RenewalInfo | None = Field(
+        default=None, description="RFC 9773 renewal information and the chain of renewals"
+    )
 
     @classmethod
     def of(cls, view: CertificateView) -> CertificateDetail:
@@ -208,6 +214,7 @@ class CertificateDetail(CertificateSummary):
             chain_pem=c.chain_pem,
             key_thumbprint=c.key_thumbprint,
             revocation=revocation,
+            renewal=view.renewal,
             associations=Associations(
                 owner_uuid=stored.get("ownerUuid"),
                 group_uuids=list(groups) if isinstance(groups, list) else [],

@@ -21,6 +21,7 @@ from acmehub.domain.model import (
     Order,
     OrderStatus,
 )
+from acmehub.domain.preauthorization import validated_at
 from acmehub.services.commands.base import ApiModel, Column, PageQuery, ui
 from acmehub.services.commands.certificates import (
     CertificateStatus,
@@ -47,6 +48,12 @@ class OrderSummary:
 class AuthorizationDetail:
     authorization: Authorization
     status: AuthzStatus
+    #: Made for another order, or a pre-authorization: this order reused it (its validation).
+    reused: bool = False
+
+    @property
+    def validated(self) -> datetime | None:
+        return validated_at(self.authorization)
 
 
 @dataclass(frozen=True)
@@ -164,6 +171,15 @@ class AuthorizationInfo(ApiModel):
     wildcard: bool
     status: AuthzStatus = Field(description="As a client sees it now")
     expires: datetime
+    reused: bool = Field(
+        description="Not validated for this order: reused from an earlier one or a "
+        "pre-authorization (newAuthz)"
+    )
+    made_for_order_id: str | None = Field(
+        description="The order it was made for; null for a pre-authorization"
+    )
+    validated_at: datetime | None = Field(description="When its challenge was validated")
+    subdomain_auth_allowed: bool = Field(description="RFC 9444: covers the names below it too")
     challenges: list[ChallengeInfo]
 
     @classmethod
@@ -175,6 +191,10 @@ class AuthorizationInfo(ApiModel):
             wildcard=a.wildcard,
             status=detail.status,
             expires=a.expires,
+            reused=detail.reused,
+            made_for_order_id=a.order_id,
+            validated_at=detail.validated,
+            subdomain_auth_allowed=a.subdomain_auth_allowed,
             challenges=[
                 ChallengeInfo(
                     id=c.id,
@@ -209,6 +229,9 @@ class OrderDetailInfo(ApiModel):
     expires: datetime
     not_before: datetime | None = Field(description="Requested by the client, if it did")
     not_after: datetime | None = Field(description="Requested by the client, if it did")
+    replaces: str | None = Field(
+        default=None, description="RFC 9773 §5: the certID of the certificate it replaces"
+    )
     acme_profile_uuid: str
     acme_profile_name: str
     ra_profile_uuid: str
@@ -244,6 +267,7 @@ class OrderDetailInfo(ApiModel):
             expires=o.expires,
             not_before=o.not_before,
             not_after=o.not_after,
+            replaces=o.replaces,
             acme_profile_uuid=o.acme_profile_uuid,
             acme_profile_name=d.acme_profile_name,
             ra_profile_uuid=o.ra_profile_uuid,
