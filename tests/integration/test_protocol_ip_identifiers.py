@@ -123,3 +123,29 @@ def test_refused_ip_identifiers(
     doc = assert_problem(response, 400, kind, detail, ip_client.directory_url)
     assert doc["identifier"] == {"type": "ip", "value": address}
     assert state.counts() == before
+
+
+@pytest.fixture
+def ip_preauth(profiles: Profiles, clients: Clients, family: str) -> AcmeClient:
+    """An account under a profile that offers newAuthz, on an RA profile allowing addresses."""
+    ra = profiles.ra_profile(policy={"allowed_ip_networks": ALLOWED})
+    acme = profiles.acme_profile(ra, new_authz_enabled=True, subdomain_auth_allowed=True)
+    if family == "raProfile":
+        profiles.platform.activate_acme(ra.uuid, acme.uuid)
+        return clients("raProfile", ra.name)
+    return clients("acme", acme.name)
+
+
+def test_new_authz_for_an_address_follows_the_same_rules(ip_preauth: AcmeClient) -> None:
+    client = ip_preauth
+    url = client.directory["newAuthz"]
+    made = client.post(url, {"identifier": {"type": "ip", "value": "127.0.0.1"}})
+    assert made.status_code == 201, made.text
+    assert {c["type"] for c in made.json()["challenges"]} == {"http-01", "tls-alpn-01"}
+    # The validation address policy, as at new-order.
+    refused = client.post(url, {"identifier": {"type": "ip", "value": "::1"}})
+    assert_problem(refused, 400, "rejectedIdentifier", "::1 is a loopback address")
+    # RFC 9444: subdomains belong to DNS names.
+    payload = {"identifier": {"type": "ip", "value": "127.0.0.1"}, "subdomainAuthAllowed": True}
+    subdomains = client.post(url, payload)
+    assert_problem(subdomains, 400, "malformed", "subdomainAuthAllowed is for DNS names only")
