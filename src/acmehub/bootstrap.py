@@ -122,6 +122,8 @@ def build_container(
         urls=Urls(settings.base_url),
         # Baseline Requirements 3.2.2.8: CAA checked again at finalize by the VA.
         caa=va,
+        # An IP identifier validation would never connect to is refused at new-order.
+        addresses=va,
         caa_recheck_after=timedelta(seconds=settings.caa_recheck_seconds),
         backdate=timedelta(seconds=settings.backdate_seconds),
     )

@@ -303,3 +303,35 @@ def test_roles(
     problem(anonymous.get("/authorities"), 401)
     problem(anonymous.get(url), 401)
     assert ok(api.get(url))["uuid"] == doc["uuid"]
+
+
+# --------------------------------------------------------------------------- alternate chains
+
+
+def test_cross_sign_adds_an_alternate_chain_served_with_certificates(
+    api: httpx.Client,
+    operator: httpx.Client,
+    acmehub: AcmehubServer,
+    clients: Clients,
+    flows: Flows,
+) -> None:
+    doc = new_authority(api)
+    assert doc["alternateChains"] == []
+    url = f"/authorities/{doc['uuid']}/crossSign"
+    problem(operator.post(url), 403, "admin role")
+
+    crossed = ok(api.post(url))
+    [alternate] = crossed["alternateChains"]
+    twin, new_root = x509.load_pem_x509_certificates(alternate.encode())
+    intermediate, _ = chain_of(crossed)
+    assert (twin.subject, twin.public_key()) == (intermediate.subject, intermediate.public_key())
+    assert twin.issuer == new_root.subject
+    assert crossed["chain"] == doc["chain"]  # the default chain stays as it was
+    [event] = audit_events(acmehub, "authority.cross_sign", doc["uuid"])
+    assert event.detail["alternates"] == 1
+
+    # RFC 8555 §7.4.2: a certificate of this Authority links its alternate chain.
+    client, order, _ = issue_through(api, clients, flows, crossed)
+    valid = flows.finalize(client, order["url"], order)
+    response = client.get(valid["certificate"])
+    assert response.headers["Link"].count('rel="alternate"') == 1

@@ -50,6 +50,7 @@ DEFAULT_POLICY = {
     "minRsaBits": 2048,
     "extendedKeyUsages": ["serverAuth"],
     "caaIssuerDomains": [],
+    "allowedIpNetworks": [],
 }
 
 # --------------------------------------------------------------------------- fixtures
@@ -139,6 +140,7 @@ def test_create_with_a_policy(api: httpx.Client) -> None:
         "minRsaBits": 3072,
         "extendedKeyUsages": ["serverAuth", "clientAuth"],
         "caaIssuerDomains": ["CA.Example.NET", "ca.example.net"],
+        "allowedIpNetworks": ["2001:DB8::/32", "192.0.2.7", "2001:db8::/32"],
     }
     ra = new_ra_profile(
         api,
@@ -155,6 +157,7 @@ def test_create_with_a_policy(api: httpx.Client) -> None:
         **policy,
         "allowedIdentifiers": [".example.com", "10.0.0.0/8"],
         "caaIssuerDomains": ["ca.example.net"],
+        "allowedIpNetworks": ["2001:db8::/32", "192.0.2.7/32"],
     }
 
 
@@ -181,6 +184,8 @@ def test_a_maximum_below_the_default_validity_lowers_the_default(api: httpx.Clie
         ({"issuancePolicy": {"caaIssuerDomains": ["ca example"]}}, "caaIssuerDomains"),
         ({"issuancePolicy": {"deniedIdentifiers": ["bad..name"]}}, "deniedIdentifiers"),
         ({"issuancePolicy": {"allowedIdentifiers": ["10.0.0.1/8"]}}, "allowedIdentifiers"),
+        ({"issuancePolicy": {"allowedIpNetworks": ["10.0.0.1/8"]}}, "allowedIpNetworks"),
+        ({"issuancePolicy": {"allowedIpNetworks": ["example.com"]}}, "allowedIpNetworks"),
     ],
 )
 def test_invalid_input_is_refused_naming_the_field(

@@ -138,6 +138,9 @@ def test_platform_objects_are_managed_end_to_end(cli: Cli) -> None:
     assert shown["uuid"] == authority
     assert shown["keyType"] == "ec-p384"
     assert "BEGIN CERTIFICATE" in shown["chain"]
+    # RFC 8555 §7.4.2: a cross-sign gives the Authority an alternate chain.
+    assert "alternate chains: 1" in cli.ok("authority", "cross-sign", "Second CA")
+    assert len(cli.json("authority", "show", "Second CA")["alternateChains"]) == 1
 
     cli.ok(
         "ra-profile", "create", "strict", "--authority", authority,
@@ -156,6 +159,14 @@ def test_platform_objects_are_managed_end_to_end(cli: Cli) -> None:
     assert policy["deniedIdentifiers"] == ["bad.example.com"]
     assert policy["maxLabels"] == 4
     assert policy["allowedIdentifiers"] == [".example.com"]
+    # IP identifiers (RFC 8738): none until networks are named.
+    assert policy["allowedIpNetworks"] == []
+    cli.ok("ra-profile", "update", "strict", "--allow-ip", "10.0.0.0/8", "--allow-ip", "::1")
+    policy = cli.json("ra-profile", "show", "strict")["issuancePolicy"]
+    assert policy["allowedIpNetworks"] == ["10.0.0.0/8", "::1/128"]
+    assert "allowedIpNetworks" in cli.refused(
+        "ra-profile", "update", "strict", "--allow-ip", "10.0.0.1/8"
+    )
 
     out = cli.ok("acme-profile", "create", "shop", "--ra-profile", "strict", "--require-eab", "yes")
     assert "disabled" in out  # new profiles start disabled

@@ -113,9 +113,14 @@ def test_wildcard_authorization_offers_dns01_only(client: AcmeClient) -> None:
         (dns("192.0.2.1"), "rejectedIdentifier", "is an IP address"),
         (dns("example.com."), "rejectedIdentifier", "must not end with a dot"),
         (
-            {"identifiers": [{"type": "ip", "value": "192.0.2.1"}]},
+            {"identifiers": [{"type": "email", "value": "a@example.com"}]},
             "unsupportedIdentifier",
-            "identifier type 'ip' is not supported",
+            "identifier type 'email' is not supported",
+        ),
+        (
+            {"identifiers": [{"type": "ip", "value": "192.0.2.1"}]},
+            "rejectedIdentifier",
+            "IP identifiers are not allowed (issuancePolicy.allowedIpNetworks is empty)",
         ),
         ({"identifiers": []}, "malformed", "identifiers must be a non-empty list"),
         ({}, "malformed", "identifiers must be a non-empty list"),
@@ -140,7 +145,7 @@ def test_several_bad_identifiers_are_compound(client: AcmeClient, state: State) 
     payload = {
         "identifiers": [
             {"type": "dns", "value": "localhost"},
-            {"type": "ip", "value": "192.0.2.1"},
+            {"type": "email", "value": "a@example.com"},
             {"type": "dns", "value": unique_name()},
         ]
     }
@@ -151,7 +156,7 @@ def test_several_bad_identifiers_are_compound(client: AcmeClient, state: State) 
     }
     assert subproblems == {
         ("rejectedIdentifier", "localhost"),
-        ("unsupportedIdentifier", "192.0.2.1"),
+        ("unsupportedIdentifier", "a@example.com"),
     }
     assert state.counts() == before
 

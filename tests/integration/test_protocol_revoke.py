@@ -174,3 +174,29 @@ def test_revoke_payload_checks(client: AcmeClient, state: State) -> None:
     garbage = client.post(url, {"certificate": b64url(b"garbage")})
     assert_problem(garbage, 400, "malformed", "not valid DER", client.directory_url)
     assert state.counts() == before
+
+
+@pytest.mark.parametrize("path", ["/order/revoke-cert", "/revoke-cert"])
+def test_the_ra_family_revokes_at_order_revoke_cert_and_at_the_alias(
+    clients: Clients, flows: Flows, state: State, acmehub: AcmehubServer, path: str
+) -> None:
+    client = clients("raProfile", "default")
+    root = acmehub.directory_url("default", "raProfile").removesuffix("/directory")
+    # platform-reference.md: the RA-profile family's revocation is .../order/revoke-cert, and its
+    # directory says so; the ACME-profile family's /revoke-cert is served there as well.
+    assert client.directory["revokeCert"] == root + "/order/revoke-cert"
+    issued = issue(client, flows)
+    response = client.post(root + path, {"certificate": b64url(issued.der), "reason": 4})
+    assert response.status_code == 200, response.text
+    assert_rituals(response, client.directory_url)
+    assert state.certificate(issued.cert_id).revocation_reason == 4
+    again = client.post(root + path, {"certificate": b64url(issued.der)})
+    assert_problem(again, 400, "alreadyRevoked", "", client.directory_url)
+
+
+def test_the_acme_family_has_no_order_revoke_cert(clients: Clients, acmehub: AcmehubServer) -> None:
+    client = clients("acme", "default")
+    url = acmehub.directory_url("default", "acme").removesuffix("/directory") + "/order/revoke-cert"
+    # An order id never reads "revoke-cert": no such order.
+    response = client.get(url)
+    assert response.status_code == 404, response.text

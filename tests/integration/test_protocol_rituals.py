@@ -48,7 +48,8 @@ def test_directory_lists_resources_and_meta(acmehub: AcmehubServer, family: str)
         "newNonce": root + "/new-nonce",
         "newAccount": root + "/new-account",
         "newOrder": root + "/new-order",
-        "revokeCert": root + "/revoke-cert",
+        # The RA-profile family's revokeCert is .../order/revoke-cert (platform-reference.md).
+        "revokeCert": root + ("/order/revoke-cert" if family == "raProfile" else "/revoke-cert"),
         "keyChange": root + "/key-change",
     }
     assert doc["meta"]["externalAccountRequired"] is False

@@ -29,6 +29,8 @@ class Http01Responder:
         self.hold: dict[str, threading.Event] = {}
         self.delay = delay
         self.fetches: Counter[str] = Counter()
+        #: The Host header of the last fetch of each token.
+        self.hosts: dict[str, str] = {}
         self.overlaps: list[str] = []
         self._active: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -37,6 +39,7 @@ class Http01Responder:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 token = self.path.rsplit("/", 1)[-1]
+                responder.hosts[token] = self.headers.get("Host", "")
                 responder._enter(token)
                 try:
                     if token in responder.hold:

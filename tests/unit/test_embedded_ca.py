@@ -709,3 +709,32 @@ def test_unknown_or_no_extended_key_usages_are_refused(
     with pytest.raises(DomainError) as excinfo:
         ca.issue(request)
     assert excinfo.value.kind is ErrorKind.SERVER_INTERNAL
+
+
+def test_a_certificate_for_ip_addresses_alone_has_no_common_name(ca: EmbeddedCa) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([]))
+        .sign(key, hashes.SHA256())
+        .public_bytes(serialization.Encoding.DER)
+    )
+    now = datetime.now(UTC)
+    issued = ca.issue(
+        IssueRequest(
+            csr_der=csr,
+            dns_names=(),
+            ip_addresses=("192.0.2.1", "2001:db8::1"),
+            not_before=now,
+            not_after=now + timedelta(days=7),
+        )
+    )
+    leaf = x509.load_pem_x509_certificate(issued.cert_pem.encode())
+    # RFC 5280 §4.2.1.6: an empty subject, so the subjectAltName is critical.
+    assert leaf.subject == x509.Name([])
+    san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    assert san.critical
+    assert san.value.get_values_for_type(x509.IPAddress) == [
+        ipaddress.ip_address("192.0.2.1"),
+        ipaddress.ip_address("2001:db8::1"),
+    ]

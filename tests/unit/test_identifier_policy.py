@@ -3,6 +3,7 @@ properties that hold for any input."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from typing import Any
@@ -203,7 +204,10 @@ def test_only_domain_errors_escape_and_what_passes_is_canonical(raw: Any) -> Non
         return
     for identifier in parsed:
         value = identifier.value
-        assert identifier.type == "dns"
+        assert identifier.type in ("dns", "ip")
+        if identifier.type == "ip":
+            assert str(ipaddress.ip_address(value)) == value
+            continue
         assert value.isascii(), value
         assert value == value.lower(), value
         assert len(value) <= MAX_NAME_LENGTH

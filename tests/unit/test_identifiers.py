@@ -104,9 +104,10 @@ def test_too_many_identifiers_are_rejected() -> None:
 
 def test_an_unsupported_identifier_type() -> None:
     with pytest.raises(DomainError) as caught:
-        parse_identifiers([{"type": "ip", "value": "192.0.2.1"}])
+        parse_identifiers([{"type": "email", "value": "a@example.com"}])
     assert caught.value.kind is ErrorKind.UNSUPPORTED_IDENTIFIER
-    assert caught.value.identifier == ("ip", "192.0.2.1")
+    assert caught.value.identifier == ("email", "a@example.com")
+    assert "use dns or ip" in caught.value.detail
 
 
 def test_one_bad_name_is_reported_alone_with_its_identifier() -> None:
@@ -183,3 +184,46 @@ def test_valid_names_parse_to_a_sorted_set_of_lower_case_identifiers(
     assert all(i.type == "dns" for i in parsed)
     # Parsing is idempotent on its own output.
     assert parse_identifiers([i.to_json() for i in parsed]) == parsed
+
+
+# --------------------------------------------------------------------------- RFC 8738 ip
+
+
+@pytest.mark.parametrize("value", ["192.0.2.1", "2001:db8::1", "2001:db8::1:0:0:1", "::1"])
+def test_an_ip_identifier_in_canonical_form_is_accepted(value: str) -> None:
+    assert parse_identifiers([{"type": "ip", "value": value}]) == (Identifier("ip", value),)
+
+
+@pytest.mark.parametrize(
+    ("value", "detail"),
+    [
+        # RFC 8738 §3: RFC 5952 §4 text for IPv6, dotted quad for IPv4; one spelling only.
+        ("2001:DB8::1", "write it as 2001:db8::1"),
+        ("2001:db8:0:0:0:0:0:1", "write it as 2001:db8::1"),
+        ("2001:0db8::1", "write it as 2001:db8::1"),
+        ("192.0.2.01", "is not an IPv4 or IPv6 address"),
+        ("192.0.2", "is not an IPv4 or IPv6 address"),
+        ("192.0.2.0/24", "is not an IPv4 or IPv6 address"),
+        ("fe80::1%eth0", "carries a zone"),
+        ("::ffff:192.0.2.1", "use the ip identifier 192.0.2.1"),
+        ("www.example.com", "is not an IPv4 or IPv6 address"),
+        ("", "must not be empty"),
+    ],
+)
+def test_an_ip_identifier_not_in_canonical_form_is_malformed(value: str, detail: str) -> None:
+    with pytest.raises(DomainError) as caught:
+        parse_identifiers([{"type": "ip", "value": value}])
+    assert caught.value.kind is ErrorKind.MALFORMED
+    assert detail in caught.value.detail
+    assert caught.value.identifier == ("ip", value)
+
+
+def test_ip_and_dns_identifiers_mix_and_sort_dns_first() -> None:
+    parsed = parse_identifiers(
+        [
+            {"type": "ip", "value": "192.0.2.1"},
+            {"type": "dns", "value": "www.example.com"},
+            {"type": "ip", "value": "192.0.2.1"},
+        ]
+    )
+    assert parsed == (Identifier("dns", "www.example.com"), Identifier("ip", "192.0.2.1"))

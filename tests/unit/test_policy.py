@@ -238,9 +238,62 @@ def test_the_default_policy_is_valid() -> None:
         (IssuancePolicy(extended_key_usages=("codeSigning",)), "issuancePolicy.extendedKeyUsages"),
         (IssuancePolicy(allowed_identifiers=("no",)), "issuancePolicy.allowedIdentifiers"),
         (IssuancePolicy(denied_identifiers=("10.0.0.0/99",)), "issuancePolicy.deniedIdentifiers"),
+        (IssuancePolicy(allowed_ip_networks=("10.0.0.1/8",)), "issuancePolicy.allowedIpNetworks"),
+        (IssuancePolicy(allowed_ip_networks=("example.com",)), "issuancePolicy.allowedIpNetworks"),
     ],
 )
 def test_invalid_settings_name_their_field(policy: IssuancePolicy, field: str) -> None:
     errors = policy_errors(policy)
     assert errors
     assert all(e.startswith(field) for e in errors), errors
+
+
+# --------------------------------------------------------------------------- IP identifiers
+
+
+def test_ip_identifiers_are_off_by_default() -> None:
+    problem = identifier_problem(IssuancePolicy(), ip("192.0.2.1"))
+    assert problem is not None
+    assert problem.kind is ErrorKind.REJECTED_IDENTIFIER
+    assert "issuancePolicy.allowedIpNetworks is empty" in problem.detail
+
+
+@pytest.mark.parametrize(
+    ("address", "allowed"),
+    [
+        ("192.0.2.7", True),
+        ("192.0.3.7", False),
+        ("2001:db8::5", True),
+        ("2001:db9::5", False),
+        ("198.51.100.9", True),
+    ],
+)
+def test_ip_identifiers_are_allowed_in_the_listed_networks(address: str, allowed: bool) -> None:
+    policy = IssuancePolicy(allowed_ip_networks=("192.0.2.0/24", "2001:db8::/32", "198.51.100.9"))
+    problem = identifier_problem(policy, ip(address))
+    assert (problem is None) is allowed
+    if problem is not None:
+        assert "none of the networks of issuancePolicy.allowedIpNetworks" in problem.detail
+
+
+def test_denied_patterns_and_ip_ranges_of_the_allow_list_apply_to_ip_identifiers() -> None:
+    policy = IssuancePolicy(
+        allowed_ip_networks=("10.0.0.0/8",),
+        allowed_identifiers=(".example.com", "10.1.0.0/16"),
+        denied_identifiers=("10.1.2.0/24",),
+    )
+    assert identifier_problem(policy, ip("10.1.1.1")) is None
+    denied = identifier_problem(policy, ip("10.1.2.3"))
+    assert denied is not None
+    assert "deniedIdentifiers" in denied.detail
+    outside = identifier_problem(policy, ip("10.2.0.1"))
+    assert outside is not None
+    assert "allowedIdentifiers ('10.1.0.0/16')" in outside.detail
+    # Without IP ranges in allowedIdentifiers, its DNS patterns say nothing about addresses.
+    dns_only = IssuancePolicy(allowed_ip_networks=("10.0.0.0/8",), allowed_identifiers=("a.b.c",))
+    assert identifier_problem(dns_only, ip("10.2.0.1")) is None
+
+
+def test_ip_networks_are_normalized() -> None:
+    policy = normalized(IssuancePolicy(allowed_ip_networks=(" 2001:DB8::/32", "2001:db8::/32")))
+    assert policy.allowed_ip_networks == ("2001:db8::/32",)

@@ -136,7 +136,10 @@ def test_duplicate_names_collapse(world: MemoryWorld, ctx: AcmeContext, account:
     [
         ([{"type": "dns", "value": "localhost"}], ErrorKind.REJECTED_IDENTIFIER),
         ([{"type": "dns", "value": "a.*.example.com"}], ErrorKind.REJECTED_IDENTIFIER),
-        ([{"type": "ip", "value": "192.0.2.1"}], ErrorKind.UNSUPPORTED_IDENTIFIER),
+        ([{"type": "email", "value": "a@example.com"}], ErrorKind.UNSUPPORTED_IDENTIFIER),
+        # The default policy allows no IP identifiers (issuancePolicy.allowedIpNetworks).
+        ([{"type": "ip", "value": "192.0.2.1"}], ErrorKind.REJECTED_IDENTIFIER),
+        ([{"type": "ip", "value": "192.0.2.01"}], ErrorKind.MALFORMED),
         ([], ErrorKind.MALFORMED),
         (None, ErrorKind.MALFORMED),
     ],

@@ -70,6 +70,16 @@ def test_an_admin_creates_an_authority_and_an_ra_profile_on_it(
     assert chain.headers["content-type"].startswith("application/pem-certificate-chain")
     assert chain.text.count("-----BEGIN CERTIFICATE-----") >= 1
 
+    # RFC 8555 §7.4.2: cross-signing gives the Authority an alternate chain.
+    assert "None: certificates come with the chain above only." in detail.text
+    crossed = admin.form(f"/ui/authorities/{uuid}/cross-sign")
+    assert crossed.status_code == 303, crossed.text
+    page = admin.get(f"/ui/authorities/{uuid}").text
+    assert "offer 1 alternate chain(s)" in page
+    assert 'id="alternate-chain-1"' in page
+    view = acmehub.container().services.authorities.get(CLI_ACTOR, uuid)
+    assert len(view.alternate_chains) == 1
+
     ra_name = unique("ra")
     ra_uuid = new_ra(admin, uuid, ra_name, **{"issuancePolicy.allowWildcards": "on"})
     stored = acmehub.container().services.ra_profiles.get(CLI_ACTOR, ra_uuid).profile
@@ -95,6 +105,7 @@ def test_an_admin_creates_an_authority_and_an_ra_profile_on_it(
             "name": "renamed",
             "issuancePolicy.maxNames": "3",
             "issuancePolicy.maxLabels": "5",
+            "issuancePolicy.allowedIpNetworks": "10.0.0.0/8\n2001:DB8::/32",
             "ekus": ["clientAuth"],
         },
     )
@@ -102,7 +113,10 @@ def test_an_admin_creates_an_authority_and_an_ra_profile_on_it(
     stored = acmehub.container().services.ra_profiles.get(CLI_ACTOR, ra_uuid).profile
     assert stored.name == ra_name
     assert (stored.policy.max_names, stored.policy.max_labels) == (3, 5)
-    assert "Most labels per name</dt><dd>5</dd>" in admin.get(f"/ui/ra-profiles/{ra_uuid}").text
+    page = admin.get(f"/ui/ra-profiles/{ra_uuid}").text
+    assert "Most labels per name</dt><dd>5</dd>" in page
+    assert "IP address identifiers</dt><dd>10.0.0.0/8, 2001:db8::/32</dd>" in page
+    assert stored.policy.allowed_ip_networks == ("10.0.0.0/8", "2001:db8::/32")
     assert stored.policy.extended_key_usages == ("clientAuth",)
     assert not stored.policy.allow_wildcards
 

@@ -47,13 +47,27 @@ def register(sub: SubParsers) -> None:
         ("delete", api.DELETE, "delete an Authority (refused while RA profiles use it)"),
     ):
         command(a, name, text, change_one(action, REF, f"{name}d"), ref=REF)
+    command(
+        a,
+        "cross-sign",
+        "cross-sign the issuing CA with a new root (an alternate chain, RFC 8555 §7.4.2)",
+        _cross_sign,
+        ref=REF,
+    )
 
 
 def _show(admin: Admin, args: argparse.Namespace) -> None:
     detail = admin.do(api.GET, REF.path(admin, args.ref))
-    admin.show(detail, skip=("chain",))
+    admin.show(detail, skip=("chain", "alternate_chains"))
     if args.chain and detail.chain and not admin.json:
         admin.out.write(detail.chain)
+
+
+def _cross_sign(admin: Admin, args: argparse.Namespace) -> None:
+    detail = admin.do(api.CROSS_SIGN, REF.path(admin, args.ref))
+    admin.show(detail, skip=("chain", "alternate_chains"))
+    if not admin.json:
+        admin.out.write(f"alternate chains: {len(detail.alternate_chains)}\n")
 
 
 def _read(path: Path) -> str:

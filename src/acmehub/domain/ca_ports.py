@@ -27,6 +27,8 @@ class IssueRequest:
     crl_distribution_point: bool = True
     common_name: bool = True
     profile: str | None = None
+    #: The order's IP identifiers (RFC 8738), canonical text: iPAddress SANs (RFC 5280 §4.2.1.6).
+    ip_addresses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,17 @@ class CrlCapability(Protocol):
         ...
 
 
+@runtime_checkable
+class AlternateChainsCapability(Protocol):
+    """Optional capability: other chains for the backend's certificates (RFC 8555 §7.4.2),
+    e.g. through a cross-signed twin of the issuing CA during a root rollover."""
+
+    def alternate_chains_pem(self, chain_pem: str) -> tuple[str, ...]:
+        """For a certificate served with ``chain_pem`` (its issuers, leaf excluded), the other
+        chains that certify the same leaf, each in the same form; () when there are none."""
+        ...
+
+
 class CaBackends(Protocol):
     """Looks up the backend that serves an Authority (registry by type name)."""
 
@@ -99,6 +112,13 @@ class CaProvisioner(Protocol):
 
     def create(self, authority_uuid: str, name: str, key_type: str) -> ProvisionedCa:
         """Generate a root and an intermediate for the Authority ``authority_uuid``."""
+        ...
+
+    def cross_sign(
+        self, authority_uuid: str, config: dict[str, Any], key_material: dict[str, Any]
+    ) -> ProvisionedCa:
+        """The Authority with one more alternate chain: its issuing CA cross-signed by a new
+        root (RFC 8555 §7.4.2)."""
         ...
 
     def import_ca(

@@ -63,6 +63,9 @@ def offered_challenge_types(
     RFC 8555 §7.1.3 / §8.3 / RFC 8737 §3: a wildcard is proven through DNS only. The newer DNS
     types come after the older ones, when the ACME profile offers them; dns-persist-01 only
     where an issuer domain name is configured (§3.1: the list must not be empty)."""
+    if identifier.type == "ip":
+        # RFC 8738 §7: an IP address has no DNS zone to prove; http-01 (§4), tls-alpn-01 (§6).
+        return (ChallengeType.HTTP_01, ChallengeType.TLS_ALPN_01)
     if identifier.is_wildcard:
         types = [ChallengeType.DNS_01]
     else:

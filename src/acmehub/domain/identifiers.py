@@ -18,6 +18,14 @@ after Boulder's ``policy/pa.go``. A DNS identifier is accepted when it is:
 * a wildcard only as the whole leftmost label ("*.", RFC 8555 §7.1.3), and no name that a
   wildcard of the same order already covers (Boulder: redundant with a wildcard domain).
 
+An IP identifier (RFC 8738) is accepted when its value is an IPv4 or IPv6 address written in
+its one canonical text form (RFC 8738 §3: RFC 1123 §2.1 dotted quad for IPv4, RFC 5952 §4 for
+IPv6: lower case, leading zeros dropped, the longest run of zero fields as "::"), without a zone
+("%eth0"), and not an IPv4-mapped IPv6 address (that address is the IPv4 identifier). Another
+spelling of a valid address is ``malformed`` with the canonical form in the detail, as Boulder
+does: the order's identifiers are then exactly what the client sent. Which addresses an RA
+profile lets through is its issuance policy's ``allowed_ip_networks`` (domain/policy.py).
+
 A refused name is ``rejectedIdentifier``; what is not a name at all (an empty value, a value
 that is not a string) is ``malformed``. Several refusals become one problem with a subproblem
 per identifier (RFC 8555 §6.7.1). The per-profile limits (labels per name, names per order,
@@ -150,6 +158,34 @@ def check_dns_name(value: str, suffixes: PublicSuffixes | None = None) -> Proble
     return None
 
 
+def check_ip_address(value: str) -> Problem | None:
+    """None when ``value`` is an acceptable IP identifier value (RFC 8738 §3), else why not."""
+    what = shown(value)
+
+    def bad(detail: str) -> Problem:
+        return Problem(ErrorKind.MALFORMED, detail, ("ip", value))
+
+    if not value:
+        return bad("an identifier's value must not be empty")
+    if "%" in value:
+        return bad(f"{what} carries a zone: an ip identifier is an address without one")
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return bad(f"{what} is not an IPv4 or IPv6 address (RFC 8738 §3)")
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return bad(
+            f"{what} is an IPv4-mapped IPv6 address: use the ip identifier {address.ipv4_mapped}"
+        )
+    canonical = str(address)
+    if canonical != value:
+        form = "RFC 5952 §4" if address.version == 6 else "RFC 1123 §2.1"
+        return bad(
+            f"{what} is not in canonical form (RFC 8738 §3, {form}): write it as {canonical}"
+        )
+    return None
+
+
 def _is_ip_address(name: str) -> bool:
     try:
         ipaddress.ip_address(name)
@@ -165,7 +201,7 @@ def redundant_names(identifiers: Sequence[Identifier]) -> list[Problem]:
     problems = []
     for identifier in identifiers:
         parent = identifier.value.partition(".")[2]
-        if not identifier.is_wildcard and parent in wildcards:
+        if identifier.type == "dns" and not identifier.is_wildcard and parent in wildcards:
             problems.append(
                 _reject(
                     identifier.value,
@@ -196,11 +232,19 @@ def parse_identifiers(raw: Any, suffixes: PublicSuffixes | None = None) -> tuple
         ):
             raise DomainError(ErrorKind.MALFORMED, "each identifier needs a string type and value")
         kind, value = item["type"], item["value"]
+        if kind == "ip":
+            # RFC 8738 §3; whether the RA profile allows it is domain/policy.py's question.
+            problem = check_ip_address(value)
+            if problem is not None:
+                problems.append(problem)
+            else:
+                seen.setdefault(f"ip:{value}", Identifier("ip", value))
+            continue
         if kind != "dns":
             problems.append(
                 Problem(
                     ErrorKind.UNSUPPORTED_IDENTIFIER,
-                    f"identifier type {shown(kind)} is not supported; use dns",
+                    f"identifier type {shown(kind)} is not supported; use dns or ip",
                     (kind, value),
                 )
             )
@@ -211,7 +255,7 @@ def parse_identifiers(raw: Any, suffixes: PublicSuffixes | None = None) -> tuple
             continue
         # DNS names compare case-insensitively (RFC 4343); we store and sign them lower-cased.
         canonical = ascii_lower(value)
-        seen.setdefault(canonical, Identifier("dns", canonical))
+        seen.setdefault(f"dns:{canonical}", Identifier("dns", canonical))
     identifiers = tuple(sorted(seen.values()))
     problems.extend(redundant_names(identifiers))
     raise_compound(problems)

@@ -116,6 +116,8 @@ class IssuancePolicy:
     #: Issuer domain names a CAA record must name to let this RA profile issue (RFC 8659
     #: §4.2). Empty: the ACME profile's ``caa_identities`` (what its directory advertises).
     caa_issuer_domains: tuple[str, ...] = ()
+    #: IP identifiers (RFC 8738) are allowed in these networks (CIDR); empty: none at all.
+    allowed_ip_networks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,10 @@ Identifier patterns (``IssuancePolicy.allowed_identifiers`` / ``denied_identifie
 * ``10.0.0.0/8`` or ``2001:db8::/32``: IP identifiers in that range (RFC 8738).
 
 Names compare case-insensitively (RFC 4343). A denied pattern wins over an allowed one.
+
+IP identifiers (RFC 8738) are off unless ``IssuancePolicy.allowed_ip_networks`` names networks
+(``10.0.0.0/8``, ``2001:db8::/32``, a single address); an IP identifier must lie in one of them,
+must match no denied pattern, and, when ``allowed_identifiers`` holds IP ranges, one of those too.
 """
 
 from __future__ import annotations
@@ -124,6 +128,10 @@ def identifier_problem(policy: IssuancePolicy, identifier: Identifier) -> Proble
             (identifier.type, identifier.value),
         )
 
+    if identifier.type == "ip":
+        why = _ip_refusal(policy, identifier.value)
+        if why is not None:
+            return reject(why)
     if identifier.type == "dns":
         labels = identifier.base_name.count(".") + 1
         if labels > policy.max_labels:
@@ -136,12 +144,39 @@ def identifier_problem(policy: IssuancePolicy, identifier: Identifier) -> Proble
     denied = _first_match(policy.denied_identifiers, identifier)
     if denied is not None:
         return reject(f"it matches the rule issuancePolicy.deniedIdentifiers {denied!r}")
-    if policy.allowed_identifiers and _first_match(policy.allowed_identifiers, identifier) is None:
-        allowed = ", ".join(repr(p) for p in policy.allowed_identifiers[:10])
-        more = ", ..." if len(policy.allowed_identifiers) > 10 else ""
+    patterns = policy.allowed_identifiers
+    if identifier.type == "ip":
+        # allowedIpNetworks is the IP identifiers' allow list; IP ranges among the allowed
+        # patterns narrow it, DNS patterns say nothing about addresses.
+        patterns = tuple(p for p in patterns if _network(normalize_pattern(p)) is not None)
+    if patterns and _first_match(patterns, identifier) is None:
+        shown = ", ".join(repr(p) for p in patterns[:10])
+        more = ", ..." if len(patterns) > 10 else ""
         return reject(
-            f"it matches none of the rules issuancePolicy.allowedIdentifiers ({allowed}{more})"
+            f"it matches none of the rules issuancePolicy.allowedIdentifiers ({shown}{more})"
         )
+    return None
+
+
+def _ip_refusal(policy: IssuancePolicy, value: str) -> str | None:
+    if not policy.allowed_ip_networks:
+        return "IP identifiers are not allowed (issuancePolicy.allowedIpNetworks is empty)"
+    address = ipaddress.ip_address(value)
+    for text in policy.allowed_ip_networks:
+        network = ipaddress.ip_network(text, strict=False)
+        if address.version == network.version and address in network:
+            return None
+    shown = ", ".join(policy.allowed_ip_networks[:10])
+    more = ", ..." if len(policy.allowed_ip_networks) > 10 else ""
+    return f"it is in none of the networks of issuancePolicy.allowedIpNetworks ({shown}{more})"
+
+
+def ip_network_error(text: str) -> str | None:
+    """None when ``text`` is an IP network (CIDR, host bits clear) or a single address."""
+    try:
+        ipaddress.ip_network(text, strict=True)
+    except ValueError as exc:
+        return f"{text!r} is not an IP network in CIDR notation ({exc})"
     return None
 
 
@@ -218,6 +253,13 @@ def policy_errors(policy: IssuancePolicy) -> list[str]:
             for error in (pattern_error(p) for p in patterns)
             if error is not None
         )
+    if len(policy.allowed_ip_networks) > MAX_PATTERNS:
+        errors.append(f"issuancePolicy.allowedIpNetworks: at most {MAX_PATTERNS} networks")
+    errors.extend(
+        f"issuancePolicy.allowedIpNetworks: {error}"
+        for error in map(ip_network_error, policy.allowed_ip_networks)
+        if error is not None
+    )
     if not 1 <= policy.max_names <= MAX_IDENTIFIERS:
         errors.append(f"issuancePolicy.maxNames must be between 1 and {MAX_IDENTIFIERS}")
     low, high = MAX_LABELS_RANGE
@@ -257,7 +299,15 @@ def normalized(policy: IssuancePolicy) -> IssuancePolicy:
         min_rsa_bits=policy.min_rsa_bits,
         extended_key_usages=_dedupe(policy.extended_key_usages),
         caa_issuer_domains=_dedupe(d.lower().rstrip(".") for d in policy.caa_issuer_domains),
+        allowed_ip_networks=_dedupe(_canonical_network(n) for n in policy.allowed_ip_networks),
     )
+
+
+def _canonical_network(text: str) -> str:
+    try:
+        return str(ipaddress.ip_network(text.strip(), strict=True))
+    except ValueError:
+        return text.strip()
 
 
 def _dedupe(items: Iterable[str]) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ and storage. Each family lives in a module of its own; this one re-exports them.
 from __future__ import annotations
 
 from acmehub.domain.ca_ports import (
+    AlternateChainsCapability,
     CaBackend,
     CaBackends,
     CaProvisioner,
@@ -47,6 +48,7 @@ from acmehub.domain.storage_ports import (
     UserRepository,
 )
 from acmehub.domain.validation_ports import (
+    AddressScreen,
     CaaChecker,
     ValidationQueue,
     Validator,
@@ -56,6 +58,8 @@ __all__ = [
     "AccountCount",
     "AccountFilter",
     "AccountRepository",
+    "AddressScreen",
+    "AlternateChainsCapability",
     "AuditFilter",
     "AuditRepository",
     "AuthorizationRepository",

@@ -34,6 +34,7 @@ class Link(StrEnum):
     AUTHZ = "authz"
     CHALLENGE = "challenge"
     CERT = "cert"
+    CERT_ALTERNATE = "certAlternate"
     #: RFC 8555 §7.4.1 pre-authorization; in the directory only where the profile offers it.
     NEW_AUTHZ = "newAuthz"
     RENEWAL_INFO = "renewalInfo"  # RFC 9773
@@ -54,9 +55,24 @@ PATHS: dict[Link, str] = {
     Link.AUTHZ: "/authz/{id}",
     Link.CHALLENGE: "/chall/{id}",
     Link.CERT: "/cert/{id}",
+    # RFC 8555 §7.4.2: the same certificate with its n-th alternate chain (n = 1, 2, ...).
+    Link.CERT_ALTERNATE: "/cert/{id}/{n}",
     Link.NEW_AUTHZ: "/new-authz",
     Link.RENEWAL_INFO: "/renewal-info/{id}",
 }
+
+#: Where a family puts a resource elsewhere than PATHS: the RA-profile family's revokeCert is
+#: ``/order/revoke-cert`` (platform-reference.md, as the seed lists it). Its directory names this
+#: path; the PATHS one is served too, as an alias, for clients that kept an older directory.
+FAMILY_PATHS: dict[ProfileMode, dict[Link, str]] = {
+    ProfileMode.RA_PROFILE: {Link.REVOKE_CERT: "/order/revoke-cert"},
+}
+
+
+def path_of(mode: ProfileMode, link: Link) -> str:
+    """The path of ``link`` below a family root of ``mode`` (what URLs are built from)."""
+    return FAMILY_PATHS.get(mode, {}).get(link, PATHS[link])
+
 
 #: Directory members (RFC 8555 §7.1.1) and the resources they name.
 DIRECTORY_MEMBERS = (
@@ -97,7 +113,7 @@ class Urls:
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
 
     def acme(self, mode: ProfileMode, name: str, link: Link = Link.DIRECTORY, id_: str = "") -> str:
-        return self.base_url + family_root(mode, name) + PATHS[link].replace("{id}", id_)
+        return self.base_url + family_root(mode, name) + path_of(mode, link).replace("{id}", id_)
 
     def directory(self, acme_profile: str) -> str:
         """The ACME directory of the ACME-profile family (/acme/{name}/directory)."""

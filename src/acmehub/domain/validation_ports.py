@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from acmehub.domain.errors import Problem
-from acmehub.domain.model import ValidationResult, ValidationTask
+from acmehub.domain.model import ValidationNetwork, ValidationResult, ValidationTask
 
 
 class Validator(Protocol):
@@ -25,6 +25,16 @@ class CaaChecker(Protocol):
 
     def recheck_caa(self, tasks: Sequence[ValidationTask]) -> list[Problem]:
         """One problem for each task whose CAA forbids issuance now; [] when all permit."""
+        ...
+
+
+class AddressScreen(Protocol):
+    """Where validation may connect (issue 15's address policy), asked at new-order about an IP
+    identifier (RFC 8738): an address validation would never connect to cannot be proven."""
+
+    def ip_identifier_refusal(self, value: str, network: ValidationNetwork) -> str | None:
+        """Why no challenge could connect to the address ``value``, completing "ADDRESS is
+        ..."; None when one could."""
         ...
 
 

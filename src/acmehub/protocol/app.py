@@ -62,6 +62,7 @@ HANDLERS: dict[Link, dict[str, Handler]] = {
     Link.NEW_AUTHZ: {"POST": authorizations.new_authz},
     Link.CHALLENGE: {"POST": authorizations.challenge},
     Link.CERT: {"POST": certificates.certificate},
+    Link.CERT_ALTERNATE: {"POST": certificates.certificate},
     Link.REVOKE_CERT: {"POST": certificates.revoke},
     Link.RENEWAL_INFO: {"GET": renewal_info.renewal_info},
 }

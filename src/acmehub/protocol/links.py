@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from acmehub.domain.urls import (
     CRL_PATH,
     DIRECTORY_MEMBERS,
+    FAMILY_PATHS,
     FAMILY_TEMPLATES,
     PATHS,
     PREFIXES,
@@ -16,6 +17,7 @@ from acmehub.domain.urls import (
     ProfileMode,
     Urls,
     family_root,
+    path_of,
 )
 from acmehub.services.context import ProfileRef
 
@@ -40,15 +42,25 @@ class Route:
     mode: ProfileMode
     prefix: str
     template: str  # Starlette path template with {profile} and, maybe, {id}
+    path: str = ""  # the resource's path below the family root (PATHS, or FAMILY_PATHS)
 
 
 def routes() -> list[Route]:
-    return [
-        Route(link, mode, prefix, prefix + family + path)
+    """Every served path: PATHS under each family and prefix, and a family's own paths
+    (FAMILY_PATHS) beside them."""
+    table = [
+        Route(link, mode, prefix, prefix + family + path, path)
         for prefix in PREFIXES
         for mode, family in FAMILY_TEMPLATES
         for link, path in PATHS.items()
     ]
+    table += [
+        Route(link, mode, prefix, prefix + family + path, path)
+        for prefix in PREFIXES
+        for mode, family in FAMILY_TEMPLATES
+        for link, path in FAMILY_PATHS.get(mode, {}).items()
+    ]
+    return table
 
 
 @dataclass(frozen=True)
@@ -71,7 +83,7 @@ class RouteTable:
     def __init__(self) -> None:
         self._by_shape: dict[tuple[str, ProfileMode, tuple[str, ...]], Route] = {}
         for route in routes():
-            shape = tuple(PATHS[route.link].strip("/").split("/"))
+            shape = tuple(route.path.strip("/").split("/"))
             self._by_shape[(route.prefix, route.mode, shape)] = route
 
     @staticmethod
@@ -99,9 +111,17 @@ class RouteTable:
     def _find(self, prefix: str, mode: ProfileMode, profile: str, tail: list[str]) -> Match | None:
         if not tail:
             return None
+        # A fixed path first ("order/revoke-cert" is no order: ids are 22 characters).
+        fixed = self._by_shape.get((prefix, mode, tuple(tail)))
+        if fixed is not None and "{id}" not in fixed.path:
+            return Match(fixed, profile, "")
         object_id = tail[1] if len(tail) > 1 else ""
         shape = (tail[0], "{id}", *tail[2:]) if object_id else tuple(tail)
         route = self._by_shape.get((prefix, mode, shape))
+        if route is None and len(tail) == 3 and tail[2].isdigit() and tail[2][0] != "0":
+            # An alternate chain: ".../cert/{id}/{n}"; its object id is "{id}/{n}".
+            route = self._by_shape.get((prefix, mode, (tail[0], "{id}", "{n}")))
+            object_id = f"{tail[1]}/{tail[2]}"
         return None if route is None else Match(route, profile, object_id)
 
 
@@ -117,7 +137,12 @@ class Linker:
         return self.base_url + family_root(self.ref.mode, self.ref.name, prefix or self.prefix)
 
     def url(self, link: Link, object_id: str = "") -> str:
-        return self.root() + PATHS[link].replace("{id}", object_id)
+        path = path_of(self.ref.mode, link)
+        if "{n}" in path:
+            # "{id}/{n}": an object and the number of one of its alternates.
+            object_id, _, number = object_id.partition("/")
+            path = path.replace("{n}", number)
+        return self.root() + path.replace("{id}", object_id)
 
     def collection(self, link: Link) -> str:
         """The URL below which a resource's objects live, e.g. the directory's renewalInfo

@@ -173,6 +173,37 @@ class AuthorityService:
             )
             return changed
 
+    def cross_sign(self, actor: Actor, authority_uuid: str) -> AuthorityView:
+        """Give an embedded Authority an alternate chain (RFC 8555 §7.4.2): a new root
+        cross-signs its issuing CA; certificate downloads then offer both chains."""
+        require(actor, Role.ADMIN, Family.AUTHORITIES)
+        provisioner = self._provisioner()
+        with self._d.uow() as tx:
+            authority = self.find(tx, authority_uuid)
+        if authority.kind != EMBEDDED:
+            raise invalid(f"Authority {authority.name} is not embedded: acmehub holds no key")
+        made = provisioner.cross_sign(
+            authority.uuid, dict(authority.config), dict(authority.key_material)
+        )
+        with self._d.uow(write=True) as tx:
+            current = self.find(tx, authority_uuid)
+            if current.config != authority.config:
+                raise conflict(f"Authority {authority.name} changed meanwhile: try again")
+            changed = replace(current, config=made.config, key_material=made.key_material)
+            tx.profiles.update_authority(changed)
+            record(
+                tx,
+                self._d.clock,
+                actor.name,
+                "authority.cross_sign",
+                "authority",
+                authority.uuid,
+                name=authority.name,
+                alternates=len(made.config.get("alternate_chains_pem") or []),
+            )
+            ra_profiles = tuple(tx.profiles.list_ra_profiles(authority_uuid))
+        return self._view(changed, ra_profiles)
+
     def enable(self, actor: Actor, authority_uuid: str) -> Authority:
         return self._switch(actor, authority_uuid, True)
 
@@ -234,4 +265,5 @@ class AuthorityService:
             not_after=issuing.not_valid_after_utc,
             chain_pem=chain_pem,
         )
-        return AuthorityView(authority, info, None, ra_profiles)
+        alternates = authority.config.get("alternate_chains_pem") or []
+        return AuthorityView(authority, info, None, ra_profiles, tuple(map(str, alternates)))

@@ -60,9 +60,14 @@ def _validating(view: AuthorizationView) -> list[str]:
 
 def retry_after_seconds(expected: float | None, retry_interval: int) -> int:
     """Retry-After (RFC 8555 §7.5.1, §8.2) for a result still being worked out: when it is
-    expected (whole seconds, at least 1), never beyond the profile's retry interval."""
+    expected (whole seconds, at least 1), never beyond the profile's retry interval.
+
+    Without a figure (this process has validated nothing yet, or validates nothing itself)
+    the result is expected soon, not after the retry interval: a validation takes
+    milliseconds to seconds, so 1 s (issue 16 §6: a 30 s retry interval must not make a
+    client wait 30 s for a 50 ms validation)."""
     if expected is None:
-        return max(1, retry_interval)
+        expected = 1.0
     return max(1, min(retry_interval, math.ceil(expected)))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -13,6 +14,7 @@ from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.domain.key_policy import spki_sha256_hex
 from acmehub.domain.model import AcmeProfile, BlockedKey, Certificate
 from acmehub.domain.ports import (
+    AlternateChainsCapability,
     CaBackends,
     Clock,
     CrlCapability,
@@ -32,6 +34,8 @@ from acmehub.services.accounts import AccountService, acme_actor, check_account_
 from acmehub.services.admin import record
 from acmehub.services.context import AcmeContext
 from acmehub.services.deps import ServiceDeps
+
+log = logging.getLogger(__name__)
 
 CRL_LIFETIME = timedelta(days=7)
 
@@ -141,6 +145,25 @@ class CertificateService:
     def __init__(self, deps: ServiceDeps, accounts: AccountService) -> None:
         self._d = deps
         self._accounts = accounts
+
+    def download_chains(
+        self, ctx: AcmeContext, account_id: str, certificate_id: str
+    ) -> tuple[Certificate, tuple[str, ...]]:
+        """The certificate and its alternate chains (RFC 8555 §7.4.2: the same leaf under
+        other issuers, e.g. a cross-signed twin of the issuing CA), leaf excluded."""
+        cert = self.download(ctx, account_id, certificate_id)
+        with self._d.uow() as tx:
+            authority = tx.profiles.authority(cert.authority_uuid)
+        if authority is None:
+            return cert, ()
+        try:
+            backend = self._d.ca.for_authority(authority)
+        except DomainError:
+            log.warning("no alternate chains for certificate %s", cert.id, exc_info=True)
+            return cert, ()  # the default chain is stored with the certificate
+        if not isinstance(backend, AlternateChainsCapability):
+            return cert, ()
+        return cert, backend.alternate_chains_pem(cert.chain_pem)
 
     def download(self, ctx: AcmeContext, account_id: str, certificate_id: str) -> Certificate:
         with self._d.uow() as tx:

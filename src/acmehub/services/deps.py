@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from acmehub.domain.ports import (
+    AddressScreen,
     CaaChecker,
     CaBackends,
     CaProvisioner,
@@ -31,6 +32,9 @@ class ServiceDeps:
     urls: Urls = field(default_factory=lambda: Urls(""))
     #: CAA checked again at finalize (the VA); None: no recheck (unit tests without DNS).
     caa: CaaChecker | None = None
+    #: The VA's address policy, asked at new-order about IP identifiers (RFC 8738); None:
+    #: not asked (unit tests without a VA).
+    addresses: AddressScreen | None = None
     #: Names whose authorization was validated longer ago get their CAA checked again at
     #: finalize (Baseline Requirements 3.2.2.8 allow 8 hours; Boulder uses 7).
     caa_recheck_after: timedelta = timedelta(hours=7)

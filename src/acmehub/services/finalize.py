@@ -121,7 +121,8 @@ class FinalizeService:
                 )
             csr = check_finalize_csr(
                 csr_der,
-                order_names=[i.value for i in order.identifiers],
+                order_names=[i.value for i in order.identifiers if i.type == "dns"],
+                order_ips=[i.value for i in order.identifiers if i.type == "ip"],
                 account_spki_sha256_hex=account_key_spki_sha256,
             )
             # The issuance policy of the RA profile the order was made under (it may have been
@@ -219,12 +220,13 @@ class FinalizeService:
             not_before, not_after = issuance_validity(
                 order, profile_validity(profile, ra), now, self._d.backdate
             )
-            names = tuple(i.value for i in order.identifiers)
+            names = tuple(i.value for i in order.identifiers if i.type == "dns")
             assert order.csr_der is not None
             issued = self._d.ca.for_authority(authority).issue(
                 IssueRequest(
                     csr_der=order.csr_der,
                     dns_names=names,
+                    ip_addresses=tuple(i.value for i in order.identifiers if i.type == "ip"),
                     not_before=not_before,
                     not_after=not_after,
                     attributes={**acme.issue_certificate_attributes, **ra.acme_issue_attributes},

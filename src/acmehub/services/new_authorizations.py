@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from acmehub.domain.dns_challenges import offered_challenge_types
+from acmehub.domain.errors import ErrorKind, Problem
+from acmehub.domain.identifiers import raise_compound
 from acmehub.domain.model import (
     Account,
     Authorization,
@@ -21,7 +23,31 @@ from acmehub.domain.model import (
 from acmehub.domain.ports import UnitOfWork
 from acmehub.domain.preauthorization import names_to_look_up, pick, reusable
 from acmehub.services.context import AcmeContext
-from acmehub.services.deps import new_id
+from acmehub.services.deps import ServiceDeps, new_id
+
+
+def check_addresses(deps: ServiceDeps, ctx: AcmeContext, identifiers: Sequence[Identifier]) -> None:
+    """An IP identifier (RFC 8738) whose address the validation address policy would never
+    connect to cannot be proven: refused now (``rejectedIdentifier``) rather than left to fail
+    validation. For new-order and newAuthz alike."""
+    screen = deps.addresses
+    if screen is None:
+        return
+    network = ctx.acme_profile.validation_network
+    problems = []
+    for ident in identifiers:
+        if ident.type != "ip":
+            continue
+        why = screen.ip_identifier_refusal(ident.value, network)
+        if why is not None:
+            problems.append(
+                Problem(
+                    ErrorKind.REJECTED_IDENTIFIER,
+                    f"{ident.value} is {why}: validation could never connect to it",
+                    (ident.type, ident.value),
+                )
+            )
+    raise_compound(problems)
 
 
 def challenge_types_for(

@@ -20,7 +20,11 @@ from acmehub.domain.status import order_status
 from acmehub.services.accounts import AccountService, check_account_enabled
 from acmehub.services.context import AcmeContext
 from acmehub.services.deps import ServiceDeps, new_id
-from acmehub.services.new_authorizations import new_authorization, reused_authorizations
+from acmehub.services.new_authorizations import (
+    check_addresses,
+    new_authorization,
+    reused_authorizations,
+)
 from acmehub.services.renewal_info import check_replaces
 
 ORDERS_PAGE_SIZE = 100
@@ -79,6 +83,7 @@ class OrderService:
             identifiers = parse_identifiers(payload.get("identifiers"))
             # The RA profile's issuance policy: names, wildcards, how many (domain/policy.py).
             check_identifiers(ctx.ra_profile.policy, identifiers)
+            check_addresses(self._d, ctx, identifiers)
             # draft-ietf-acme-profiles: the profile asked for, else the RA profile's default.
             chosen = choose_profile(ctx.certificate_profiles, payload.get("profile"))
             check_profile_names(chosen, identifiers)

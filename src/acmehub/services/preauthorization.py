@@ -13,7 +13,7 @@ from acmehub.domain.policy import check_identifiers
 from acmehub.services.accounts import AccountService, check_account_enabled
 from acmehub.services.context import AcmeContext
 from acmehub.services.deps import ServiceDeps
-from acmehub.services.new_authorizations import new_authorization
+from acmehub.services.new_authorizations import check_addresses, new_authorization
 from acmehub.services.orders import OrderService
 
 
@@ -60,6 +60,13 @@ class PreAuthorizationService:
                 f"newOrder instead (RFC 8555 §7.4.1)",
             )
         (ident,) = parse_identifiers([raw])
+        if subdomains and ident.type != "dns":
+            # RFC 9444 §4: subdomains are a DNS name's; an address has none.
+            raise DomainError(
+                ErrorKind.MALFORMED,
+                f"subdomainAuthAllowed is for DNS names only, not the {ident.type} identifier "
+                f"{ident.value}",
+            )
         now = self._d.clock.now()
         with self._d.uow(write=True) as tx:
             account = self._accounts.for_request(tx, ctx, account_id)
@@ -67,6 +74,7 @@ class PreAuthorizationService:
             OrderService.check_terms(ctx, account)
             # The RA profile's issuance policy, as for an order of this one name.
             check_identifiers(ctx.ra_profile.policy, (ident,))
+            check_addresses(self._d, ctx, (ident,))
             authz = new_authorization(
                 ctx,
                 account,

@@ -126,14 +126,20 @@ class Http01Checker:
 
     async def check(self, ctx: CheckContext) -> None:
         task = ctx.task
-        if task.identifier.type != "dns":
-            raise ctx.fail(ErrorKind.UNSUPPORTED_IDENTIFIER, "http-01 validates DNS names only")
+        if task.identifier.type not in ("dns", "ip"):
+            raise ctx.fail(
+                ErrorKind.UNSUPPORTED_IDENTIFIER, "http-01 validates DNS names and IP addresses"
+            )
         if task.identifier.is_wildcard:
             # Wildcard names are proved with dns-01 only; the RA never sends this task.
             raise ctx.fail(ErrorKind.UNAUTHORIZED, "http-01 cannot validate a wildcard name")
         if not _TOKEN.match(task.token):
             raise ctx.fail(ErrorKind.MALFORMED, "The challenge token is not base64url")
         name = task.identifier.value
+        if task.identifier.type == "ip" and ":" in name:
+            # RFC 8738 §4: the URL (and so the Host header) carries the address itself; an
+            # IPv6 address in brackets (RFC 3986 §3.2.2).
+            name = f"[{name}]"
         port = self._settings.http01_port
         try:
             url = httpx.URL(f"http://{name}:{port}/.well-known/acme-challenge/{task.token}")

@@ -16,13 +16,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import ipaddress
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from acmehub.concurrency import in_event_loop, wait_for
 from acmehub.domain.errors import ErrorKind, Problem
-from acmehub.domain.model import ChallengeType, ValidationResult, ValidationTask
+from acmehub.domain.model import (
+    ChallengeType,
+    ValidationNetwork,
+    ValidationResult,
+    ValidationTask,
+)
+from acmehub.validation.address_policy import AddressPolicy
 from acmehub.validation.caa import check_caa
 from acmehub.validation.common import ChallengeError, CheckContext, problem_identifier
 from acmehub.validation.dns01 import Dns01Checker
@@ -84,10 +91,23 @@ class ValidationAuthority:
         self._checkers: dict[ChallengeType, ChallengeChecker] = (
             dict(checkers) if checkers is not None else default_checkers(self._settings)
         )
+        self._addresses = AddressPolicy(
+            self._settings.allowed_networks, self._settings.own_listeners
+        )
 
     @property
     def settings(self) -> VaSettings:
         return self._settings
+
+    def ip_identifier_refusal(self, value: str, network: ValidationNetwork) -> str | None:
+        """The domain's ``AddressScreen`` port: why neither http-01 nor tls-alpn-01 could
+        connect to the address of an IP identifier (RFC 8738), or None."""
+        address = ipaddress.ip_address(value)
+        s = self._settings
+        refusals = [
+            self._addresses.refusal(address, p, network) for p in (s.http01_port, s.tlsalpn01_port)
+        ]
+        return None if None in refusals else refusals[0]
 
     def recheck_caa(self, tasks: Sequence[ValidationTask]) -> list[Problem]:
         """The domain's ``CaaChecker`` port (finalize): CAA of every task checked again, all

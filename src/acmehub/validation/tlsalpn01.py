@@ -18,6 +18,11 @@ checks it): one subjectAltName extension whose only entry is a dNSName equal to 
 extension holding the digest. A certificate with an extension twice (two acmeIdentifiers, two
 subjectAltNames) is refused, as RFC 5280 §4.2 forbids.
 
+An IP identifier (RFC 8738 §6) is connected to at its own address, with SNI set to the
+address's reverse-mapping name (``4.3.2.1.in-addr.arpa``, the nibbles of an IPv6 address under
+``ip6.arpa``, RFC 1034 / RFC 3596, without the trailing dot), and the certificate's one
+subjectAltName entry must be the iPAddress being validated.
+
 Problem types (RFC 8555 §6.7):
 
 * ``dns``: the name does not resolve.
@@ -33,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
 import socket
 import ssl
 from typing import NoReturn
@@ -42,7 +48,13 @@ from cryptography.x509.oid import ObjectIdentifier
 
 from acmehub.domain.errors import ErrorKind
 from acmehub.validation.address_policy import AddressPolicy, screen
-from acmehub.validation.common import CheckContext, host_port, order_addresses, quote
+from acmehub.validation.common import (
+    CheckContext,
+    IPAddress,
+    host_port,
+    order_addresses,
+    quote,
+)
 from acmehub.validation.resolver import DnsLookupError, dns_failure, lookup_addresses
 from acmehub.validation.settings import VaSettings
 
@@ -77,30 +89,39 @@ class TlsAlpn01Checker:
 
     async def check(self, ctx: CheckContext) -> None:
         task = ctx.task
-        if task.identifier.type != "dns":
-            raise ctx.fail(ErrorKind.UNSUPPORTED_IDENTIFIER, "tls-alpn-01 validates DNS names only")
+        if task.identifier.type not in ("dns", "ip"):
+            raise ctx.fail(
+                ErrorKind.UNSUPPORTED_IDENTIFIER,
+                "tls-alpn-01 validates DNS names and IP addresses",
+            )
         if task.identifier.is_wildcard:
             # Wildcard names are proved with dns-01 only; the RA never sends this task.
             raise ctx.fail(ErrorKind.UNAUTHORIZED, "tls-alpn-01 cannot validate a wildcard name")
         name = task.identifier.value
         port = self._settings.tlsalpn01_port
-        try:
-            addresses = await lookup_addresses(ctx, name)
-        except DnsLookupError as exc:
-            ctx.note(f"TLS {name}: {exc.detail}")
-            raise dns_failure(task, exc) from exc
+        ip = ipaddress.ip_address(name) if task.identifier.type == "ip" else None
+        if ip is not None:
+            addresses: list[IPAddress] = [ip]
+        else:
+            try:
+                addresses = await lookup_addresses(ctx, name)
+            except DnsLookupError as exc:
+                ctx.note(f"TLS {name}: {exc.detail}")
+                raise dns_failure(task, exc) from exc
         addresses = screen(
             ctx,
             self._policy,
             addresses,
             port,
             what=f"Connecting to {name} for tls-alpn-01",
-            resolved=True,
+            resolved=ip is None,
         )
+        # RFC 8738 §6: SNI carries the reverse-mapping name of an IP identifier.
+        sni = ip.reverse_pointer if ip is not None else name
         failures: list[str] = []
         for address in order_addresses(addresses, self._settings.prefer_ipv6):
             peer = host_port(address, port)
-            ctx.note(f"TLS {peer} SNI {name} ALPN {ACME_TLS_1}")
+            ctx.note(f"TLS {peer} SNI {sni} ALPN {ACME_TLS_1}")
             try:
                 async with asyncio.timeout(ctx.step_timeout()):
                     _, writer = await asyncio.open_connection(
@@ -110,8 +131,8 @@ class TlsAlpn01Checker:
                 # Could not connect: the other address family may work.
                 failures.append(f"{peer}: {_reason(exc)}")
                 continue
-            protocol, der = await self._handshake(ctx, writer, name, peer)
-            self._judge(ctx, name, peer, protocol, der)
+            protocol, der = await self._handshake(ctx, writer, sni, peer)
+            self._judge(ctx, name, peer, protocol, der, ip)
             return
         raise ctx.fail(
             ErrorKind.CONNECTION,
@@ -156,6 +177,7 @@ class TlsAlpn01Checker:
         peer: str,
         protocol: str | None,
         der: bytes | None,
+        ip: IPAddress | None = None,
     ) -> None:
         def refuse(kind: ErrorKind, what: str) -> NoReturn:
             raise ctx.fail(kind, f"The tls-alpn-01 certificate from {peer} for {name} {what}")
@@ -186,14 +208,11 @@ class TlsAlpn01Checker:
         except x509.ExtensionNotFound:
             refuse(ErrorKind.UNAUTHORIZED, "has no subjectAltName extension")
         general_names = list(san)
-        if (
-            len(general_names) != 1
-            or not isinstance(general_names[0], x509.DNSName)
-            or not _same_name(general_names[0].value, name)
-        ):
+        if not _names_only(general_names, name, ip):
+            wanted = f"IPAddress:{ip}" if ip is not None else f"DNSName:{quote(name)}"
             refuse(
                 ErrorKind.UNAUTHORIZED,
-                f"must name exactly DNSName:{quote(name)} in its subjectAltName;"
+                f"must name exactly {wanted} in its subjectAltName;"
                 f" it has {_names(general_names) or 'no entry'}",
             )
         # RFC 8737 §3 step 6: the critical acmeIdentifier extension with the digest.
@@ -214,6 +233,17 @@ class TlsAlpn01Checker:
                 ErrorKind.INCORRECT_RESPONSE,
                 f"has the wrong acmeIdentifier: expected SHA-256 {expected[2:].hex()}, got {got}",
             )
+
+
+def _names_only(general_names: list[x509.GeneralName], name: str, ip: IPAddress | None) -> bool:
+    """The one subjectAltName entry is the identifier: its dNSName (RFC 8737 §3) or, for an IP
+    identifier, its iPAddress (RFC 8738 §6)."""
+    if len(general_names) != 1:
+        return False
+    entry = general_names[0]
+    if ip is not None:
+        return isinstance(entry, x509.IPAddress) and entry.value == ip
+    return isinstance(entry, x509.DNSName) and _same_name(entry.value, name)
 
 
 def _same_name(value: str, name: str) -> bool:

@@ -376,12 +376,12 @@ def test_ipv6_answer_is_final(fake_dns, name, tiny_http, task_for):
     ]
 
 
-def test_identifier_must_be_dns(task_for, name, expect_problem):
+def test_identifier_must_be_dns_or_ip(task_for, name, expect_problem):
     task = task_for(HTTP, name)
-    task = type(task)(**{**task.__dict__, "identifier": Identifier("ip", "127.0.0.1")})
+    task = type(task)(**{**task.__dict__, "identifier": Identifier("email", "a@example.com")})
 
     result = va(80).validate(task)
 
     assert result.problem is not None
     assert result.problem.kind is ErrorKind.UNSUPPORTED_IDENTIFIER
-    assert result.problem.identifier == ("ip", "127.0.0.1")
+    assert result.problem.identifier == ("email", "a@example.com")

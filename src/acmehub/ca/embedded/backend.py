@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from acmehub.ca.embedded.authority import load_issuer
+from acmehub.ca.embedded.cross_sign import alternate_chains
 from acmehub.ca.embedded.issuer import IpAddress, Issuer, reason_flag, require_aware
 from acmehub.ca.embedded.keys import PassphraseLookup, no_passphrases
 from acmehub.ca.embedded.sealing import Kek
@@ -57,6 +58,10 @@ class EmbeddedCa:
             for cert in (self._issuer.certificate, *self._issuer.chain)
             if cert.subject != cert.issuer
         )
+        # RFC 8555 §7.4.2: the issuing CA's cross-signed twins, served the same way.
+        self._alternates = tuple(
+            _served(chain) for chain in alternate_chains(config) if is_stored(config)
+        )
 
     @property
     def issuer_certificate(self) -> x509.Certificate:
@@ -70,7 +75,7 @@ class EmbeddedCa:
     # ------------------------------------------------------------------ CaBackend
 
     def issue(self, request: IssueRequest) -> IssuedCertificate:
-        """Sign a TLS server certificate for ``request.dns_names`` with the CSR's key.
+        """Sign a TLS server certificate for the request's names and addresses with the CSR's key.
 
         The CSR is decoded and its key checked again: the CA trusts no caller with what it
         signs (the finalize use case has already applied the full RFC 8555 §7.4 checks).
@@ -82,6 +87,7 @@ class EmbeddedCa:
         certificate = self._issuer.sign_leaf(
             public_key=csr.public_key,
             dns_names=request.dns_names,
+            ip_addresses=[ipaddress.ip_address(ip) for ip in request.ip_addresses],
             not_before=request.not_before,
             not_after=request.not_after,
             crl_url=self._crl_url if request.crl_distribution_point else None,
@@ -105,6 +111,15 @@ class EmbeddedCa:
     def chain_pem(self) -> str:
         """Intermediate then root, PEM."""
         return self._chain_pem
+
+    # ------------------------------------------------------------------ AlternateChainsCapability
+
+    def alternate_chains_pem(self, chain_pem: str) -> tuple[str, ...]:
+        """The cross-signed chains of a certificate served with ``chain_pem``: only while that
+        chain starts with this Authority's current issuing CA (a twin certifies its key)."""
+        if not chain_pem.startswith(self._served_chain_pem) or not self._served_chain_pem:
+            return ()
+        return self._alternates
 
     # ------------------------------------------------------------------ CrlCapability
 
@@ -150,6 +165,11 @@ class EmbeddedCa:
             not_after=not_after,
             crl_url=self._crl_url,
         )
+
+
+def _served(chain: Sequence[x509.Certificate]) -> str:
+    """A chain as clients get it: without the self-signed root (RFC 8446 §4.4.2)."""
+    return "".join(c.public_bytes(_PEM).decode("ascii") for c in chain if c.subject != c.issuer)
 
 
 def issue_tls_server_certificate(

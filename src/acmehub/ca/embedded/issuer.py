@@ -137,11 +137,13 @@ class Issuer:
             raise DomainError(ErrorKind.SERVER_INTERNAL, "cannot issue a certificate without names")
         san: list[x509.GeneralName] = [x509.DNSName(name) for name in names]
         san += [x509.IPAddress(ip) for ip in ips]
-        first = names[0] if names else ips[0].compressed
-        # RFC 5280 §4.1.2.6 / §4.2.1.6: the CN is the first name when it fits
+        # RFC 5280 §4.1.2.6 / §4.2.1.6: the CN is the first DNS name when it fits
         # (ub-common-name = 64) and the certificate profile wants one; otherwise the subject
-        # is empty and the SAN must be critical.
-        if common_name and len(first) <= MAX_COMMON_NAME_LENGTH:
+        # is empty and the SAN must be critical. A certificate for IP addresses alone has no
+        # CN, as Let's Encrypt issues them (a CN holding an address reads as a DNS name to
+        # clients such as certbot).
+        first = names[0] if names else ""
+        if common_name and first and len(first) <= MAX_COMMON_NAME_LENGTH:
             subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, first)])
         else:
             subject = x509.Name([])

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
+from acmehub.ca.embedded.cross_sign import cross_sign_stored
 from acmehub.ca.embedded.keys import KEY_TYPES
 from acmehub.ca.embedded.sealing import Kek
 from acmehub.ca.embedded.stored import create_stored_authority, import_stored_authority
@@ -39,6 +41,14 @@ class EmbeddedProvisioner:
             )
         made = create_stored_authority(
             authority_uuid, name=name, key_type=key_type, kek=self._require_kek(), now=self._now()
+        )
+        return ProvisionedCa(made.config, made.key_material)
+
+    def cross_sign(
+        self, authority_uuid: str, config: dict[str, Any], key_material: dict[str, Any]
+    ) -> ProvisionedCa:
+        made = cross_sign_stored(
+            authority_uuid, config, key_material, kek=self._require_kek(), now=self._now()
         )
         return ProvisionedCa(made.config, made.key_material)
 

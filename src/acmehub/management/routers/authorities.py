@@ -78,5 +78,21 @@ DISABLE = Action(
     responses=_NOT_FOUND,
 )
 
-ACTIONS = [LIST, CREATE, GET, DELETE, ENABLE, DISABLE]
+CROSS_SIGN = Action(
+    "POST",
+    ONE + "/crossSign",
+    "Cross-sign the issuing CA with a new root: certificate downloads then offer the "
+    'alternate chain (RFC 8555 §7.4.2, Link rel="alternate")',
+    lambda s, actor, a: AuthorityDetail.of(
+        s.authorities.cross_sign(actor, a["authorityUuid"]), s.deps.urls
+    ),
+    name="cross_sign_authority",
+    result=AuthorityDetail,
+    responses={
+        **_NOT_FOUND,
+        409: {"model": Problem, "description": "The Authority changed meanwhile: try again"},
+    },
+)
+
+ACTIONS = [LIST, CREATE, GET, DELETE, ENABLE, DISABLE, CROSS_SIGN]
 install(router, ACTIONS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from acmehub.domain.errors import DomainError, ErrorKind
 from acmehub.protocol.jose_encoding import b64url_decode
+from acmehub.protocol.links import Link
 from acmehub.protocol.request import AcmeRequest, Reply, require_post_as_get
 from acmehub.services.certificates import RevocationSigner
 
@@ -11,10 +12,33 @@ PEM_CHAIN = "application/pem-certificate-chain"
 
 
 def certificate(req: AcmeRequest) -> Reply:
+    """The certificate with its default chain (cert/{id}) or its n-th alternate chain
+    (cert/{id}/{n}); RFC 8555 §7.4.2: Link rel="alternate" names every other chain."""
     auth = req.auth()
     require_post_as_get(auth)
-    cert = req.services.certificates.download(auth.ctx, auth.account_id or "", req.object_id)
-    return Reply(body=cert.full_chain_pem.encode(), content_type=PEM_CHAIN)
+    cert_id, _, number = req.object_id.partition("/")
+    cert, alternates = req.services.certificates.download_chains(
+        auth.ctx, auth.account_id or "", cert_id
+    )
+    shown = int(number) if number else 0
+    if shown > len(alternates):
+        raise DomainError(
+            ErrorKind.NOT_FOUND, f"the certificate has no alternate chain {shown}", status=404
+        )
+    chains = (cert.chain_pem, *alternates)
+    links = [
+        f'<{_chain_url(req, cert_id, n)}>;rel="alternate"' for n in range(len(chains)) if n != shown
+    ]
+    reply = Reply(body=(cert.pem + chains[shown]).encode(), content_type=PEM_CHAIN)
+    if links:
+        reply.headers["Link"] = ", ".join(links)
+    return reply
+
+
+def _chain_url(req: AcmeRequest, cert_id: str, number: int) -> str:
+    if number == 0:
+        return req.links.url(Link.CERT, cert_id)
+    return req.links.url(Link.CERT_ALTERNATE, f"{cert_id}/{number}")
 
 
 def revoke(req: AcmeRequest) -> Reply:

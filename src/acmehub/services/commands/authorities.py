@@ -47,6 +47,9 @@ class AuthorityView:
     #: Why ``certificate`` could not be read (e.g. the key's passphrase is not configured).
     problem: str | None
     ra_profiles: tuple[RaProfile, ...]
+    #: Alternate chains (RFC 8555 §7.4.2): a cross-signed twin of the issuing CA, then its
+    #: root, PEM; offered beside the default chain on every certificate download.
+    alternate_chains: tuple[str, ...] = ()
 
 
 def _pem_text(value: Any, handler: Any) -> Any:
@@ -149,6 +152,11 @@ class AuthorityDetail(ApiModel):
     problem: str | None = Field(description="Why the certificate cannot be shown, if so")
     crl_url: str = Field(description="The Authority's CRL (RFC 5280)")
     ra_profiles: list[NameAndUuid]
+    alternate_chains: list[str] = Field(
+        default_factory=list,
+        description="Alternate chains offered with every certificate (RFC 8555 §7.4.2): the "
+        "issuing CA cross-signed by another root, then that root (PEM)",
+    )
 
     @classmethod
     def of(cls, view: AuthorityView, urls: Urls) -> AuthorityDetail:
@@ -173,6 +181,7 @@ class AuthorityDetail(ApiModel):
             problem=view.problem,
             crl_url=urls.crl(a.uuid),
             ra_profiles=[NameAndUuid(uuid=r.uuid, name=r.name) for r in view.ra_profiles],
+            alternate_chains=list(view.alternate_chains),
         )
 
 

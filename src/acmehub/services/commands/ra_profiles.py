@@ -127,6 +127,14 @@ class _PolicyFields(ApiModel):
         "profile's caaIdentities. The directory advertises these as meta.caaIdentities",
         json_schema_extra=ui(widget="lines", cli="caa-issuer"),
     )
+    allowed_ip_networks: list[Pattern] = Field(
+        default_factory=list,
+        max_length=MAX_PATTERNS,
+        title="Allowed IP networks, one per line",
+        description="IP address identifiers (RFC 8738) in these networks may be ordered, "
+        "e.g. 10.0.0.0/8, 2001:db8::/32 or 192.0.2.7; empty: no IP identifiers",
+        json_schema_extra=ui(widget="lines", cli="allow-ip"),
+    )
 
     def changes(self, *, only_set: bool) -> dict[str, Any]:
         """The IssuancePolicy fields this command sets (all, or only the ones it carries)."""

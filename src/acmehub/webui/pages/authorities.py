@@ -100,6 +100,15 @@ delete = removal(
     "authorities", AUTHORITIES, lambda v: f"Authority {v.authority.name} deleted.", lambda v: INDEX
 )
 switch = change("authorities", AUTHORITIES, lambda a, done: f"Authority {a.name} {done}.")
+cross_sign = change(
+    "authorities",
+    AUTHORITIES,
+    lambda v, _: (
+        f"Authority {v.authority.name} cross-signed: certificate downloads now offer "
+        f"{len(v.alternate_chains)} alternate chain(s)."
+    ),
+    method="cross_sign",
+)
 
 ROUTES = [
     PageRoute("/ra-profiles", index, name="ra_profiles"),
@@ -110,6 +119,9 @@ ROUTES = [
     PageRoute("/authorities/{uuid}/chain.pem", chain_download, name="authority_chain"),
     PageRoute("/authorities/{uuid}/enable", switch, methods=POST, name="authority_on"),
     PageRoute("/authorities/{uuid}/disable", switch, methods=POST, name="authority_off"),
+    PageRoute(
+        "/authorities/{uuid}/cross-sign", cross_sign, methods=POST, name="authority_cross_sign"
+    ),
     PageRoute("/authorities/{uuid}/delete", confirm_delete, name="authority_delete_page"),
     PageRoute("/authorities/{uuid}/delete", delete, methods=POST, name="authority_delete"),
     *ra_profiles.ROUTES,
