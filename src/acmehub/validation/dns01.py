@@ -37,6 +37,26 @@ def challenge_name(base_name: str) -> str:
     return f"_acme-challenge.{base_name}"
 
 
+async def challenge_txt(ctx: CheckContext, name: str) -> list[str]:
+    """The TXT values at a validation name, at least one: no record at all (NXDOMAIN or an
+    empty answer) is ``unauthorized`` (DNS worked; control was not shown, as Boulder answers),
+    a failed lookup ``dns``. Shared by the DNS-based checkers."""
+    ctx.note(f"TXT {name}")
+    try:
+        values = await lookup_txt(ctx, name)
+    except DnsLookupError as exc:
+        ctx.note(f"TXT {name}: {exc.detail}")
+        if exc.reason is DnsFailure.NXDOMAIN:
+            raise ctx.fail(
+                ErrorKind.UNAUTHORIZED, f"No TXT record found at {name} (NXDOMAIN)"
+            ) from exc
+        raise dns_failure(ctx.task, exc) from exc
+    ctx.note(f"TXT {name}: {len(values)} record(s)")
+    if not values:
+        raise ctx.fail(ErrorKind.UNAUTHORIZED, f"No TXT record found at {name}")
+    return values
+
+
 class Dns01Checker:
     """Checks one dns-01 challenge; raises ChallengeError when it is not met."""
 
@@ -48,19 +68,7 @@ class Dns01Checker:
         if task.identifier.type != "dns":
             raise ctx.fail(ErrorKind.UNSUPPORTED_IDENTIFIER, "dns-01 validates DNS names only")
         name = challenge_name(task.identifier.base_name)
-        ctx.note(f"TXT {name}")
-        try:
-            values = await lookup_txt(ctx, name)
-        except DnsLookupError as exc:
-            ctx.note(f"TXT {name}: {exc.detail}")
-            if exc.reason is DnsFailure.NXDOMAIN:
-                raise ctx.fail(
-                    ErrorKind.UNAUTHORIZED, f"No TXT record found at {name} (NXDOMAIN)"
-                ) from exc
-            raise dns_failure(task, exc) from exc
-        ctx.note(f"TXT {name}: {len(values)} record(s)")
-        if not values:
-            raise ctx.fail(ErrorKind.UNAUTHORIZED, f"No TXT record found at {name}")
+        values = await challenge_txt(ctx, name)
         # RFC 8555 §8.4: "one of the TXT records" must match.
         if expected_txt(task.key_authorization) in values:
             return

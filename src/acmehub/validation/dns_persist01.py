@@ -29,7 +29,7 @@ from acmehub.domain.errors import ErrorKind
 from acmehub.domain.model import ValidationTask
 from acmehub.validation.caa_records import is_issuer_domain_name
 from acmehub.validation.common import CheckContext, quote
-from acmehub.validation.resolver import DnsFailure, DnsLookupError, dns_failure, lookup_txt
+from acmehub.validation.dns01 import challenge_txt
 from acmehub.validation.settings import VaSettings
 
 # RFC 8659 §4.2: tag = (ALPHA / DIGIT) *( *("-") (ALPHA / DIGIT)), value = *(%x21-3A / %x3C-7E)
@@ -117,19 +117,7 @@ class DnsPersist01Checker:
                 ErrorKind.SERVER_INTERNAL, "No issuer domain name is configured for dns-persist-01"
             )
         name = persist_challenge_name(task.identifier.base_name)
-        ctx.note(f"TXT {name}")
-        try:
-            values = await lookup_txt(ctx, name)
-        except DnsLookupError as exc:
-            ctx.note(f"TXT {name}: {exc.detail}")
-            if exc.reason is DnsFailure.NXDOMAIN:
-                raise ctx.fail(
-                    ErrorKind.UNAUTHORIZED, f"No TXT record found at {name} (NXDOMAIN)"
-                ) from exc
-            raise dns_failure(task, exc) from exc
-        ctx.note(f"TXT {name}: {len(values)} record(s)")
-        if not values:
-            raise ctx.fail(ErrorKind.UNAUTHORIZED, f"No TXT record found at {name}")
+        values = await challenge_txt(ctx, name)
         syntax: list[str] = []
         refused: list[str] = []
         for value in values:
