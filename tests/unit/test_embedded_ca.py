@@ -214,7 +214,9 @@ def test_encrypted_keys_cannot_be_loaded_without_the_passphrase(
     assert b"ENCRYPTED" in data
     with pytest.raises(TypeError):
         serialization.load_pem_private_key(data, password=None)
-    with pytest.raises(ValueError, match=r"Bad decrypt|Incorrect password"):
+    # A wrong passphrase is refused: "bad decrypt" mostly, but about one time in 256 the
+    # garbage it decrypts to has valid padding and fails as DER instead (both ValueError).
+    with pytest.raises(ValueError, match=r"Bad decrypt|Incorrect password|Could not deserialize"):
         serialization.load_pem_private_key(data, password=b"wrong")
     serialization.load_pem_private_key(data, password=PASSPHRASE)
     root_key = Path(encrypted_config["root_key"]).read_bytes()
